@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: Apache-2.0
+# The two commands: `make run` and `make test`. Everything else is a helper for developers.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+# Release with assertions kept on (NDEBUG is not defined): protocol invariants stay checked in tests.
+RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
+
+.PHONY: all deps build build-asan test test-unit test-integration run fuzz bench lint clean guest
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) $(RELEASE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DVNCGATE_SANITIZE=ON -DVNCGATE_INTEGRATION=OFF -DVNCGATE_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target vncgate_unit_tests
+
+guest: deps
+	@bash scripts/make-guest.sh $(BUILD)/guest
+
+# Unit + integration tests (Release with assertions), then the unit tests again under ASan+UBSan.
+test: build build-asan guest
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 300
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j 2
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit -j 2
+
+test-integration: build guest
+	cd $(BUILD) && ctest --output-on-failure -L integration
+
+run: build guest
+	@bash scripts/run-demo.sh $(BUILD)
+
+# libFuzzer targets (clang); each runs for FUZZ_SECONDS on its seed corpus.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DVNCGATE_FUZZ=ON -DVNCGATE_INTEGRATION=OFF -DVNCGATE_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@bash scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: build guest
+	@bash bench/run.sh $(BUILD)
+
+lint:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

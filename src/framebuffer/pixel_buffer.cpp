@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "framebuffer/pixel_buffer.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace vncgate::framebuffer {
+
+void PixelBuffer::resize(int width, int height) {
+  assert(width >= 0 && height >= 0);
+  width_ = width;
+  height_ = height;
+  pixels_.assign(static_cast<std::size_t>(width) * height, 0);
+}
+
+void PixelBuffer::fill(const Rect& r, Pixel p) {
+  assert(r.inside(width_, height_));
+  for (int y = r.y; y < r.bottom(); ++y) std::fill_n(row(y) + r.x, r.w, p);
+}
+
+void PixelBuffer::copy(const Rect& src, int dst_x, int dst_y) {
+  assert(src.inside(width_, height_));
+  assert((Rect{dst_x, dst_y, src.w, src.h}.inside(width_, height_)));
+  const auto bytes = static_cast<std::size_t>(src.w) * sizeof(Pixel);
+  // Walk rows bottom-up when moving down so an overlapping source is read before it is overwritten;
+  // memmove handles the horizontal overlap within a row.
+  if (dst_y > src.y) {
+    for (int i = src.h - 1; i >= 0; --i) std::memmove(row(dst_y + i) + dst_x, row(src.y + i) + src.x, bytes);
+  } else {
+    for (int i = 0; i < src.h; ++i) std::memmove(row(dst_y + i) + dst_x, row(src.y + i) + src.x, bytes);
+  }
+}
+
+void PixelBuffer::put(const Rect& r, const Pixel* src, int src_stride) {
+  assert(r.inside(width_, height_));
+  const auto bytes = static_cast<std::size_t>(r.w) * sizeof(Pixel);
+  for (int i = 0; i < r.h; ++i) std::memcpy(row(r.y + i) + r.x, src + static_cast<std::size_t>(i) * src_stride, bytes);
+}
+
+}  // namespace vncgate::framebuffer
