@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+// ws:// and wss:// — RFB carried in binary WebSocket messages (noVNC's transport: websockify,
+// nova-novncproxy, Proxmox vncwebsocket).
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "io/transport_detail.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::io::detail {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+
+using PlainLayer = beast::tcp_stream;
+using TlsLayer = beast::ssl_stream<beast::tcp_stream>;
+
+// Next = PlainLayer (ws://) or TlsLayer (wss://).
+template <class Next>
+class WebSocketStream final : public ByteStream {
+ public:
+  // `context` is null for ws://; for wss:// it is the TLS context `next_args` refer to.
+  template <class... Args>
+  WebSocketStream(std::string what, std::shared_ptr<asio::ssl::context> context, Args&&... next_args)
+      : context_(std::move(context)), ws_(std::forward<Args>(next_args)...), what_(std::move(what)) {
+    ws_.binary(true);
+    // Remember a received close frame: Beast then answers it and tears down, and when the peer has already
+    // dropped TCP (websockify does) the read completes with that teardown's error, not error::closed.
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::close) peer_closed_ = true;
+    });
+  }
+  ~WebSocketStream() override { close(); }
+
+  websocket::stream<Next>& ws() { return ws_; }
+  tcp::socket& socket() { return beast::get_lowest_layer(ws_).socket(); }
+
+  asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read_some(buffer, asio::as_tuple(asio::use_awaitable));
+      if (ec) fail(ec, "read from ");
+      if (ws_.got_text()) throw IoError("read from " + what_ + ": got a text message; expected binary (RFB)");
+      // Empty frames and empty messages are legal; the contract promises at least one byte.
+      if (n > 0 || buffer.size() == 0) co_return n;
+    }
+  }
+
+  asio::awaitable<void> write(asio::const_buffer buffer) override {
+    auto [ec, n] = co_await ws_.async_write(buffer, asio::as_tuple(asio::use_awaitable));
+    if (ec) fail(ec, "write to ");
+  }
+
+  // Drops the TCP connection without a close handshake (that needs an async round trip); cancels pending
+  // reads and writes.
+  void close() noexcept override {
+    if (closed_) return;
+    closed_ = true;
+    close_socket(socket());
+  }
+
+ private:
+  [[noreturn]] void fail(const error_code& ec, const char* verb) const {
+    if (closed_) throw IoError(verb + what_ + ": stream closed");
+    if (ec == websocket::error::closed || peer_closed_) {
+      // The peer sent a close frame (Beast has answered it). 1000 and 1005 ("no status", which websockify
+      // sends) are ordinary; others, such as websockify's 1011 when its target is down, carry a reason.
+      const auto& reason = ws_.reason();
+      std::string message = "WebSocket " + what_ + " closed by peer";
+      if (reason.code != websocket::close_code::none && reason.code != websocket::close_code::normal) {
+        message += " (code " + std::to_string(reason.code);
+        message += reason.reason.empty() ? ")" : ": " + std::string(reason.reason.c_str()) + ")";
+      }
+      throw EndOfStream(message);
+    }
+    throw_error(ec, verb + what_);
+  }
+
+  std::shared_ptr<asio::ssl::context> context_;  // before ws_: outlives it
+  websocket::stream<Next> ws_;
+  std::string what_;  // the redacted URL
+  bool closed_ = false;
+  bool peer_closed_ = false;
+};
+
+bool has_line_break(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+// RFC 6455 §4.1: Host carries the port unless it is the scheme's default.
+std::string host_header(const ParsedUrl& url) {
+  const bool default_port = (url.scheme == "ws" && url.port == "80") || (url.scheme == "wss" && url.port == "443");
+  if (!default_port) return host_port(url);
+  return url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+}
+
+template <class Next>
+void decorate(websocket::stream<Next>& ws, const Endpoint& endpoint) {
+  std::string protocols;
+  for (const auto& p : endpoint.subprotocols) protocols += (protocols.empty() ? "" : ", ") + p;
+  for (const auto& [name, value] : endpoint.headers) {
+    // Line breaks would smuggle extra header lines into the upgrade request. Values are never shown (they
+    // may be credentials).
+    if (name.empty() || has_line_break(name)) {
+      throw Error(ErrorCategory::config, "a WebSocket header has an empty name or a line break in its name");
+    }
+    if (has_line_break(value)) {
+      throw Error(ErrorCategory::config, "WebSocket header '" + name + "' has a line break in its value");
+    }
+  }
+  ws.set_option(websocket::stream_base::decorator(
+      [protocols = std::move(protocols), headers = endpoint.headers](websocket::request_type& req) {
+        req.set(http::field::user_agent, "vncgate");
+        if (!protocols.empty()) req.set(http::field::sec_websocket_protocol, protocols);
+        // A custom header replaces ours of the same name; repeated custom names are all sent.
+        for (const auto& [name, value] : headers) req.erase(name);
+        for (const auto& [name, value] : headers) req.insert(name, value);
+      }));
+}
+
+template <class Next>
+asio::awaitable<void> upgrade(websocket::stream<Next>& ws, const ParsedUrl& url, const std::string& what,
+                              Deadline& deadline) {
+  websocket::response_type response;
+  auto watch = deadline.watch([&ws] { close_socket(beast::get_lowest_layer(ws).socket()); });
+  auto [ec] = co_await ws.async_handshake(response, host_header(url), url.target, asio::as_tuple(asio::use_awaitable));
+  deadline.throw_if_expired("WebSocket upgrade to " + what);
+  if (ec == websocket::error::upgrade_declined) {
+    throw IoError("WebSocket upgrade to " + what + " refused: " + std::to_string(response.result_int()) + " " +
+                  std::string(response.reason()));
+  }
+  if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == http::error::end_of_stream) {
+    // websockify drops the connection without an HTTP answer when it does not know the token.
+    throw IoError("WebSocket upgrade to " + what + ": connection closed by peer without an answer (unknown token?)");
+  }
+  if (ec) throw IoError("WebSocket upgrade to " + what + ": " + ec.message());
+  spdlog::debug("WebSocket {} open, subprotocol '{}'", what,
+                std::string(response[http::field::sec_websocket_protocol]));
+}
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<ByteStream>> connect_websocket(asio::any_io_executor executor, const Endpoint& endpoint,
+                                                               const ParsedUrl& url) {
+  const std::string what = redact_url(endpoint.url);
+  Deadline deadline(co_await asio::this_coro::executor, endpoint.connect_timeout);
+  if (url.scheme == "ws") {
+    auto stream = std::make_unique<WebSocketStream<PlainLayer>>(what, nullptr, executor);
+    decorate(stream->ws(), endpoint);
+    co_await connect_socket(url, stream->socket(), deadline);
+    co_await upgrade(stream->ws(), url, what, deadline);
+    co_return stream;
+  }
+  auto context = make_tls_context(endpoint.tls);
+  auto stream = std::make_unique<WebSocketStream<TlsLayer>>(what, context, executor, *context);
+  decorate(stream->ws(), endpoint);
+  auto& tls = stream->ws().next_layer();
+  prepare_tls(tls, endpoint.tls, url.host);
+  co_await connect_socket(url, stream->socket(), deadline);
+  {
+    const std::string tls_what = "TLS handshake with " + host_port(url);
+    auto watch = deadline.watch([&s = *stream] { close_socket(s.socket()); });
+    auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+    deadline.throw_if_expired(tls_what);
+    if (ec) throw_handshake_error(ec, tls.native_handle(), tls_what);
+    check_pinned_certificate(tls.native_handle(), endpoint.tls, tls_what);
+  }
+  co_await upgrade(stream->ws(), url, what, deadline);
+  co_return stream;
+}
+
+}  // namespace vncgate::io::detail
