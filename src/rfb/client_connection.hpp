@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "framebuffer/cursor.hpp"
+#include "framebuffer/pixel_buffer.hpp"
+#include "rfb/encoding.hpp"
+#include "rfb/in_buffer.hpp"
+#include "rfb/pixel_format.hpp"
+
+namespace vncgate::rfb {
+
+using framebuffer::Rect;
+
+struct ClientOptions {
+  std::string password;  // VNC Authentication; at most 8 bytes are used (RFB truncates)
+  std::vector<Encoding> encodings = default_encodings();
+  // Format asked of the server with SetPixelFormat; nullopt keeps the server's native format.
+  std::optional<PixelFormat> pixel_format = PixelFormat::canonical();
+  bool shared = true;
+};
+
+struct ServerInit {
+  int width = 0;
+  int height = 0;
+  PixelFormat format;
+  std::string name;
+  int protocol_minor = 8;  // 3, 7 or 8
+  int security_type = 1;
+};
+
+// Events from the server, delivered synchronously from ClientConnection::feed().
+class ClientListener {
+ public:
+  virtual ~ClientListener() = default;
+  virtual void on_connected(const ServerInit&) {}
+  // One FramebufferUpdate completed; `damage` bounds every rectangle it changed.
+  virtual void on_update(const Rect& /*damage*/) {}
+  virtual void on_resize(int /*width*/, int /*height*/) {}
+  virtual void on_cursor() {}
+  virtual void on_bell() {}
+  virtual void on_server_cut_text(const std::string& /*latin1*/) {}
+};
+
+struct EncodingStats {
+  std::uint64_t rects = 0;
+  std::uint64_t bytes = 0;   // payload bytes on the wire
+  std::uint64_t pixels = 0;
+};
+
+// The client half of RFB (RFC 6143) without I/O: bytes from the server go in through feed(), bytes for the
+// server come out of take_output(). Handles version 3.3/3.7/3.8, security None and VNC Authentication,
+// ClientInit/ServerInit, then server messages. Decodes into its own canonical framebuffer.
+// Faults throw: ProtocolError (malformed/unknown data), AuthError (refused, reason verbatim).
+// Single-threaded: every call from one thread (or strand).
+class ClientConnection {
+ public:
+  explicit ClientConnection(ClientOptions options, ClientListener* listener = nullptr);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // Processes as many complete messages as `bytes` (plus what was buffered) allow.
+  void feed(std::span<const std::uint8_t> bytes);
+  // Bytes to write to the server, in order; empties the queue.
+  std::vector<std::uint8_t> take_output();
+  bool has_output() const { return !out_.empty(); }
+
+  // True once ServerInit is processed.
+  bool ready() const;
+  const ServerInit& server_init() const { return init_; }
+
+  // Queues a FramebufferUpdateRequest for the whole screen. The client never asks on its own after the
+  // first full request: pacing is the consumer's (a 10 fps recorder asks at most 10 times a second).
+  void request_update(bool incremental);
+  // True between a request and the end of the FramebufferUpdate that answers it.
+  bool update_pending() const { return requests_outstanding_ > 0; }
+  std::uint64_t updates_completed() const { return updates_completed_; }
+  // True once every pixel has been painted by the server since connect or the last resize (some servers,
+  // e.g. TigerVNC, answer the first request with a pseudo-encoding-only update before the pixels).
+  bool frame_complete() const { return unpainted_ == 0; }
+
+  void send_key(std::uint32_t keysym, bool down);
+  // QEMU extended key event (keysym + XT scancode), only if the server announced support.
+  bool send_qemu_key(std::uint32_t keysym, std::uint32_t keycode, bool down);
+  void send_pointer(int x, int y, std::uint8_t buttons);
+  void send_cut_text(const std::string& latin1);
+  void send_set_encodings(const std::vector<Encoding>& encodings);
+
+  const framebuffer::PixelBuffer& framebuffer() const { return fb_; }
+  const framebuffer::Cursor& cursor() const { return cursor_; }
+  // Last pointer position from PointerPos, or the centre of the screen when unknown.
+  std::array<int, 2> pointer() const { return pointer_; }
+  bool qemu_extended_keys() const { return qemu_ext_keys_; }
+  std::uint32_t led_state() const { return led_state_; }
+  const std::map<std::int32_t, EncodingStats>& stats() const { return stats_; }
+
+  // Observes every byte received from the server, before parsing (for FBS recording and fixtures).
+  void set_tap(std::function<void(std::span<const std::uint8_t>)> tap) { tap_ = std::move(tap); }
+  // Observes each decoded rectangle's gathered payload (fuzz corpora, per-rectangle statistics).
+  using RectObserver = std::function<void(Encoding, const Rect&, std::span<const std::uint8_t> payload)>;
+  void set_rect_observer(RectObserver observer) { rect_observer_ = std::move(observer); }
+  // The converter for the pixel format in force (SetPixelFormat or the server's, WMVi changes).
+  const PixelConverter& converter() const { return conv_; }
+
+ private:
+  struct Impl;
+  bool step();  // parses one unit; false when more bytes are needed
+  bool read_version();
+  bool read_security_types();
+  bool read_security_result();
+  bool read_vnc_challenge();
+  bool read_failure_reason(const char* when);
+  bool read_server_init();
+  bool read_message();
+  bool read_update();
+  bool read_rect();
+  bool read_pseudo(const Rect& r, std::int32_t encoding);
+  bool read_colour_map();
+  bool read_cut_text();
+  bool read_fence();
+  bool read_qemu_server_message();
+  void end_update();
+  void write(std::initializer_list<std::uint8_t> bytes);
+  void write_u16(unsigned v);
+  void write_u32(std::uint32_t v);
+  void resize(int width, int height);
+  void mark_painted(const Rect& r);
+
+  enum class State { version, security_types, security_type_33, vnc_challenge, security_result, server_init, normal };
+
+  ClientOptions options_;
+  ClientListener* listener_;
+  std::unique_ptr<Impl> impl_;
+  State state_ = State::version;
+  InBuffer in_;
+  std::vector<std::uint8_t> out_;
+  ServerInit init_;
+  PixelConverter conv_;
+  framebuffer::PixelBuffer fb_;
+  framebuffer::Cursor cursor_;
+  std::array<int, 2> pointer_{0, 0};
+  bool qemu_ext_keys_ = false;
+  std::uint32_t led_state_ = 0;
+  int requests_outstanding_ = 0;
+  std::uint64_t updates_completed_ = 0;
+  // Inside a FramebufferUpdate: rectangles still to read (0xffff with LastRect = until LastRect).
+  int rects_left_ = 0;
+  bool in_update_ = false;
+  Rect damage_;
+  std::vector<std::uint8_t> painted_;  // one byte per pixel until the first complete frame, then released
+  std::size_t unpainted_ = 1;
+  std::map<std::int32_t, EncodingStats> stats_;
+  std::function<void(std::span<const std::uint8_t>)> tap_;
+  RectObserver rect_observer_;
+};
+
+}  // namespace vncgate::rfb
