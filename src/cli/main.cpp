@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// vncgate: VNC console gateway and recorder. Wires the subcommands; each lives in its own file.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "cli/snapshot_command.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace vncgate;
+  CLI::App app{"vncgate — record and proxy VM consoles over VNC"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vncgate 0.1.0");
+  bool verbose = false, quiet = false;
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.add_flag("-q,--quiet", quiet, "warnings and errors only");
+  std::vector<std::function<int()>> commands{cli::add_snapshot_command(app)};
+  app.footer("Exit codes: 0 ok, 2 usage, 3 connect/auth failure, 4 protocol error, 1 other failure.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? cli::kOk : cli::kUsage;
+  }
+  log::init(verbose, quiet);
+  try {
+    for (auto& run : commands)
+      if (int rc = run(); rc >= 0) return rc;
+    return cli::kUsage;
+  } catch (const Error& e) {
+    spdlog::error("{} error: {}", to_string(e.category()), e.what());
+    return cli::exit_code_for(e.category());
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return cli::kFailure;
+  }
+}
