@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds the tiny QEMU test guest (see shared TESTING.md): a Debian kernel (extracted, not installed) plus a
+# busybox initramfs whose /init paints the console. Usage: scripts/make-guest.sh OUTDIR
+# Produces OUTDIR/vmlinuz and OUTDIR/initrd.gz. Idempotent: does nothing when both exist and are newer than
+# this script.
+#
+# Kernel command line switches (they reach /init's environment):
+#   MODE=tick    (default) prints "tick N HH:MM:SS" on tty0 every second; "ready" on ttyS0 after the first.
+#   MODE=static  paints a fixed multi-colour screen once, hides the cursor, prints "ready" on ttyS0, sleeps.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUTDIR" >&2
+  exit 2
+fi
+out=$1
+script=$(readlink -f "$0")
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && [ "$out/vmlinuz" -nt "$script" ] &&
+   [ "$out/initrd.gz" -nt "$script" ]; then
+  exit 0
+fi
+
+busybox=/bin/busybox
+[ -x "$busybox" ] || { echo "make-guest: $busybox missing (apt-get install busybox-static)" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# --- kernel -------------------------------------------------------------------------------------------
+if [ ! -s "$out/vmlinuz" ] || [ ! "$out/vmlinuz" -nt "$script" ]; then
+  pkg_name() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'; }
+  pkg=$(pkg_name || true)
+  if ! (cd "$work" && [ -n "$pkg" ] && apt-get download "$pkg" >/dev/null 2>&1); then
+    apt-get update -qq
+    pkg=$(pkg_name)
+    [ -n "$pkg" ] || { echo "make-guest: cannot resolve linux-image-amd64's kernel package" >&2; exit 1; }
+    (cd "$work" && apt-get download "$pkg" >/dev/null)
+  fi
+  dpkg-deb -x "$work"/linux-image-*.deb "$work/k"
+  cp "$work"/k/boot/vmlinuz-* "$out/vmlinuz.tmp"
+  mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+fi
+
+# --- initramfs ----------------------------------------------------------------------------------------
+ird=$work/ird
+mkdir -p "$ird/bin" "$ird/dev" "$ird/proc" "$ird/sys"
+cp "$busybox" "$ird/bin/busybox"
+cat > "$ird/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs dev /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+MODE=${MODE:-tick}
+
+paint_static() {
+  e=$(printf '\033')
+  printf '%s[2J%s[H' "$e" "$e"
+  printf '%s[1;37;44m vncgate test guest: static screen                                    %s[0m\n' "$e" "$e"
+  printf '\n'
+  printf '  %s[31mred text%s[0m  %s[32mgreen text%s[0m  %s[33myellow%s[0m  %s[34mblue%s[0m  %s[35mmagenta%s[0m  %s[36mcyan%s[0m\n' \
+    "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
+  printf '  %s[1;31mbold red%s[0m  %s[1;32mbold green%s[0m  %s[1;33mbold yellow%s[0m  %s[1mbold white%s[0m\n' \
+    "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
+  printf '  %s[42;30m black on green %s[0m %s[41;37m white on red %s[0m %s[43;34m blue on yellow %s[0m %s[46;35m magenta on cyan %s[0m\n' \
+    "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
+  printf '  %s[7m reverse video %s[0m  %s[4munderlined%s[0m  %s[2mdim text%s[0m\n' "$e" "$e" "$e" "$e" "$e" "$e"
+  printf '\n'
+  i=0
+  while [ $i -lt 12 ]; do
+    fg=$((30 + i % 8)); bg=$((40 + (i + 3) % 8))
+    printf '  %s[%d;%dm line %02d: The quick brown fox jumps over the lazy dog 0123456789 %s[0m\n' \
+      "$e" "$fg" "$bg" "$i" "$e"
+    i=$((i + 1))
+  done
+  printf '\n  %s[1;35m#####%s[1;36m#####%s[1;33m#####%s[1;32m#####%s[0m  end of test pattern\n' \
+    "$e" "$e" "$e" "$e" "$e"
+  printf '%s[?25l' "$e"
+}
+
+if [ "$MODE" = static ]; then
+  paint_static > /dev/tty0
+  echo ready > /dev/ttyS0
+  while :; do sleep 3600; done
+fi
+
+i=0
+while :; do
+  i=$((i + 1))
+  echo "tick $i $(date +%T)" > /dev/tty0
+  echo "tick $i" > /dev/ttyS0
+  [ $i -eq 1 ] && echo ready > /dev/ttyS0
+  sleep 1
+done
+EOF
+chmod +x "$ird/init"
+(cd "$ird" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1 > "$out/initrd.gz.tmp")
+mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+touch "$out/vmlinuz" "$out/initrd.gz"
+echo "make-guest: built $out/vmlinuz and $out/initrd.gz"
