@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   using namespace vncgate;
   CLI::App app{"vncgate — record and proxy VM consoles over VNC"};
   app.require_subcommand(1);
+  app.fallthrough();  // -v/-q work after the subcommand too
   app.set_version_flag("--version", "vncgate 0.1.0");
   bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "debug logging");
