@@ -8,7 +8,7 @@ CMAKE_GEN  := -G Ninja
 # Release with assertions kept on (NDEBUG is not defined): protocol invariants stay checked in tests.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
 
-.PHONY: all deps build build-asan test test-unit test-integration run fuzz bench lint clean guest
+.PHONY: all deps build build-cli build-asan test test-unit test-integration run fuzz bench lint clean guest
 
 all: build
 
@@ -20,6 +20,10 @@ $(BUILD)/build.ninja: CMakeLists.txt | deps
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+
+# Only the vncgate binary (what `make run` needs).
+build-cli: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target vncgate
 
 build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
@@ -40,7 +44,7 @@ test-unit: build
 test-integration: build guest
 	cd $(BUILD) && ctest --output-on-failure -L integration
 
-run: build guest
+run: build-cli guest
 	@bash scripts/run-demo.sh $(BUILD)
 
 # libFuzzer targets (clang); each runs for FUZZ_SECONDS on its seed corpus.
