@@ -14,6 +14,7 @@ namespace vncgate::rfb {
 namespace {
 
 constexpr int kMaxDimension = 16384;             // larger framebuffers are hostile, not real consoles
+constexpr long long kMaxPixels = 64ll << 20;     // 8192x8192; an 8K screen is 33 Mpx
 constexpr std::size_t kMaxText = 16u << 20;      // reasons, names, clipboard text
 constexpr int kMaxCursor = 1024;
 
@@ -174,7 +175,7 @@ bool ClientConnection::read_server_init() {
   if (name_length > kMaxText) throw ProtocolError("server name too long");
   if (!in_.has(name_length)) return false;
   init_.name.assign(reinterpret_cast<const char*>(in_.take(name_length)), name_length);
-  if (width > kMaxDimension || height > kMaxDimension)
+  if (width > kMaxDimension || height > kMaxDimension || static_cast<long long>(width) * height > kMaxPixels)
     throw ProtocolError("framebuffer " + std::to_string(width) + "x" + std::to_string(height) + " too large");
   init_.width = width;
   init_.height = height;
@@ -241,8 +242,9 @@ void ClientConnection::end_update() {
   // counting them one by one could leave us waiting for an answer that never comes.
   requests_outstanding_ = 0;
   ++updates_completed_;
-  spdlog::debug("rfb: update {} done, damage {}, {} pixels never painted", updates_completed_, rect_text(damage_),
-                unpainted_);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("rfb: update {} done, damage {}, {} pixels never painted", updates_completed_, rect_text(damage_),
+                  unpainted_);
   // Until the whole screen has been painted, keep asking: TigerVNC answers a full request with a
   // pseudo-encoding-only update (ExtendedDesktopSize) first and sends the pixels on the next request. The
   // follow-up must be incremental: every non-incremental request triggers another ExtendedDesktopSize.
@@ -258,7 +260,7 @@ bool ClientConnection::read_rect() {
   r.w = in_.u16();
   r.h = in_.u16();
   const std::int32_t encoding = in_.s32();
-  spdlog::trace("rfb: rect {} {}", rect_text(r), encoding_name(encoding));
+  if (spdlog::should_log(spdlog::level::trace)) spdlog::trace("rfb: rect {} {}", rect_text(r), encoding_name(encoding));
   if (encoding == static_cast<std::int32_t>(Encoding::last_rect)) {
     end_update();
     return true;
@@ -445,7 +447,7 @@ bool ClientConnection::read_qemu_server_message() {
 }
 
 void ClientConnection::resize(int width, int height) {
-  if (width > kMaxDimension || height > kMaxDimension)
+  if (width > kMaxDimension || height > kMaxDimension || static_cast<long long>(width) * height > kMaxPixels)
     throw ProtocolError("desktop size " + std::to_string(width) + "x" + std::to_string(height) + " too large");
   if (width == fb_.width() && height == fb_.height()) return;
   fb_.resize(width, height);

@@ -154,6 +154,7 @@ Pixel PixelConverter::pixel(const std::uint8_t* p) const {
 }
 
 void PixelConverter::convert(const std::uint8_t* src, Pixel* dst, std::size_t n) const {
+  if (n == 0) return;  // dst may be null (an empty cursor's pixel vector)
   if (pf_ == PixelFormat::canonical()) {
     std::memcpy(dst, src, n * 4);
     for (std::size_t i = 0; i < n; ++i) dst[i] &= 0x00ffffff;
@@ -181,6 +182,7 @@ Pixel PixelConverter::cpixel(const std::uint8_t* p) const {
 }
 
 void PixelConverter::convert_cpixels(const std::uint8_t* src, Pixel* dst, std::size_t n) const {
+  if (n == 0) return;
   if (cpixel_bytes_ != 3) return convert(src, dst, n);
   if (!pf_.big_endian && !cpixel_high_ && pf_ == PixelFormat::canonical()) {
     for (std::size_t i = 0; i < n; ++i, src += 3) dst[i] = (std::uint32_t{src[2]} << 16) | (src[1] << 8) | src[0];

@@ -145,6 +145,29 @@ TEST(ClientConnection_Update, DesktopSizeAndCursorPseudoEncodings) {
   EXPECT_EQ(c.cursor().pixels[0], 0xff0000u);
 }
 
+TEST(ClientConnection_Update, EmptyCursorFromTigerVncIsAccepted) {
+  // Regression (fuzz_server_messages): Xvnc sends a 0x0 Cursor; converting zero pixels into an empty vector
+  // passed a null pointer to memcpy.
+  ClientConnection c(raw_only());
+  c.feed(greeting_38_none().bytes);
+  c.feed(server_init(2, 2).bytes);
+  Wire u;
+  u.u8(0).u8(0).u16(1).u16(0).u16(0).u16(0).u16(0).u32(static_cast<std::uint32_t>(Encoding::cursor));
+  c.feed(u.bytes);
+  EXPECT_TRUE(c.cursor().empty());
+  EXPECT_EQ(c.updates_completed(), 1u);
+}
+
+TEST(ClientConnection_Malformed, HugeDesktopSizeIsProtocolError) {
+  // 16384x16384 passes the per-side limit but would allocate over 1 GiB from a 16-byte message.
+  ClientConnection c(raw_only());
+  c.feed(greeting_38_none().bytes);
+  c.feed(server_init(2, 2).bytes);
+  Wire u;
+  u.u8(0).u8(0).u16(1).u16(0).u16(0).u16(16384).u16(16384).u32(static_cast<std::uint32_t>(Encoding::desktop_size));
+  EXPECT_THROW(c.feed(u.bytes), ProtocolError);
+}
+
 TEST(ClientConnection_Auth, Rfb33VncAuthAnswersChallengeAndReportsFailure) {
   ClientOptions o = raw_only();
   o.password = "secret12";
