@@ -8,14 +8,16 @@
 // decoding work as the server can produce in that time. With --rects-dir, each rectangle's payload also
 // becomes a decoder fuzz seed in the layout of tests/fuzz/fuzz_input.hpp.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture_file.hpp"
@@ -40,8 +42,8 @@ void put_u32(std::vector<std::uint8_t>& b, std::uint32_t v) {
 // sent, up to the security type list (we write the one type we used).
 std::vector<std::uint8_t> handshake_bytes(const rfb::ServerInit& init) {
   if (init.security_type != 1)
-    throw UsageError("capture needs a security None server (this one used type " +
-                     std::to_string(init.security_type) + ")");
+    throw UsageError("capture needs a security None server (this one used type " + std::to_string(init.security_type) +
+                     ")");
   std::vector<std::uint8_t> b;
   const std::string version = "RFB 003.00" + std::to_string(init.protocol_minor) + "\n";
   b.insert(b.end(), version.begin(), version.end());
@@ -90,8 +92,8 @@ class SeedWriter {
     if (!fuzz::fits(r)) return;
     std::vector<std::uint8_t> seed{selector_};
     fuzz::append_record(seed, r, wire);
-    if (seed.size() <= max_bytes_ && s.seen.insert(std::hash<std::string_view>{}(
-                                         {reinterpret_cast<const char*>(seed.data()), seed.size()})).second)
+    if (seed.size() <= max_bytes_ &&
+        s.seen.insert(std::hash<std::string_view>{}({reinterpret_cast<const char*>(seed.data()), seed.size()})).second)
       write(e, s, seed);
   }
 
@@ -113,9 +115,10 @@ class SeedWriter {
   };
 
   void write(Encoding e, State& s, const std::vector<std::uint8_t>& bytes) {
-    const auto path = dir_ / (rfb::encoding_name(static_cast<std::int32_t>(e)) + "-" + std::to_string(s.written) + ".bin");
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
+    const auto path =
+        dir_ / (rfb::encoding_name(static_cast<std::int32_t>(e)) + "-" + std::to_string(s.written) + ".bin");
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     ++total_;
     if (++s.written >= max_seeds_) s.done = true;
   }
@@ -135,8 +138,9 @@ int run(int argc, char** argv) {
   int quality = -1, max_seeds = 40;
   std::size_t max_seed_bytes = 64 * 1024;
   app.add_option("target", target, "vnc://host:port (security None)")->required();
-  app.add_option("--encodings", encodings, "encodings to request, e.g. tight or copyrect,raw; pseudo-encodings "
-                                           "(cursor, desktop size, ...) are always added");
+  app.add_option("--encodings", encodings,
+                 "encodings to request, e.g. tight or copyrect,raw; pseudo-encodings "
+                 "(cursor, desktop size, ...) are always added");
   app.add_option("--pixel-format", pixel_format,
                  "canonical, rgb565, rgb565be, bgr233, colourmap8, canonical-be or native");
   app.add_option("--seconds", seconds, "how long to record")->check(CLI::PositiveNumber);

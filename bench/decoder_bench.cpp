@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (paths.empty()) std::fprintf(stderr, "vncgate_decoder_bench: no captures given (--captures or $VNCGATE_CAPTURES)\n");
+  if (paths.empty())
+    std::fprintf(stderr, "vncgate_decoder_bench: no captures given (--captures or $VNCGATE_CAPTURES)\n");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();

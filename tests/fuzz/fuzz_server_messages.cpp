@@ -10,6 +10,8 @@
 // error or none, same framebuffer, same updates). That checks the restore-point model: needing more bytes
 // is never an error and never changes what is parsed. Listener events check their own invariants.
 // With VNCGATE_FUZZ_VERBOSE=1 each input reports its updates and how it ended (seed checks).
+#include <zlib.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -36,9 +38,9 @@ std::vector<std::uint8_t> synthetic_handshake() {
   std::vector<std::uint8_t> b;
   const std::string version = "RFB 003.008\n";
   b.insert(b.end(), version.begin(), version.end());
-  b.insert(b.end(), {1, 1});           // one security type: None
-  b.insert(b.end(), {0, 0, 0, 0});     // SecurityResult OK
-  b.insert(b.end(), {0, 64, 0, 48});   // ServerInit 64x48
+  b.insert(b.end(), {1, 1});          // one security type: None
+  b.insert(b.end(), {0, 0, 0, 0});    // SecurityResult OK
+  b.insert(b.end(), {0, 64, 0, 48});  // ServerInit 64x48
   const auto pf = rfb::PixelFormat::canonical().serialize();
   b.insert(b.end(), pf.begin(), pf.end());
   b.insert(b.end(), {0, 0, 0, 4, 'f', 'u', 'z', 'z'});
@@ -49,9 +51,9 @@ rfb::ClientOptions options() {
   rfb::ClientOptions o;
   o.password = "fuzzpass";  // lets whole-stream inputs take the VNC Authentication path
   o.encodings = rfb::default_encodings();
-  for (auto e : {Encoding::x_cursor, Encoding::qemu_pointer_motion_change, Encoding::qemu_audio,
-                 Encoding::vmware_led_state, Encoding::xvp, Encoding::fence, Encoding::continuous_updates,
-                 rfb::quality_level(8)})
+  for (auto e :
+       {Encoding::x_cursor, Encoding::qemu_pointer_motion_change, Encoding::qemu_audio, Encoding::vmware_led_state,
+        Encoding::xvp, Encoding::fence, Encoding::continuous_updates, rfb::quality_level(8)})
     o.encodings.push_back(e);
   return o;
 }
@@ -94,7 +96,7 @@ struct Outcome {
   std::uint64_t updates = 0;
   std::uint64_t events = 0;
   int width = 0, height = 0;
-  std::vector<framebuffer::Pixel> pixels;  // copied and compared with memcpy/memcmp: no instrumented loops
+  unsigned long crc = 0;  // of the framebuffer, by zlib (uninstrumented, and no copy of a large framebuffer)
 };
 
 Outcome run(std::span<const std::uint8_t> input, bool whole_stream, bool chunked) {
@@ -126,8 +128,7 @@ Outcome run(std::span<const std::uint8_t> input, bool whole_stream, bool chunked
   out.width = conn.framebuffer().width();
   out.height = conn.framebuffer().height();
   const auto pixels = conn.framebuffer().pixels();
-  out.pixels.resize(pixels.size());
-  if (!pixels.empty()) std::memcpy(out.pixels.data(), pixels.data(), pixels.size_bytes());
+  out.crc = crc32_z(0, reinterpret_cast<const Bytef*>(pixels.data()), pixels.size_bytes());
   return out;
 }
 
@@ -143,13 +144,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     broken("fed whole: " + whole.error.value_or("no error") + "; fed in chunks: " + chunked.error.value_or("no error"));
   if (whole.updates != chunked.updates || whole.events != chunked.events)
     broken("whole and chunked feeding saw different numbers of updates or events");
-  if (whole.width != chunked.width || whole.height != chunked.height ||
-      (!whole.pixels.empty() &&
-       std::memcmp(whole.pixels.data(), chunked.pixels.data(), whole.pixels.size() * sizeof(framebuffer::Pixel)) != 0))
+  if (whole.width != chunked.width || whole.height != chunked.height || whole.crc != chunked.crc)
     broken("whole and chunked feeding produced different framebuffers");
   static const bool verbose = std::getenv("VNCGATE_FUZZ_VERBOSE") != nullptr;
   if (verbose)
-    std::fprintf(stderr, "fuzz: %llu updates, %dx%d, %s\n", static_cast<unsigned long long>(whole.updates),
-                 whole.width, whole.height, whole.error ? ("error: " + *whole.error).c_str() : "no error");
+    std::fprintf(stderr, "fuzz: %llu updates, %dx%d, %s\n", static_cast<unsigned long long>(whole.updates), whole.width,
+                 whole.height, whole.error ? ("error: " + *whole.error).c_str() : "no error");
   return 0;
 }
