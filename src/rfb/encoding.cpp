@@ -53,9 +53,16 @@ std::optional<std::vector<Encoding>> parse_encoding_list(std::string_view list, 
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     if (name.empty()) continue;
+    // quality-N (JPEG quality for Tight, 0-9) and compress-N (zlib level hint, 0-9), as encoding_name prints.
+    if ((name.rfind("quality-", 0) == 0 || name.rfind("compress-", 0) == 0) && name.size() == name.find('-') + 2 &&
+        std::isdigit(static_cast<unsigned char>(name.back()))) {
+      const int level = name.back() - '0';
+      out.push_back(name[0] == 'q' ? quality_level(level) : compress_level(level));
+      continue;
+    }
     auto it = std::find_if(kNames.begin(), kNames.end(), [&](const auto& n) { return n.second == name; });
     if (it == kNames.end()) {
-      if (error) *error = "unknown encoding '" + name + "' (known: raw, copyrect, rre, hextile, zlib, tight, zrle)";
+      if (error) *error = "unknown encoding '" + name + "' (known: raw, copyrect, rre, hextile, zlib, tight, zrle, quality-0..9, compress-0..9, and pseudo-encoding names)";
       return std::nullopt;
     }
     out.push_back(it->first);

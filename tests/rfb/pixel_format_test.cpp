@@ -80,6 +80,11 @@ TEST(EncodingList_Parse, NamesAndErrors) {
   EXPECT_FALSE(parse_encoding_list("tight,bogus", &error));
   EXPECT_NE(error.find("bogus"), std::string::npos);
   EXPECT_EQ(encoding_name(-250), "compress-6");
+  auto levels = parse_encoding_list("tight,quality-7,compress-2", &error);
+  ASSERT_TRUE(levels);
+  EXPECT_EQ((*levels)[1], quality_level(7));
+  EXPECT_EQ((*levels)[2], compress_level(2));
+  EXPECT_FALSE(parse_encoding_list("quality-10", &error));
   EXPECT_EQ(encoding_name(16), "zrle");
 }
 
