@@ -32,42 +32,13 @@ for tool in Xvnc xterm x11vnc /usr/bin/convert display; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-}
-trap 'cleanup; rm -rf "$tmp"' EXIT
-
-# Starts a command in the background with its own PID recorded (exec: $! is the command, not a subshell).
-start() {
-  local log=$1
-  shift
-  (exec "$@" >"$log" 2>&1 </dev/null) &
-  pids+=($!)
-}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-  local i
-  for i in $(seq 1 100); do
-    port_free "$1" || return 0
-    sleep 0.05
-  done
-  echo "bench: nothing listens on port $1" >&2
-  return 1
-}
+peers_tag=bench
+# shellcheck source=../scripts/lib/peers.sh
+source "$(dirname "$0")/../scripts/lib/peers.sh"
 
 record_all() {
-  local display= n p i port zport xterm_pid kept
-  for n in $(seq 40 99); do
-    if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ] && port_free $((5900 + n)) && port_free $((6900 + n)); then
-      display=$n
-      break
-    fi
-  done
+  local display= p i port zport xterm_pid kept
+  display=$(free_display) || true
   [ -n "$display" ] || { echo "bench: no free X display in :40..:99" >&2; exit 1; }
   port=$((5900 + display))
   zport=$((6900 + display))
@@ -113,7 +84,7 @@ record_all() {
   sleep 1
   echo "== scene image"
   record_scene image
-  cleanup
+  peers_cleanup
 }
 
 if [ "${REUSE_CAPTURES:-0}" = 1 ] && compgen -G "$caps/*.vgcap" >/dev/null; then

@@ -22,39 +22,9 @@ capture=$build/bench/vncgate_capture
 seconds=${CAPTURE_SECONDS:-2}
 stream_bytes=49152
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-}
-trap 'cleanup; rm -rf "$tmp"' EXIT
-start() {
-  local log=$1
-  shift
-  (exec "$@" >"$log" 2>&1 </dev/null) &
-  pids+=($!)
-}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-  local i
-  for i in $(seq 1 200); do port_free "$1" || return 0; sleep 0.05; done
-  echo "capture_seeds: nothing listens on port $1" >&2
-  return 1
-}
-free_display() {
-  local n
-  for n in $(seq 40 99); do
-    if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ] && port_free $((5900 + n)) &&
-       port_free $((6900 + n)); then
-      echo "$n"
-      return
-    fi
-  done
-  return 1
-}
+peers_tag=capture_seeds
+# shellcheck source=../../scripts/lib/peers.sh
+source "$here/../../scripts/lib/peers.sh"
 
 # Moves rect seeds from a --rects-dir into the decoder targets' corpora as <prefix>-<file>.
 collect_rects() {
@@ -109,7 +79,7 @@ done
 grab "$port" tight canonical --quality 5  # Tight JPEG
 grab "$port" hextile bgr233
 grab "$port" zrle canonical-be
-cleanup
+peers_cleanup
 
 # --- QEMU text console (720x400) -----------------------------------------------------------------------
 guest=$build/guest
@@ -127,6 +97,6 @@ for list in raw hextile zlib tight zrle; do
   collect_rects "$tmp/rects$n" "qemu-$list"
   [ "$list" = raw ] || collect_stream "$tmp/qemu-$list.vgcap" "qemu-$list"
 done
-cleanup
+peers_cleanup
 
 du -sh "$corpus"
