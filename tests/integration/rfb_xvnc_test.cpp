@@ -29,7 +29,9 @@ const std::vector<std::string> kScrollingXterm{
     "-e",
     "sh",
     "-c",
-    "for i in $(seq 1 60); do ls -l /usr/bin | head -40; done; sleep 100000"};
+    // A few lines every 20 ms for ~3 s: a fast burst can reach the client as one changed region with no
+    // CopyRect at all, a steady scroll always yields copies.
+    "for i in $(seq 1 120); do ls -l /usr/bin | head -5; sleep 0.02; done; sleep 100000"};
 
 struct SharedXvnc {
   std::unique_ptr<XvncServer> server;
