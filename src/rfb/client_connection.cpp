@@ -240,7 +240,7 @@ void ClientConnection::end_update() {
   rects_left_ = 0;
   // Servers may merge outstanding requests into one update (QEMU does), so any update answers them all;
   // counting them one by one could leave us waiting for an answer that never comes.
-  requests_outstanding_ = 0;
+  update_requested_ = false;
   ++updates_completed_;
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("rfb: update {} done, damage {}, {} pixels never painted", updates_completed_, rect_text(damage_),
@@ -491,7 +491,7 @@ void ClientConnection::request_update(bool incremental) {
   write_u16(0);
   write_u16(static_cast<unsigned>(fb_.width()));
   write_u16(static_cast<unsigned>(fb_.height()));
-  ++requests_outstanding_;
+  update_requested_ = true;
 }
 
 void ClientConnection::send_key(std::uint32_t keysym, bool down) {

@@ -83,7 +83,7 @@ class ClientConnection {
   // first full request: pacing is the consumer's (a 10 fps recorder asks at most 10 times a second).
   void request_update(bool incremental);
   // True between a request and the end of the FramebufferUpdate that answers it.
-  bool update_pending() const { return requests_outstanding_ > 0; }
+  bool update_pending() const { return update_requested_; }
   std::uint64_t updates_completed() const { return updates_completed_; }
   // True once every pixel has been painted by the server since connect or the last resize (some servers,
   // e.g. TigerVNC, answer the first request with a pseudo-encoding-only update before the pixels).
@@ -151,7 +151,7 @@ class ClientConnection {
   std::array<int, 2> pointer_{0, 0};
   bool qemu_ext_keys_ = false;
   std::uint32_t led_state_ = 0;
-  int requests_outstanding_ = 0;
+  bool update_requested_ = false;  // a request went out since the last completed update
   std::uint64_t updates_completed_ = 0;
   // Inside a FramebufferUpdate: rectangles still to read (0xffff with LastRect = until LastRect).
   int rects_left_ = 0;
