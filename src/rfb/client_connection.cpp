@@ -47,13 +47,18 @@ ClientConnection::~ClientConnection() = default;
 bool ClientConnection::ready() const { return state_ == State::normal; }
 
 void ClientConnection::feed(std::span<const std::uint8_t> bytes) {
-  if (tap_) tap_(bytes);
   in_.append(bytes);
   for (;;) {
     in_.mark();
+    const bool message = state_ == State::normal;
+    const std::size_t start = in_.position();
     if (!step()) {
       in_.restore();
       return;
+    }
+    if (message && tap_) {
+      const std::size_t n = in_.position() - start;
+      tap_({in_.peek() - n, n});
     }
   }
 }

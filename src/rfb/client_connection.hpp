@@ -104,7 +104,8 @@ class ClientConnection {
   std::uint32_t led_state() const { return led_state_; }
   const std::map<std::int32_t, EncodingStats>& stats() const { return stats_; }
 
-  // Observes every byte received from the server, before parsing (for FBS recording and fixtures).
+  // Observes the server's message stream after ServerInit, one parsed unit at a time (a message header or
+  // one rectangle), in order and without gaps: the bytes an FBS recording or a capture file needs.
   void set_tap(std::function<void(std::span<const std::uint8_t>)> tap) { tap_ = std::move(tap); }
   // Observes each decoded rectangle's gathered payload (fuzz corpora, per-rectangle statistics).
   using RectObserver = std::function<void(Encoding, const Rect&, std::span<const std::uint8_t> payload)>;
