@@ -44,6 +44,12 @@ class EndOfStream : public IoError {
   explicit EndOfStream(const std::string& message = "connection closed by peer") : IoError(message) {}
 };
 
+// Encoding or decoding media failed (libav*, a corrupt recording).
+class CodecError : public Error {
+ public:
+  explicit CodecError(const std::string& message) : Error(ErrorCategory::codec, message) {}
+};
+
 class UsageError : public Error {
  public:
   explicit UsageError(const std::string& message) : Error(ErrorCategory::usage, message) {}

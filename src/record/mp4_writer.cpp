@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "record/mp4_writer.hpp"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+}
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/error.hpp"
+
+namespace vncgate::record {
+
+namespace {
+
+std::string av_error(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, text, sizeof text);
+  return text;
+}
+
+void check(int rc, const std::string& what) {
+  if (rc < 0) throw CodecError(what + ": " + av_error(rc));
+}
+
+struct CodecContextDeleter {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct FrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct PacketDeleter {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+
+}  // namespace
+
+struct Mp4Writer::Impl {
+  std::string path;
+  EncoderSettings settings;
+  int width, height;
+  std::int64_t start_ms;
+  std::int64_t last_ms;
+  std::int64_t frames = 0;
+  AVFormatContext* format = nullptr;
+  AVStream* stream = nullptr;
+  std::unique_ptr<AVCodecContext, CodecContextDeleter> codec;
+  std::unique_ptr<AVFrame, FrameDeleter> frame;
+  std::unique_ptr<AVPacket, PacketDeleter> packet{av_packet_alloc()};
+  // Held back until the next packet's timestamp gives it its duration: MP4 samples carry durations, and the
+  // last one must end exactly at the segment boundary.
+  std::unique_ptr<AVPacket, PacketDeleter> pending{av_packet_alloc()};
+  bool has_pending = false;
+  SwsContext* scaler = nullptr;
+  int scaler_src_w = 0, scaler_src_h = 0;
+  bool finished = false;
+
+  Impl(std::string p, const EncoderSettings& s, int w, int h, std::int64_t start)
+      : path(std::move(p)), settings(s), width(w), height(h), start_ms(start), last_ms(start - 1) {}
+
+  ~Impl() {
+    sws_freeContext(scaler);
+    if (format) {
+      if (format->pb) avio_closep(&format->pb);
+      avformat_free_context(format);
+    }
+  }
+
+  AVPixelFormat pixel_format() const {
+    if (settings.lossless) return AV_PIX_FMT_BGR0;
+    return settings.yuv444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
+  }
+
+  void open() {
+    const char* encoder_name = settings.lossless ? "libx264rgb" : "libx264";
+    const AVCodec* encoder = avcodec_find_encoder_by_name(encoder_name);
+    if (!encoder) throw CodecError(std::string("FFmpeg has no ") + encoder_name + " encoder (install libavcodec with x264)");
+    codec.reset(avcodec_alloc_context3(encoder));
+    codec->width = width;
+    codec->height = height;
+    codec->pix_fmt = pixel_format();
+    codec->time_base = {1, 1000};  // milliseconds: frames come when the screen changes (variable rate)
+    codec->framerate = {static_cast<int>(settings.fps * 1000), 1000};
+    codec->gop_size = std::max(1, static_cast<int>(settings.fps * settings.keyframe_interval_s));
+    codec->max_b_frames = 0;
+    if (!settings.lossless) {
+      codec->color_range = AVCOL_RANGE_MPEG;
+      codec->colorspace = AVCOL_SPC_SMPTE170M;
+      codec->color_primaries = AVCOL_PRI_SMPTE170M;
+      codec->color_trc = AVCOL_TRC_SMPTE170M;
+    }
+    codec->thread_count = 1;  // one recording = one core at most; many recordings share the machine
+    av_opt_set(codec->priv_data, "preset", settings.preset.c_str(), 0);
+    // zerolatency: no lookahead or frame delay, so each frame is muxed (and crash-safe) as soon as it exists.
+    const std::string tune = settings.tune.empty() ? "zerolatency" : settings.tune + ",zerolatency";
+    av_opt_set(codec->priv_data, "tune", tune.c_str(), 0);
+    if (settings.lossless) av_opt_set(codec->priv_data, "qp", "0", 0);
+    else av_opt_set_double(codec->priv_data, "crf", settings.crf, 0);
+
+    check(avformat_alloc_output_context2(&format, nullptr, "mp4", path.c_str()), "cannot set up MP4 for " + path);
+    if (format->oformat->flags & AVFMT_GLOBALHEADER) codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    AVDictionary* codec_options = nullptr;
+    const int rc = avcodec_open2(codec.get(), encoder, &codec_options);
+    av_dict_free(&codec_options);
+    check(rc, std::string("cannot open ") + encoder_name + " (preset '" + settings.preset + "', tune '" + tune + "')");
+
+    stream = avformat_new_stream(format, nullptr);
+    stream->time_base = {1, 1000};
+    check(avcodec_parameters_from_context(stream->codecpar, codec.get()), "codec parameters");
+    check(avio_open(&format->pb, path.c_str(), AVIO_FLAG_WRITE), "cannot create " + path);
+    AVDictionary* mux_options = nullptr;
+    // Fragmented MP4: the header is complete up front and each ~1 s fragment is self-contained on disk.
+    av_dict_set(&mux_options, "movflags", "empty_moov+default_base_moof+separate_moof", 0);
+    av_dict_set(&mux_options, "frag_duration", "1000000", 0);
+    av_dict_set(&mux_options, "flush_packets", "1", 0);
+    const int hrc = avformat_write_header(format, &mux_options);
+    av_dict_free(&mux_options);
+    check(hrc, "cannot write the MP4 header of " + path);
+
+    frame.reset(av_frame_alloc());
+    frame->format = codec->pix_fmt;
+    frame->width = width;
+    frame->height = height;
+    check(av_frame_get_buffer(frame.get(), 0), "frame buffer");
+  }
+
+  // Where a source of sw x sh lands in the output: as large as fits, aspect kept, centred, even-aligned.
+  void fit(int sw, int sh, int& x, int& y, int& w, int& h) const {
+    if (sw == width && sh == height) {
+      x = y = 0, w = width, h = height;
+      return;
+    }
+    const double s = std::min(static_cast<double>(width) / sw, static_cast<double>(height) / sh);
+    w = std::max(2, static_cast<int>(sw * s) & ~1);
+    h = std::max(2, static_cast<int>(sh * s) & ~1);
+    x = ((width - w) / 2) & ~1;
+    y = ((height - h) / 2) & ~1;
+  }
+
+  void clear_frame() {
+    if (settings.lossless) {
+      for (int y = 0; y < height; ++y) std::memset(frame->data[0] + y * frame->linesize[0], 0, width * 4);
+      return;
+    }
+    const int chroma_h = settings.yuv444 ? height : height / 2;
+    const int chroma_w = settings.yuv444 ? width : width / 2;
+    for (int y = 0; y < height; ++y) std::memset(frame->data[0] + y * frame->linesize[0], 16, width);
+    for (int p = 1; p <= 2; ++p)
+      for (int y = 0; y < chroma_h; ++y) std::memset(frame->data[p] + y * frame->linesize[p], 128, chroma_w);
+  }
+
+  void convert(const framebuffer::PixelBuffer& source) {
+    check(av_frame_make_writable(frame.get()), "frame not writable");
+    const int sw = source.width(), sh = source.height();
+    int x, y, w, h;
+    fit(sw, sh, x, y, w, h);
+    if (w != width || h != height) clear_frame();
+    if (settings.lossless && w == sw && h == sh) {  // exact copy, no scaler in the way
+      for (int row = 0; row < sh; ++row)
+        std::memcpy(frame->data[0] + (y + row) * frame->linesize[0] + x * 4, source.row(row), sw * 4);
+      return;
+    }
+    if (!scaler || scaler_src_w != sw || scaler_src_h != sh) {
+      sws_freeContext(scaler);
+      // Same size: colour conversion only (exact rounding). Scaled: Lanczos keeps text legible.
+      const int flags = (w == sw && h == sh) ? SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
+                                             : SWS_LANCZOS | SWS_ACCURATE_RND;
+      scaler = sws_getContext(sw, sh, AV_PIX_FMT_BGR0, w, h, pixel_format(), flags, nullptr, nullptr, nullptr);
+      if (!scaler) throw CodecError("cannot convert " + std::to_string(sw) + "x" + std::to_string(sh) + " frames");
+      scaler_src_w = sw, scaler_src_h = sh;
+    }
+    const std::uint8_t* src[1] = {reinterpret_cast<const std::uint8_t*>(source.pixels().data())};
+    const int src_stride[1] = {sw * 4};
+    std::uint8_t* dst[4] = {};
+    for (int p = 0; p < 4 && frame->data[p]; ++p) {
+      const int cx = (p == 0 || settings.yuv444 || settings.lossless) ? x : x / 2;
+      const int cy = (p == 0 || settings.yuv444 || settings.lossless) ? y : y / 2;
+      const int bytes_per_pixel = settings.lossless ? 4 : 1;
+      dst[p] = frame->data[p] + cy * frame->linesize[p] + cx * bytes_per_pixel;
+    }
+    sws_scale(scaler, src, src_stride, 0, sh, dst, frame->linesize);
+  }
+
+  void write_pending(std::int64_t next_pts) {
+    if (!has_pending) return;
+    pending->duration = std::max<std::int64_t>(1, next_pts - pending->pts);
+    pending->stream_index = stream->index;
+    av_packet_rescale_ts(pending.get(), codec->time_base, stream->time_base);
+    check(av_write_frame(format, pending.get()), "cannot write to " + path);
+    has_pending = false;
+  }
+
+  void drain() {
+    for (;;) {
+      const int rc = avcodec_receive_packet(codec.get(), packet.get());
+      if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
+      check(rc, "encoding failed");
+      write_pending(packet->pts);
+      av_packet_unref(pending.get());
+      av_packet_move_ref(pending.get(), packet.get());
+      has_pending = true;
+    }
+  }
+};
+
+Mp4Writer::Mp4Writer(const std::string& path, const EncoderSettings& settings, int width, int height,
+                     std::int64_t start_ms)
+    : impl_(std::make_unique<Impl>(path, settings, width, height, start_ms)) {
+  if (width < 16 || height < 16 || width % 2 || height % 2)
+    throw CodecError("output size " + std::to_string(width) + "x" + std::to_string(height) + " is not even or too small");
+  impl_->open();
+}
+
+Mp4Writer::~Mp4Writer() {
+  if (impl_ && !impl_->finished && impl_->format) {
+    try {
+      finish(impl_->last_ms + 1);
+    } catch (...) {  // the fragments already on disk stay playable
+    }
+  }
+}
+
+void Mp4Writer::write(const framebuffer::PixelBuffer& source, std::int64_t t_ms) {
+  auto& d = *impl_;
+  if (d.finished) throw CodecError("segment " + d.path + " is already finished");
+  if (t_ms <= d.last_ms) t_ms = d.last_ms + 1;  // timestamps strictly increase (ms resolution)
+  d.convert(source);
+  d.frame->pts = t_ms - d.start_ms;
+  d.frame->pict_type = d.frames == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  check(avcodec_send_frame(d.codec.get(), d.frame.get()), "encoding failed");
+  d.drain();
+  d.last_ms = t_ms;
+  ++d.frames;
+}
+
+SegmentStats Mp4Writer::finish(std::int64_t end_ms) {
+  auto& d = *impl_;
+  if (d.finished) throw CodecError("segment " + d.path + " is already finished");
+  d.finished = true;
+  check(avcodec_send_frame(d.codec.get(), nullptr), "flushing the encoder");
+  d.drain();
+  d.write_pending(std::max(end_ms, d.last_ms + 1) - d.start_ms);
+  check(av_write_trailer(d.format), "cannot finish " + d.path);
+  SegmentStats stats;
+  stats.frames = d.frames;
+  stats.bytes = avio_size(d.format->pb);
+  stats.duration_ms = std::max(end_ms, d.last_ms + 1) - d.start_ms;
+  avio_closep(&d.format->pb);
+  return stats;
+}
+
+std::int64_t Mp4Writer::frames() const { return impl_->frames; }
+std::int64_t Mp4Writer::last_ms() const { return impl_->last_ms; }
+
+}  // namespace vncgate::record

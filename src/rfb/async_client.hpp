@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include "io/byte_stream.hpp"
+#include "io/endpoint.hpp"
+#include "rfb/client_connection.hpp"
+
+namespace vncgate::rfb {
+
+// Joins a ClientConnection to a byte stream on an Asio executor: one coroutine reads and feeds, one writer
+// drains what the connection queued. Everything runs on that executor (single-threaded use). Drivers for
+// one-shot tools (BlockingClient) and long-lived sinks (the recorder, the gateway) build on it.
+// Destroy it only after close() and once the executor has run the cancelled operations' handlers.
+class AsyncClient {
+ public:
+  AsyncClient(boost::asio::any_io_executor executor, ClientOptions options, ClientListener* listener = nullptr);
+  ~AsyncClient();
+  AsyncClient(const AsyncClient&) = delete;
+  AsyncClient& operator=(const AsyncClient&) = delete;
+
+  ClientConnection& connection() { return conn_; }
+  // Connects, then processes server messages until the stream fails or close() is called. Throws the first
+  // fault (IoError, AuthError, ProtocolError; EndOfStream when the server hung up).
+  boost::asio::awaitable<void> run(io::Endpoint endpoint);
+  // Sends what the connection has queued (update requests, input). Call after the connection's send_*.
+  void flush();
+  // Closes the stream; run() then ends. Idempotent.
+  void close();
+  bool closed() const { return closed_; }
+
+ private:
+  void fail(std::exception_ptr e);
+
+  boost::asio::any_io_executor executor_;
+  ClientConnection conn_;
+  std::unique_ptr<io::ByteStream> stream_;
+  std::vector<std::uint8_t> read_buffer_;
+  std::exception_ptr error_;
+  bool writing_ = false;
+  bool closed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // lets a finishing writer see we are gone
+};
+
+}  // namespace vncgate::rfb
