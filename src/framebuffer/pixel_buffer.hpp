@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "framebuffer/rect.hpp"
@@ -23,6 +24,17 @@ class PixelBuffer {
  public:
   PixelBuffer() = default;
   PixelBuffer(int width, int height) { resize(width, height); }
+  PixelBuffer(const PixelBuffer&) = default;
+  PixelBuffer& operator=(const PixelBuffer&) = default;
+  // A moved-from buffer is empty (0x0), never a size without pixels.
+  PixelBuffer(PixelBuffer&& other) noexcept { *this = std::move(other); }
+  PixelBuffer& operator=(PixelBuffer&& other) noexcept {
+    width_ = std::exchange(other.width_, 0);
+    height_ = std::exchange(other.height_, 0);
+    pixels_ = std::move(other.pixels_);
+    other.pixels_.clear();
+    return *this;
+  }
 
   // Resizes and clears to black (a new DesktopSize invalidates all content).
   void resize(int width, int height);

@@ -40,6 +40,15 @@ struct PacketDeleter {
 
 }  // namespace
 
+// libav* print through av_log; keep their chatter (x264's banner and statistics) out of our output.
+void quiet_libav() {
+  static const bool once = [] {
+    av_log_set_level(AV_LOG_ERROR);
+    return true;
+  }();
+  (void)once;
+}
+
 struct Mp4Writer::Impl {
   std::string path;
   EncoderSettings settings;
@@ -211,6 +220,7 @@ struct Mp4Writer::Impl {
 Mp4Writer::Mp4Writer(const std::string& path, const EncoderSettings& settings, int width, int height,
                      std::int64_t start_ms)
     : impl_(std::make_unique<Impl>(path, settings, width, height, start_ms)) {
+  quiet_libav();
   if (width < 16 || height < 16 || width % 2 || height % 2)
     throw CodecError("output size " + std::to_string(width) + "x" + std::to_string(height) + " is not even or too small");
   impl_->open();

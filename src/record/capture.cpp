@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "record/capture.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <mutex>
+#include <thread>
+
+#include "framebuffer/cursor.hpp"
+#include "rfb/async_client.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::record {
+
+namespace asio = boost::asio;
+using namespace std::chrono;
+
+namespace {
+asio::awaitable<void> sleep_for(steady_clock::duration d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+}  // namespace
+
+struct Capture::Impl : rfb::ClientListener {
+  Acquire acquire;
+  CaptureOptions options;
+  JobClock& clock;
+  FrameSlot& slot;
+  CaptureEvents events;
+  asio::io_context ctx;
+  std::thread thread;
+  std::shared_ptr<rfb::AsyncClient> client;
+  asio::steady_timer backoff_timer{ctx};
+  bool stopping = false;
+  bool connected_once = false;
+  int connection = 0;
+  std::atomic<int> reconnects{0};
+  std::atomic<bool> done{false};
+  mutable std::mutex failure_mutex;
+  std::exception_ptr failure;
+  framebuffer::PixelBuffer composed;  // frame + pointer when options.cursor
+
+  Impl(Acquire a, CaptureOptions o, JobClock& c, FrameSlot& s, CaptureEvents e)
+      : acquire(std::move(a)), options(o), clock(c), slot(s), events(std::move(e)) {}
+
+  // ClientListener: called from inside feed() on the network thread.
+  void on_connected(const rfb::ServerInit& init) override {
+    connected_once = true;
+    if (events.connected) events.connected(connection, init, client->connection().converter().format());
+  }
+  void on_resize(int w, int h) override {
+    if (events.resized) events.resized(w, h);
+  }
+  void on_update(const framebuffer::Rect&) override {
+    auto& conn = client->connection();
+    if (!conn.frame_complete()) return;  // half-painted screens never reach the recording
+    const auto t = clock.start_or_now();
+    if (!options.cursor) return slot.publish(conn.framebuffer(), t);
+    composed = conn.framebuffer();
+    framebuffer::composite(composed, conn.cursor(), conn.pointer()[0], conn.pointer()[1]);
+    slot.publish(composed, t);
+  }
+
+  // Asks for an incremental update at most `fps` times a second; an unchanged screen leaves the request
+  // outstanding and costs nothing until the server answers it.
+  asio::awaitable<void> pace(std::shared_ptr<rfb::AsyncClient> c) {
+    const auto period = duration_cast<steady_clock::duration>(duration<double>(1.0 / options.fps));
+    while (!c->closed()) {
+      auto& conn = c->connection();
+      if (conn.ready() && !conn.update_pending()) {
+        conn.request_update(true);
+        c->flush();
+      }
+      co_await sleep_for(period);
+    }
+  }
+
+  void set_failure(std::exception_ptr e) {
+    std::lock_guard lock(failure_mutex);
+    if (!failure) failure = e;
+  }
+
+  asio::awaitable<void> run() {
+    auto executor = co_await asio::this_coro::executor;
+    auto down_since = steady_clock::now();
+    auto backoff = milliseconds(250);
+    while (!stopping) {
+      std::exception_ptr error;
+      try {
+        Console console = acquire();
+        client = std::make_shared<rfb::AsyncClient>(executor, console.options, this);
+        if (events.stream) client->connection().set_tap(events.stream);
+        asio::co_spawn(executor, pace(client), asio::detached);
+        ++connection;
+        co_await client->run(console.endpoint);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      const bool was_up = client && client->connection().ready();
+      if (client) client->close();
+      // Let the cancelled writer unwind before the stream may go away with the client.
+      co_await sleep_for(milliseconds(1));
+      if (stopping) break;
+      std::string reason = "connection ended";
+      try {
+        if (error) std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        reason = e.what();
+      }
+      if (!connected_once) {  // the first connection failing is the user's problem to see at once
+        set_failure(error ? error : std::make_exception_ptr(IoError(reason)));
+        break;
+      }
+      if (was_up) {
+        down_since = steady_clock::now();
+        backoff = milliseconds(250);
+        spdlog::warn("record: upstream lost ({}); reconnecting, holding the last frame", reason);
+        if (events.disconnected) events.disconnected(reason);
+      }
+      if (steady_clock::now() - down_since >= options.give_up) {
+        set_failure(std::make_exception_ptr(IoError(
+            "upstream gone for " + std::to_string(duration_cast<seconds>(options.give_up).count()) +
+            " s, giving up (last error: " + reason + ")")));
+        break;
+      }
+      backoff_timer.expires_after(backoff);
+      try {
+        co_await backoff_timer.async_wait(asio::use_awaitable);
+      } catch (...) {  // cancelled by stop()
+      }
+      backoff = std::min(backoff * 2, milliseconds(5000));
+      ++reconnects;
+      spdlog::info("record: reconnect attempt {}", reconnects.load());
+    }
+  }
+};
+
+Capture::Capture(Acquire acquire, CaptureOptions options, JobClock& clock, FrameSlot& slot, CaptureEvents events)
+    : impl_(std::make_unique<Impl>(std::move(acquire), options, clock, slot, std::move(events))) {}
+
+Capture::~Capture() { stop(); }
+
+void Capture::start() {
+  auto& d = *impl_;
+  asio::co_spawn(d.ctx, d.run(), [&d](std::exception_ptr e) {
+    if (e) d.set_failure(e);
+    d.done = true;
+    d.slot.wake();
+  });
+  d.thread = std::thread([&d] {
+    try {
+      d.ctx.run();
+    } catch (...) {
+      d.set_failure(std::current_exception());
+      d.done = true;
+      d.slot.wake();
+    }
+  });
+}
+
+void Capture::stop() {
+  auto& d = *impl_;
+  if (!d.thread.joinable()) return;
+  asio::post(d.ctx, [&d] {
+    d.stopping = true;
+    if (d.client) d.client->close();
+    d.backoff_timer.cancel();
+  });
+  d.thread.join();
+}
+
+std::exception_ptr Capture::failure() const {
+  std::lock_guard lock(impl_->failure_mutex);
+  return impl_->failure;
+}
+
+int Capture::reconnects() const { return impl_->reconnects; }
+bool Capture::finished() const { return impl_->done; }
+
+}  // namespace vncgate::record

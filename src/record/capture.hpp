@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "io/endpoint.hpp"
+#include "record/frame_slot.hpp"
+#include "rfb/client_connection.hpp"
+
+namespace vncgate::record {
+
+// How to reach the console right now. Called again for every reconnect: provider consoles hand out
+// one-time ports and tickets.
+struct Console {
+  io::Endpoint endpoint;
+  rfb::ClientOptions options;
+};
+using Acquire = std::function<Console()>;
+
+// The job's timeline: milliseconds since the first complete frame. Shared by the network and encoder threads.
+class JobClock {
+ public:
+  // Starts the clock if it is not running yet; returns the current job time.
+  std::int64_t start_or_now() {
+    std::int64_t expected = -1;
+    origin_ns_.compare_exchange_strong(expected, now_ns());
+    return now_ms();
+  }
+  bool started() const { return origin_ns_.load() >= 0; }
+  std::int64_t now_ms() const { return (now_ns() - origin_ns_.load()) / 1'000'000; }
+  std::chrono::steady_clock::time_point at(std::int64_t job_ms) const {
+    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(origin_ns_.load() + job_ms * 1'000'000));
+  }
+
+ private:
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  std::atomic<std::int64_t> origin_ns_{-1};
+};
+
+struct CaptureOptions {
+  double fps = 10;                            // at most this many update requests (and frames) a second
+  std::chrono::milliseconds give_up{60000};   // stop reconnecting after the upstream was gone this long
+  bool cursor = false;                        // draw the remote pointer into the frames
+};
+
+// Network-thread events (all optional). `stream` sees the server's messages after ServerInit (FBS).
+struct CaptureEvents {
+  std::function<void(int connection, const rfb::ServerInit&, const rfb::PixelFormat& pinned)> connected;
+  std::function<void(std::span<const std::uint8_t>)> stream;
+  std::function<void(const std::string& reason)> disconnected;
+  std::function<void(int width, int height)> resized;
+};
+
+// The network side of a recording: one RFB connection (re-acquired and reconnected with backoff when it
+// drops), update requests paced at `fps`, and every completed screen published into a FrameSlot stamped on
+// the job clock. Runs its own thread; never waits for the encoder.
+class Capture {
+ public:
+  Capture(Acquire acquire, CaptureOptions options, JobClock& clock, FrameSlot& slot, CaptureEvents events = {});
+  ~Capture();
+
+  void start();
+  // Closes the connection and joins the thread. Idempotent.
+  void stop();
+  // Set when the capture gave up (first connection failed, or the upstream stayed away past give_up).
+  std::exception_ptr failure() const;
+  int reconnects() const;
+  bool finished() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vncgate::record

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "record/recorder.hpp"
+
+#include <filesystem>
+#include <mutex>
+
+#include "record/segmenter.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::record {
+
+using namespace std::chrono;
+
+namespace {
+
+std::int64_t unix_now_ms() {
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    text.replace(pos, from.size(), to);
+  return text;
+}
+
+class Mp4Sink : public SegmentSink {
+ public:
+  Mp4Sink(const std::string& path, const EncoderSettings& settings, int w, int h, std::int64_t start)
+      : writer_(path, settings, w, h, start) {}
+  void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms) override { writer_.write(frame, t_ms); }
+  SegmentStats finish(std::int64_t end_ms) override { return writer_.finish(end_ms); }
+  std::int64_t frames() const { return writer_.frames(); }
+
+ private:
+  Mp4Writer writer_;
+};
+
+}  // namespace
+
+Recorder::Recorder(Acquire acquire, RecordOptions options) : acquire_(std::move(acquire)), options_(std::move(options)) {
+  if (options_.duration_ms <= 0 || options_.count <= 0) throw UsageError("duration and count must be positive");
+  if (options_.encoder.fps <= 0 || options_.encoder.fps > 120) throw UsageError("fps must be in (0, 120]");
+}
+
+Recorder::~Recorder() = default;
+
+void Recorder::cancel() {
+  cancelled_ = true;
+  slot_.wake();
+}
+
+std::string Recorder::segment_name(int index) const {
+  char number[16];
+  std::snprintf(number, sizeof number, "%03d", index + 1);
+  return replace_all(options_.name_pattern, "{n}", number);
+}
+
+std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress&)>& progress,
+                                         const std::function<void(const SegmentResult&)>& segment_done) {
+  std::filesystem::create_directories(options_.output_dir);
+  JobClock clock;
+  std::mutex events_mutex;
+  std::vector<JobEvent> events;
+  auto note = [&](std::string kind, std::string detail) {
+    std::lock_guard lock(events_mutex);
+    events.push_back({clock.started() ? clock.now_ms() : 0, std::move(kind), std::move(detail)});
+  };
+  CaptureEvents capture_events = extra_events_;
+  capture_events.connected = [&, extra = extra_events_.connected](int n, const rfb::ServerInit& init,
+                                                                   const rfb::PixelFormat& pinned) {
+    if (n > 1) note("reconnected", std::to_string(init.width) + "x" + std::to_string(init.height));
+    if (extra) extra(n, init, pinned);
+  };
+  capture_events.disconnected = [&, extra = extra_events_.disconnected](const std::string& reason) {
+    note("disconnected", reason);
+    if (extra) extra(reason);
+  };
+  capture_events.resized = [&, extra = extra_events_.resized](int w, int h) {
+    note("resize", std::to_string(w) + "x" + std::to_string(h));
+    if (extra) extra(w, h);
+  };
+
+  Capture capture(acquire_, options_.capture, clock, slot_, capture_events);
+  capture.start();
+
+  std::vector<SegmentResult> results;
+  std::int64_t start_unix_ms = 0;
+  int out_w = 0, out_h = 0;
+  std::int64_t frames_total = 0, bytes_total = 0;
+  Mp4Sink* open_sink = nullptr;
+  std::string name_start;
+
+  auto open = [&](int index, std::int64_t start_ms) -> std::unique_ptr<SegmentSink> {
+    const auto path = options_.output_dir + "/" + segment_name(index) + ".mp4";
+    auto sink = std::make_unique<Mp4Sink>(path, options_.encoder, out_w, out_h, start_ms);
+    open_sink = sink.get();
+    spdlog::info("record: segment {}/{} → {}", index + 1, options_.count, path);
+    return sink;
+  };
+  auto closed = [&](int index, std::int64_t start_ms, std::int64_t end_ms, const SegmentStats& stats) {
+    open_sink = nullptr;
+    SegmentResult result;
+    auto& r = result.record;
+    r.target = options_.target_label;
+    r.index = index + 1;
+    r.count = options_.count;
+    r.file = segment_name(index) + ".mp4";
+    r.start_ms = start_ms;
+    r.end_ms = end_ms;
+    r.start_unix_ms = start_unix_ms;
+    r.width = out_w;
+    r.height = out_h;
+    r.stats = stats;
+    r.encoder = options_.encoder;
+    result.mp4_path = options_.output_dir + "/" + r.file;
+    result.sidecar_path = options_.output_dir + "/" + segment_name(index) + ".json";
+    r.sha256 = sha256_file(result.mp4_path);
+    {
+      std::lock_guard lock(events_mutex);
+      for (const auto& e : events)
+        if (e.t_ms >= start_ms && (e.t_ms < end_ms || index + 1 == options_.count)) r.events.push_back(e);
+    }
+    write_file_atomic(result.sidecar_path, to_json(r));
+    frames_total += stats.frames;
+    bytes_total += stats.bytes;
+    spdlog::info("record: segment {}/{} done: {:.3f} s, {} frames, {} bytes", r.index, r.count,
+                 (end_ms - start_ms) / 1000.0, stats.frames, stats.bytes);
+    if (segment_done) segment_done(result);
+    results.push_back(std::move(result));
+  };
+  Segmenter segmenter(options_.duration_ms, options_.count, open, closed);
+
+  auto report = [&] {
+    if (!progress || !clock.started()) return;
+    Progress p;
+    p.segment = std::min(segmenter.segment_index() + 1, options_.count);
+    p.count = options_.count;
+    p.elapsed_ms = std::min(clock.now_ms(), segmenter.end_ms());
+    p.total_ms = segmenter.end_ms();
+    p.frames = frames_total + (open_sink ? open_sink->frames() : 0);
+    p.bytes = bytes_total;
+    p.dropped = slot_.dropped();
+    progress(p);
+  };
+
+  const auto first_frame_deadline = steady_clock::now() + options_.first_frame_timeout;
+  framebuffer::PixelBuffer spare;
+  auto last_report = steady_clock::now();
+  std::exception_ptr failure;
+  try {
+    while (!segmenter.done()) {
+      if (cancelled_) {
+        if (clock.started()) segmenter.stop(clock.now_ms());
+        break;
+      }
+      if ((failure = capture.failure())) {
+        if (clock.started()) segmenter.stop(clock.now_ms());
+        break;
+      }
+      steady_clock::time_point deadline;
+      if (clock.started()) {
+        deadline = clock.at(*segmenter.next_deadline());
+      } else {
+        if (steady_clock::now() >= first_frame_deadline)
+          throw IoError("no complete frame from " + options_.target_label + " within " +
+                        std::to_string(options_.first_frame_timeout.count() / 1000) + " s");
+        deadline = std::min(first_frame_deadline, steady_clock::now() + milliseconds(200));
+      }
+      deadline = std::min(deadline, steady_clock::now() + milliseconds(500));  // progress and cancel checks
+      if (auto frame = slot_.take(deadline, std::move(spare))) {
+        if (out_w == 0) {
+          std::tie(out_w, out_h) = output_size(options_.encoder, frame->pixels.width(), frame->pixels.height());
+          start_unix_ms = unix_now_ms() - clock.now_ms();
+          spdlog::info("record: {}x{} console, {}x{} output, {} × {:.1f} s", frame->pixels.width(),
+                       frame->pixels.height(), out_w, out_h, options_.count, options_.duration_ms / 1000.0);
+        }
+        spare = segmenter.frame(std::move(frame->pixels), frame->t_ms);
+      } else if (clock.started() && out_w != 0) {
+        segmenter.advance(clock.now_ms());
+      }
+      if (steady_clock::now() - last_report >= milliseconds(500)) {
+        report();
+        last_report = steady_clock::now();
+      }
+    }
+  } catch (...) {
+    capture.stop();
+    throw;
+  }
+  capture.stop();
+  report();
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+}  // namespace vncgate::record

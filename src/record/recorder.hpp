@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "record/capture.hpp"
+#include "record/encoder_settings.hpp"
+#include "record/sidecar.hpp"
+
+namespace vncgate::record {
+
+struct RecordOptions {
+  std::string output_dir;
+  // File name without extension; {n} = segment number (001, 002, …), {start} = job start (UTC, compact).
+  std::string name_pattern = "segment-{n}";
+  std::int64_t duration_ms = 60000;
+  int count = 1;
+  EncoderSettings encoder;
+  CaptureOptions capture;
+  std::string target_label;  // shown in sidecars and logs; must not contain secrets
+  std::chrono::milliseconds first_frame_timeout{30000};
+};
+
+struct SegmentResult {
+  SegmentRecord record;
+  std::string mp4_path;
+  std::string sidecar_path;
+};
+
+struct Progress {
+  int segment = 0;  // 1-based
+  int count = 0;
+  std::int64_t elapsed_ms = 0;
+  std::int64_t total_ms = 0;
+  std::int64_t frames = 0;
+  std::int64_t bytes = 0;
+  std::uint64_t dropped = 0;  // frames the encoder skipped because newer ones were waiting
+};
+
+// One recording job: `count` gap-free MP4 segments of `duration_ms` from one console, with a JSON sidecar each.
+// run() is the encoder loop (on the caller's thread); a Capture thread owns the network. Finished segments
+// are final the moment their callback runs, whatever happens afterwards.
+class Recorder {
+ public:
+  Recorder(Acquire acquire, RecordOptions options);
+  ~Recorder();
+
+  // Hooks for the lossless stream (FBS) and other observers of the upstream; set before run().
+  CaptureEvents& capture_events() { return extra_events_; }
+
+  // Records until all segments are done or cancel(). Throws (after closing the open segment, which stays
+  // playable) when the first connection fails or the upstream is lost for longer than the give-up time.
+  std::vector<SegmentResult> run(const std::function<void(const Progress&)>& progress = {},
+                                 const std::function<void(const SegmentResult&)>& segment_done = {});
+  // Ends the job early from any thread; the open segment is closed at the current instant.
+  void cancel();
+
+ private:
+  std::string segment_name(int index) const;
+
+  Acquire acquire_;
+  RecordOptions options_;
+  CaptureEvents extra_events_;
+  std::atomic<bool> cancelled_{false};
+  FrameSlot slot_;
+};
+
+}  // namespace vncgate::record

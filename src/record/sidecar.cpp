@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "record/sidecar.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+
+namespace vncgate::record {
+
+std::string utc_iso8601(std::int64_t unix_ms) {
+  const std::time_t seconds = unix_ms / 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  return text;
+}
+
+std::string to_json(const SegmentRecord& r) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : r.events)
+    events.push_back({{"t", (e.t_ms - r.start_ms) / 1000.0}, {"kind", e.kind}, {"detail", e.detail}});
+  const auto& enc = r.encoder;
+  nlohmann::json doc = {
+      {"target", r.target},
+      {"segment", r.index},
+      {"count", r.count},
+      {"file", r.file},
+      {"start", utc_iso8601(r.start_unix_ms + r.start_ms)},
+      {"end", utc_iso8601(r.start_unix_ms + r.end_ms)},
+      {"offset_s", r.start_ms / 1000.0},
+      {"duration_s", (r.end_ms - r.start_ms) / 1000.0},
+      {"frames", r.stats.frames},
+      {"bytes", r.stats.bytes},
+      {"width", r.width},
+      {"height", r.height},
+      {"sha256", r.sha256},
+      {"codec",
+       {{"encoder", enc.lossless ? "libx264rgb" : "libx264"},
+        {"preset", enc.preset},
+        {"tune", enc.tune},
+        {"crf", enc.lossless ? nlohmann::json(nullptr) : nlohmann::json(enc.crf)},
+        {"lossless", enc.lossless},
+        {"pixel_format", enc.lossless ? "bgr0" : enc.yuv444 ? "yuv444p" : "yuv420p"},
+        {"fps_cap", enc.fps}}},
+      {"events", events},
+  };
+  return doc.dump(2) + "\n";
+}
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read " + path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  std::string hex;
+  char byte[3];
+  for (unsigned i = 0; i < length; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    hex += byte;
+  }
+  return hex;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw IoError("cannot write " + temporary);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw IoError("cannot rename " + temporary + " to " + path + ": " + ec.message());
+}
+
+}  // namespace vncgate::record

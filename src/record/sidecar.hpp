@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "record/encoder_settings.hpp"
+#include "record/mp4_writer.hpp"
+
+namespace vncgate::record {
+
+// Something that happened to the upstream during a job, on the job clock.
+struct JobEvent {
+  std::int64_t t_ms = 0;
+  std::string kind;    // "resize", "disconnected", "reconnected"
+  std::string detail;  // e.g. "800x600" or the error text
+};
+
+// What one segment's JSON sidecar says (written next to the MP4 as <name>.json).
+struct SegmentRecord {
+  std::string target;  // redacted: no tokens or passwords
+  int index = 0;       // 1-based
+  int count = 0;
+  std::string file;    // MP4 file name
+  std::int64_t start_ms = 0, end_ms = 0;  // on the job clock
+  std::int64_t start_unix_ms = 0;         // wall clock of the job's t=0
+  int width = 0, height = 0;              // output size
+  SegmentStats stats;
+  std::string sha256;
+  EncoderSettings encoder;
+  std::vector<JobEvent> events;  // those inside [start, end)
+};
+
+std::string to_json(const SegmentRecord& record);
+// SHA-256 of a file as lower-case hex; throws IoError when unreadable.
+std::string sha256_file(const std::string& path);
+// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T06:25:01.250Z.
+std::string utc_iso8601(std::int64_t unix_ms);
+// Writes `text` to `path` atomically (temporary file + rename), so readers never see half a sidecar.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace vncgate::record
