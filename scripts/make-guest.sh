@@ -8,6 +8,7 @@
 # Kernel command line switches (they reach /init's environment):
 #   MODE=tick    (default) prints "tick N HH:MM:SS" on tty0 every second; "ready" on ttyS0 after the first.
 #   MODE=static  paints a fixed multi-colour screen once, hides the cursor, prints "ready" on ttyS0, sleeps.
+#   MODE=text    the same with a plain grey console (boot messages, a shell session): what recordings show.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -83,8 +84,25 @@ paint_static() {
   printf '%s[?25l' "$e"
 }
 
-if [ "$MODE" = static ]; then
-  paint_static > /dev/tty0
+# What a Linux VM's text console usually shows: grey boot messages and a login prompt.
+paint_text() {
+  e=$(printf '\033')
+  printf '%s[2J%s[H' "$e" "$e"
+  printf '[    0.000000] Linux version 6.1.0-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14))\n'
+  printf '[    0.000000] Command line: console=ttyS0 console=tty0 consoleblank=0\n'
+  printf '[    0.012345] BIOS-provided physical RAM map:\n'
+  printf '[    0.123456] ACPI: RSDP 0x00000000000F5A40 000014 (v00 BOCHS )\n'
+  printf '[    1.234567] EXT4-fs (vda1): mounted filesystem with ordered data mode.\n'
+  printf '[  OK  ] Started Journal Service.\n[  OK  ] Reached target Local File Systems.\n'
+  printf '[  OK  ] Started OpenBSD Secure Shell server.\n[  OK  ] Reached target Multi-User System.\n\n'
+  printf 'Debian GNU/Linux 12 vm-0001 tty1\n\nvm-0001 login: root\nPassword:\n'
+  printf 'root@vm-0001:~# uptime\n 06:25:01 up 3 min,  1 user,  load average: 0.08, 0.03, 0.01\n'
+  printf 'root@vm-0001:~# ls /etc | head -4\nadduser.conf\nalternatives\napt\nbash.bashrc\nroot@vm-0001:~# '
+  printf '%s[?25l' "$e"
+}
+
+if [ "$MODE" = static ] || [ "$MODE" = text ]; then
+  if [ "$MODE" = static ]; then paint_static > /dev/tty0; else paint_text > /dev/tty0; fi
   echo ready > /dev/ttyS0
   while :; do sleep 3600; done
 fi

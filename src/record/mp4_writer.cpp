@@ -123,9 +123,9 @@ struct Mp4Writer::Impl {
     check(avcodec_parameters_from_context(stream->codecpar, codec.get()), "codec parameters");
     check(avio_open(&format->pb, path.c_str(), AVIO_FLAG_WRITE), "cannot create " + path);
     AVDictionary* mux_options = nullptr;
-    // Fragmented MP4: the header is complete up front and each ~1 s fragment is self-contained on disk.
+    // Fragmented MP4: the header is complete up front and each ~0.5 s fragment is self-contained on disk.
     av_dict_set(&mux_options, "movflags", "empty_moov+default_base_moof+separate_moof", 0);
-    av_dict_set(&mux_options, "frag_duration", "1000000", 0);
+    av_dict_set(&mux_options, "frag_duration", "500000", 0);
     av_dict_set(&mux_options, "flush_packets", "1", 0);
     const int hrc = avformat_write_header(format, &mux_options);
     av_dict_free(&mux_options);
@@ -177,7 +177,7 @@ struct Mp4Writer::Impl {
     if (!scaler || scaler_src_w != sw || scaler_src_h != sh) {
       sws_freeContext(scaler);
       // Same size: colour conversion only (exact rounding). Scaled: Lanczos keeps text legible.
-      const int flags = (w == sw && h == sh) ? SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
+      const int flags = (w == sw && h == sh) ? SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
                                              : SWS_LANCZOS | SWS_ACCURATE_RND;
       scaler = sws_getContext(sw, sh, AV_PIX_FMT_BGR0, w, h, pixel_format(), flags, nullptr, nullptr, nullptr);
       if (!scaler) throw CodecError("cannot convert " + std::to_string(sw) + "x" + std::to_string(sh) + " frames");

@@ -146,7 +146,8 @@ QemuGuest::QemuGuest(QemuOptions options) : options_(std::move(options)) {
   // A display number can be taken by a parallel test between our probe and QEMU's bind: retry.
   std::string failures;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    const int display = pick_vnc_display();
+    // A fixed port (a console coming back where it was) is not retried elsewhere.
+    const int display = options_.port ? options_.port - 5900 : pick_vnc_display();
     std::string vnc = "127.0.0.1:" + std::to_string(display);
     if (options_.password) vnc += ",password=on";
     const std::string log = dir_.file("qemu-" + std::to_string(attempt) + ".log");

@@ -41,10 +41,11 @@ class QmpClient {
 };
 
 struct QemuOptions {
-  std::string mode = "static";  // the guest's MODE= (static | tick)
+  std::string mode = "static";  // the guest's MODE= (static | text | tick)
   std::string extra_append;     // more kernel parameters, e.g. "vga=0x317"
   bool password = false;        // -vnc ...,password=on (every login fails until change_vnc_password)
   std::chrono::milliseconds boot_timeout{60000};
+  int port = 0;                 // VNC port (>= 5900); 0 = a free one
 };
 
 // A QEMU VM (TCG, 256 MB, no NIC) running the test guest, with its VNC server on 127.0.0.1:port() and QMP
