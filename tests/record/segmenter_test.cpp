@@ -83,8 +83,12 @@ TEST_F(Timeline, SegmentsTileTheTimelineAndTheHeldScreenOpensEachOne) {
   EXPECT_EQ(firsts[1], std::make_pair(1, std::int64_t{1000}));
   EXPECT_EQ(firsts[2], std::make_pair(2, std::int64_t{2000}));
   for (const auto& w : writes) {
-    if (w.t == 1000) EXPECT_EQ(w.colour, 2u);
-    if (w.t == 2000) EXPECT_EQ(w.colour, 3u);
+    if (w.t == 1000) {
+      EXPECT_EQ(w.colour, 2u);
+    }
+    if (w.t == 2000) {
+      EXPECT_EQ(w.colour, 3u);
+    }
   }
 }
 
