@@ -9,6 +9,8 @@
 #   MODE=tick    (default) prints "tick N HH:MM:SS" on tty0 every second; "ready" on ttyS0 after the first.
 #   MODE=static  paints a fixed multi-colour screen once, hides the cursor, prints "ready" on ttyS0, sleeps.
 #   MODE=text    the same with a plain grey console (boot messages, a shell session): what recordings show.
+#   RESIZE_AT=N  (tick mode, with video=800x600) loads the bochs DRM driver at tick N: the console switches
+#                from 720x400 text mode to an 800x600 framebuffer and VNC clients get a DesktopSize update.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -42,6 +44,26 @@ if [ ! -s "$out/vmlinuz" ] || [ ! "$out/vmlinuz" -nt "$script" ]; then
     (cd "$work" && apt-get download "$pkg" >/dev/null)
   fi
   dpkg-deb -x "$work"/linux-image-*.deb "$work/k"
+  # The bochs DRM driver and the modules it needs, in load order (dependencies from each module's own
+  # "depends=" tag; the package has no modules.dep): /init loads them at RESIZE_AT to switch the console from
+  # VGA text mode to an 800x600 framebuffer.
+  rm -rf "$out/drm" && mkdir -p "$out/drm"
+  moddir=$(echo "$work"/k/lib/modules/*/kernel)
+  loaded=" "
+  count=0
+  add_module() {
+    local name=${1//-/_} file dep
+    case "$loaded" in *" $name "*) return ;; esac
+    file=$(find "$moddir" \( -name "$name.ko" -o -name "$name.ko.xz" -o -name "${name//_/-}.ko" \
+           -o -name "${name//_/-}.ko.xz" \) | head -1)
+    [ -n "$file" ] || { echo "make-guest: module $name not found" >&2; exit 1; }
+    case "$file" in *.xz) xz -dc "$file" > "$work/$name.ko" ;; *) cp "$file" "$work/$name.ko" ;; esac
+    for dep in $(strings "$work/$name.ko" | sed -n 's/^depends=//p' | tr ',' ' '); do add_module "$dep"; done
+    loaded="$loaded$name "
+    count=$((count + 1))
+    mv "$work/$name.ko" "$out/drm/$(printf %02d $count)-$name.ko"
+  }
+  add_module bochs
   cp "$work"/k/boot/vmlinuz-* "$out/vmlinuz.tmp"
   mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 fi
@@ -50,6 +72,7 @@ fi
 ird=$work/ird
 mkdir -p "$ird/bin" "$ird/dev" "$ird/proc" "$ird/sys"
 cp "$busybox" "$ird/bin/busybox"
+mkdir -p "$ird/drm" && cp "$out"/drm/*.ko "$ird/drm/"
 cat > "$ird/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -113,6 +136,10 @@ while :; do
   echo "tick $i $(date +%T)" > /dev/tty0
   echo "tick $i" > /dev/ttyS0
   [ $i -eq 1 ] && echo ready > /dev/ttyS0
+  if [ -n "$RESIZE_AT" ] && [ $i -eq "$RESIZE_AT" ]; then
+    for m in /drm/*.ko; do insmod "$m" 2> /dev/ttyS0; done
+    echo "resized" > /dev/ttyS0
+  fi
   sleep 1
 done
 EOF

@@ -237,3 +237,51 @@ TEST(RecordUpstream, GivesUpAfterTheReconnectTimeoutAndKeepsWhatWasRecorded) {
 
 }  // namespace
 }  // namespace vncgate::test
+
+namespace vncgate::test {
+namespace {
+
+// The guest switches from 720x400 text mode to an 800x600 framebuffer mid-segment (DesktopSize): the job goes
+// on in the same segment, scaled into the fixed output size with the aspect ratio kept (pillarbox bars).
+TEST(RecordResize, ResolutionChangeIsScaledIntoTheSameSegment) {
+  TempDir dir("vncgate-record");
+  QemuOptions options;
+  options.mode = "tick";
+  options.extra_append = "RESIZE_AT=3 video=800x600";
+  QemuGuest guest(options);
+  ASSERT_EQ(record(guest.vnc_url(), dir.file("out"), {"--duration", "9"}, dir.file("record.log")), 0)
+      << read_file(dir.file("record.log"));
+  ASSERT_TRUE(wait_for_file_contains(guest.serial_path(), "resized", 1s)) << read_file(guest.serial_path());
+  const auto oracle = guest.screendump();
+  ASSERT_EQ(oracle.width(), 800);  // the server really changed size
+
+  const auto sidecar = load_json(dir.file("out/segment-001.json"));
+  EXPECT_EQ(sidecar["width"], 720);
+  EXPECT_EQ(sidecar["height"], 400);
+  EXPECT_EQ(sidecar["duration_s"], 9.0);
+  bool resized = false;
+  for (const auto& e : sidecar["events"]) resized |= e["kind"] == "resize" && e["detail"] == "800x600";
+  EXPECT_TRUE(resized) << sidecar.dump();
+  std::string warnings;
+  probe_packets(dir.file("out/segment-001.mp4"), &warnings);
+  EXPECT_EQ(warnings, "");
+
+  // 800x600 fits 720x400 as 532x400 centred: columns left of x=94 and right of x=626 are black bars, and
+  // the text (top left of the guest's screen) lands inside the picture.
+  const auto last = decode_frames(dir.file("out/segment-001.mp4"), 720, 400).back();
+  auto luma = [&](int x, int y) {
+    const auto p = last.at(x, y);
+    return (framebuffer::red(p) + framebuffer::green(p) + framebuffer::blue(p)) / 3;
+  };
+  int bright_in_bars = 0, bright_inside = 0;
+  for (int y = 0; y < 400; ++y) {
+    for (int x = 0; x < 88; ++x) bright_in_bars += luma(x, y) > 40;
+    for (int x = 632; x < 720; ++x) bright_in_bars += luma(x, y) > 40;
+    for (int x = 96; x < 624; ++x) bright_inside += luma(x, y) > 100;
+  }
+  EXPECT_EQ(bright_in_bars, 0);
+  EXPECT_GT(bright_inside, 200);
+}
+
+}  // namespace
+}  // namespace vncgate::test
