@@ -17,6 +17,7 @@ void EncoderOptions::add_to(CLI::App& app) {
       ->excludes(size_option);
   app.add_option("--fps", s.fps, "frame-rate cap; frames only when the screen changes")->check(CLI::Range(0.1, 120.0));
   app.add_option("--crf", s.crf, "x264 quality, 0-51, lower is better")->check(CLI::Range(0, 51));
+  app.add_option("--qp", s.qp, "constant x264 quantizer instead of --crf")->check(CLI::Range(0, 69));
   app.add_option("--preset", s.preset, "x264 preset (ultrafast … veryslow)")
       ->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                              "veryslow", "placebo"}));

@@ -14,6 +14,7 @@ struct EncoderSettings {
   int height = 0;
   double scale = 1.0;   // applied to the console size when width/height are 0
   double fps = 10;      // cap: at most this many frames a second, only when the screen changed
+  int qp = -1;          // constant quantizer instead of CRF (benchmarks compare like with like); -1 = off
   int crf = 18;         // x264 constant rate factor (lower = better); 18 keeps console text above 45 dB
   std::string preset = "veryfast";
   std::string tune = "stillimage";

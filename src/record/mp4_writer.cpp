@@ -109,6 +109,7 @@ struct Mp4Writer::Impl {
     const std::string tune = settings.tune.empty() ? "zerolatency" : settings.tune + ",zerolatency";
     av_opt_set(codec->priv_data, "tune", tune.c_str(), 0);
     if (settings.lossless) av_opt_set(codec->priv_data, "qp", "0", 0);
+    else if (settings.qp >= 0) av_opt_set_int(codec->priv_data, "qp", settings.qp, 0);
     else av_opt_set_double(codec->priv_data, "crf", settings.crf, 0);
 
     check(avformat_alloc_output_context2(&format, nullptr, "mp4", path.c_str()), "cannot set up MP4 for " + path);
@@ -204,6 +205,18 @@ struct Mp4Writer::Impl {
     has_pending = false;
   }
 
+  void encode(std::int64_t t_ms) {
+    if (t_ms <= last_ms) t_ms = last_ms + 1;  // timestamps strictly increase (ms resolution)
+    // The encoder may keep a reference to the frame it was given; a fresh buffer is only made when needed.
+    check(av_frame_make_writable(frame.get()), "frame not writable");
+    frame->pts = t_ms - start_ms;
+    frame->pict_type = frames == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    check(avcodec_send_frame(codec.get(), frame.get()), "encoding failed");
+    drain();
+    last_ms = t_ms;
+    ++frames;
+  }
+
   void drain() {
     for (;;) {
       const int rc = avcodec_receive_packet(codec.get(), packet.get());
@@ -236,16 +249,15 @@ Mp4Writer::~Mp4Writer() {
 }
 
 void Mp4Writer::write(const framebuffer::PixelBuffer& source, std::int64_t t_ms) {
-  auto& d = *impl_;
-  if (d.finished) throw CodecError("segment " + d.path + " is already finished");
-  if (t_ms <= d.last_ms) t_ms = d.last_ms + 1;  // timestamps strictly increase (ms resolution)
-  d.convert(source);
-  d.frame->pts = t_ms - d.start_ms;
-  d.frame->pict_type = d.frames == 0 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-  check(avcodec_send_frame(d.codec.get(), d.frame.get()), "encoding failed");
-  d.drain();
-  d.last_ms = t_ms;
-  ++d.frames;
+  if (impl_->finished) throw CodecError("segment " + impl_->path + " is already finished");
+  impl_->convert(source);
+  impl_->encode(t_ms);
+}
+
+void Mp4Writer::repeat(std::int64_t t_ms) {
+  if (impl_->finished) throw CodecError("segment " + impl_->path + " is already finished");
+  if (impl_->frames == 0) throw CodecError("nothing to repeat in " + impl_->path);
+  impl_->encode(t_ms);
 }
 
 SegmentStats Mp4Writer::finish(std::int64_t end_ms) {

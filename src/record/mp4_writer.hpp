@@ -30,6 +30,9 @@ class Mp4Writer {
   // Encodes `frame`, shown from `t_ms` on (t_ms > the previous frame's). The first frame is an IDR. A frame of
   // another size than the output is scaled to fit, keeping its aspect ratio (black bars).
   void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms);
+  // Shows the last written frame again at `t_ms` (keep-alive of an unchanged screen): no conversion, and x264
+  // codes it as skipped blocks, so an idle console costs next to nothing.
+  void repeat(std::int64_t t_ms);
   // Ends the segment at `end_ms`: the last frame lasts until then; writes the trailer and closes the file.
   SegmentStats finish(std::int64_t end_ms);
 

@@ -29,6 +29,7 @@ class Mp4Sink : public SegmentSink {
   Mp4Sink(const std::string& path, const EncoderSettings& settings, int w, int h, std::int64_t start)
       : writer_(path, settings, w, h, start) {}
   void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms) override { writer_.write(frame, t_ms); }
+  void repeat(std::int64_t t_ms) override { writer_.repeat(t_ms); }
   SegmentStats finish(std::int64_t end_ms) override { return writer_.finish(end_ms); }
   std::int64_t frames() const { return writer_.frames(); }
 

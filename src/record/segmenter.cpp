@@ -48,7 +48,7 @@ void Segmenter::advance(std::int64_t t_ms) {
   roll_to(t_ms);
   if (done() || !sink_) return;
   if (t_ms - last_write_ms_ >= keepalive_ms_) {
-    sink_->write(held_, t_ms);
+    sink_->repeat(t_ms);
     last_write_ms_ = t_ms;
   }
 }

@@ -16,6 +16,8 @@ class SegmentSink {
  public:
   virtual ~SegmentSink() = default;
   virtual void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms) = 0;
+  // The last written frame again (the screen did not change).
+  virtual void repeat(std::int64_t t_ms) = 0;
   virtual SegmentStats finish(std::int64_t end_ms) = 0;
 };
 

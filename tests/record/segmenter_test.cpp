@@ -24,7 +24,11 @@ class Timeline : public testing::Test {
    public:
     Sink(Timeline& owner, int index) : owner_(owner), index_(index) {}
     void write(const framebuffer::PixelBuffer& frame, std::int64_t t) override {
-      owner_.writes.push_back({index_, t, frame.at(0, 0)});
+      last_ = frame.at(0, 0);
+      repeat(t);
+    }
+    void repeat(std::int64_t t) override {
+      owner_.writes.push_back({index_, t, last_});
       ++frames_;
     }
     SegmentStats finish(std::int64_t end) override { return {frames_, 0, end}; }
@@ -33,6 +37,7 @@ class Timeline : public testing::Test {
     Timeline& owner_;
     int index_;
     std::int64_t frames_ = 0;
+    framebuffer::Pixel last_ = 0;
   };
 
   Segmenter make(std::int64_t duration, int count) {
