@@ -98,9 +98,9 @@ std::function<int()> add_record_command(CLI::App& app) {
     auto results = recorder.run([&](const record::Progress& p) {
       const double seconds = p.elapsed_ms / 1000.0;
       const double mbit = seconds > 0 ? p.bytes * 8 / seconds / 1e6 : 0;
-      line.show("segment " + std::to_string(p.segment) + "/" + std::to_string(p.count) + "  " +
-                clock_text(p.elapsed_ms) + " / " + clock_text(p.total_ms) + "  frames " + std::to_string(p.frames) +
-                (p.bytes ? "  " + std::to_string(mbit).substr(0, 4) + " Mbit/s" : ""));
+      line.show(fmt::format("segment {}/{}  {} / {}  frames {}  {:.2f} Mbit/s{}", p.segment, p.count,
+                            clock_text(p.elapsed_ms), clock_text(p.total_ms), p.frames, mbit,
+                            p.dropped ? fmt::format("  ({} skipped)", p.dropped) : ""));
     });
     spdlog::info("record: {} segment(s) in {}{}", results.size(), options.output_dir,
                  interrupted ? " (interrupted)" : "");

@@ -32,6 +32,7 @@ class Mp4Sink : public SegmentSink {
   void repeat(std::int64_t t_ms) override { writer_.repeat(t_ms); }
   SegmentStats finish(std::int64_t end_ms) override { return writer_.finish(end_ms); }
   std::int64_t frames() const { return writer_.frames(); }
+  std::int64_t bytes() const { return writer_.bytes(); }
 
  private:
   Mp4Writer writer_;
@@ -140,7 +141,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     p.elapsed_ms = std::min(clock.now_ms(), segmenter.end_ms());
     p.total_ms = segmenter.end_ms();
     p.frames = frames_total + (open_sink ? open_sink->frames() : 0);
-    p.bytes = bytes_total;
+    p.bytes = bytes_total + (open_sink ? open_sink->bytes() : 0);
     p.dropped = slot_.dropped();
     progress(p);
   };

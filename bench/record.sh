@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Recording benchmark, side by side in one run (shared TESTING.md "Peers for benchmarks"):
+#   busy   Xvnc 1280x800 with an xterm scrolling text. `vncgate record` and GStreamer
+#          `rfbsrc ! videorate ! x264enc ! mp4mux` record the same screen at the same time with the same fps
+#          cap (10), x264 preset (veryfast) and quantizer (23); then ffmpeg/libx264 encodes raw frames of the
+#          same scene (x11grab) with the same settings: the encode floor. CPU seconds from /usr/bin/time.
+#   idle   a QEMU text console that does not change: CPU share of one recording, then IDLE_N recordings at
+#          once (the capacity of 2 cores follows).
+# Writes a table to stdout and BUILD/bench/record.txt. Only the PIDs started here are killed.
+# Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50)
+set -euo pipefail
+if [ $# -ne 1 ]; then
+  echo "usage: $0 BUILD" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd)
+vncgate=$build/src/cli/vncgate
+busy_s=${SECONDS_BUSY:-20}
+idle_s=${SECONDS_IDLE:-60}
+idle_n=${IDLE_N:-50}
+for tool in Xvnc xterm gst-launch-1.0 ffmpeg qemu-system-x86_64 "$vncgate"; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
+done
+peers_tag=bench
+# shellcheck source=../scripts/lib/peers.sh
+source "$(dirname "$0")/../scripts/lib/peers.sh"
+mkdir -p "$build/bench"
+report=$build/bench/record.txt
+: > "$report"
+say() { echo "$*" | tee -a "$report"; }
+cpu_of() { awk '{print $1 + $2}' "$1"; }  # "user sys" from /usr/bin/time -f "%U %S"
+
+# --- busy -------------------------------------------------------------------------------------------
+display=$(free_display)
+port=$((5900 + display))
+start "$tmp/xvnc.log" Xvnc ":$display" -rfbport "$port" -localhost -SecurityTypes None -geometry 1280x800 \
+  -depth 24 -nolisten tcp -AlwaysShared
+wait_port "$port"
+DISPLAY=:$display start "$tmp/xterm.log" xterm -fa Monospace -fs 10 -geometry 160x50+0+0 \
+  -e sh -c 'while :; do ls -l /usr/bin | head -60; done'
+sleep 2
+
+/usr/bin/time -f "%U %S" -o "$tmp/vg.time" "$vncgate" record "vnc://127.0.0.1:$port" -o "$tmp/vg" -q \
+  --duration "$busy_s" --fps 10 --preset veryfast --qp 23 --tune '' &
+vg=$!
+/usr/bin/time -f "%U %S" -o "$tmp/gst.time" timeout -s INT "$busy_s" gst-launch-1.0 -q -e \
+  rfbsrc host=127.0.0.1 port="$port" shared=true ! videorate ! video/x-raw,framerate=10/1 ! videoconvert ! \
+  video/x-raw,format=I420 ! x264enc speed-preset=veryfast pass=quant quantizer=23 ! mp4mux ! \
+  filesink location="$tmp/gst.mp4" >"$tmp/gst.log" 2>&1 || true
+wait "$vg"
+# The encode floor: the same scene as raw frames, encoded by ffmpeg/libx264 with the same settings.
+floor_s=10
+ffmpeg -v error -f x11grab -framerate 10 -video_size 1280x800 -i ":$display" -t "$floor_s" -f rawvideo \
+  -pix_fmt bgr0 "$tmp/frames.raw"
+/usr/bin/time -f "%U %S" -o "$tmp/floor.time" ffmpeg -v error -f rawvideo -pix_fmt bgr0 -s 1280x800 -r 10 \
+  -i "$tmp/frames.raw" -c:v libx264 -preset veryfast -qp 23 -tune zerolatency -threads 1 -pix_fmt yuv420p \
+  -f mp4 -y "$tmp/floor.mp4"
+rm -f "$tmp/frames.raw"
+
+vg_cpu=$(cpu_of "$tmp/vg.time")
+gst_cpu=$(cpu_of "$tmp/gst.time")
+floor_cpu=$(cpu_of "$tmp/floor.time")
+vg_frames=$(python3 -c "import json;print(json.load(open('$tmp/vg/segment-001.json'))['frames'])")
+gst_frames=$(ffprobe -v error -count_packets -select_streams v:0 -show_entries stream=nb_read_packets -of csv=p=0 \
+  "$tmp/gst.mp4" 2>/dev/null || echo "?")
+say "== busy console: Xvnc 1280x800, scrolling xterm, 10 fps cap, x264 veryfast qp 23, ${busy_s} s"
+say "$(printf '%-34s %10s %10s %10s\n' recorder 'cpu s' 'cpu/s' frames)"
+say "$(printf '%-34s %10.2f %10.3f %10s\n' 'vncgate record' "$vg_cpu" "$(echo "$vg_cpu / $busy_s" | bc -l)" "$vg_frames")"
+say "$(printf '%-34s %10.2f %10.3f %10s\n' 'GStreamer rfbsrc+x264enc+mp4mux' "$gst_cpu" "$(echo "$gst_cpu / $busy_s" | bc -l)" "$gst_frames")"
+say "$(printf '%-34s %10.2f %10.3f %10s\n' "ffmpeg libx264 floor (${floor_s} s raw)" "$floor_cpu" "$(echo "$floor_cpu / $floor_s" | bc -l)" "$((floor_s * 10))")"
+say "$(printf 'ratio vncgate/GStreamer  = %.2f  (target <= 0.5)\n' "$(echo "$vg_cpu / $gst_cpu" | bc -l)")"
+say "$(printf 'ratio vncgate/floor      = %.2f  (target <= 1.2; per second of video)\n' "$(echo "($vg_cpu / $busy_s) / ($floor_cpu / $floor_s)" | bc -l)")"
+peers_cleanup
+
+# --- idle -------------------------------------------------------------------------------------------
+guest=$build/guest
+[ -s "$guest/vmlinuz" ] || bash "$(dirname "$0")/../scripts/make-guest.sh" "$guest"
+display=$(free_display)
+port=$((5900 + display))
+start "$tmp/qemu.log" qemu-system-x86_64 -accel tcg -m 256 -display none -nic none -vnc "127.0.0.1:$display" \
+  -kernel "$guest/vmlinuz" -initrd "$guest/initrd.gz" -serial "file:$tmp/serial.log" -no-reboot \
+  -append "console=ttyS0 console=tty0 consoleblank=0 loglevel=1 MODE=text"
+for _ in $(seq 1 300); do grep -q ready "$tmp/serial.log" 2>/dev/null && break; sleep 0.1; done
+/usr/bin/time -f "%U %S" -o "$tmp/idle1.time" "$vncgate" record "vnc://127.0.0.1:$port" -o "$tmp/idle1" -q \
+  --duration "$idle_s"
+one=$(cpu_of "$tmp/idle1.time")
+many_pids=()
+for i in $(seq 1 "$idle_n"); do
+  /usr/bin/time -f "%U %S" -o "$tmp/idle-n$i.time" "$vncgate" record "vnc://127.0.0.1:$port" -o "$tmp/idle-n$i" \
+    -q --duration 30 &
+  many_pids+=($!)
+done
+ok=0
+for p in "${many_pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+many=$(cat "$tmp"/idle-n*.time | awk '{s += $1 + $2} END {print s}')
+say ""
+say "== idle text console (QEMU), default settings"
+say "$(printf 'one recording, %s s:       %.2f cpu s = %.3f %% of a core\n' "$idle_s" "$one" "$(echo "$one / $idle_s * 100" | bc -l)")"
+say "$(printf '%s at once, 30 s (%s ok):  %.2f cpu s = %.3f %% of a core each -> ~%d fit on 2 cores\n' "$idle_n" "$ok" \
+  "$many" "$(echo "$many / 30 / $idle_n * 100" | bc -l)" "$(echo "2 / ($many / 30 / $idle_n)" | bc)")"
