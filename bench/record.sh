@@ -29,7 +29,7 @@ mkdir -p "$build/bench"
 report=$build/bench/record.txt
 : > "$report"
 say() { echo "$*" | tee -a "$report"; }
-cpu_of() { awk '{print $1 + $2}' "$1"; }  # "user sys" from /usr/bin/time -f "%U %S"
+cpu_of() { tail -1 "$1" | awk '{print $1 + $2}'; }  # "user sys" (last line of /usr/bin/time -f "%U %S")
 
 # --- busy -------------------------------------------------------------------------------------------
 display=$(free_display)

@@ -95,9 +95,9 @@ struct Capture::Impl : rfb::ClientListener {
       try {
         Console console = acquire();
         client = std::make_shared<rfb::AsyncClient>(executor, console.options, this);
-        if (events.stream) client->connection().set_tap(events.stream);
-        asio::co_spawn(executor, pace(client), asio::detached);
         ++connection;
+        if (events.prepare) events.prepare(connection, client->connection());
+        asio::co_spawn(executor, pace(client), asio::detached);
         co_await client->run(console.endpoint);
       } catch (...) {
         error = std::current_exception();

@@ -53,10 +53,11 @@ struct CaptureOptions {
   bool cursor = false;                        // draw the remote pointer into the frames
 };
 
-// Network-thread events (all optional). `stream` sees the server's messages after ServerInit (FBS).
+// Network-thread events (all optional). `prepare` sees each new connection before it connects (install an
+// FBS tap there: the stream carries zlib state from its first byte).
 struct CaptureEvents {
+  std::function<void(int connection, rfb::ClientConnection&)> prepare;
   std::function<void(int connection, const rfb::ServerInit&, const rfb::PixelFormat& pinned)> connected;
-  std::function<void(std::span<const std::uint8_t>)> stream;
   std::function<void(const std::string& reason)> disconnected;
   std::function<void(int width, int height)> resized;
 };

@@ -177,9 +177,9 @@ struct Mp4Writer::Impl {
     }
     if (!scaler || scaler_src_w != sw || scaler_src_h != sh) {
       sws_freeContext(scaler);
-      // Same size: colour conversion only (exact rounding). Scaled: Lanczos keeps text legible.
-      const int flags = (w == sw && h == sh) ? SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
-                                             : SWS_LANCZOS | SWS_ACCURATE_RND;
+      // Same size: colour conversion only, on swscale's SIMD path (accurate rounding would cost ~3x the time
+      // for under 0.1 dB). Scaled: Lanczos keeps text legible.
+      const int flags = (w == sw && h == sh) ? SWS_BILINEAR : SWS_LANCZOS | SWS_ACCURATE_RND;
       scaler = sws_getContext(sw, sh, AV_PIX_FMT_BGR0, w, h, pixel_format(), flags, nullptr, nullptr, nullptr);
       if (!scaler) throw CodecError("cannot convert " + std::to_string(sw) + "x" + std::to_string(sh) + " frames");
       scaler_src_w = sw, scaler_src_h = sh;

@@ -24,20 +24,6 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
-class Mp4Sink : public SegmentSink {
- public:
-  Mp4Sink(const std::string& path, const EncoderSettings& settings, int w, int h, std::int64_t start)
-      : writer_(path, settings, w, h, start) {}
-  void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms) override { writer_.write(frame, t_ms); }
-  void repeat(std::int64_t t_ms) override { writer_.repeat(t_ms); }
-  SegmentStats finish(std::int64_t end_ms) override { return writer_.finish(end_ms); }
-  std::int64_t frames() const { return writer_.frames(); }
-  std::int64_t bytes() const { return writer_.bytes(); }
-
- private:
-  Mp4Writer writer_;
-};
-
 }  // namespace
 
 Recorder::Recorder(Acquire acquire, RecordOptions options) : acquire_(std::move(acquire)), options_(std::move(options)) {
@@ -90,12 +76,12 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   std::int64_t start_unix_ms = 0;
   int out_w = 0, out_h = 0;
   std::int64_t frames_total = 0, bytes_total = 0;
-  Mp4Sink* open_sink = nullptr;
+  Mp4SegmentSink* open_sink = nullptr;
   std::string name_start;
 
   auto open = [&](int index, std::int64_t start_ms) -> std::unique_ptr<SegmentSink> {
     const auto path = options_.output_dir + "/" + segment_name(index) + ".mp4";
-    auto sink = std::make_unique<Mp4Sink>(path, options_.encoder, out_w, out_h, start_ms);
+    auto sink = std::make_unique<Mp4SegmentSink>(path, options_.encoder, out_w, out_h, start_ms);
     open_sink = sink.get();
     spdlog::info("record: segment {}/{} → {}", index + 1, options_.count, path);
     return sink;

@@ -21,6 +21,21 @@ class SegmentSink {
   virtual SegmentStats finish(std::int64_t end_ms) = 0;
 };
 
+// A segment written to an MP4 file.
+class Mp4SegmentSink : public SegmentSink {
+ public:
+  Mp4SegmentSink(const std::string& path, const EncoderSettings& settings, int w, int h, std::int64_t start)
+      : writer_(path, settings, w, h, start) {}
+  void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms) override { writer_.write(frame, t_ms); }
+  void repeat(std::int64_t t_ms) override { writer_.repeat(t_ms); }
+  SegmentStats finish(std::int64_t end_ms) override { return writer_.finish(end_ms); }
+  std::int64_t frames() const { return writer_.frames(); }
+  std::int64_t bytes() const { return writer_.bytes(); }
+
+ private:
+  Mp4Writer writer_;
+};
+
 // Cuts one continuous timeline into `count` segments of `duration_ms`, gap-free: segment k covers
 // [k*D, (k+1)*D) on the job clock (ms since the first frame). The screen shown at a boundary opens the next
 // segment as its first (key) frame at exactly the boundary, so no instant is lost or shown twice and the

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "record/convert.hpp"
+
+#include <optional>
+
+#include "fbs/index.hpp"
+#include "fbs/reader.hpp"
+#include "fbs/replay.hpp"
+#include "record/segmenter.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::record {
+
+ConvertResult convert_fbs(const std::string& input, const std::string& output, const ConvertOptions& options,
+                          const std::function<void(std::uint32_t, std::uint32_t)>& progress) {
+  if (options.to_ms <= options.from_ms) throw UsageError("--to must be after --from");
+  const auto index = fbs::read_index(fbs::index_path_for(input));
+  const std::uint32_t total = index.empty() ? 0 : std::min(index.back().ms, options.to_ms);
+
+  ConvertResult result;
+  std::optional<Segmenter> timeline;
+  framebuffer::PixelBuffer spare;
+  auto open = [&](int, std::int64_t start) -> std::unique_ptr<SegmentSink> {
+    return std::make_unique<Mp4SegmentSink>(output, options.encoder, result.width, result.height, start);
+  };
+  auto closed = [&](int, std::int64_t start, std::int64_t end, const SegmentStats& stats) {
+    result.frames = stats.frames;
+    result.bytes = stats.bytes;
+    result.duration_ms = end - start;
+  };
+  // Keep-alive repeats up to (not including) t: what a live recording of the same screen would have written.
+  auto advance_to = [&](std::int64_t t) {
+    for (auto due = timeline->next_deadline(); due && *due < t; due = timeline->next_deadline()) timeline->advance(*due);
+  };
+
+  fbs::Replay replay(fbs::Reader::open(input));
+  const auto replayed = replay.run(options.from_ms, options.to_ms, [&](const fbs::Frame& frame) {
+    const std::int64_t t = static_cast<std::int64_t>(frame.ms) - options.from_ms;
+    if (!timeline) {
+      std::tie(result.width, result.height) = output_size(options.encoder, frame.pixels.width(), frame.pixels.height());
+      timeline.emplace(std::int64_t{1} << 50, 1, open, closed);  // one segment, ended by stop()
+    }
+    advance_to(t);
+    spare = frame.pixels;
+    spare = timeline->frame(std::move(spare), t);
+    if (progress) progress(frame.ms, total);
+    return true;
+  });
+  if (!timeline) {
+    throw ProtocolError(input + ": no picture to convert" +
+                        (replayed.decode_error.empty() ? replayed.read.message : replayed.decode_error));
+  }
+  const std::int64_t end = std::min<std::int64_t>(replayed.last_ms, options.to_ms) - options.from_ms;
+  advance_to(end);
+  timeline->stop(end);
+  if (!replayed.decode_error.empty()) result.damage = replayed.decode_error;
+  else if (replayed.read.damaged()) result.damage = replayed.read.message;
+  if (progress) progress(static_cast<std::uint32_t>(end + options.from_ms), total);
+  return result;
+}
+
+}  // namespace vncgate::record

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+
+#include "record/encoder_settings.hpp"
+
+namespace vncgate::record {
+
+struct ConvertOptions {
+  EncoderSettings encoder;
+  std::uint32_t from_ms = 0;
+  std::uint32_t to_ms = std::numeric_limits<std::uint32_t>::max();
+};
+
+struct ConvertResult {
+  std::int64_t frames = 0;       // written to the MP4 (changes plus keep-alive repeats)
+  std::int64_t duration_ms = 0;  // of the MP4
+  std::int64_t bytes = 0;
+  int width = 0, height = 0;
+  std::string damage;            // why the input stopped early ("" when it was read to its end)
+};
+
+// Replays an FBS recording through the RFB decoders into one MP4 with the recorder's encoder and timeline
+// rules (frames on change, repeats every 0.5 s, the last frame lasting to the end), as fast as the CPU allows.
+// A damaged input (truncated, corrupt) is converted up to the damage and reported in `damage`; an input with
+// no picture at all throws ProtocolError. `progress(ms, total_ms)` is called now and then (total 0 = unknown).
+ConvertResult convert_fbs(const std::string& input, const std::string& output, const ConvertOptions& options,
+                          const std::function<void(std::uint32_t, std::uint32_t)>& progress = {});
+
+}  // namespace vncgate::record
