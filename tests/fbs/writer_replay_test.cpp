@@ -7,6 +7,7 @@
 #include "fbs/replay.hpp"
 #include "fbs/writer.hpp"
 #include "rfb/client_connection.hpp"
+#include "rfb/server_connection.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::fbs {
@@ -159,6 +160,48 @@ TEST_F(FbsRoundTrip, TruncationAtEveryOffsetNeverThrowsAndKeepsEarlierFrames) {
     if (result.read.reason == StopReason::truncated) EXPECT_TRUE(result.read.damaged());
   }
   EXPECT_EQ(previous_frames, 3u);  // the last update's block is cut off in every strict prefix
+}
+
+// A ZRLE session (one zlib stream across updates) in rgb565 served by our ServerConnection: the replayed
+// picture equals the viewer's at every update, so the pinned format and the zlib state survive the file.
+TEST(FbsRoundTrip_Zrle, StatefulStreamInPinnedFormatReplaysExactly) {
+  ScratchDir dir;
+  const auto path = dir.file("zrle.fbs");
+  PixelBuffer fb(100, 70);
+  rfb::ServerConnection server({}, fb.width(), fb.height());
+  rfb::ClientOptions options;
+  options.pixel_format = rfb::PixelFormat::rgb565();
+  options.encodings = {rfb::Encoding::zrle, rfb::Encoding::desktop_size};
+  rfb::ClientConnection client(options);
+  std::unique_ptr<Writer> writer;
+  std::uint32_t now = 0;
+  std::vector<PixelBuffer> seen;
+  auto pump = [&] {
+    for (int i = 0; i < 20; ++i) {
+      server.feed(client.take_output());
+      server.send_update(fb);
+      client.feed(server.take_output());
+      if (client.ready() && !writer) {
+        writer = std::make_unique<Writer>(path, client.server_init(), client.converter().format());
+        client.set_tap(writer->tap_for(client, [&] { return now; }));
+      }
+    }
+  };
+  for (int step = 0; step < 5; ++step) {
+    now = 400 * step;
+    const Rect r{step * 7, step * 5, 60, 40};
+    for (int y = r.y; y < r.bottom(); ++y)
+      for (int x = r.x; x < r.right(); ++x) fb.row(y)[x] = framebuffer::make_pixel(x * 3 + step * 40, y * 4, (x ^ y) * step);
+    server.framebuffer_changed(r);
+    if (step > 0) client.request_update(true);
+    pump();
+    seen.push_back(client.framebuffer());
+  }
+  writer->close();
+  const auto frames = replay_all(Reader::open(path));
+  ASSERT_EQ(frames.size(), 5u);  // the update at 0 ms is part of the picture at 0 ms
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    EXPECT_TRUE(std::equal(seen[i].pixels().begin(), seen[i].pixels().end(), frames[i].pixels.pixels().begin())) << i;
 }
 
 TEST(FbsWriter_Blocks, CutBySizeAndAgeAndSplitWhenHuge) {
