@@ -139,4 +139,16 @@ std::function<void(std::span<const std::uint8_t>)> Writer::tap_for(const rfb::Cl
   };
 }
 
+LazyWriter::LazyWriter(rfb::ClientConnection& conn, std::string path, std::function<std::uint32_t()> now_ms,
+                       WriterOptions options) {
+  conn.set_tap([this, &conn, path = std::move(path), now_ms = std::move(now_ms), options,
+                 tap = std::function<void(std::span<const std::uint8_t>)>()](std::span<const std::uint8_t> unit) mutable {
+    if (!tap) {
+      writer_ = std::make_unique<Writer>(path, conn.server_init(), conn.converter().format(), options);
+      tap = writer_->tap_for(conn, now_ms);
+    }
+    tap(unit);
+  });
+}
+
 }  // namespace vncgate::fbs

@@ -73,4 +73,24 @@ class Writer {
   std::uint32_t last_index_ms_ = 0;
 };
 
+// Records a connection from its ServerInit on, for drivers that cannot act at ServerInit time (e.g.
+// rfb::BlockingClient's `prepare` hook runs before connecting): installs a tap on `conn` that opens the
+// Writer with the connection's ServerInit and pinned format at the first unit after ServerInit (the client
+// asks for a full update at once, so that is immediate). `conn` must outlive this object.
+class LazyWriter {
+ public:
+  LazyWriter(rfb::ClientConnection& conn, std::string path, std::function<std::uint32_t()> now_ms,
+             WriterOptions options = {});
+  LazyWriter(const LazyWriter&) = delete;  // the tap points at this object
+  LazyWriter& operator=(const LazyWriter&) = delete;
+  // nullptr until the first unit arrived.
+  Writer* writer() { return writer_.get(); }
+  void close() {
+    if (writer_) writer_->close();
+  }
+
+ private:
+  std::unique_ptr<Writer> writer_;
+};
+
 }  // namespace vncgate::fbs

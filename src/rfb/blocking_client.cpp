@@ -87,8 +87,10 @@ struct BlockingClient::Impl {
   }
 };
 
-BlockingClient::BlockingClient(const io::Endpoint& endpoint, ClientOptions options, milliseconds timeout)
+BlockingClient::BlockingClient(const io::Endpoint& endpoint, ClientOptions options, milliseconds timeout,
+                               const std::function<void(ClientConnection&)>& prepare)
     : impl_(std::make_unique<Impl>(std::move(options))) {
+  if (prepare) prepare(impl_->conn);
   asio::co_spawn(impl_->ctx, impl_->run(endpoint), asio::detached);
   if (!impl_->run_until([&] { return impl_->conn.ready(); }, timeout))
     throw IoError("timed out after " + std::to_string(timeout.count()) + " ms waiting for the RFB handshake with " +
