@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fbs/fbs_test_util.hpp"
 #include "fbs/index.hpp"
@@ -230,6 +233,30 @@ TEST(FbsWriter_Blocks, CutBySizeAndAgeAndSplitWhenHuge) {
   const std::vector<std::pair<std::size_t, std::uint32_t>> expected{
       {40, 0}, {30, 120}, {1005, 131}, {1u << 20, 140}, {1u << 20, 140}, {1u << 20, 140}, {10, 140}};
   EXPECT_EQ(blocks, expected);
+}
+
+// Every completed block reaches the OS at once: a SIGKILL loses only the block still being filled.
+TEST(FbsWriter_Crash, SigkillLosesOnlyTheOpenBlock) {
+  ScratchDir dir;
+  const auto path = dir.file("killed.fbs");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Writer w(path, rfb::ServerInit{}, rfb::PixelFormat::canonical());
+    w.append(std::vector<std::uint8_t>(10, 1), 5);
+    w.update_boundary(10, true);
+    w.append(std::vector<std::uint8_t>(10, 2), 20);  // open block: lost
+    raise(SIGKILL);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto reader = Reader::open(path);
+  std::vector<std::uint32_t> times;
+  while (auto b = reader.next()) times.push_back(b->ms);
+  EXPECT_EQ(reader.status().reason, StopReason::end);
+  EXPECT_EQ(times, (std::vector<std::uint32_t>{0, 10}));
+  EXPECT_EQ(read_index(index_path_for(path)).size(), 1u);
 }
 
 TEST(FbsWriter_Errors, UnwritablePathThrowsIoError) {
