@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "rfb/cut_text.hpp"
 #include "rfb/encoders/zrle_encoder.hpp"
 #include "rfb/security/vnc_auth.hpp"
 #include "util/error.hpp"
@@ -244,15 +245,9 @@ bool ServerConnection::read_update_request() {
 }
 
 bool ServerConnection::read_cut_text() {
-  if (!in_.has(7)) return false;
-  in_.skip(3);
-  const std::uint32_t raw_length = in_.u32();
-  // A negative length is the Extended Clipboard format, which we never offer: skip it.
-  const std::size_t length = raw_length & 0x80000000u ? (~raw_length + 1) : raw_length;
-  if (length > kMaxCutText) throw ProtocolError("viewer cut text of " + std::to_string(length) + " bytes too long");
-  if (!in_.has(length)) return false;
-  std::string text(reinterpret_cast<const char*>(in_.take(length)), length);
-  if (!(raw_length & 0x80000000u) && listener_) listener_->on_cut_text(text);
+  std::optional<std::string> text;
+  if (!read_cut_text_body(in_, kMaxCutText, "viewer", text)) return false;
+  if (text && listener_) listener_->on_cut_text(*text);
   return true;
 }
 

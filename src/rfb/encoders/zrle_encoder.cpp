@@ -93,7 +93,7 @@ void ZrleEncoder::deflate_into(std::vector<std::uint8_t>& out) {
     z.next_out = out.data() + at;
     z.avail_out = static_cast<uInt>(room);
     if (deflate(&z, Z_SYNC_FLUSH) == Z_STREAM_ERROR) throw std::runtime_error("zrle: deflate failed");
-    out.resize(out.size() - z.avail_out);
+    out.resize(at + (room - z.avail_out));  // keep what deflate wrote
   } while (z.avail_in > 0 || z.avail_out == 0);
 }
 
