@@ -141,6 +141,30 @@ TEST_F(FbsPlay, FastPlaybackEndsOnTheFinalFrame) {
   EXPECT_EQ(diff_summary(oracle_, snapshot(port)), "");
 }
 
+TEST_F(FbsPlay, LoopStartsOver) {
+  start_play({"--speed", "50", "--loop"});
+  std::this_thread::sleep_for(1500ms);
+  const auto log = read_file(dir_->file("play.log"));
+  std::size_t ends = 0;
+  for (auto at = log.find("end of recording"); at != std::string::npos; at = log.find("end of recording", at + 1)) ++ends;
+  EXPECT_GE(ends, 2u) << log;
+}
+
+// A recording cut mid-block (a killed recorder) plays up to the damage, says so, and serves its last frame.
+TEST_F(FbsPlay, TruncatedRecordingPlaysUpToTheDamage) {
+  const auto full = read_file(path());
+  const auto cut = dir_->file("cut.fbs");
+  write_file(cut, full.substr(0, full.size() - 5));
+  const PixelBuffer expected = fbs::final_frame(fbs::Reader::open(cut));
+  const int port = free_port();
+  play_ = Process({VNCGATE_BINARY, "play", cut, "--listen", "127.0.0.1:" + std::to_string(port), "--from", "1000"},
+                  dir_->file("play.log"));
+  ASSERT_TRUE(wait_for_port(port, 20s)) << read_file(dir_->file("play.log"));
+  EXPECT_EQ(diff_summary(expected, snapshot(port)), "");
+  EXPECT_NE(read_file(dir_->file("play.log")).find("recording damaged, played up to there"), std::string::npos)
+      << read_file(dir_->file("play.log"));
+}
+
 TEST_F(FbsPlay, BadInputExitsWithClearErrors) {
   const auto junk = dir_->file("junk.fbs");
   write_file(junk, "RFB 003.008\n");
