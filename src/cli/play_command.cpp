@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,18 @@ struct PlayOptions {
   double from_s = 0;
   double speed = 1;
   bool loop = false;
+  std::string password_file;
 };
+
+// The first line of the file (a trailing CR dropped), as vncgate's other password files are read.
+std::string read_password(const std::string& path) {
+  std::ifstream in(path);
+  std::string password;
+  if (!in || !std::getline(in, password)) throw UsageError("cannot read password file " + path);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) throw UsageError("password file " + path + " is empty");
+  return password;
+}
 
 tcp::endpoint parse_listen(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -58,13 +70,14 @@ struct Viewer {
   tcp::socket socket;
   rfb::ServerConnection conn;
   bool writing = false;
-  Viewer(tcp::socket s, int width, int height) : socket(std::move(s)), conn(rfb::ServerOptions{"", "vncgate play"}, width, height) {}
+  Viewer(tcp::socket s, const rfb::ServerOptions& options, int width, int height)
+      : socket(std::move(s)), conn(options, width, height) {}
 };
 
 // The screen being played and the viewers watching it; every member is touched on the io thread only.
 class PlaybackServer {
  public:
-  explicit PlaybackServer(asio::io_context& ctx) : ctx_(ctx) {}
+  PlaybackServer(asio::io_context& ctx, rfb::ServerOptions options) : ctx_(ctx), options_(std::move(options)) {}
 
   // A new picture from the replay (damage in its coordinates, or a resize).
   void show(framebuffer::PixelBuffer pixels, const framebuffer::Rect& damage, bool resized) {
@@ -81,7 +94,7 @@ class PlaybackServer {
     for (;;) {
       auto socket = co_await acceptor.async_accept(asio::use_awaitable);
       socket.set_option(tcp::no_delay(true));
-      auto viewer = std::make_shared<Viewer>(std::move(socket), screen_.width(), screen_.height());
+      auto viewer = std::make_shared<Viewer>(std::move(socket), options_, screen_.width(), screen_.height());
       viewers_.push_back(viewer);
       asio::co_spawn(ctx_, serve(viewer), asio::detached);
     }
@@ -132,6 +145,7 @@ class PlaybackServer {
   }
 
   asio::io_context& ctx_;
+  rfb::ServerOptions options_;
   framebuffer::PixelBuffer screen_;
   std::list<std::shared_ptr<Viewer>> viewers_;
 };
@@ -222,8 +236,11 @@ int play(const PlayOptions& options) {
   if (!(options.speed > 0)) throw UsageError("--speed must be positive");
   if (options.from_s < 0) throw UsageError("--from must not be negative");
   const auto endpoint = parse_listen(options.listen);
+  rfb::ServerOptions server_options;
+  server_options.name = "vncgate play";
+  if (!options.password_file.empty()) server_options.password = read_password(options.password_file);
   asio::io_context ctx;
-  PlaybackServer server(ctx);
+  PlaybackServer server(ctx, server_options);
   ReplayThread replay(options, ctx, server);
   if (!replay.start()) throw ProtocolError(options.input + ": no picture to play");
   ctx.poll();  // the first frame reaches the server before any viewer does
@@ -259,6 +276,8 @@ std::function<int()> add_play_command(CLI::App& app) {
   cmd->add_option("--from", opts->from_s, "start at this many seconds into the recording");
   cmd->add_option("--speed", opts->speed, "playback speed factor (2 = twice as fast)");
   cmd->add_flag("--loop", opts->loop, "start over at the end instead of holding the last frame");
+  cmd->add_option("--password-file", opts->password_file,
+                  "require VNC Authentication from viewers with the password in this file (default: none)");
   return [opts, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     return play(*opts);

@@ -141,6 +141,23 @@ TEST_F(FbsPlay, FastPlaybackEndsOnTheFinalFrame) {
   EXPECT_EQ(diff_summary(oracle_, snapshot(port)), "");
 }
 
+TEST_F(FbsPlay, PasswordFileRequiresVncAuthentication) {
+  write_file(dir_->file("pw"), "sesame12\n");
+  write_file(dir_->file("wrong"), "nope\n");
+  const int port = start_play({"--from", "1000", "--password-file", dir_->file("pw")});
+  const auto url = "vnc://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "snapshot", url, dir_->file("pw.png"), "--password-file", dir_->file("wrong")},
+                        dir_->file("snap.log"), 30s),
+            3);
+  EXPECT_NE(read_file(dir_->file("snap.log")).find("Authentication failed"), std::string::npos)
+      << read_file(dir_->file("snap.log"));
+  ASSERT_EQ(run_command({VNCGATE_BINARY, "snapshot", url, dir_->file("pw.png"), "--password-file", dir_->file("pw")},
+                        dir_->file("snap.log"), 30s),
+            0)
+      << read_file(dir_->file("snap.log"));
+  EXPECT_EQ(diff_summary(oracle_, load_png(dir_->file("pw.png"))), "");
+}
+
 TEST_F(FbsPlay, LoopStartsOver) {
   start_play({"--speed", "50", "--loop"});
   std::this_thread::sleep_for(1500ms);
