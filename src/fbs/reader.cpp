@@ -119,4 +119,14 @@ void Reader::seek(std::uint64_t offset, std::uint32_t ms) {
   has_last_ = true;  // ordering checks continue relative to `ms`
 }
 
+Summary summarize(Reader reader) {
+  Summary summary;
+  summary.minor_version = reader.minor_version();
+  while (auto block = reader.next()) summary.data_bytes += block->data.size();
+  summary.status = reader.status();
+  summary.blocks = summary.status.blocks;
+  summary.duration_ms = summary.status.last_ms;
+  return summary;
+}
+
 }  // namespace vncgate::fbs

@@ -70,4 +70,15 @@ class Reader {
   ReadStatus status_;
 };
 
+// What a recording holds, from its block framing alone (no RFB decoding): for progress bars and checking
+// --from/--to against the length before a replay.
+struct Summary {
+  int minor_version = 1;
+  std::uint32_t duration_ms = 0;  // timestamp of the last good block
+  std::uint64_t blocks = 0;
+  std::uint64_t data_bytes = 0;   // RFB stream bytes in good blocks
+  ReadStatus status;              // how the file ended (damaged files are summarised up to the damage)
+};
+Summary summarize(Reader reader);
+
 }  // namespace vncgate::fbs

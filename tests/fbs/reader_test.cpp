@@ -116,6 +116,17 @@ TEST(FbsReader_Damage, AbsurdTimestampJumpStops) {
   EXPECT_EQ(first.status().reason, StopReason::timestamp_jump);
 }
 
+TEST(FbsReader_Summary, DurationAndSizeUpToTheDamage) {
+  auto f = file_with({{{1, 2, 3}, 0}, {{4, 5, 6, 7, 8}, 40}, {{9}, 41}}, kMagic000);
+  f.resize(f.size() - 2);
+  const auto s = summarize(Reader::from_bytes(f));
+  EXPECT_EQ(s.minor_version, 0);
+  EXPECT_EQ(s.duration_ms, 40u);
+  EXPECT_EQ(s.blocks, 2u);
+  EXPECT_EQ(s.data_bytes, 8u);
+  EXPECT_EQ(s.status.reason, StopReason::truncated);
+}
+
 TEST(FbsReader_Seek, ContinuesAtBlockStart) {
   auto r = Reader::from_bytes(file_with({{{1, 2, 3}, 0}, {{4, 5, 6, 7, 8}, 40}, {{9}, 41}}));
   r.seek(24, 0);
