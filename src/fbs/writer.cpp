@@ -49,7 +49,6 @@ Writer::Writer(const std::string& path, const rfb::ServerInit& init, const rfb::
   offset_ = kMagic001.size();
   write_file(index_.get(), encode_index_header(), index_path_for(path_));
   block_ = prologue(init, pinned);
-  write_block();
   flush();
 }
 
@@ -77,10 +76,7 @@ void Writer::append(std::span<const std::uint8_t> bytes, std::uint32_t ms) {
     last_ms_ = ms;
     if (block_.size() >= kMaxWrittenBlock) write_block();
   }
-  if (block_.size() >= options_.block_bytes || (!block_.empty() && ms - block_start_ms_ >= options_.block_ms)) {
-    write_block();
-    flush();
-  }
+  if (block_.size() >= options_.block_bytes || (!block_.empty() && ms - block_start_ms_ >= options_.block_ms)) flush();
 }
 
 void Writer::update_boundary(std::uint32_t ms, bool screen_painted) {
@@ -113,13 +109,13 @@ void Writer::write_block() {
 
 void Writer::flush() {
   if (!file_) return;
+  write_block();
   if (std::fflush(file_.get()) != 0 || std::fflush(index_.get()) != 0)
     throw IoError("flushing " + path_ + ": " + std::strerror(errno));
 }
 
 void Writer::close() {
   if (!file_) return;
-  write_block();
   flush();
   file_.reset();
   index_.reset();

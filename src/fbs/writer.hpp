@@ -41,7 +41,8 @@ class Writer {
   // The stream is at a message boundary (a FramebufferUpdate just ended): cuts the block and, when
   // index_interval_ms passed since the last entry, adds an index entry pointing at the next block.
   void update_boundary(std::uint32_t ms, bool screen_painted);
-  // Writes the open block (if any) and hands everything to the OS.
+  // Writes the open block (if any) and hands everything to the OS. A recorder calls it from a timer too, so
+  // a message that ends no update (Bell, ServerCutText) does not wait in memory for the next one.
   void flush();
   // flush() and close both files; idempotent.
   void close();

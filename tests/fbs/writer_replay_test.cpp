@@ -259,6 +259,19 @@ TEST(FbsWriter_Crash, SigkillLosesOnlyTheOpenBlock) {
   EXPECT_EQ(read_index(index_path_for(path)).size(), 1u);
 }
 
+TEST(FbsWriter_Blocks, FlushWritesTheOpenBlockWhileRecording) {
+  ScratchDir dir;
+  const auto path = dir.file("open.fbs");
+  Writer w(path, rfb::ServerInit{}, rfb::PixelFormat::canonical());
+  w.append(std::vector<std::uint8_t>{2, 0, 0}, 30);  // e.g. a Bell and nothing after it
+  w.flush();
+  auto reader = Reader::open(path);
+  std::vector<std::uint32_t> times;
+  while (auto b = reader.next()) times.push_back(b->ms);
+  EXPECT_EQ(times, (std::vector<std::uint32_t>{0, 30}));
+  EXPECT_EQ(w.bytes_written(), read_bytes(path).size());
+}
+
 TEST(FbsWriter_Errors, UnwritablePathThrowsIoError) {
   EXPECT_THROW(Writer("/nonexistent-dir/x.fbs", rfb::ServerInit{}, rfb::PixelFormat::canonical()), IoError);
 }
