@@ -56,8 +56,10 @@ struct BlockingClient::Impl {
   }
 };
 
-BlockingClient::BlockingClient(const io::Endpoint& endpoint, ClientOptions options, milliseconds timeout)
+BlockingClient::BlockingClient(const io::Endpoint& endpoint, ClientOptions options, milliseconds timeout,
+                               const std::function<void(ClientConnection&)>& prepare)
     : impl_(std::make_unique<Impl>(std::move(options))) {
+  if (prepare) prepare(impl_->client.connection());
   impl_->start(endpoint);
   if (!impl_->run_until([&] { return impl_->client.connection().ready(); }, timeout))
     throw IoError("timed out after " + std::to_string(timeout.count()) + " ms waiting for the RFB handshake with " +

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "io/endpoint.hpp"
@@ -14,7 +15,9 @@ namespace vncgate::rfb {
 // condition holds or the timeout passes. Errors throw vncgate::Error (IoError, AuthError, ProtocolError).
 class BlockingClient {
  public:
-  BlockingClient(const io::Endpoint& endpoint, ClientOptions options, std::chrono::milliseconds timeout);
+  // `prepare` runs on the connection before connecting (install a tap, e.g. an FBS recorder).
+  BlockingClient(const io::Endpoint& endpoint, ClientOptions options, std::chrono::milliseconds timeout,
+                 const std::function<void(ClientConnection&)>& prepare = {});
   ~BlockingClient();
 
   // Requests a full (non-incremental) update and waits for it to complete.

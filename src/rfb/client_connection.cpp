@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "rfb/cut_text.hpp"
 #include "rfb/decoders/decoder.hpp"
 #include "rfb/security/vnc_auth.hpp"
 #include "util/error.hpp"
@@ -414,15 +415,9 @@ bool ClientConnection::read_colour_map() {
 }
 
 bool ClientConnection::read_cut_text() {
-  if (!in_.has(7)) return false;
-  in_.skip(3);
-  const std::uint32_t raw_length = in_.u32();
-  // A negative length is the Extended Clipboard format, which we do not request; skip its bytes.
-  const std::size_t length = raw_length & 0x80000000u ? (~raw_length + 1) : raw_length;
-  if (length > kMaxText) throw ProtocolError("server cut text of " + std::to_string(length) + " bytes too long");
-  if (!in_.has(length)) return false;
-  std::string text(reinterpret_cast<const char*>(in_.take(length)), length);
-  if (!(raw_length & 0x80000000u) && listener_) listener_->on_server_cut_text(text);
+  std::optional<std::string> text;
+  if (!read_cut_text_body(in_, kMaxText, "server", text)) return false;
+  if (text && listener_) listener_->on_server_cut_text(*text);
   return true;
 }
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writes the hand-built fuzz seeds into tests/fuzz/corpus/<target>/hand-*.bin (deterministic; re-run after
 changing it and commit the output). Layouts: tests/fuzz/fuzz_input.hpp (decoders) and the header comment of
-tests/fuzz/fuzz_server_messages.cpp. Seeds captured from real servers (vncgate_capture) sit beside these.
+tests/fuzz/fuzz_server_messages.cpp; fbs_reader seeds are whole .fbs files (docs/fbs.md). Seeds captured from real servers (vncgate_capture) sit beside these.
 
 Usage: tests/fuzz/make_seeds.py [CORPUS_DIR]"""
 import os
@@ -233,12 +233,39 @@ def server_message_seeds():
         update((0, 0, 4, 4, 0, px(16)))
 
 
+def fbs_block(data, ms):
+    return u32(len(data)) + data + bytes(-len(data) % 4) + u32(ms)
+
+
+def fbs_reader_seeds():
+    """Whole .fbs files (docs/fbs.md): ours, rfbproxy/vncproxy 001.000 shapes, and damaged ones."""
+    canonical = bytes([32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0])
+    rgb565 = bytes([16, 16, 0, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0])
+    prologue = b"RFB 003.003\n" + u32(1) + u16(8) + u16(4) + canonical + u32(3) + b"fbs"
+    raw = bytes([0, 0]) + u16(1) + u16(0) + u16(0) + u16(8) + u16(4) + s32(0) + b"\x10\x20\x30\x00" * 32
+    zrle_data = zlib.compress(bytes([1]) + b"\x40\x50\x60")  # one solid tile, CPIXEL of 3 bytes
+    zrle = bytes([0, 0]) + u16(1) + u16(0) + u16(0) + u16(8) + u16(4) + s32(16) + u32(len(zrle_data)) + zrle_data
+    resize = bytes([0, 0]) + u16(1) + u16(0) + u16(0) + u16(16) + u16(8) + s32(-223)
+    ours = b"FBS 001.001\n" + fbs_block(prologue, 0) + fbs_block(raw, 100) + fbs_block(resize + zrle[:7], 1500) + \
+        fbs_block(zrle[7:], 1501)
+    yield "ours", ours
+    yield "truncated", ours[:-9]
+    yield "backwards", b"FBS 001.001\n" + fbs_block(prologue, 0) + fbs_block(raw, 100) + fbs_block(raw, 50)
+    yield "end-marker", b"FBS 001.000\n" + fbs_block(prologue + raw, 0) + fbs_block(b"", 9) + fbs_block(raw, 10)
+    vncproxy = b"RFB 003.003\n" + u32(1) + u16(2) + u16(1) + rgb565 + u32(8) + b"vncproxy" + \
+        bytes([0, 0]) + u16(1) + u16(0) + u16(0) + u16(2) + u16(1) + s32(0) + b"\x00\xf8\x1f\x00"
+    yield "vncproxy-000", b"FBS 001.000\n" + fbs_block(vncproxy[:5], 0) + fbs_block(vncproxy[5:], 20)
+    rfbproxy = b"RFB 003.008\n" + bytes([1, 2]) + bytes(range(16)) + u32(0) + u16(8) + u16(4) + canonical + u32(0) + raw
+    yield "rfbproxy-000-vncauth", b"FBS 001.000\n" + fbs_block(rfbproxy, 0)
+    yield "index", b"FBSIDX01" + u32(100) + u32(1) + u32(0) + u32(64) + u32(1500) + u32(0) + u32(0) + u32(200)
+
+
 def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     groups = {"fuzz_decoder_raw": raw_seeds, "fuzz_decoder_copyrect": copyrect_seeds, "fuzz_decoder_rre": rre_seeds,
               "fuzz_decoder_hextile": hextile_seeds, "fuzz_decoder_zlib": zlib_seeds,
               "fuzz_decoder_tight": tight_seeds, "fuzz_decoder_zrle": zrle_seeds,
-              "fuzz_server_messages": server_message_seeds}
+              "fuzz_server_messages": server_message_seeds, "fuzz_fbs_reader": fbs_reader_seeds}
     for target, make in groups.items():
         d = os.path.join(corpus, target)
         os.makedirs(d, exist_ok=True)

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/play_command.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cli/exit_codes.hpp"
+#include "fbs/replay.hpp"
+#include "rfb/server_connection.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::cli {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct PlayOptions {
+  std::string input;
+  std::string listen;
+  double from_s = 0;
+  double speed = 1;
+  bool loop = false;
+  std::string password_file;
+};
+
+// The first line of the file (a trailing CR dropped), as vncgate's other password files are read.
+std::string read_password(const std::string& path) {
+  std::ifstream in(path);
+  std::string password;
+  if (!in || !std::getline(in, password)) throw UsageError("cannot read password file " + path);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) throw UsageError("password file " + path + " is empty");
+  return password;
+}
+
+tcp::endpoint parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--listen wants HOST:PORT, got '" + text + "'");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host.empty() ? "127.0.0.1" : host, ec);
+  int port = -1;
+  try {
+    port = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (ec || port < 0 || port > 65535) throw UsageError("--listen wants HOST:PORT with a numeric address, got '" + text + "'");
+  return {address, static_cast<unsigned short>(port)};
+}
+
+// One connected viewer: its socket and its RFB server state. Lives on the io thread only.
+struct Viewer {
+  tcp::socket socket;
+  rfb::ServerConnection conn;
+  bool writing = false;
+  Viewer(tcp::socket s, const rfb::ServerOptions& options, int width, int height)
+      : socket(std::move(s)), conn(options, width, height) {}
+};
+
+// The screen being played and the viewers watching it; every member is touched on the io thread only.
+class PlaybackServer {
+ public:
+  PlaybackServer(asio::io_context& ctx, rfb::ServerOptions options) : ctx_(ctx), options_(std::move(options)) {}
+
+  // A new picture from the replay (damage in its coordinates, or a resize).
+  void show(framebuffer::PixelBuffer pixels, const framebuffer::Rect& damage, bool resized) {
+    screen_ = std::move(pixels);
+    for (auto& v : viewers_) {
+      if (resized) v->conn.framebuffer_resized(screen_.width(), screen_.height());
+      else v->conn.framebuffer_changed(damage);
+      v->conn.send_update(screen_);
+      flush(v);
+    }
+  }
+
+  asio::awaitable<void> accept(tcp::acceptor& acceptor) {
+    for (;;) {
+      auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+      socket.set_option(tcp::no_delay(true));
+      auto viewer = std::make_shared<Viewer>(std::move(socket), options_, screen_.width(), screen_.height());
+      viewers_.push_back(viewer);
+      asio::co_spawn(ctx_, serve(viewer), asio::detached);
+    }
+  }
+
+ private:
+  asio::awaitable<void> serve(std::shared_ptr<Viewer> v) {
+    boost::system::error_code ec;
+    const auto peer = v->socket.remote_endpoint(ec);
+    spdlog::info("play: viewer {}:{} connected", peer.address().to_string(), peer.port());
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    try {
+      flush(v);
+      while (!v->conn.closed()) {
+        const auto n = co_await v->socket.async_read_some(asio::buffer(buffer), asio::use_awaitable);
+        v->conn.feed({buffer.data(), n});
+        v->conn.send_update(screen_);
+        flush(v);
+      }
+      spdlog::warn("play: viewer {}:{}: {}", peer.address().to_string(), peer.port(), v->conn.close_reason());
+    } catch (const Error& e) {
+      spdlog::warn("play: viewer {}:{}: {}", peer.address().to_string(), peer.port(), e.what());
+      v->socket.close(ec);
+    } catch (const boost::system::system_error&) {
+      spdlog::info("play: viewer {}:{} disconnected", peer.address().to_string(), peer.port());
+      v->socket.close(ec);
+    }
+    viewers_.remove(v);
+  }
+
+  // One writer per viewer drains its queued output; a viewer closed by the protocol is shut after it.
+  void flush(const std::shared_ptr<Viewer>& v) {
+    if (v->writing || !v->conn.has_output()) return;
+    v->writing = true;
+    asio::co_spawn(ctx_, [v]() -> asio::awaitable<void> {
+      boost::system::error_code ec;
+      try {
+        while (v->conn.has_output()) {
+          const auto bytes = v->conn.take_output();
+          co_await asio::async_write(v->socket, asio::buffer(bytes), asio::use_awaitable);
+        }
+        if (v->conn.closed()) v->socket.close(ec);
+      } catch (const boost::system::system_error&) {
+        v->socket.close(ec);
+      }
+      v->writing = false;
+    }, asio::detached);
+  }
+
+  asio::io_context& ctx_;
+  rfb::ServerOptions options_;
+  framebuffer::PixelBuffer screen_;
+  std::list<std::shared_ptr<Viewer>> viewers_;
+};
+
+// Runs the replay on its own thread at real time x speed and posts each frame to the io thread. The first
+// frame (the screen at --from) is handed over before viewers are accepted, so ServerInit has a size.
+class ReplayThread {
+ public:
+  ReplayThread(const PlayOptions& options, asio::io_context& ctx, PlaybackServer& server)
+      : options_(options), ctx_(ctx), server_(server) {}
+  ~ReplayThread() { stop(); }
+
+  // Starts replaying; returns once the first frame is ready (false: the recording has none).
+  bool start() {
+    thread_ = std::thread([this] { run(); });
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return first_frame_ || finished_; });
+    return first_frame_;
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    const auto from_ms = static_cast<std::uint32_t>(options_.from_s * 1000);
+    do {
+      const auto started = Clock::now();
+      fbs::ReplayResult result;
+      try {
+        result = fbs::Replay(fbs::Reader::open(options_.input)).run(from_ms, UINT32_MAX, [&](const fbs::Frame& f) {
+          return deliver(f, started, from_ms);
+        });
+      } catch (const Error& e) {
+        spdlog::error("play: {}", e.what());
+        break;
+      }
+      if (!result.decode_error.empty()) spdlog::warn("play: recording damaged, played up to there: {}", result.decode_error);
+      else if (result.read.damaged()) spdlog::warn("play: recording damaged, played up to there: {}", result.read.message);
+      else spdlog::info("play: end of recording at {:.3f} s", result.last_ms / 1000.0);
+      if (result.stopped) break;
+    } while (options_.loop && !stopping());
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    wake_.notify_all();
+  }
+
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  // Waits until the frame is due (or stop), then hands a copy to the io thread.
+  bool deliver(const fbs::Frame& f, Clock::time_point started, std::uint32_t from_ms) {
+    // A start past the end gets the final frame (ms < from_ms) at once.
+    const double late_ms = f.ms > from_ms ? f.ms - from_ms : 0.0;
+    const auto due = started + std::chrono::microseconds(static_cast<long long>(late_ms * 1000.0 / options_.speed));
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_until(lock, due, [&] { return stopping_; })) return false;
+    asio::post(ctx_, [this, pixels = f.pixels, damage = f.damage, resized = f.resized || !first_frame_]() mutable {
+      server_.show(std::move(pixels), damage, resized);
+    });
+    if (!first_frame_) {
+      first_frame_ = true;
+      wake_.notify_all();
+    }
+    return true;
+  }
+
+  const PlayOptions& options_;
+  asio::io_context& ctx_;
+  PlaybackServer& server_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool first_frame_ = false;
+  bool finished_ = false;
+};
+
+int play(const PlayOptions& options) {
+  if (!(options.speed > 0)) throw UsageError("--speed must be positive");
+  if (options.from_s < 0) throw UsageError("--from must not be negative");
+  const auto endpoint = parse_listen(options.listen);
+  rfb::ServerOptions server_options;
+  server_options.name = "vncgate play";
+  if (!options.password_file.empty()) server_options.password = read_password(options.password_file);
+  asio::io_context ctx;
+  PlaybackServer server(ctx, server_options);
+  ReplayThread replay(options, ctx, server);
+  if (!replay.start()) throw ProtocolError(options.input + ": no picture to play");
+  ctx.poll();  // the first frame reaches the server before any viewer does
+  ctx.restart();  // poll() ran out of work and marked the context stopped
+  tcp::acceptor acceptor(ctx);
+  try {
+    acceptor = tcp::acceptor(ctx, endpoint);
+  } catch (const boost::system::system_error& e) {
+    throw IoError("cannot listen on " + options.listen + ": " + e.code().message());
+  }
+  spdlog::info("play: serving {} on {}:{} (from {:.3f} s, speed {}x{})", options.input,
+               acceptor.local_endpoint().address().to_string(), acceptor.local_endpoint().port(), options.from_s,
+               options.speed, options.loop ? ", looping" : "");
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) ctx.stop();
+  });
+  asio::co_spawn(ctx, server.accept(acceptor), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  ctx.run();
+  replay.stop();
+  return kOk;
+}
+
+}  // namespace
+
+std::function<int()> add_play_command(CLI::App& app) {
+  auto opts = std::make_shared<PlayOptions>();
+  auto* cmd = app.add_subcommand("play", "serve an FBS recording to VNC viewers");
+  cmd->add_option("input", opts->input, "FBS recording (FBS 001.001 or 001.000)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--listen", opts->listen, "address to listen on, HOST:PORT")->required();
+  cmd->add_option("--from", opts->from_s, "start at this many seconds into the recording");
+  cmd->add_option("--speed", opts->speed, "playback speed factor (2 = twice as fast)");
+  cmd->add_flag("--loop", opts->loop, "start over at the end instead of holding the last frame");
+  cmd->add_option("--password-file", opts->password_file,
+                  "require VNC Authentication from viewers with the password in this file (default: none)");
+  return [opts, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    return play(*opts);
+  };
+}
+
+}  // namespace vncgate::cli

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "fbs/replay.hpp"
+
+#include "rfb/client_connection.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::fbs {
+namespace {
+
+// Every encoding the client can decode: the recorded server answered some other client's SetEncodings.
+rfb::ClientOptions replay_client_options(const ReplayOptions& options) {
+  rfb::ClientOptions o;
+  o.pixel_format = options.pixel_format;
+  // 001.000 files may hold a recorded VNC Authentication exchange; any password consumes it (the response
+  // is discarded), and 001.001 prologues use None.
+  o.password = "replay";
+  return o;
+}
+
+// Collects completed updates while the connection decodes, and hands frames to the callback once inside
+// the wanted time range.
+struct FrameEmitter : rfb::ClientListener {
+  const Replay::FrameCallback& on_frame;
+  const rfb::ClientConnection* conn = nullptr;
+  framebuffer::Rect damage;
+  bool resized = false;
+  bool started = false;  // the frame at from_ms went out; later updates are delivered
+  std::uint32_t block_ms = 0;
+  std::uint64_t frames = 0;
+  bool stop = false;
+
+  explicit FrameEmitter(const Replay::FrameCallback& cb) : on_frame(cb) {}
+
+  void on_update(const framebuffer::Rect& d) override {
+    damage = damage.unite(d);
+    if (started) emit(block_ms);
+  }
+  void on_resize(int, int) override { resized = true; }
+
+  void emit(std::uint32_t ms) {
+    if (stop) return;
+    const auto& fb = conn->framebuffer();
+    if (!started || resized) damage = fb.bounds();
+    started = true;
+    ++frames;
+    stop = !on_frame(Frame{fb, damage, ms, resized});
+    damage = {};
+    resized = false;
+  }
+};
+
+}  // namespace
+
+Replay::Replay(Reader reader, ReplayOptions options) : reader_(std::move(reader)), options_(std::move(options)) {}
+
+ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const FrameCallback& on_frame) {
+  FrameEmitter emitter(on_frame);
+  rfb::ClientConnection conn(replay_client_options(options_), &emitter);
+  emitter.conn = &conn;
+  ReplayResult result;
+  while (!emitter.stop) {
+    auto block = reader_.next();
+    if (!block || block->ms > to_ms) break;
+    if (!emitter.started && block->ms > from_ms && conn.ready()) emitter.emit(from_ms);
+    if (emitter.stop) break;
+    emitter.block_ms = block->ms;
+    try {
+      conn.feed(block->data);
+    } catch (const Error& e) {
+      result.decode_error = "RFB stream in block at offset " + std::to_string(block->offset) + " (" +
+                            std::to_string(block->ms) + " ms): " + e.what();
+      break;
+    }
+    (void)conn.take_output();  // requests to a server that is not there
+    result.last_ms = block->ms;
+  }
+  // A start beyond the last block still gets the final picture.
+  if (!emitter.started && !emitter.stop && conn.ready()) emitter.emit(std::min(from_ms, result.last_ms));
+  result.read = reader_.status();
+  result.frames = emitter.frames;
+  result.stopped = emitter.stop;
+  return result;
+}
+
+framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayOptions options) {
+  framebuffer::PixelBuffer last;
+  bool any = false;
+  const auto result = Replay(std::move(reader), std::move(options)).run(0, at_ms, [&](const Frame& f) {
+    last = f.pixels;
+    any = true;
+    return true;
+  });
+  if (!any) {
+    throw ProtocolError("no picture in the recording: " +
+                        (result.decode_error.empty() ? result.read.message : result.decode_error));
+  }
+  return last;
+}
+
+}  // namespace vncgate::fbs

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "fbs/reader.hpp"
+#include "framebuffer/pixel_buffer.hpp"
+#include "rfb/pixel_format.hpp"
+
+namespace vncgate::fbs {
+
+struct ReplayOptions {
+  // Format of the recorded pixels when it is not the prologue's: FBS 001.000 files written by a proxy whose
+  // viewer sent SetPixelFormat (not part of the server stream). nullopt: the ServerInit's, always right for
+  // 001.001 (the pinned format is in the prologue).
+  std::optional<rfb::PixelFormat> pixel_format;
+};
+
+// One picture of the replayed screen.
+struct Frame {
+  const framebuffer::PixelBuffer& pixels;
+  framebuffer::Rect damage;  // changed since the previous frame delivered (the whole screen for the first)
+  std::uint32_t ms;          // recording time of the picture
+  bool resized;              // the size changed since the previous frame
+};
+
+struct ReplayResult {
+  ReadStatus read;            // how the file ended (damaged files stop early, their frames were delivered)
+  std::string decode_error;   // the RFB stream inside is malformed: replay stopped there
+  std::uint32_t last_ms = 0;  // timestamp of the last block decoded
+  std::uint64_t frames = 0;   // frames delivered
+  bool stopped = false;       // on_frame asked to stop
+  bool ok() const { return decode_error.empty() && !read.damaged(); }
+};
+
+// Reproduces the framebuffer of an FBS recording by feeding its blocks into an rfb::ClientConnection (what
+// the recorder's client saw; requests it would send go nowhere).
+// Seeking: Tight, ZRLE and Zlib carry zlib dictionaries across rectangles, so the state at T depends on
+// every byte before T. run() therefore always decodes from the start at full speed (a terminal recording
+// decodes far faster than real time) and starts delivering frames at `from_ms` (docs/fbs.md §7).
+class Replay {
+ public:
+  using FrameCallback = std::function<bool(const Frame&)>;  // false stops the replay
+
+  explicit Replay(Reader reader, ReplayOptions options = {});
+
+  // Delivers the screen as it was at `from_ms` (ms = from_ms, damage = whole screen), then a frame after
+  // each FramebufferUpdate completed in a block with from_ms < ms <= to_ms. Never throws for bad content:
+  // see ReplayResult. The caller paces (Frame::ms says when a frame is due).
+  ReplayResult run(std::uint32_t from_ms, std::uint32_t to_ms, const FrameCallback& on_frame);
+  ReplayResult run(const FrameCallback& on_frame) { return run(0, std::numeric_limits<std::uint32_t>::max(), on_frame); }
+
+ private:
+  Reader reader_;
+  ReplayOptions options_;
+};
+
+// The screen at the end of the recording (or at `at_ms`); throws ProtocolError when the recording has no
+// decodable picture at all.
+framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms = std::numeric_limits<std::uint32_t>::max(),
+                                     ReplayOptions options = {});
+
+}  // namespace vncgate::fbs

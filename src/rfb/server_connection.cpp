@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rfb/server_connection.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "rfb/cut_text.hpp"
+#include "rfb/encoders/zrle_encoder.hpp"
+#include "rfb/security/vnc_auth.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::rfb {
+namespace {
+
+constexpr std::size_t kMaxCutText = 16u << 20;
+constexpr std::size_t kMaxEncodings = 1024;  // real viewers send < 40
+enum : std::uint8_t { kSecurityNone = 1, kSecurityVncAuth = 2 };
+
+std::array<std::uint8_t, 16> random_challenge() {
+  std::array<std::uint8_t, 16> c{};
+  if (RAND_bytes(c.data(), static_cast<int>(c.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  return c;
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(ServerOptions options, int width, int height, ServerListener* listener)
+    : options_(std::move(options)), listener_(listener), width_(width), height_(height) {
+  const std::string_view version = "RFB 003.008\n";
+  out_.insert(out_.end(), version.begin(), version.end());
+}
+
+ServerConnection::~ServerConnection() = default;
+
+void ServerConnection::feed(std::span<const std::uint8_t> bytes) {
+  in_.append(bytes);
+  for (;;) {
+    if (state_ == State::closed) return;  // anything after a failed login is ignored
+    in_.mark();
+    if (!step()) {
+      in_.restore();
+      return;
+    }
+  }
+}
+
+std::vector<std::uint8_t> ServerConnection::take_output() {
+  std::vector<std::uint8_t> out;
+  out.swap(out_);
+  return out;
+}
+
+bool ServerConnection::step() {
+  switch (state_) {
+    case State::version: return read_version();
+    case State::security_choice: return read_security_choice();
+    case State::vnc_response: return read_vnc_response();
+    case State::client_init: return read_client_init();
+    case State::normal: return read_message();
+    case State::closed: return false;
+  }
+  return false;
+}
+
+// RFC 6143 §7.1.1; 3.4-3.6 are 3.3 and anything above 3.8 speaks 3.8 (Apple's 3.889).
+bool ServerConnection::read_version() {
+  if (!in_.has(12)) return false;
+  const std::string text(reinterpret_cast<const char*>(in_.take(12)), 12);
+  int major = 0, minor = 0;
+  if (std::sscanf(text.c_str(), "RFB %3d.%3d\n", &major, &minor) != 2 || text[11] != '\n' || major != 3 || minor < 3)
+    throw ProtocolError("not an RFB 3.x viewer (greeting was '" + text.substr(0, 11) + "')");
+  minor_ = minor >= 8 ? 8 : minor == 7 ? 7 : 3;
+  offer_security();
+  return true;
+}
+
+void ServerConnection::offer_security() {
+  security_ = options_.password.empty() ? kSecurityNone : kSecurityVncAuth;
+  if (minor_ == 3) {  // §7.2, version 3.3: the server decides
+    write_u32(security_);
+    if (security_ == kSecurityVncAuth) {
+      challenge_ = options_.challenge ? options_.challenge() : random_challenge();
+      out_.insert(out_.end(), challenge_.begin(), challenge_.end());
+      state_ = State::vnc_response;
+    } else {
+      state_ = State::client_init;
+    }
+    return;
+  }
+  write_u8(1);
+  write_u8(security_);
+  state_ = State::security_choice;
+}
+
+bool ServerConnection::read_security_choice() {
+  if (!in_.has(1)) return false;
+  const std::uint8_t chosen = in_.u8();
+  if (chosen != security_) {
+    fail_auth("viewer chose security type " + std::to_string(chosen) + ", offered only " + std::to_string(security_));
+    return true;
+  }
+  if (security_ == kSecurityVncAuth) {
+    challenge_ = options_.challenge ? options_.challenge() : random_challenge();
+    out_.insert(out_.end(), challenge_.begin(), challenge_.end());
+    state_ = State::vnc_response;
+  } else {
+    security_ok();
+  }
+  return true;
+}
+
+bool ServerConnection::read_vnc_response() {
+  if (!in_.has(16)) return false;
+  const auto* response = in_.take(16);
+  const auto expected = vnc_auth_response(challenge_, options_.password);
+  if (CRYPTO_memcmp(response, expected.data(), expected.size()) != 0) {
+    fail_auth("Authentication failed");
+    return true;
+  }
+  security_ok();
+  return true;
+}
+
+// SecurityResult: always in 3.8; in 3.3/3.7 only after VNC Authentication (§7.1.3).
+void ServerConnection::security_ok() {
+  if (minor_ == 8 || security_ == kSecurityVncAuth) write_u32(0);
+  state_ = State::client_init;
+}
+
+void ServerConnection::fail_auth(const std::string& reason) {
+  write_u32(1);
+  if (minor_ == 8) {
+    write_u32(static_cast<std::uint32_t>(reason.size()));
+    out_.insert(out_.end(), reason.begin(), reason.end());
+  }
+  close_reason_ = reason;
+  state_ = State::closed;
+}
+
+bool ServerConnection::read_client_init() {
+  if (!in_.has(1)) return false;
+  const bool shared = in_.u8() != 0;
+  write_u16(static_cast<unsigned>(width_));
+  write_u16(static_cast<unsigned>(height_));
+  const auto pf = PixelFormat::canonical().serialize();
+  out_.insert(out_.end(), pf.begin(), pf.end());
+  write_u32(static_cast<std::uint32_t>(options_.name.size()));
+  out_.insert(out_.end(), options_.name.begin(), options_.name.end());
+  resize_pending_ = false;  // ServerInit carried the current size
+  state_ = State::normal;
+  if (listener_) listener_->on_client_init(shared);
+  return true;
+}
+
+bool ServerConnection::read_message() {
+  if (!in_.has(1)) return false;
+  switch (const std::uint8_t type = in_.u8()) {
+    case 0: return read_set_pixel_format();
+    case 2: return read_set_encodings();
+    case 3: return read_update_request();
+    case 4: {
+      if (!in_.has(7)) return false;
+      const bool down = in_.u8() != 0;
+      in_.skip(2);
+      const std::uint32_t keysym = in_.u32();
+      if (listener_) listener_->on_key(keysym, down);
+      return true;
+    }
+    case 5: {
+      if (!in_.has(5)) return false;
+      const std::uint8_t buttons = in_.u8();
+      const int x = in_.u16();
+      const int y = in_.u16();
+      if (listener_) listener_->on_pointer(x, y, buttons);
+      return true;
+    }
+    case 6: return read_cut_text();
+    case 150: {  // EnableContinuousUpdates: never offered, tolerated and ignored
+      if (!in_.has(9)) return false;
+      in_.skip(9);
+      return true;
+    }
+    case 248: {  // Fence: never offered; skip its payload
+      if (!in_.has(8)) return false;
+      in_.skip(7);
+      const std::size_t length = in_.u8();
+      if (length > 64) throw ProtocolError("viewer fence payload longer than 64 bytes");
+      if (!in_.has(length)) return false;
+      in_.skip(length);
+      return true;
+    }
+    case 255: return read_qemu_message();
+    default: throw ProtocolError("unknown viewer message type " + std::to_string(type));
+  }
+}
+
+bool ServerConnection::read_set_pixel_format() {
+  if (!in_.has(19)) return false;
+  in_.skip(3);
+  const PixelFormat pf = PixelFormat::parse(in_.take(16));
+  if (auto problem = pf.validate(); !problem.empty())
+    throw ProtocolError("viewer asked for unusable pixel format " + pf.describe() + ": " + problem);
+  writer_ = PixelWriter(pf);
+  if (!pf.true_colour) {  // SetColourMapEntries (§7.6.2) with our fixed palette
+    write_u8(1);
+    write_u8(0);
+    write_u16(0);
+    write_u16(256);
+    for (const auto& c : PixelWriter::colour_map())
+      for (auto v : c) write_u16(v);
+  }
+  dirty_ = {0, 0, width_, height_};  // what the viewer holds is in the old format
+  return true;
+}
+
+bool ServerConnection::read_set_encodings() {
+  if (!in_.has(3)) return false;
+  in_.skip(1);
+  const std::size_t count = in_.u16();
+  if (count > kMaxEncodings) throw ProtocolError("viewer sent " + std::to_string(count) + " encodings");
+  if (!in_.has(count * 4)) return false;
+  encodings_.clear();
+  for (std::size_t i = 0; i < count; ++i) encodings_.push_back(in_.s32());
+  announce_qemu_keys_ = supports(Encoding::qemu_extended_key_event);
+  return true;
+}
+
+bool ServerConnection::read_update_request() {
+  if (!in_.has(9)) return false;
+  const bool incremental = in_.u8() != 0;
+  framebuffer::Rect r;
+  r.x = in_.u16();
+  r.y = in_.u16();
+  r.w = in_.u16();
+  r.h = in_.u16();
+  r = r.intersect({0, 0, width_, height_});
+  requested_ = request_pending_ ? requested_.unite(r) : r;
+  request_pending_ = true;
+  if (!incremental) dirty_ = dirty_.unite(r);  // send the area even if unchanged
+  return true;
+}
+
+bool ServerConnection::read_cut_text() {
+  std::optional<std::string> text;
+  if (!read_cut_text_body(in_, kMaxCutText, "viewer", text)) return false;
+  if (text && listener_) listener_->on_cut_text(*text);
+  return true;
+}
+
+// QEMU client message (rfbproto "QEMU Client Message"): 0 extended key event, 1 audio.
+bool ServerConnection::read_qemu_message() {
+  if (!in_.has(1)) return false;
+  const std::uint8_t submessage = in_.u8();
+  if (submessage == 0) {
+    if (!in_.has(10)) return false;
+    const bool down = in_.u16() != 0;
+    const std::uint32_t keysym = in_.u32();
+    const std::uint32_t keycode = in_.u32();
+    if (listener_) listener_->on_qemu_key(keysym, keycode, down);
+    return true;
+  }
+  if (submessage == 1) {
+    if (!in_.has(2)) return false;
+    const unsigned operation = in_.u16();
+    if (operation == 2) {  // set format: u8 format, u8 channels, u32 frequency
+      if (!in_.has(6)) return false;
+      in_.skip(6);
+    } else if (operation > 2) {
+      throw ProtocolError("unknown QEMU audio operation " + std::to_string(operation));
+    }
+    return true;
+  }
+  throw ProtocolError("unknown QEMU client message " + std::to_string(submessage));
+}
+
+bool ServerConnection::supports(Encoding e) const {
+  return std::find(encodings_.begin(), encodings_.end(), static_cast<std::int32_t>(e)) != encodings_.end();
+}
+
+void ServerConnection::framebuffer_changed(const framebuffer::Rect& r) {
+  dirty_ = dirty_.unite(r.intersect({0, 0, width_, height_}));
+}
+
+void ServerConnection::framebuffer_resized(int width, int height) {
+  if (width == width_ && height == height_) return;
+  width_ = width;
+  height_ = height;
+  dirty_ = {0, 0, width, height};
+  if (state_ != State::normal) return;  // ServerInit will carry it
+  resize_pending_ = true;
+  if (!supports(Encoding::extended_desktop_size) && !supports(Encoding::desktop_size)) {
+    close_reason_ = "the viewer cannot follow a desktop size change (no DesktopSize support)";
+    state_ = State::closed;
+  }
+}
+
+void ServerConnection::write_rect_header(const framebuffer::Rect& r, std::int32_t encoding) {
+  write_u16(static_cast<unsigned>(r.x));
+  write_u16(static_cast<unsigned>(r.y));
+  write_u16(static_cast<unsigned>(r.w));
+  write_u16(static_cast<unsigned>(r.h));
+  write_u32(static_cast<std::uint32_t>(encoding));
+}
+
+bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
+  if (state_ != State::normal || !request_pending_) return false;
+  if (fb.width() != width_ || fb.height() != height_)
+    throw std::logic_error("ServerConnection::send_update: framebuffer size was not reported");
+  const framebuffer::Rect pixels = resize_pending_ ? fb.bounds() : dirty_.intersect(requested_);
+  const int rects = (resize_pending_ ? 1 : 0) + (announce_qemu_keys_ ? 1 : 0) + (pixels.empty() ? 0 : 1);
+  if (rects == 0) return false;
+
+  write_u8(0);
+  write_u8(0);
+  write_u16(static_cast<unsigned>(rects));
+  if (resize_pending_) {
+    if (supports(Encoding::extended_desktop_size)) {
+      // x = 0: the server changed the size; y = 0: no error; one screen covering everything.
+      write_rect_header({0, 0, width_, height_}, static_cast<std::int32_t>(Encoding::extended_desktop_size));
+      write_u8(1);
+      write_u8(0);
+      write_u16(0);
+      write_u32(0);  // screen id
+      write_u16(0);
+      write_u16(0);
+      write_u16(static_cast<unsigned>(width_));
+      write_u16(static_cast<unsigned>(height_));
+      write_u32(0);  // flags
+    } else {
+      write_rect_header({0, 0, width_, height_}, static_cast<std::int32_t>(Encoding::desktop_size));
+    }
+  }
+  if (announce_qemu_keys_) {
+    write_rect_header({}, static_cast<std::int32_t>(Encoding::qemu_extended_key_event));
+    announce_qemu_keys_ = false;
+  }
+  if (!pixels.empty()) {
+    // The viewer's first supported choice: ZRLE or Raw (every viewer decodes Raw).
+    const auto zrle = std::find(encodings_.begin(), encodings_.end(), static_cast<std::int32_t>(Encoding::zrle));
+    const auto raw = std::find(encodings_.begin(), encodings_.end(), static_cast<std::int32_t>(Encoding::raw));
+    if (zrle < raw) {
+      write_rect_header(pixels, static_cast<std::int32_t>(Encoding::zrle));
+      if (!zrle_) zrle_ = std::make_unique<ZrleEncoder>();
+      zrle_->encode(fb, pixels, writer_, out_);
+    } else {
+      write_rect_header(pixels, static_cast<std::int32_t>(Encoding::raw));
+      for (int y = pixels.y; y < pixels.bottom(); ++y)
+        writer_.put_pixels(out_, fb.row(y) + pixels.x, static_cast<std::size_t>(pixels.w));
+    }
+  }
+  // One bounding rect is kept, so a dirty area partly outside the request stays dirty as a whole.
+  if (pixels.unite(dirty_) == pixels) dirty_ = {};
+  resize_pending_ = false;
+  request_pending_ = false;
+  requested_ = {};
+  return true;
+}
+
+void ServerConnection::send_bell() {
+  if (state_ == State::normal) write_u8(2);
+}
+
+void ServerConnection::send_cut_text(const std::string& latin1) {
+  if (state_ != State::normal) return;
+  write_u8(3);
+  write_u8(0);
+  write_u16(0);
+  write_u32(static_cast<std::uint32_t>(latin1.size()));
+  out_.insert(out_.end(), latin1.begin(), latin1.end());
+}
+
+void ServerConnection::write_u16(unsigned v) {
+  write_u8((v >> 8) & 0xff);
+  write_u8(v & 0xff);
+}
+
+void ServerConnection::write_u32(std::uint32_t v) {
+  write_u16(v >> 16);
+  write_u16(v & 0xffff);
+}
+
+}  // namespace vncgate::rfb

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "framebuffer/pixel_buffer.hpp"
+#include "rfb/encoders/pixel_writer.hpp"
+#include "rfb/encoding.hpp"
+#include "rfb/in_buffer.hpp"
+#include "rfb/pixel_format.hpp"
+
+namespace vncgate::rfb {
+
+class ZrleEncoder;
+
+struct ServerOptions {
+  std::string password;           // empty: security None; else VNC Authentication (first 8 bytes count)
+  std::string name = "vncgate";   // desktop name in ServerInit
+  // Source of VNC Authentication challenges; OpenSSL's RAND_bytes when empty (tests pin it).
+  std::function<std::array<std::uint8_t, 16>()> challenge;
+};
+
+// Input from the viewer, delivered synchronously from ServerConnection::feed().
+class ServerListener {
+ public:
+  virtual ~ServerListener() = default;
+  virtual void on_client_init(bool /*shared*/) {}
+  virtual void on_key(std::uint32_t /*keysym*/, bool /*down*/) {}
+  // QEMU extended key event: keysym plus XT scancode.
+  virtual void on_qemu_key(std::uint32_t /*keysym*/, std::uint32_t /*keycode*/, bool /*down*/) {}
+  virtual void on_pointer(int /*x*/, int /*y*/, std::uint8_t /*buttons*/) {}
+  virtual void on_cut_text(const std::string& /*latin1*/) {}
+};
+
+// The server half of RFB for one viewer, without I/O (the mirror of ClientConnection): bytes from the viewer
+// go in through feed(), bytes for it come out of take_output(). Speaks 3.8 and accepts 3.3/3.7 viewers,
+// security None or VNC Authentication. It does not own the picture: the owner reports changes with
+// framebuffer_changed()/framebuffer_resized() and calls send_update(fb), which answers the viewer's pending
+// FramebufferUpdateRequest from `fb` in the viewer's pixel format (Raw, or ZRLE when asked). One instance per
+// viewer, so a gateway fans out one framebuffer to many. Malformed input throws ProtocolError; a failed
+// password is not thrown: the failure is queued for the viewer and closed() turns true. Single-threaded.
+class ServerConnection {
+ public:
+  // `width` x `height` is the size announced in ServerInit.
+  ServerConnection(ServerOptions options, int width, int height, ServerListener* listener = nullptr);
+  ~ServerConnection();
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  void feed(std::span<const std::uint8_t> bytes);
+  std::vector<std::uint8_t> take_output();
+  bool has_output() const { return !out_.empty(); }
+
+  // ClientInit received, ServerInit sent: updates may flow.
+  bool ready() const { return state_ == State::normal; }
+  // The connection must end once the output is written (authentication failed); reason for the log.
+  bool closed() const { return state_ == State::closed; }
+  const std::string& close_reason() const { return close_reason_; }
+
+  // The picture changed inside `r` (framebuffer coordinates).
+  void framebuffer_changed(const framebuffer::Rect& r);
+  // The picture is now `width` x `height`; the viewer learns it through DesktopSize/ExtendedDesktopSize on
+  // its next update (a viewer supporting neither is closed: it cannot follow).
+  void framebuffer_resized(int width, int height);
+  // Answers a pending request from `fb` (its size must be the last one reported) when there is something to
+  // send; returns true when an update was queued.
+  bool send_update(const framebuffer::PixelBuffer& fb);
+  bool update_requested() const { return request_pending_; }
+
+  void send_bell();
+  void send_cut_text(const std::string& latin1);
+
+  const PixelFormat& client_format() const { return writer_.format(); }
+  const std::vector<std::int32_t>& client_encodings() const { return encodings_; }
+  int protocol_minor() const { return minor_; }
+
+ private:
+  enum class State { version, security_choice, vnc_response, client_init, normal, closed };
+
+  bool step();
+  bool read_version();
+  bool read_security_choice();
+  bool read_vnc_response();
+  bool read_client_init();
+  bool read_message();
+  bool read_set_pixel_format();
+  bool read_set_encodings();
+  bool read_update_request();
+  bool read_cut_text();
+  bool read_qemu_message();
+  void offer_security();
+  void security_ok();
+  void fail_auth(const std::string& reason);
+  bool supports(Encoding e) const;
+  void write_rect_header(const framebuffer::Rect& r, std::int32_t encoding);
+  void write_u8(unsigned v) { out_.push_back(static_cast<std::uint8_t>(v)); }
+  void write_u16(unsigned v);
+  void write_u32(std::uint32_t v);
+
+  ServerOptions options_;
+  ServerListener* listener_;
+  State state_ = State::version;
+  std::string close_reason_;
+  int minor_ = 8;
+  std::uint8_t security_ = 1;
+  std::array<std::uint8_t, 16> challenge_{};
+  InBuffer in_;
+  std::vector<std::uint8_t> out_;
+  PixelWriter writer_;
+  std::vector<std::int32_t> encodings_;
+  std::unique_ptr<ZrleEncoder> zrle_;
+  int width_, height_;
+  framebuffer::Rect dirty_;       // changed and not yet sent
+  framebuffer::Rect requested_;   // union of pending requests' areas
+  bool request_pending_ = false;
+  bool resize_pending_ = false;
+  bool announce_qemu_keys_ = false;  // tell the viewer once that QEMU extended key events are understood
+};
+
+}  // namespace vncgate::rfb

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// FBS end to end against a real QEMU console: record a ticking guest through ClientConnection's tap into an
+// fbs::Writer, pause the VM so the screen is still, then check that (1) the replayed final frame is QEMU's
+// screendump byte for byte, (2) `vncgate play` serves it to `vncgate snapshot` and to libvncclient, and
+// (3) --from/--speed pick the right moment.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "fbs/index.hpp"
+#include "fbs/replay.hpp"
+#include "fbs/writer.hpp"
+#include "rfb/blocking_client.hpp"
+#include "support/image.hpp"
+#include "support/process.hpp"
+#include "support/qemu.hpp"
+
+namespace vncgate::test {
+namespace {
+
+using namespace std::chrono_literals;
+using framebuffer::PixelBuffer;
+
+class FbsPlay : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>("vncgate-fbs-play");
+    guest_ = std::make_unique<QemuGuest>(QemuOptions{.mode = "tick", .extra_append = "vt.global_cursor_default=0"});
+    record();
+  }
+  static void TearDownTestSuite() {
+    guest_.reset();
+    dir_.reset();
+  }
+
+  // ~3.5 s of ticking, then QMP "stop" and updates until the client shows exactly the screendump.
+  static void record() {
+    const auto start = std::chrono::steady_clock::now();
+    auto clock = [start] {
+      return static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+    };
+    std::unique_ptr<fbs::LazyWriter> recorder;
+    rfb::BlockingClient client(io::Endpoint{.url = guest_->vnc_url()}, rfb::ClientOptions{}, 10s,
+                               [&](rfb::ClientConnection& c) { recorder = std::make_unique<fbs::LazyWriter>(c, path(), clock); });
+    client.full_update(10s);
+    while (std::chrono::steady_clock::now() - start < 3500ms) client.next_update(200ms);
+    guest_->qmp().execute(R"({"execute":"stop"})");
+    for (auto until = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < until;) {
+      client.next_update(400ms);
+      oracle_ = guest_->screendump();
+      if (diff_summary(oracle_, client.framebuffer()).empty()) break;
+    }
+    ASSERT_EQ(diff_summary(oracle_, client.framebuffer()), "") << "client never converged on the paused screen";
+    recorded_updates_ = client.connection().updates_completed();
+    recorder->close();
+    client.close();
+  }
+
+  static std::string path() { return dir_->file("session.fbs"); }
+
+  // Starts `vncgate play` with `args`; returns its port once it listens.
+  int start_play(std::vector<std::string> args) {
+    const int port = free_port();
+    args.insert(args.begin(), {VNCGATE_BINARY, "play", path(), "--listen", "127.0.0.1:" + std::to_string(port)});
+    play_ = Process(args, dir_->file("play.log"));
+    EXPECT_TRUE(wait_for_port(port, 20s)) << read_file(dir_->file("play.log"));
+    return port;
+  }
+
+  PixelBuffer snapshot(int port) {
+    const auto png = dir_->file("snap.png");
+    const int rc = run_command({VNCGATE_BINARY, "snapshot", "vnc://127.0.0.1:" + std::to_string(port), png},
+                               dir_->file("snap.log"), 30s);
+    EXPECT_EQ(rc, 0) << read_file(dir_->file("snap.log")) << read_file(dir_->file("play.log"));
+    return load_png(png);
+  }
+
+  static std::unique_ptr<TempDir> dir_;
+  static std::unique_ptr<QemuGuest> guest_;
+  static PixelBuffer oracle_;
+  static std::uint64_t recorded_updates_;
+  Process play_;
+};
+std::unique_ptr<TempDir> FbsPlay::dir_;
+std::unique_ptr<QemuGuest> FbsPlay::guest_;
+PixelBuffer FbsPlay::oracle_;
+std::uint64_t FbsPlay::recorded_updates_ = 0;
+
+TEST_F(FbsPlay, ReplayedFinalFrameEqualsScreendump) {
+  std::vector<std::uint32_t> times;
+  PixelBuffer last;
+  const auto result = fbs::Replay(fbs::Reader::open(path())).run([&](const fbs::Frame& f) {
+    times.push_back(f.ms);
+    last = f.pixels;
+    return true;
+  });
+  EXPECT_TRUE(result.ok()) << result.read.message << result.decode_error;
+  EXPECT_EQ(diff_summary(oracle_, last), "");
+  EXPECT_GE(times.size(), 4u) << "a ticking screen updates every second";
+  EXPECT_GE(result.last_ms, 3000u);
+  const auto index = fbs::read_index(fbs::index_path_for(path()));
+  EXPECT_GE(index.size(), 3u);
+  std::printf("recording: %zu frames over %u ms, %zu index entries, %llu updates\n", times.size(), result.last_ms,
+              index.size(), static_cast<unsigned long long>(recorded_updates_));
+}
+
+TEST_F(FbsPlay, PlayFromTheEndServesTheRecordedFrameToSnapshot) {
+  const int port = start_play({"--from", "1000"});
+  EXPECT_EQ(diff_summary(oracle_, snapshot(port)), "");
+}
+
+TEST_F(FbsPlay, PlayServesLibvncclient) {
+  const int port = start_play({"--from", "1000"});
+  const auto ppm = dir_->file("libvncclient.ppm");
+  const int rc = run_command({VNCGATE_LIBVNCCLIENT_SNAPSHOT, "127.0.0.1:" + std::to_string(port), ppm, "20"},
+                             dir_->file("libvnc.log"), 30s);
+  ASSERT_EQ(rc, 0) << read_file(dir_->file("libvnc.log")) << read_file(dir_->file("play.log"));
+  EXPECT_EQ(diff_summary(oracle_, load_ppm(ppm)), "");
+}
+
+// At a crawl the screen stays at --from; the same instant from the library's replay is the reference.
+TEST_F(FbsPlay, SlowPlaybackHoldsTheFrameAtFrom) {
+  const std::uint32_t from_ms = 1200;
+  PixelBuffer expected;
+  fbs::Replay(fbs::Reader::open(path())).run(from_ms, from_ms, [&](const fbs::Frame& f) {
+    expected = f.pixels;
+    return false;
+  });
+  ASSERT_NE(diff_summary(oracle_, expected), "") << "the screen at 1.2 s should differ from the end";
+  const int port = start_play({"--from", "1.2", "--speed", "0.001"});
+  EXPECT_EQ(diff_summary(expected, snapshot(port)), "");
+}
+
+// Fast playback reaches the end and then holds the final frame.
+TEST_F(FbsPlay, FastPlaybackEndsOnTheFinalFrame) {
+  const int port = start_play({"--speed", "20"});
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(diff_summary(oracle_, snapshot(port)), "");
+}
+
+TEST_F(FbsPlay, PasswordFileRequiresVncAuthentication) {
+  write_file(dir_->file("pw"), "sesame12\n");
+  write_file(dir_->file("wrong"), "nope\n");
+  const int port = start_play({"--from", "1000", "--password-file", dir_->file("pw")});
+  const auto url = "vnc://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "snapshot", url, dir_->file("pw.png"), "--password-file", dir_->file("wrong")},
+                        dir_->file("snap.log"), 30s),
+            3);
+  EXPECT_NE(read_file(dir_->file("snap.log")).find("Authentication failed"), std::string::npos)
+      << read_file(dir_->file("snap.log"));
+  ASSERT_EQ(run_command({VNCGATE_BINARY, "snapshot", url, dir_->file("pw.png"), "--password-file", dir_->file("pw")},
+                        dir_->file("snap.log"), 30s),
+            0)
+      << read_file(dir_->file("snap.log"));
+  EXPECT_EQ(diff_summary(oracle_, load_png(dir_->file("pw.png"))), "");
+}
+
+TEST_F(FbsPlay, LoopStartsOver) {
+  start_play({"--speed", "50", "--loop"});
+  std::this_thread::sleep_for(1500ms);
+  const auto log = read_file(dir_->file("play.log"));
+  std::size_t ends = 0;
+  for (auto at = log.find("end of recording"); at != std::string::npos; at = log.find("end of recording", at + 1)) ++ends;
+  EXPECT_GE(ends, 2u) << log;
+}
+
+// A recording cut mid-block (a killed recorder) plays up to the damage, says so, and serves its last frame.
+TEST_F(FbsPlay, TruncatedRecordingPlaysUpToTheDamage) {
+  const auto full = read_file(path());
+  const auto cut = dir_->file("cut.fbs");
+  write_file(cut, full.substr(0, full.size() - 5));
+  const PixelBuffer expected = fbs::final_frame(fbs::Reader::open(cut));
+  const int port = free_port();
+  play_ = Process({VNCGATE_BINARY, "play", cut, "--listen", "127.0.0.1:" + std::to_string(port), "--from", "1000"},
+                  dir_->file("play.log"));
+  ASSERT_TRUE(wait_for_port(port, 20s)) << read_file(dir_->file("play.log"));
+  EXPECT_EQ(diff_summary(expected, snapshot(port)), "");
+  EXPECT_NE(read_file(dir_->file("play.log")).find("recording damaged, played up to there"), std::string::npos)
+      << read_file(dir_->file("play.log"));
+}
+
+TEST_F(FbsPlay, BadInputExitsWithClearErrors) {
+  const auto junk = dir_->file("junk.fbs");
+  write_file(junk, "RFB 003.008\n");
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "play", junk, "--listen", "127.0.0.1:1"}, dir_->file("bad.log"), 10s), 4);
+  EXPECT_NE(read_file(dir_->file("bad.log")).find("not an FBS recording"), std::string::npos) << read_file(dir_->file("bad.log"));
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "play", path(), "--listen", "nowhere"}, dir_->file("bad.log"), 10s), 2);
+}
+
+}  // namespace
+}  // namespace vncgate::test

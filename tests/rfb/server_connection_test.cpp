@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rfb/server_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include "rfb/client_connection.hpp"
+#include "rfb/decoders/decoder_test_util.hpp"
+#include "rfb/encoders/pixel_writer.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::rfb {
+namespace {
+
+using framebuffer::PixelBuffer;
+using framebuffer::Rect;
+
+// A picture with flat areas (palette tiles), a gradient (raw tiles) and an odd size (partial tiles).
+PixelBuffer test_picture(int width, int height, unsigned seed) {
+  PixelBuffer fb(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const bool text_area = y < height / 2;
+      fb.row(y)[x] = text_area ? ((x / 3 + y / 5 + seed) % 4 == 0 ? 0xc0c0c0u : 0x000000u)
+                               : framebuffer::make_pixel((x * 7 + seed) & 0xff, (y * 5) & 0xff, (x * y + seed) & 0xff);
+    }
+  return fb;
+}
+
+// What a viewer in format `pf` can hold of `source`: each pixel through the wire format and back.
+PixelBuffer as_seen_in(const PixelBuffer& source, const PixelFormat& pf) {
+  PixelWriter writer(pf);
+  PixelConverter conv(pf);
+  if (!pf.true_colour) {
+    const auto map = PixelWriter::colour_map();
+    conv.set_colour_map_entries(0, map);
+  }
+  PixelBuffer out(source.width(), source.height());
+  for (int y = 0; y < source.height(); ++y)
+    for (int x = 0; x < source.width(); ++x) out.row(y)[x] = conv.from_value(writer.value(source.at(x, y)));
+  return out;
+}
+
+void expect_same(const PixelBuffer& a, const PixelBuffer& b, const std::string& what) {
+  ASSERT_EQ(a.width(), b.width()) << what;
+  ASSERT_EQ(a.height(), b.height()) << what;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x)
+      ASSERT_EQ(a.at(x, y), b.at(x, y)) << what << " at " << x << "," << y;
+}
+
+// Pipes bytes both ways until neither side has anything to say.
+void pump(ClientConnection& client, ServerConnection& server, const PixelBuffer& fb) {
+  for (int round = 0; round < 100; ++round) {
+    bool moved = false;
+    if (client.has_output()) {
+      server.feed(client.take_output());
+      moved = true;
+    }
+    server.send_update(fb);
+    if (server.has_output()) {
+      client.feed(server.take_output());
+      moved = true;
+    }
+    if (!moved) return;
+  }
+  FAIL() << "connection did not settle";
+}
+
+struct FormatCase {
+  const char* name;
+  PixelFormat pf;
+};
+
+std::vector<FormatCase> formats() {
+  PixelFormat be32 = PixelFormat::canonical();
+  be32.big_endian = true;
+  PixelFormat high32 = PixelFormat::canonical();  // colour in the high three bytes: CPIXEL is the top 3
+  high32.red_shift = 24;
+  high32.green_shift = 16;
+  high32.blue_shift = 8;
+  PixelFormat be565 = PixelFormat::rgb565();
+  be565.big_endian = true;
+  PixelFormat bgr32 = PixelFormat::canonical();
+  bgr32.red_shift = 0;
+  bgr32.blue_shift = 16;
+  return {{"canonical", PixelFormat::canonical()}, {"be32", be32}, {"high32", high32}, {"bgr32", bgr32},
+          {"rgb565", PixelFormat::rgb565()}, {"be565", be565}, {"bgr233", PixelFormat::bgr233()},
+          {"colourmap8", PixelFormat::colour_map8()}};
+}
+
+class ServerConnectionFormats : public testing::TestWithParam<std::tuple<FormatCase, Encoding>> {};
+
+TEST_P(ServerConnectionFormats, ViewerDecodesExactlyWhatItsFormatHolds) {
+  const auto& [format, encoding] = GetParam();
+  const std::string what = std::string(format.name) + "/" + encoding_name(static_cast<std::int32_t>(encoding));
+  PixelBuffer fb = test_picture(150, 90, 1);
+  ServerConnection server({}, fb.width(), fb.height());
+  ClientOptions options;
+  options.pixel_format = format.pf;
+  options.encodings = {encoding, Encoding::raw, Encoding::desktop_size, Encoding::extended_desktop_size};
+  ClientConnection client(options);
+  client.feed(server.take_output());
+  pump(client, server, fb);
+  ASSERT_TRUE(client.ready());
+  ASSERT_TRUE(client.frame_complete()) << what;
+  expect_same(client.framebuffer(), as_seen_in(fb, format.pf), what + " first frame");
+  EXPECT_GT(client.stats().count(static_cast<std::int32_t>(encoding)), 0u) << what;
+
+  // A change in part of the screen travels as an incremental update.
+  const Rect changed{70, 10, 40, 60};
+  const PixelBuffer other = test_picture(150, 90, 7);
+  for (int y = changed.y; y < changed.bottom(); ++y)
+    for (int x = changed.x; x < changed.right(); ++x) fb.row(y)[x] = other.at(x, y);
+  server.framebuffer_changed(changed);
+  client.request_update(true);
+  pump(client, server, fb);
+  expect_same(client.framebuffer(), as_seen_in(fb, format.pf), what + " after change");
+
+  // A resize reaches the viewer with the whole new picture.
+  fb = test_picture(200, 64, 3);
+  server.framebuffer_resized(fb.width(), fb.height());
+  client.request_update(true);
+  pump(client, server, fb);
+  expect_same(client.framebuffer(), as_seen_in(fb, format.pf), what + " after resize");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFormats, ServerConnectionFormats,
+                         testing::Combine(testing::ValuesIn(formats()), testing::Values(Encoding::raw, Encoding::zrle)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param).name) + "_" +
+                                  encoding_name(static_cast<std::int32_t>(std::get<1>(info.param)));
+                         });
+
+TEST(ServerConnection_Auth, VncAuthenticationWithRightPasswordConnects) {
+  const PixelBuffer fb = test_picture(20, 10, 0);
+  ServerOptions so;
+  so.password = "secret12";
+  ServerConnection server(so, fb.width(), fb.height());
+  ClientOptions co;
+  co.password = "secret12";
+  ClientConnection client(co);
+  client.feed(server.take_output());
+  pump(client, server, fb);
+  ASSERT_TRUE(client.ready());
+  expect_same(client.framebuffer(), fb, "vnc auth");
+}
+
+TEST(ServerConnection_Auth, WrongPasswordIsRefusedWithReason) {
+  ServerOptions so;
+  so.password = "secret12";
+  ServerConnection server(so, 4, 4);
+  ClientOptions co;
+  co.password = "wrong";
+  ClientConnection client(co);
+  std::string refusal;
+  try {
+    for (int i = 0; i < 5; ++i) {
+      client.feed(server.take_output());
+      server.feed(client.take_output());
+    }
+  } catch (const AuthError& e) {
+    refusal = e.what();
+  }
+  EXPECT_EQ(refusal, "Authentication failed");
+  EXPECT_TRUE(server.closed());
+  EXPECT_EQ(server.close_reason(), "Authentication failed");
+}
+
+TEST(ServerConnection_Versions, Accepts33And37Viewers) {
+  for (const char* version : {"RFB 003.003\n", "RFB 003.007\n", "RFB 003.005\n"}) {
+    ServerConnection server({}, 2, 1);
+    (void)server.take_output();
+    server.feed({reinterpret_cast<const std::uint8_t*>(version), 12});
+    auto out = server.take_output();
+    const bool v37 = std::string(version) == "RFB 003.007\n";
+    if (v37) {
+      EXPECT_EQ(out, (std::vector<std::uint8_t>{1, 1}));
+      server.feed(std::vector<std::uint8_t>{1});
+      EXPECT_TRUE(server.take_output().empty());  // no SecurityResult for None in 3.7
+    } else {
+      EXPECT_EQ(out, (std::vector<std::uint8_t>{0, 0, 0, 1}));
+    }
+    server.feed(std::vector<std::uint8_t>{1});  // ClientInit
+    EXPECT_TRUE(server.ready()) << version;
+    EXPECT_EQ(server.take_output().size(), 24u + 7);  // ServerInit with "vncgate"
+  }
+}
+
+struct Inputs : ServerListener {
+  std::vector<std::string> events;
+  void on_key(std::uint32_t k, bool d) override { events.push_back("key " + std::to_string(k) + (d ? " down" : " up")); }
+  void on_qemu_key(std::uint32_t k, std::uint32_t c, bool d) override {
+    events.push_back("qkey " + std::to_string(k) + " " + std::to_string(c) + (d ? " down" : " up"));
+  }
+  void on_pointer(int x, int y, std::uint8_t b) override {
+    events.push_back("ptr " + std::to_string(x) + "," + std::to_string(y) + " " + std::to_string(b));
+  }
+  void on_cut_text(const std::string& t) override { events.push_back("cut " + t); }
+};
+
+TEST(ServerConnection_Messages, InputReachesListener) {
+  Inputs inputs;
+  PixelBuffer fb(8, 8);
+  ServerConnection server({}, 8, 8, &inputs);
+  ClientOptions co;
+  co.encodings = {Encoding::raw, Encoding::qemu_extended_key_event};
+  ClientConnection client(co);
+  client.feed(server.take_output());
+  pump(client, server, fb);
+  ASSERT_TRUE(client.qemu_extended_keys());  // announced by the server's first update
+  client.send_key(0x61, true);
+  client.send_pointer(3, 4, 1);
+  client.send_cut_text("hello");
+  EXPECT_TRUE(client.send_qemu_key(0x61, 0x1e, false));
+  pump(client, server, fb);
+  EXPECT_EQ(inputs.events,
+            (std::vector<std::string>{"key 97 down", "ptr 3,4 1", "cut hello", "qkey 97 30 up"}));
+}
+
+TEST(ServerConnection_Messages, MalformedInputThrowsProtocolError) {
+  auto connected = [] {
+    auto s = std::make_unique<ServerConnection>(ServerOptions{}, 4, 4);
+    const std::string hello = "RFB 003.008\n";
+    s->feed({reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()});
+    s->feed(std::vector<std::uint8_t>{1, 1});
+    EXPECT_TRUE(s->ready());
+    return s;
+  };
+  EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{99}), ProtocolError);
+  // SetPixelFormat with 24 bpp.
+  EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{0, 0, 0, 0, 24, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0}),
+               ProtocolError);
+  EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{6, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}), ProtocolError);
+  EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{255, 9}), ProtocolError);
+  ServerConnection fresh({}, 4, 4);
+  const std::string http = "GET / HTTP/1.1\r\n";
+  EXPECT_THROW(fresh.feed({reinterpret_cast<const std::uint8_t*>(http.data()), http.size()}), ProtocolError);
+}
+
+TEST(ServerConnection_Updates, IncrementalRequestWaitsForAChange) {
+  PixelBuffer fb = test_picture(16, 16, 2);
+  ServerConnection server({}, 16, 16);
+  ClientConnection client(ClientOptions{});
+  client.feed(server.take_output());
+  pump(client, server, fb);
+  const auto before = client.updates_completed();
+  client.request_update(true);
+  pump(client, server, fb);
+  EXPECT_EQ(client.updates_completed(), before);  // nothing changed: the request stays pending
+  EXPECT_TRUE(server.update_requested());
+  fb.fill({0, 0, 4, 4}, 0xffffff);
+  server.framebuffer_changed({0, 0, 4, 4});
+  pump(client, server, fb);
+  EXPECT_EQ(client.updates_completed(), before + 1);
+  expect_same(client.framebuffer(), fb, "after change");
+}
+
+TEST(ServerConnection_Updates, ViewerWithoutResizeSupportIsClosedOnResize) {
+  PixelBuffer fb(4, 4);
+  ServerConnection server({}, 4, 4);
+  ClientOptions co;
+  co.encodings = {Encoding::raw};
+  ClientConnection client(co);
+  client.feed(server.take_output());
+  pump(client, server, fb);
+  server.framebuffer_resized(8, 8);
+  EXPECT_TRUE(server.closed());
+  EXPECT_NE(server.close_reason().find("cannot follow"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vncgate::rfb
