@@ -37,6 +37,7 @@ std::function<int()> add_record_command(CLI::App& app) {
     int count = 1;
     double reconnect_timeout_s = 60;
     bool cursor = false;
+    bool fbs = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("record", "record a console into gap-free MP4 segments (+ JSON sidecars)");
@@ -49,6 +50,7 @@ std::function<int()> add_record_command(CLI::App& app) {
                   "give up when the console stays unreachable this many seconds")
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("--cursor", opts->cursor, "draw the remote pointer into the video");
+  cmd->add_flag("--fbs", opts->fbs, "also write the lossless server stream (recording.fbs + .idx; docs/fbs.md)");
   opts->encoder.add_to(*cmd);
 
   return [opts, cmd]() -> int {
@@ -65,6 +67,7 @@ std::function<int()> add_record_command(CLI::App& app) {
     options.capture.cursor = opts->cursor;
     options.capture.give_up = std::chrono::milliseconds(static_cast<long long>(opts->reconnect_timeout_s * 1000));
     options.target_label = io::redact_url(opts->target.target);
+    options.fbs = opts->fbs;
     options.first_frame_timeout = std::chrono::milliseconds(static_cast<long long>(opts->target.timeout_s * 1000));
     const auto endpoint = opts->target.endpoint();
     const auto client_options = opts->target.client_options();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "fbs/writer.hpp"
 #include "record/segmenter.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -68,6 +69,27 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     note("resize", std::to_string(w) + "x" + std::to_string(h));
     if (extra) extra(w, h);
   };
+
+  // One FBS file per connection: a new connection restarts the RFB stream (and its zlib state).
+  std::vector<std::unique_ptr<fbs::LazyWriter>> fbs_writers;  // used by the capture thread until it stops
+  if (options_.fbs) {
+    capture_events.prepare = [&, extra = extra_events_.prepare](int n, rfb::ClientConnection& conn) {
+      std::string path = options_.output_dir + "/recording";
+      if (n > 1) path.append("-").append(std::to_string(n));
+      path += ".fbs";
+      const auto opened = steady_clock::now();
+      fbs_writers.push_back(std::make_unique<fbs::LazyWriter>(conn, path, [opened] {
+        return static_cast<std::uint32_t>(duration_cast<milliseconds>(steady_clock::now() - opened).count());
+      }));
+      if (extra) extra(n, conn);
+    };
+  }
+  struct CloseFbs {
+    std::vector<std::unique_ptr<fbs::LazyWriter>>& writers;
+    ~CloseFbs() {
+      for (auto& w : writers) w->close();
+    }
+  } close_fbs{fbs_writers};  // declared before the capture: closed after its thread has stopped
 
   Capture capture(acquire_, options_.capture, clock, slot_, capture_events);
   capture.start();

@@ -23,6 +23,8 @@ struct RecordOptions {
   EncoderSettings encoder;
   CaptureOptions capture;
   std::string target_label;  // shown in sidecars and logs; must not contain secrets
+  // Also write the lossless server stream: recording.fbs (+ .idx), recording-2.fbs after a reconnect, …
+  bool fbs = false;
   std::chrono::milliseconds first_frame_timeout{30000};
 };
 

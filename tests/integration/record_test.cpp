@@ -285,3 +285,55 @@ TEST(RecordResize, ResolutionChangeIsScaledIntoTheSameSegment) {
 
 }  // namespace
 }  // namespace vncgate::test
+
+namespace vncgate::test {
+namespace {
+
+int vncgate(std::vector<std::string> args, const std::string& log) {
+  args.insert(args.begin(), VNCGATE_BINARY);
+  return run_command(args, log, std::chrono::seconds(120));
+}
+
+// --fbs keeps the server stream losslessly: `convert --lossless` reproduces QEMU's framebuffer bit for bit, and
+// `play` serves the recording to a VNC client (our snapshot) with the same picture.
+TEST_F(RecordQemu, FbsRoundTripIsBitExactThroughConvertAndPlay) {
+  ASSERT_EQ(record(still_->vnc_url(), out(), {"--duration", "2", "--fbs"}, dir_.file("record.log")), 0) << log();
+  const std::string fbs = out() + "/recording.fbs";
+  ASSERT_TRUE(std::filesystem::exists(fbs + ".idx"));
+  const auto oracle = still_->screendump();
+
+  ASSERT_EQ(vncgate({"convert", fbs, out() + "/lossless.mp4", "--lossless"}, dir_.file("convert.log")), 0)
+      << read_file(dir_.file("convert.log"));
+  const auto frames = decode_frames(out() + "/lossless.mp4", 720, 400);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(diff_summary(oracle, frames.back()), "");
+
+  const int port = free_port();
+  Process player({VNCGATE_BINARY, "play", fbs, "--listen", "127.0.0.1:" + std::to_string(port), "--from", "1"},
+                 dir_.file("play.log"));
+  ASSERT_TRUE(wait_for_port(port, 10s)) << player.log_tail();
+  ASSERT_EQ(vncgate({"snapshot", "vnc://127.0.0.1:" + std::to_string(port), out() + "/played.png"},
+                    dir_.file("snapshot.log")),
+            0)
+      << read_file(dir_.file("snapshot.log"));
+  EXPECT_EQ(diff_summary(oracle, load_png(out() + "/played.png")), "");
+}
+
+TEST_F(RecordQemu, ConvertFlagsDamagedRecordingsAndKeepsWhatItCould) {
+  ASSERT_EQ(record(ticking_->vnc_url(), out(), {"--duration", "3", "--fbs"}, dir_.file("record.log")), 0) << log();
+  const auto whole = read_file(out() + "/recording.fbs");
+  ASSERT_GT(whole.size(), 2000u);
+  write_file(dir_.file("cut.fbs"), whole.substr(0, whole.size() * 4 / 5 + 1));  // ends inside a block
+  EXPECT_EQ(vncgate({"convert", dir_.file("cut.fbs"), dir_.file("cut.mp4")}, dir_.file("convert.log")), 4);
+  const auto message = read_file(dir_.file("convert.log"));
+  EXPECT_NE(message.find("damaged"), std::string::npos) << message;
+  EXPECT_GE(decode_frames(dir_.file("cut.mp4"), 720, 400).size(), 1u);  // everything before the cut is kept
+
+  write_file(dir_.file("junk.fbs"), "RFB 003.008\nnot a recording at all");
+  EXPECT_EQ(vncgate({"convert", dir_.file("junk.fbs"), dir_.file("junk.mp4")}, dir_.file("junk.log")), 4);
+  EXPECT_NE(read_file(dir_.file("junk.log")).find("FBS"), std::string::npos) << read_file(dir_.file("junk.log"));
+  EXPECT_EQ(vncgate({"convert", dir_.file("missing.fbs"), dir_.file("x.mp4")}, dir_.file("missing.log")), 2);
+}
+
+}  // namespace
+}  // namespace vncgate::test
