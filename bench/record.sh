@@ -99,3 +99,23 @@ say "== idle text console (QEMU), default settings"
 say "$(printf 'one recording, %s s:       %.2f cpu s = %.3f %% of a core\n' "$idle_s" "$one" "$(echo "$one / $idle_s * 100" | bc -l)")"
 say "$(printf '%s at once, 30 s (%s ok):  %.2f cpu s = %.3f %% of a core each -> ~%d fit on 2 cores\n' "$idle_n" "$ok" \
   "$many" "$(echo "$many / 30 / $idle_n * 100" | bc -l)" "$(echo "2 / ($many / 30 / $idle_n)" | bc)")"
+
+# --- convert ----------------------------------------------------------------------------------------
+# A busy terminal recording with --fbs, converted on one core: how many times faster than real time.
+peers_cleanup
+display=$(free_display)
+port=$((5900 + display))
+start "$tmp/xvnc2.log" Xvnc ":$display" -rfbport "$port" -localhost -SecurityTypes None -geometry 1280x800 \
+  -depth 24 -nolisten tcp -AlwaysShared
+wait_port "$port"
+DISPLAY=:$display start "$tmp/xterm2.log" xterm -fa Monospace -fs 10 -geometry 160x50+0+0 \
+  -e sh -c 'while :; do ls -l /usr/bin | head -60; sleep 0.5; done'
+sleep 2
+"$vncgate" record "vnc://127.0.0.1:$port" -o "$tmp/conv" -q --duration "$busy_s" --fbs
+/usr/bin/time -f "%e %U %S" -o "$tmp/convert.time" taskset -c 0 "$vncgate" convert -q "$tmp/conv/recording.fbs" \
+  "$tmp/conv/converted.mp4"
+conv_wall=$(tail -1 "$tmp/convert.time" | awk '{print $1}')
+conv_len=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$tmp/conv/converted.mp4")
+say ""
+say "== convert: ${conv_len} s terminal recording (1280x800, scrolling twice a second), one core"
+say "$(printf 'wall %.2f s -> %.0fx real time (target >= 30x)\n' "$conv_wall" "$(echo "$conv_len / $conv_wall" | bc -l)")"
