@@ -58,6 +58,7 @@ fuzz: deps
 
 bench: build guest
 	@bash bench/run.sh $(BUILD)
+	@bash bench/record.sh $(BUILD)
 
 lint:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
