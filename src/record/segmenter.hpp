@@ -46,7 +46,7 @@ class Segmenter {
   using Open = std::function<std::unique_ptr<SegmentSink>(int index, std::int64_t start_ms)>;
   using Closed = std::function<void(int index, std::int64_t start_ms, std::int64_t end_ms, const SegmentStats&)>;
 
-  Segmenter(std::int64_t duration_ms, int count, Open open, Closed closed, std::int64_t keepalive_ms = 500);
+  Segmenter(std::int64_t duration_ms, int count, Open open, Closed closed, std::int64_t keepalive_ms = 1000);
   ~Segmenter();
 
   // A new screen shown from `t_ms` on. Boundaries before `t_ms` are handled first. Returns the previous

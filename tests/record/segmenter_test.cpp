@@ -100,11 +100,11 @@ TEST_F(Timeline, SegmentsTileTheTimelineAndTheHeldScreenOpensEachOne) {
 TEST_F(Timeline, AnIdleScreenIsRepeatedAtTheKeepAliveInterval) {
   auto s = make(10000, 1);
   s.frame(screen(7), 0);
-  EXPECT_EQ(*s.next_deadline(), 500);
-  for (std::int64_t t = 100; t <= 2000; t += 100) s.advance(t);
+  EXPECT_EQ(*s.next_deadline(), 1000);
+  for (std::int64_t t = 100; t <= 3000; t += 100) s.advance(t);
   std::vector<std::int64_t> times;
   for (const auto& w : writes) times.push_back(w.t);
-  EXPECT_EQ(times, (std::vector<std::int64_t>{0, 500, 1000, 1500, 2000}));
+  EXPECT_EQ(times, (std::vector<std::int64_t>{0, 1000, 2000, 3000}));
 }
 
 TEST_F(Timeline, AFrameAfterSeveralBoundariesClosesEachSegmentInOrder) {
