@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "providers/provider_set.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <exception>
+
+#include "providers/openstack/nova_provider.hpp"
+#include "providers/proxmox/proxmox_provider.hpp"
+
+namespace vncgate::providers {
+
+ProviderSet::ProviderSet(DirectSettings direct, Getenv getenv)
+    : getenv_(std::move(getenv)), direct_(std::move(direct)) {}
+
+ProviderSet::~ProviderSet() = default;
+
+asio::awaitable<ConsoleEndpoint> ProviderSet::acquire(const Target& target) {
+  switch (target.kind) {
+    case TargetKind::direct: co_return co_await direct_.acquire(target);
+    case TargetKind::openstack:
+      if (!openstack_) {
+        openstack::NovaSettings settings;
+        settings.keystone = openstack::KeystoneSettings::from_env(getenv_);
+        openstack::auth_request(settings.keystone);  // fail now, naming the missing variable
+        settings.console_tls = settings.keystone.tls;
+        openstack_ = std::make_unique<openstack::NovaProvider>(std::move(settings));
+      }
+      co_return co_await openstack_->acquire(target);
+    case TargetKind::proxmox:
+      if (!proxmox_) proxmox_ = std::make_unique<proxmox::ProxmoxProvider>(proxmox::ProxmoxSettings::from_env(getenv_));
+      co_return co_await proxmox_->acquire(target);
+  }
+  throw std::logic_error("unknown target kind");
+}
+
+ConsoleEndpoint acquire_blocking(Provider& provider, const Target& target) {
+  asio::io_context ctx;
+  std::optional<ConsoleEndpoint> result;
+  std::exception_ptr failure;
+  asio::co_spawn(ctx, provider.acquire(target), [&](std::exception_ptr e, ConsoleEndpoint r) {
+    failure = e;
+    if (!e) result = std::move(r);
+  });
+  ctx.run();
+  if (failure) std::rethrow_exception(failure);
+  return std::move(*result);
+}
+
+}  // namespace vncgate::providers
