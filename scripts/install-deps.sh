@@ -12,6 +12,9 @@ packages=(
   # real peers for integration tests and benchmarks
   qemu-system-x86 busybox-static tigervnc-standalone-server tigervnc-tools x11vnc xvfb xterm xfonts-base
   x11-utils x11-apps x11-xserver-utils imagemagick websockify libvncserver-dev socat netcat-openbsd time
+  # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
+  # packages); openssl makes their test certificates
+  python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl
 )
 
 missing=()

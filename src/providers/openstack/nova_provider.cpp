@@ -30,7 +30,7 @@ std::optional<std::string> query_param(const std::string& target, const std::str
 std::string step_error(const std::string& server, const std::string& step, const http::Response& r) {
   std::string hint;
   switch (r.status) {
-    case 403: hint = " (the project's policy does not allow consoles for this user: os_compute_api:os-remote-consoles)"; break;
+    case 403: hint = " (the user needs the member role in the project; see docs/providers.md)"; break;
     case 404: hint = " (no such server in this project)"; break;
     case 409: hint = " (the server is not running; start it first)"; break;
     default: break;
