@@ -15,9 +15,9 @@ ProviderSet::ProviderSet(DirectSettings direct, Getenv getenv)
 
 ProviderSet::~ProviderSet() = default;
 
-asio::awaitable<ConsoleEndpoint> ProviderSet::acquire(const Target& target) {
+Provider& ProviderSet::route(const Target& target) {
   switch (target.kind) {
-    case TargetKind::direct: co_return co_await direct_.acquire(target);
+    case TargetKind::direct: return direct_;
     case TargetKind::openstack:
       if (!openstack_) {
         openstack::NovaSettings settings;
@@ -26,12 +26,16 @@ asio::awaitable<ConsoleEndpoint> ProviderSet::acquire(const Target& target) {
         settings.console_tls = settings.keystone.tls;
         openstack_ = std::make_unique<openstack::NovaProvider>(std::move(settings));
       }
-      co_return co_await openstack_->acquire(target);
+      return *openstack_;
     case TargetKind::proxmox:
       if (!proxmox_) proxmox_ = std::make_unique<proxmox::ProxmoxProvider>(proxmox::ProxmoxSettings::from_env(getenv_));
-      co_return co_await proxmox_->acquire(target);
+      return *proxmox_;
   }
   throw std::logic_error("unknown target kind");
+}
+
+asio::awaitable<ConsoleEndpoint> ProviderSet::acquire(const Target& target) {
+  co_return co_await route(target).acquire(target);
 }
 
 ConsoleEndpoint acquire_blocking(Provider& provider, const Target& target) {

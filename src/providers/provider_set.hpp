@@ -19,6 +19,9 @@ class ProviderSet final : public Provider {
   asio::awaitable<ConsoleEndpoint> acquire(const Target& target) override;
 
  private:
+  // The provider for `target`'s kind, built on first use; ConfigError when its settings are incomplete.
+  Provider& route(const Target& target);
+
   Getenv getenv_;
   DirectProvider direct_;
   std::unique_ptr<Provider> openstack_;

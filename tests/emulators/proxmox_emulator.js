@@ -8,7 +8,7 @@
 // Config (JSON file, argv[2]): {port, tls: {cert, key} (omit for plain HTTP), qmp_socket, vnc_port, node,
 //   guests: {qemu: {VMID: "running"|"stopped"}, lxc: {VMID: …}},
 //   users: {"root@pam": {password, privs: [...]}}, tokens: {"USER@REALM!ID": {secret, privs: [...]}},
-//   port_ttl_ms (10000)}
+//   port_ttl_ms (10000), ticket_ttl_ms (7200000: Proxmox tickets last two hours)}
 'use strict';
 const http = require('http');
 const https = require('https');
@@ -20,7 +20,8 @@ const { acceptUpgrade, relay } = require('./websocket_server');
 
 const config = loadConfig();
 const portTtl = config.port_ttl_ms || 10000;
-const tickets = new Map();   // PVEAuthCookie ticket -> {user, csrf}
+const ticketTtl = config.ticket_ttl_ms || 7200000;
+const tickets = new Map();   // PVEAuthCookie ticket -> {user, csrf, expires}
 const vncPorts = new Map();  // port -> {ticket, path, authid, expires, used}
 let nextPort = 5900;
 
@@ -95,7 +96,7 @@ function authenticate(req) {
   const ticket = cookie(req, 'PVEAuthCookie');
   if (!ticket) throw new ApiError(401, 'No ticket');
   const session = tickets.get(ticket);
-  if (!session) throw new ApiError(401, 'invalid PVE ticket');
+  if (!session || Date.now() > session.expires) throw new ApiError(401, 'invalid PVE ticket');
   if (req.method !== 'GET' && req.headers.csrfpreventiontoken !== session.csrf) {
     throw new ApiError(401, 'Permission denied - invalid csrf token');
   }
@@ -170,7 +171,7 @@ async function login(req, res) {
   const stamp = Math.floor(Date.now() / 1000).toString(16).toUpperCase();
   const ticket = `PVE:${user}:${stamp}::${crypto.randomBytes(48).toString('base64')}`;
   const csrf = `${stamp}:${crypto.randomBytes(24).toString('base64').replace(/=+$/, '')}`;
-  tickets.set(ticket, { user, csrf });
+  tickets.set(ticket, { user, csrf, expires: Date.now() + ticketTtl });
   reply(res, 200, 'OK', { username: user, ticket, CSRFPreventionToken: csrf, cap: {} });
 }
 

@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 
 constexpr const char* kTokenId = "vncgate@pve!console";
 constexpr const char* kTokenSecret = "3f5a7c1e-1b2d-4e6f-8a9b-0c1d2e3f4a5b";
-constexpr auto kPortTtl = 3s;  // Proxmox waits ~10 s; shorter here so the expiry test is quick
+constexpr auto kPortTtl = 3s;    // Proxmox waits ~10 s; shorter here so the expiry test is quick
+constexpr auto kTicketTtl = 4s;  // Proxmox tickets last 2 h; short here to see a re-login
 
 class ProxmoxProvider : public testing::Test {
  protected:
@@ -55,6 +56,7 @@ class ProxmoxProvider : public testing::Test {
                        {"vnc_port", guest_->port()},
                        {"node", "pve1"},
                        {"port_ttl_ms", std::chrono::milliseconds(kPortTtl).count()},
+                       {"ticket_ttl_ms", std::chrono::milliseconds(kTicketTtl).count()},
                        {"guests", {{"qemu", {{"100", "running"}, {"101", "stopped"}}}, {"lxc", {{"200", "running"}}}}},
                        {"users",
                         {{"root@pam", {{"password", "pve-root-pw"}, {"privs", console_privs}}},
@@ -190,6 +192,21 @@ TEST_F(ProxmoxProvider, ConsolePort_AcceptsOneConnection_ThenRefuses_AndExpires)
   auto fresh = providers::acquire_blocking(provider, target);
   options.password = fresh.password;
   EXPECT_NO_THROW(rfb::BlockingClient(fresh.endpoint, options, 10s).full_update(10s));
+}
+
+TEST_F(ProxmoxProvider, ExpiredTicket_401_LogsInAgainOnce) {
+  auto settings = token_settings();
+  settings.token_id.clear();
+  settings.username = "root@pam";
+  settings.password = "pve-root-pw";
+  providers::proxmox::ProxmoxProvider provider(settings);
+  const auto target = *providers::parse_target("proxmox:pve1/lxc/200");
+  ASSERT_NO_THROW(providers::acquire_blocking(provider, target));
+  std::this_thread::sleep_for(kTicketTtl + 500ms);
+  auto console = providers::acquire_blocking(provider, target);  // 401 with the old ticket, then a new login
+  rfb::ClientOptions options;
+  options.password = console.password;  // LXC consoles: the VNC ticket is the password
+  EXPECT_NO_THROW(rfb::BlockingClient(console.endpoint, options, 10s).full_update(10s));
 }
 
 TEST_F(ProxmoxProvider, Emulator_IsStrict_CsrfAndUnknownParameters) {
