@@ -147,8 +147,9 @@ async function handle(req, res) {
   // Default policy (Zed): os_compute_api:os-remote-consoles is PROJECT_MEMBER_OR_ADMIN.
   const roles = (token.roles || []).map((r) => r.name);
   if (!roles.includes('member') && !roles.includes('admin')) {
-    const rule = kind === 'remote-consoles' ? 'os_compute_api:os-remote-consoles' : 'os_compute_api:os-consoles:show';
-    return fault(res, 403, 'forbidden', `Policy doesn't allow ${rule} to be performed.`, versionHeaders);
+    // Both the 2.6 API and the legacy action are guarded by the same rule in Nova's remote_consoles.py.
+    return fault(res, 403, 'forbidden', "Policy doesn't allow os_compute_api:os-remote-consoles to be performed.",
+      versionHeaders);
   }
   // Servers of other projects do not exist for this token.
   const server = config.servers[serverId];
