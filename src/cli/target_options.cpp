@@ -64,9 +64,12 @@ rfb::ClientOptions TargetOptions::client_options(const std::string& password) co
     list->insert(list->end(), pseudo.begin(), pseudo.end());
     options.encodings = *list;
   }
-  if (pixel_format == "native") options.pixel_format.reset();
-  else if (pixel_format == "rgb565") options.pixel_format = rfb::PixelFormat::rgb565();
-  else if (pixel_format == "bgr233") options.pixel_format = rfb::PixelFormat::bgr233();
+  if (pixel_format == "native")
+    options.pixel_format.reset();
+  else if (pixel_format == "rgb565")
+    options.pixel_format = rfb::PixelFormat::rgb565();
+  else if (pixel_format == "bgr233")
+    options.pixel_format = rfb::PixelFormat::bgr233();
   return options;
 }
 

@@ -72,8 +72,9 @@ std::optional<Target> parse_target(const std::string& text, std::string* error) 
   }
   std::string reason;
   if (!io::parse_url(text, &reason)) {
-    return fail(error, reason + "; or use openstack:SERVER_ID, proxmox:NODE/qemu/VMID, proxmox:NODE/lxc/VMID, "
-                                "proxmox:NODE/node");
+    return fail(error, reason +
+                           "; or use openstack:SERVER_ID, proxmox:NODE/qemu/VMID, proxmox:NODE/lxc/VMID, "
+                           "proxmox:NODE/node");
   }
   t.kind = TargetKind::direct;
   t.url = text;

@@ -20,7 +20,7 @@ struct Target {
   std::string server_id;  // openstack
   std::string node;       // proxmox
   ProxmoxGuest guest = ProxmoxGuest::qemu;
-  std::string vmid;       // proxmox qemu/lxc
+  std::string vmid;  // proxmox qemu/lxc
 
   // A short name for messages ("openstack server 1234…", "proxmox pve1/qemu/100", a redacted URL).
   std::string describe() const;

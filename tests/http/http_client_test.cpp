@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // http::send against an in-process loopback server that records the request and plays a canned answer.
 // (TLS, pinning and CA files are exercised against the Proxmox emulator in the integration tests.)
+#include "http/http_client.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/read.hpp>
@@ -8,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 
-#include "http/http_client.hpp"
 #include "io/io_test_util.hpp"
 #include "util/error.hpp"
 
@@ -64,8 +65,9 @@ class HttpClient : public testing::Test {
 };
 
 TEST_F(HttpClient, Post_SendsHostHeadersAndBody_ParsesStatusHeadersBody) {
-  serve("HTTP/1.1 201 Created\r\nX-Subject-Token: gAAAA\r\nContent-Type: application/json\r\n"
-        "Content-Length: 11\r\n\r\n{\"ok\":true}");
+  serve(
+      "HTTP/1.1 201 Created\r\nX-Subject-Token: gAAAA\r\nContent-Type: application/json\r\n"
+      "Content-Length: 11\r\n\r\n{\"ok\":true}");
   Request request;
   request.method = "POST";
   request.url = url("/v3/auth/tokens?nocatalog=0");

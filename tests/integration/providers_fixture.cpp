@@ -32,27 +32,38 @@ Process start_listening(const std::vector<std::string>& argv, const std::string&
 Keystone::Keystone(std::chrono::seconds token_lifetime) {
   const std::string d = dir_.path();
   const std::string conf = dir_.file("keystone.conf");
-  write_file(conf, "[DEFAULT]\nlog_file = " + d + "/keystone.log\n"
-                   "[database]\nconnection = sqlite:///" + d + "/keystone.db\n"
-                   "[token]\nprovider = fernet\nexpiration = " + std::to_string(token_lifetime.count()) + "\n"
-                   "[fernet_tokens]\nkey_repository = " + d + "/fernet-keys\n"
-                   "[credential]\nkey_repository = " + d + "/credential-keys\n");
+  write_file(conf, "[DEFAULT]\nlog_file = " + d +
+                       "/keystone.log\n"
+                       "[database]\nconnection = sqlite:///" +
+                       d +
+                       "/keystone.db\n"
+                       "[token]\nprovider = fernet\nexpiration = " +
+                       std::to_string(token_lifetime.count()) +
+                       "\n"
+                       "[fernet_tokens]\nkey_repository = " +
+                       d +
+                       "/fernet-keys\n"
+                       "[credential]\nkey_repository = " +
+                       d + "/credential-keys\n");
   port_ = free_port();
   const std::string log = dir_.file("manage.log");
   must_run({"keystone-manage", "--config-file", conf, "db_sync"}, log, 120s);
   // Without WAL, SQLite locks up after a few concurrent writes (TESTING.md).
   must_run({"sqlite3", d + "/keystone.db", "PRAGMA journal_mode=WAL;"}, log);
-  must_run({"keystone-manage", "--config-file", conf, "fernet_setup", "--keystone-user", "root", "--keystone-group",
-            "root"}, log);
-  must_run({"keystone-manage", "--config-file", conf, "credential_setup", "--keystone-user", "root",
-            "--keystone-group", "root"}, log);
+  must_run(
+      {"keystone-manage", "--config-file", conf, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root"},
+      log);
+  must_run({"keystone-manage", "--config-file", conf, "credential_setup", "--keystone-user", "root", "--keystone-group",
+            "root"},
+           log);
   must_run({"keystone-manage", "--config-file", conf, "bootstrap", "--bootstrap-password", kAdminPassword,
-            "--bootstrap-public-url", url() + "/", "--bootstrap-region-id", "RegionOne"}, log);
-  process_ = start_listening({"uwsgi_python3", "--http-socket", "127.0.0.1:" + std::to_string(port_), "--wsgi-file",
-                              "/usr/bin/keystone-wsgi-public", "--need-app", "--master", "--processes", "1",
-                              "--threads", "8", "--enable-threads", "--buffer-size", "65535", "--die-on-term",
-                              "--env", "OS_KEYSTONE_CONFIG_FILES=" + conf},
-                             dir_.file("uwsgi.log"), port_, 60s);
+            "--bootstrap-public-url", url() + "/", "--bootstrap-region-id", "RegionOne"},
+           log);
+  process_ = start_listening(
+      {"uwsgi_python3", "--http-socket", "127.0.0.1:" + std::to_string(port_), "--wsgi-file",
+       "/usr/bin/keystone-wsgi-public", "--need-app", "--master", "--processes", "1", "--threads", "8",
+       "--enable-threads", "--buffer-size", "65535", "--die-on-term", "--env", "OS_KEYSTONE_CONFIG_FILES=" + conf},
+      dir_.file("uwsgi.log"), port_, 60s);
 }
 
 Keystone::~Keystone() { process_.stop(5000ms); }
@@ -83,9 +94,9 @@ Emulator::~Emulator() { process_.stop(2000ms); }
 TokenProxy::TokenProxy() : token_dir_(dir_.file("tokens")) {
   std::filesystem::create_directory(token_dir_);
   port_ = free_port();
-  process_ = start_listening({"websockify", "--token-plugin", "TokenFile", "--token-source", token_dir_,
-                              "127.0.0.1:" + std::to_string(port_)},
-                             dir_.file("websockify.log"), port_, 20s);
+  process_ = start_listening(
+      {"websockify", "--token-plugin", "TokenFile", "--token-source", token_dir_, "127.0.0.1:" + std::to_string(port_)},
+      dir_.file("websockify.log"), port_, 20s);
 }
 
 TokenProxy::~TokenProxy() { process_.stop(2000ms); }
@@ -103,15 +114,41 @@ int run_vncgate(std::vector<std::string> args, const Env& env, const std::string
 
 Env blank_provider_env() {
   Env env;
-  for (const char* name :
-       {"OS_AUTH_URL", "OS_USERNAME", "OS_USER_ID", "OS_PASSWORD", "OS_PASSWORD_FILE", "OS_USER_DOMAIN_NAME",
-        "OS_USER_DOMAIN_ID", "OS_PROJECT_NAME", "OS_PROJECT_ID", "OS_TENANT_NAME", "OS_TENANT_ID",
-        "OS_PROJECT_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID", "OS_DEFAULT_DOMAIN", "OS_APPLICATION_CREDENTIAL_ID",
-        "OS_APPLICATION_CREDENTIAL_NAME", "OS_APPLICATION_CREDENTIAL_SECRET", "OS_APPLICATION_CREDENTIAL_SECRET_FILE",
-        "OS_REGION_NAME", "OS_INTERFACE", "OS_ENDPOINT_TYPE", "OS_CACERT", "OS_INSECURE", "PROXMOX_URL",
-        "PROXMOX_TOKEN_ID", "PROXMOX_TOKEN_SECRET", "PROXMOX_TOKEN_SECRET_FILE", "PROXMOX_USER", "PROXMOX_PASSWORD",
-        "PROXMOX_PASSWORD_FILE", "PROXMOX_CA_FILE", "PROXMOX_FINGERPRINT", "PROXMOX_INSECURE", "VNCGATE_ALLOW",
-        "VNCGATE_VNC_PASSWORD"}) {
+  for (const char* name : {"OS_AUTH_URL",
+                           "OS_USERNAME",
+                           "OS_USER_ID",
+                           "OS_PASSWORD",
+                           "OS_PASSWORD_FILE",
+                           "OS_USER_DOMAIN_NAME",
+                           "OS_USER_DOMAIN_ID",
+                           "OS_PROJECT_NAME",
+                           "OS_PROJECT_ID",
+                           "OS_TENANT_NAME",
+                           "OS_TENANT_ID",
+                           "OS_PROJECT_DOMAIN_NAME",
+                           "OS_PROJECT_DOMAIN_ID",
+                           "OS_DEFAULT_DOMAIN",
+                           "OS_APPLICATION_CREDENTIAL_ID",
+                           "OS_APPLICATION_CREDENTIAL_NAME",
+                           "OS_APPLICATION_CREDENTIAL_SECRET",
+                           "OS_APPLICATION_CREDENTIAL_SECRET_FILE",
+                           "OS_REGION_NAME",
+                           "OS_INTERFACE",
+                           "OS_ENDPOINT_TYPE",
+                           "OS_CACERT",
+                           "OS_INSECURE",
+                           "PROXMOX_URL",
+                           "PROXMOX_TOKEN_ID",
+                           "PROXMOX_TOKEN_SECRET",
+                           "PROXMOX_TOKEN_SECRET_FILE",
+                           "PROXMOX_USER",
+                           "PROXMOX_PASSWORD",
+                           "PROXMOX_PASSWORD_FILE",
+                           "PROXMOX_CA_FILE",
+                           "PROXMOX_FINGERPRINT",
+                           "PROXMOX_INSECURE",
+                           "VNCGATE_ALLOW",
+                           "VNCGATE_VNC_PASSWORD"}) {
     env.emplace_back(name, "");
   }
   return env;

@@ -36,15 +36,16 @@ class OpenStackProvider : public testing::Test {
     const auto& ids = keystone_->populate("http://127.0.0.1:" + std::to_string(nova_port) + "/v2.1",
                                           "http://127.0.0.1:" + std::to_string(legacy_port) + "/v2.1");
     const std::string vnc = "127.0.0.1:" + std::to_string(guest_->port());
-    nlohmann::json servers{
-        {"3f0c2b8e-1d4a-4c8e-9b0f-2a6d5e7c9a11", {{"project_id", ids["project_id"]}, {"vm_state", "active"}, {"vnc", vnc}}},
-        {"stopped-1", {{"project_id", ids["project_id"]}, {"vm_state", "stopped"}, {"vnc", vnc}}},
-        {"other-project", {{"project_id", "0000"}, {"vm_state", "active"}, {"vnc", vnc}}}};
-    nlohmann::json base{{"keystone_url", keystone_->url()},
-                        {"service", {{"username", "admin"}, {"password", Keystone::kAdminPassword}, {"project", "admin"}}},
-                        {"token_dir", proxy_->token_dir()},
-                        {"console_base", proxy_->base_url()},
-                        {"servers", servers}};
+    nlohmann::json servers{{"3f0c2b8e-1d4a-4c8e-9b0f-2a6d5e7c9a11",
+                            {{"project_id", ids["project_id"]}, {"vm_state", "active"}, {"vnc", vnc}}},
+                           {"stopped-1", {{"project_id", ids["project_id"]}, {"vm_state", "stopped"}, {"vnc", vnc}}},
+                           {"other-project", {{"project_id", "0000"}, {"vm_state", "active"}, {"vnc", vnc}}}};
+    nlohmann::json base{
+        {"keystone_url", keystone_->url()},
+        {"service", {{"username", "admin"}, {"password", Keystone::kAdminPassword}, {"project", "admin"}}},
+        {"token_dir", proxy_->token_dir()},
+        {"console_base", proxy_->base_url()},
+        {"servers", servers}};
     auto current = base;
     current["port"] = nova_port;
     nova_ = std::make_unique<Emulator>("nova_emulator", current);
@@ -63,7 +64,7 @@ class OpenStackProvider : public testing::Test {
   }
 
   static Env password_env(const std::string& user = "demo", const std::string& password = "demo-pw") {
-    return {{"OS_AUTH_URL", keystone_->url()}, {"OS_USERNAME", user},          {"OS_PASSWORD", password},
+    return {{"OS_AUTH_URL", keystone_->url()},  {"OS_USERNAME", user},       {"OS_PASSWORD", password},
             {"OS_USER_DOMAIN_NAME", "Default"}, {"OS_PROJECT_NAME", "demo"}, {"OS_PROJECT_DOMAIN_ID", "default"},
             {"OS_REGION_NAME", "RegionOne"}};
   }
@@ -88,10 +89,9 @@ class OpenStackProvider : public testing::Test {
   static std::string cached_token(providers::openstack::NovaProvider& provider) {
     boost::asio::io_context ctx;
     std::string id;
-    boost::asio::co_spawn(ctx, provider.session().token(),
-                          [&](std::exception_ptr e, providers::openstack::Token t) {
-                            if (!e) id = t.id;
-                          });
+    boost::asio::co_spawn(ctx, provider.session().token(), [&](std::exception_ptr e, providers::openstack::Token t) {
+      if (!e) id = t.id;
+    });
     ctx.run();
     return id;
   }
@@ -121,8 +121,10 @@ TEST_F(OpenStackProvider, Snapshot_ApplicationCredential_ById_AndByNameWithUser)
   const auto secret = ids["app_cred_secret"].get<std::string>();
   const auto png = dir_.file("ac.png");
   ASSERT_EQ(snapshot(kServer,
-                     {{"OS_AUTH_URL", keystone_->url()}, {"OS_APPLICATION_CREDENTIAL_ID", ids["app_cred_id"]},
-                      {"OS_APPLICATION_CREDENTIAL_SECRET", secret}, {"OS_REGION_NAME", "RegionOne"},
+                     {{"OS_AUTH_URL", keystone_->url()},
+                      {"OS_APPLICATION_CREDENTIAL_ID", ids["app_cred_id"]},
+                      {"OS_APPLICATION_CREDENTIAL_SECRET", secret},
+                      {"OS_REGION_NAME", "RegionOne"},
                       {"OS_INTERFACE", "internal"}},
                      png),
             0)
@@ -130,9 +132,11 @@ TEST_F(OpenStackProvider, Snapshot_ApplicationCredential_ById_AndByNameWithUser)
   EXPECT_EQ(diff_summary(guest_->screendump(), load_png(png)), "");
   // By name, with the secret in a file.
   write_file(dir_.file("secret"), secret + "\n");
-  EXPECT_EQ(snapshot(kServer, {{"OS_AUTH_URL", keystone_->url()}, {"OS_APPLICATION_CREDENTIAL_NAME", "vncgate"},
+  EXPECT_EQ(snapshot(kServer, {{"OS_AUTH_URL", keystone_->url()},
+                               {"OS_APPLICATION_CREDENTIAL_NAME", "vncgate"},
                                {"OS_APPLICATION_CREDENTIAL_SECRET_FILE", dir_.file("secret")},
-                               {"OS_USER_ID", ids["demo_user_id"]}, {"OS_REGION_NAME", "RegionOne"}}),
+                               {"OS_USER_ID", ids["demo_user_id"]},
+                               {"OS_REGION_NAME", "RegionOne"}}),
             0)
       << log();
 }

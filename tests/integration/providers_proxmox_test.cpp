@@ -34,8 +34,8 @@ class ProxmoxProvider : public testing::Test {
     const std::string cert = dir_->file("cert.pem"), key = dir_->file("key.pem");
     // A self-signed certificate like a fresh Proxmox node's (pve-ssl.pem), valid for 127.0.0.1.
     if (run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=pve1",
-                     "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                     "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=pve1", "-addext",
+                     "subjectAltName=IP:127.0.0.1,DNS:localhost"},
                     dir_->file("openssl.log")) != 0) {
       throw std::runtime_error("openssl req failed: " + read_file(dir_->file("openssl.log")));
     }
@@ -73,7 +73,9 @@ class ProxmoxProvider : public testing::Test {
   }
 
   static Env token_env(const std::string& secret = kTokenSecret) {
-    return {{"PROXMOX_URL", url_}, {"PROXMOX_TOKEN_ID", kTokenId}, {"PROXMOX_TOKEN_SECRET", secret},
+    return {{"PROXMOX_URL", url_},
+            {"PROXMOX_TOKEN_ID", kTokenId},
+            {"PROXMOX_TOKEN_SECRET", secret},
             {"PROXMOX_FINGERPRINT", fingerprint_}};
   }
   int snapshot(const std::string& target, const Env& env, const std::string& png = "") {
@@ -115,7 +117,9 @@ TEST_F(ProxmoxProvider, Snapshot_ApiTokenWithPinnedCertificate_QemuLxcNode_Equal
 TEST_F(ProxmoxProvider, Snapshot_TicketLoginWithCsrf_AndCaFile) {
   const auto png = out_.file("ticket.png");
   ASSERT_EQ(snapshot("proxmox:pve1/qemu/100",
-                     {{"PROXMOX_URL", url_}, {"PROXMOX_USER", "root@pam"}, {"PROXMOX_PASSWORD", "pve-root-pw"},
+                     {{"PROXMOX_URL", url_},
+                      {"PROXMOX_USER", "root@pam"},
+                      {"PROXMOX_PASSWORD", "pve-root-pw"},
                       {"PROXMOX_CA_FILE", dir_->file("cert.pem")}},
                      png),
             0)
@@ -140,8 +144,10 @@ TEST_F(ProxmoxProvider, WrongSecretOrPassword_Exit3) {
   EXPECT_EQ(snapshot("proxmox:pve1/qemu/100", token_env("not-the-secret")), 3);
   expect_log("401 invalid token value!");
   EXPECT_EQ(log().find("not-the-secret"), std::string::npos);
-  EXPECT_EQ(snapshot("proxmox:pve1/qemu/100", {{"PROXMOX_URL", url_}, {"PROXMOX_USER", "root@pam"},
-                                               {"PROXMOX_PASSWORD", "wrong"}, {"PROXMOX_FINGERPRINT", fingerprint_}}),
+  EXPECT_EQ(snapshot("proxmox:pve1/qemu/100", {{"PROXMOX_URL", url_},
+                                               {"PROXMOX_USER", "root@pam"},
+                                               {"PROXMOX_PASSWORD", "wrong"},
+                                               {"PROXMOX_FINGERPRINT", fingerprint_}}),
             3);
   expect_log("Proxmox login as root@pam refused: 401 authentication failure");
 }
@@ -151,8 +157,10 @@ TEST_F(ProxmoxProvider, MissingPrivilege_403_NamesPathAndPrivilege) {
   env[1].second = "vncgate@pve!audit";
   EXPECT_EQ(snapshot("proxmox:pve1/qemu/100", env), 3);
   expect_log("Proxmox vncproxy for proxmox pve1/qemu/100: 403 Permission check failed (/vms/100, VM.Console)");
-  EXPECT_EQ(snapshot("proxmox:pve1/node", {{"PROXMOX_URL", url_}, {"PROXMOX_USER", "auditor@pve"},
-                                           {"PROXMOX_PASSWORD", "audit-pw"}, {"PROXMOX_FINGERPRINT", fingerprint_}}),
+  EXPECT_EQ(snapshot("proxmox:pve1/node", {{"PROXMOX_URL", url_},
+                                           {"PROXMOX_USER", "auditor@pve"},
+                                           {"PROXMOX_PASSWORD", "audit-pw"},
+                                           {"PROXMOX_FINGERPRINT", fingerprint_}}),
             3);
   expect_log("Proxmox vncshell for proxmox node shell pve1: 403 Permission check failed (/nodes/pve1, Sys.Console)");
 }

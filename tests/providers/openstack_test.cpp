@@ -69,10 +69,14 @@ TEST(Keystone, SelectEndpoint_ByRegionAndInterface) {
 }
 
 TEST(Keystone, AuthRequest_PasswordWithNamesAndDomains) {
-  auto s = KeystoneSettings::from_env(env_of({{"OS_AUTH_URL", "http://k:5000/v3"}, {"OS_USERNAME", "demo"},
-                                              {"OS_PASSWORD", "pw"}, {"OS_USER_DOMAIN_NAME", "Default"},
-                                              {"OS_PROJECT_NAME", "demo"}, {"OS_PROJECT_DOMAIN_ID", "default"},
-                                              {"OS_ENDPOINT_TYPE", "internalURL"}, {"OS_INSECURE", "true"}}));
+  auto s = KeystoneSettings::from_env(env_of({{"OS_AUTH_URL", "http://k:5000/v3"},
+                                              {"OS_USERNAME", "demo"},
+                                              {"OS_PASSWORD", "pw"},
+                                              {"OS_USER_DOMAIN_NAME", "Default"},
+                                              {"OS_PROJECT_NAME", "demo"},
+                                              {"OS_PROJECT_DOMAIN_ID", "default"},
+                                              {"OS_ENDPOINT_TYPE", "internalURL"},
+                                              {"OS_INSECURE", "true"}}));
   EXPECT_EQ(s.interface, "internal");
   EXPECT_TRUE(s.tls.insecure);
   EXPECT_EQ(auth_request(s), nlohmann::json::parse(R"({"auth": {
@@ -82,8 +86,8 @@ TEST(Keystone, AuthRequest_PasswordWithNamesAndDomains) {
 }
 
 TEST(Keystone, AuthRequest_PasswordWithIds) {
-  auto s = KeystoneSettings::from_env(env_of({{"OS_AUTH_URL", "http://k:5000"}, {"OS_USER_ID", "u1"},
-                                              {"OS_PASSWORD", "pw"}, {"OS_TENANT_ID", "p1"}}));
+  auto s = KeystoneSettings::from_env(
+      env_of({{"OS_AUTH_URL", "http://k:5000"}, {"OS_USER_ID", "u1"}, {"OS_PASSWORD", "pw"}, {"OS_TENANT_ID", "p1"}}));
   EXPECT_EQ(auth_request(s), nlohmann::json::parse(R"({"auth": {
     "identity": {"methods": ["password"], "password": {"user": {"id": "u1", "password": "pw"}}},
     "scope": {"project": {"id": "p1"}}}})"));
@@ -99,7 +103,8 @@ TEST(Keystone, AuthRequest_ApplicationCredentialByIdOrName) {
   auto by_name = KeystoneSettings::from_env(env_of({{"OS_AUTH_URL", "http://k/v3"},
                                                     {"OS_APPLICATION_CREDENTIAL_NAME", "vncgate"},
                                                     {"OS_APPLICATION_CREDENTIAL_SECRET", "s3"},
-                                                    {"OS_USERNAME", "demo"}, {"OS_DEFAULT_DOMAIN", "dom1"}}));
+                                                    {"OS_USERNAME", "demo"},
+                                                    {"OS_DEFAULT_DOMAIN", "dom1"}}));
   EXPECT_EQ(auth_request(by_name), nlohmann::json::parse(R"({"auth": {"identity": {
     "methods": ["application_credential"], "application_credential": {"name": "vncgate", "secret": "s3",
     "user": {"name": "demo", "domain": {"id": "dom1"}}}}}})"));

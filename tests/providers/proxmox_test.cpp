@@ -11,8 +11,8 @@ namespace {
 TEST(Proxmox, ApiTokenHeader_HasPveShape) {
   EXPECT_EQ(api_token_header("vncgate@pve!console", "3f5a7c1e-1b2d-4e6f-8a9b-0c1d2e3f4a5b"),
             "PVEAPIToken=vncgate@pve!console=3f5a7c1e-1b2d-4e6f-8a9b-0c1d2e3f4a5b");
-  for (const char* bad : {"vncgate", "vncgate@pve", "vncgate!console", "@pve!x", "vncgate@!x", "vncgate@pve!",
-                          "a=b@pve!c"}) {
+  for (const char* bad :
+       {"vncgate", "vncgate@pve", "vncgate!console", "@pve!x", "vncgate@!x", "vncgate@pve!", "a=b@pve!c"}) {
     EXPECT_THROW(api_token_header(bad, "secret"), ConfigError) << bad;
   }
   EXPECT_THROW(api_token_header("vncgate@pve!console", ""), ConfigError);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "providers/target.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 
 #include "providers/direct/direct_provider.hpp"
 #include "providers/provider_set.hpp"
-#include "providers/target.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::providers {
@@ -40,9 +41,9 @@ TEST(Target, Parse_ProxmoxQemuLxcNode) {
 
 TEST(Target, Parse_RejectsMalformedProxmox) {
   std::string error;
-  for (const char* bad : {"proxmox:", "proxmox:pve1", "proxmox:pve1/qemu", "proxmox:pve1/qemu/99", "proxmox:pve1/qemu/0100",
-                          "proxmox:pve1/qemu/1000000000", "proxmox:pve1/vm/100", "proxmox:pve1/node/1",
-                          "proxmox:pve 1/qemu/100", "proxmox:pve1/qemu/100/x"}) {
+  for (const char* bad : {"proxmox:", "proxmox:pve1", "proxmox:pve1/qemu", "proxmox:pve1/qemu/99",
+                          "proxmox:pve1/qemu/0100", "proxmox:pve1/qemu/1000000000", "proxmox:pve1/vm/100",
+                          "proxmox:pve1/node/1", "proxmox:pve 1/qemu/100", "proxmox:pve1/qemu/100/x"}) {
     EXPECT_FALSE(parse_target(bad, &error)) << bad;
   }
   EXPECT_NE(error.find("proxmox:NODE/qemu/VMID"), std::string::npos);

@@ -152,10 +152,28 @@ QemuGuest::QemuGuest(QemuOptions options) : options_(std::move(options)) {
     const std::string log = dir_.file("qemu-" + std::to_string(attempt) + ".log");
     std::filesystem::remove(serial_);
     std::filesystem::remove(qmp_socket);
-    std::vector<std::string> argv{"qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-display", "none", "-nic",
-                                  "none", "-vnc", vnc, "-qmp", "unix:" + qmp_socket + ",server,nowait", "-kernel",
-                                  guest + "/vmlinuz", "-initrd", guest + "/initrd.gz", "-append", append, "-serial",
-                                  "file:" + serial_, "-no-reboot"};
+    std::vector<std::string> argv{"qemu-system-x86_64",
+                                  "-accel",
+                                  "tcg",
+                                  "-m",
+                                  "256",
+                                  "-display",
+                                  "none",
+                                  "-nic",
+                                  "none",
+                                  "-vnc",
+                                  vnc,
+                                  "-qmp",
+                                  "unix:" + qmp_socket + ",server,nowait",
+                                  "-kernel",
+                                  guest + "/vmlinuz",
+                                  "-initrd",
+                                  guest + "/initrd.gz",
+                                  "-append",
+                                  append,
+                                  "-serial",
+                                  "file:" + serial_,
+                                  "-no-reboot"};
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     Process p(argv, log);
     // QEMU sets up VNC before its main loop starts serving QMP, and exits when it cannot bind: an answer on

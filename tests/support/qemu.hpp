@@ -45,7 +45,8 @@ struct QemuOptions {
   std::string mode = "static";  // the guest's MODE= (static | tick)
   std::string extra_append;     // more kernel parameters, e.g. "vga=0x317"
   bool password = false;        // -vnc ...,password=on (every login fails until change_vnc_password)
-  std::vector<std::string> extra_args;  // appended to QEMU's command line, e.g. a second -qmp for an emulator
+  // Appended to QEMU's command line, e.g. a second -qmp socket for an emulator.
+  std::vector<std::string> extra_args;
   std::chrono::milliseconds boot_timeout{60000};
 };
 

@@ -27,7 +27,7 @@ nlohmann::json named(const std::string& id, const std::string& name, const std::
   if (!id.empty()) return {{"id", id}};
   nlohmann::json out{{"name", name}};
   // Names are unique per domain only; "default" is the domain every Keystone has.
-  out["domain"] = !domain_id.empty() ? nlohmann::json{{"id", domain_id}}
+  out["domain"] = !domain_id.empty()     ? nlohmann::json{{"id", domain_id}}
                   : !domain_name.empty() ? nlohmann::json{{"name", domain_name}}
                                          : nlohmann::json{{"id", "default"}};
   return out;
@@ -85,7 +85,8 @@ KeystoneSettings KeystoneSettings::from_env(const Getenv& getenv) {
 }
 
 nlohmann::json auth_request(const KeystoneSettings& s) {
-  if (s.auth_url.empty()) throw ConfigError("OpenStack: set OS_AUTH_URL (the Keystone URL, e.g. https://cloud:5000/v3)");
+  if (s.auth_url.empty())
+    throw ConfigError("OpenStack: set OS_AUTH_URL (the Keystone URL, e.g. https://cloud:5000/v3)");
   nlohmann::json identity;
   const bool app_cred = !s.application_credential_id.empty() || !s.application_credential_name.empty();
   if (app_cred) {
@@ -125,8 +126,8 @@ std::optional<Clock::time_point> parse_iso8601(std::string_view text) {
   std::tm tm{};
   int consumed = 0;
   const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &consumed) != 6) {
     return std::nullopt;
   }
   std::size_t i = static_cast<std::size_t>(consumed);
@@ -160,8 +161,7 @@ Token parse_token(const std::string& subject_token, const std::string& body) {
 }
 
 std::optional<std::string> select_endpoint(const nlohmann::json& catalog, std::string_view type,
-                                           std::string_view region, std::string_view interface,
-                                           std::string* error) {
+                                           std::string_view region, std::string_view interface, std::string* error) {
   auto fail = [&](std::string reason) -> std::optional<std::string> {
     if (error != nullptr) *error = std::move(reason);
     return std::nullopt;
@@ -210,8 +210,9 @@ std::optional<std::string> select_endpoint(const nlohmann::json& catalog, std::s
 KeystoneSession::KeystoneSession(KeystoneSettings settings, std::function<Clock::time_point()> now)
     : settings_(std::move(settings)), now_(std::move(now)) {
   if (settings_.tls.insecure) {
-    spdlog::warn("OpenStack: TLS certificate verification is OFF (OS_INSECURE); anyone on the path can "
-                 "read the credentials");
+    spdlog::warn(
+        "OpenStack: TLS certificate verification is OFF (OS_INSECURE); anyone on the path can "
+        "read the credentials");
   }
 }
 

@@ -25,8 +25,8 @@ struct KeystoneSettings {
   std::string username, user_id, password, user_domain_name, user_domain_id;
   std::string project_name, project_id, project_domain_name, project_domain_id;
   std::string application_credential_id, application_credential_name, application_credential_secret;
-  std::string region_name;            // empty: the catalog must have one region for the service
-  std::string interface = "public";   // public, internal or admin
+  std::string region_name;           // empty: the catalog must have one region for the service
+  std::string interface = "public";  // public, internal or admin
   io::TlsOptions tls;
   std::chrono::seconds expiry_margin{120};  // renew a cached token this long before it expires
   std::chrono::milliseconds timeout{30000};

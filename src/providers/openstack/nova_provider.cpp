@@ -102,8 +102,7 @@ std::optional<ConsoleWebSocket> console_websocket(const std::string& console_url
   return ConsoleWebSocket{base + path, url->origin()};
 }
 
-NovaProvider::NovaProvider(NovaSettings settings)
-    : settings_(std::move(settings)), session_(settings_.keystone) {
+NovaProvider::NovaProvider(NovaSettings settings) : settings_(std::move(settings)), session_(settings_.keystone) {
   if (settings_.console_tls.insecure) {
     spdlog::warn("OpenStack: TLS certificate verification to the console proxy is OFF (OS_INSECURE)");
   }
@@ -114,8 +113,7 @@ asio::awaitable<http::Response> NovaProvider::post(const std::string& path, cons
   for (int attempt = 0;; ++attempt) {
     const std::string compute = co_await session_.endpoint("compute");
     const Token token = co_await session_.token();
-    auto response =
-        co_await http::send(nova_request(compute + path, token.id, body, microversion, settings_.keystone));
+    auto response = co_await http::send(nova_request(compute + path, token.id, body, microversion, settings_.keystone));
     // A cached token can be revoked or expire early (clock skew): re-authenticate once, not in a loop.
     if (response.status == 401 && attempt == 0) {
       spdlog::info("OpenStack: Nova refused the cached token; authenticating again");

@@ -60,8 +60,8 @@ ProxmoxSettings ProxmoxSettings::from_env(const Getenv& getenv) {
 std::string api_token_header(const std::string& token_id, const std::string& secret) {
   const auto at = token_id.find('@');
   const auto bang = token_id.find('!');
-  if (at == std::string::npos || at == 0 || bang == std::string::npos || bang < at + 2 ||
-      bang + 1 == token_id.size() || token_id.find_first_of("= \r\n") != std::string::npos) {
+  if (at == std::string::npos || at == 0 || bang == std::string::npos || bang < at + 2 || bang + 1 == token_id.size() ||
+      token_id.find_first_of("= \r\n") != std::string::npos) {
     throw ConfigError("Proxmox API token id must look like USER@REALM!TOKENID (e.g. vncgate@pve!console)");
   }
   if (secret.empty() || secret.find_first_of(" \r\n") != std::string::npos) {
@@ -101,8 +101,8 @@ std::string vncproxy_path(const Target& t) {
 
 std::string vncwebsocket_path(const Target& t, const VncProxy& p) {
   const std::string node = "/api2/json/nodes/" + t.node;
-  std::string path = t.guest == ProxmoxGuest::node ? node
-                     : node + (t.guest == ProxmoxGuest::qemu ? "/qemu/" : "/lxc/") + t.vmid;
+  std::string path =
+      t.guest == ProxmoxGuest::node ? node : node + (t.guest == ProxmoxGuest::qemu ? "/qemu/" : "/lxc/") + t.vmid;
   return path + "/vncwebsocket?port=" + p.port + "&vncticket=" + http::percent_encode(p.ticket);
 }
 
@@ -113,16 +113,20 @@ ProxmoxProvider::ProxmoxProvider(ProxmoxSettings settings) : settings_(std::move
   if (settings_.token_id.empty() && settings_.username.empty()) {
     throw ConfigError("Proxmox: set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET (or PROXMOX_USER and PROXMOX_PASSWORD)");
   }
-  if (!settings_.token_id.empty()) api_token_header(settings_.token_id, settings_.token_secret);  // validates
-  else if (settings_.password.empty()) throw ConfigError("Proxmox: set PROXMOX_PASSWORD for " + settings_.username);
+  if (!settings_.token_id.empty())
+    api_token_header(settings_.token_id, settings_.token_secret);  // validates
+  else if (settings_.password.empty())
+    throw ConfigError("Proxmox: set PROXMOX_PASSWORD for " + settings_.username);
   if (settings_.tls.insecure) {
-    spdlog::warn("Proxmox: TLS certificate verification is OFF (PROXMOX_INSECURE); pin the certificate with "
-                 "PROXMOX_FINGERPRINT instead");
+    spdlog::warn(
+        "Proxmox: TLS certificate verification is OFF (PROXMOX_INSECURE); pin the certificate with "
+        "PROXMOX_FINGERPRINT instead");
   }
 }
 
 http::Headers ProxmoxProvider::auth_headers(bool post) const {
-  if (!settings_.token_id.empty()) return {{"Authorization", api_token_header(settings_.token_id, settings_.token_secret)}};
+  if (!settings_.token_id.empty())
+    return {{"Authorization", api_token_header(settings_.token_id, settings_.token_secret)}};
   http::Headers h{{"Cookie", "PVEAuthCookie=" + http::percent_encode(ticket_->ticket)}};
   if (post) h.emplace_back("CSRFPreventionToken", ticket_->csrf_token);
   return h;

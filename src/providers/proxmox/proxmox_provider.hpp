@@ -17,7 +17,7 @@ struct ProxmoxSettings {
   std::string token_secret;  // the token's UUID secret
   std::string username;      // USER@REALM
   std::string password;
-  io::TlsOptions tls;        // CA file or SHA-256 fingerprint for self-signed clusters
+  io::TlsOptions tls;  // CA file or SHA-256 fingerprint for self-signed clusters
   std::chrono::milliseconds timeout{30000};
 
   // PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET(_FILE), PROXMOX_USER, PROXMOX_PASSWORD(_FILE),
