@@ -2,7 +2,9 @@
 #include "integration/providers_fixture.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
+#include <utility>
 
 namespace vncgate::test {
 
@@ -16,15 +18,44 @@ void must_run(const std::vector<std::string>& argv, const std::string& log, std:
   }
 }
 
-// Starts `argv` (which listens on `port`) and waits until the port accepts connections.
-Process start_listening(const std::vector<std::string>& argv, const std::string& log, int port,
-                        std::chrono::milliseconds timeout, const Env& env = {}) {
-  Process p(argv, log, env);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline && p.running()) {
-    if (wait_for_port(port, 100ms)) return p;
+// Starts the program argv_for(port) returns and waits until it listens on `port` — a free port, unless
+// `fixed`. A free port can be taken by a parallel test before the program binds it (it then exits); that is
+// retried on another port. Returns the process and its port.
+std::pair<Process, int> start_listening(const std::function<std::vector<std::string>(int)>& argv_for,
+                                        const std::string& log, std::chrono::milliseconds timeout, int fixed = 0) {
+  std::string failures;
+  for (int attempt = 0; attempt < (fixed != 0 ? 1 : 3); ++attempt) {
+    const int port = fixed != 0 ? fixed : free_port();
+    const auto argv = argv_for(port);
+    Process p(argv, log + "." + std::to_string(attempt));
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline && p.running()) {
+      // Still running a moment after the port answers: the listener is ours, not another test's.
+      if (wait_for_port(port, 100ms) && p.wait(200ms) == -1) return {std::move(p), port};
+    }
+    failures += argv[0] + " did not listen on " + std::to_string(port) + ":\n" + p.log_tail(3000) + "\n";
   }
-  throw std::runtime_error(argv[0] + " did not listen on " + std::to_string(port) + ":\n" + p.log_tail(3000));
+  throw std::runtime_error(failures);
+}
+
+// SQLite and fernet keys in the test's directory (TESTING.md recipe).
+constexpr const char* kKeystoneConf = R"([DEFAULT]
+log_file = @DIR@/keystone.log
+[database]
+connection = sqlite:///@DIR@/keystone.db
+[token]
+provider = fernet
+expiration = @LIFETIME@
+[fernet_tokens]
+key_repository = @DIR@/fernet-keys
+[credential]
+key_repository = @DIR@/credential-keys
+)";
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    text.replace(pos, from.size(), to);
+  return text;
 }
 
 }  // namespace
@@ -32,38 +63,43 @@ Process start_listening(const std::vector<std::string>& argv, const std::string&
 Keystone::Keystone(std::chrono::seconds token_lifetime) {
   const std::string d = dir_.path();
   const std::string conf = dir_.file("keystone.conf");
-  write_file(conf, "[DEFAULT]\nlog_file = " + d +
-                       "/keystone.log\n"
-                       "[database]\nconnection = sqlite:///" +
-                       d +
-                       "/keystone.db\n"
-                       "[token]\nprovider = fernet\nexpiration = " +
-                       std::to_string(token_lifetime.count()) +
-                       "\n"
-                       "[fernet_tokens]\nkey_repository = " +
-                       d +
-                       "/fernet-keys\n"
-                       "[credential]\nkey_repository = " +
-                       d + "/credential-keys\n");
-  port_ = free_port();
+  write_file(conf,
+             replace_all(replace_all(kKeystoneConf, "@DIR@", d), "@LIFETIME@", std::to_string(token_lifetime.count())));
   const std::string log = dir_.file("manage.log");
   must_run({"keystone-manage", "--config-file", conf, "db_sync"}, log, 120s);
   // Without WAL, SQLite locks up after a few concurrent writes (TESTING.md).
   must_run({"sqlite3", d + "/keystone.db", "PRAGMA journal_mode=WAL;"}, log);
-  must_run(
-      {"keystone-manage", "--config-file", conf, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root"},
-      log);
-  must_run({"keystone-manage", "--config-file", conf, "credential_setup", "--keystone-user", "root", "--keystone-group",
-            "root"},
-           log);
+  for (const char* step : {"fernet_setup", "credential_setup"}) {
+    must_run({"keystone-manage", "--config-file", conf, step, "--keystone-user", "root", "--keystone-group", "root"},
+             log);
+  }
+  // The identity endpoint in the catalog is not used by the tests, so uwsgi may end up on another port.
   must_run({"keystone-manage", "--config-file", conf, "bootstrap", "--bootstrap-password", kAdminPassword,
-            "--bootstrap-public-url", url() + "/", "--bootstrap-region-id", "RegionOne"},
+            "--bootstrap-public-url", "http://127.0.0.1:5000/v3/", "--bootstrap-region-id", "RegionOne"},
            log);
-  process_ = start_listening(
-      {"uwsgi_python3", "--http-socket", "127.0.0.1:" + std::to_string(port_), "--wsgi-file",
-       "/usr/bin/keystone-wsgi-public", "--need-app", "--master", "--processes", "1", "--threads", "8",
-       "--enable-threads", "--buffer-size", "65535", "--die-on-term", "--env", "OS_KEYSTONE_CONFIG_FILES=" + conf},
-      dir_.file("uwsgi.log"), port_, 60s);
+  auto [process, port] = start_listening(
+      [&conf](int p) {
+        return std::vector<std::string>{"uwsgi_python3",
+                                        "--http-socket",
+                                        "127.0.0.1:" + std::to_string(p),
+                                        "--wsgi-file",
+                                        "/usr/bin/keystone-wsgi-public",
+                                        "--need-app",
+                                        "--master",
+                                        "--processes",
+                                        "1",
+                                        "--threads",
+                                        "8",
+                                        "--enable-threads",
+                                        "--buffer-size",
+                                        "65535",
+                                        "--die-on-term",
+                                        "--env",
+                                        "OS_KEYSTONE_CONFIG_FILES=" + conf};
+      },
+      dir_.file("uwsgi.log"), 60s);
+  process_ = std::move(process);
+  port_ = port;
 }
 
 Keystone::~Keystone() { process_.stop(5000ms); }
@@ -81,22 +117,31 @@ const nlohmann::json& Keystone::populate(const std::string& nova_url, const std:
 }
 
 Emulator::Emulator(const std::string& name, nlohmann::json config) {
-  if (!config.contains("port")) config["port"] = free_port();
-  port_ = config["port"].get<int>();
-  const std::string file = dir_.file("config.json");
-  write_file(file, config.dump(2));
-  process_ = start_listening({"node", std::string(VNCGATE_EMULATORS_DIR) + "/" + name + ".js", file},
-                             dir_.file(name + ".log"), port_, 20s);
+  const int fixed = config.contains("port") ? config["port"].get<int>() : 0;
+  auto [process, port] = start_listening(
+      [&](int p) {
+        config["port"] = p;
+        const std::string file = dir_.file("config-" + std::to_string(p) + ".json");
+        write_file(file, config.dump(2));
+        return std::vector<std::string>{"node", std::string(VNCGATE_EMULATORS_DIR) + "/" + name + ".js", file};
+      },
+      dir_.file(name + ".log"), 20s, fixed);
+  process_ = std::move(process);
+  port_ = port;
 }
 
 Emulator::~Emulator() { process_.stop(2000ms); }
 
 TokenProxy::TokenProxy() : token_dir_(dir_.file("tokens")) {
   std::filesystem::create_directory(token_dir_);
-  port_ = free_port();
-  process_ = start_listening(
-      {"websockify", "--token-plugin", "TokenFile", "--token-source", token_dir_, "127.0.0.1:" + std::to_string(port_)},
-      dir_.file("websockify.log"), port_, 20s);
+  auto [process, port] = start_listening(
+      [this](int p) {
+        return std::vector<std::string>{"websockify",     "--token-plugin", "TokenFile",
+                                        "--token-source", token_dir_,       "127.0.0.1:" + std::to_string(p)};
+      },
+      dir_.file("websockify.log"), 20s);
+  process_ = std::move(process);
+  port_ = port;
 }
 
 TokenProxy::~TokenProxy() { process_.stop(2000ms); }
