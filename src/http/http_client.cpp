@@ -24,7 +24,8 @@ namespace bhttp = beast::http;
 using io::detail::Deadline;
 using io::detail::error_code;
 
-constexpr std::size_t kMaxBody = 16 * 1024 * 1024;  // a Keystone catalog is tens of kB; anything near this is wrong
+constexpr std::size_t kMaxBody =
+    std::size_t{16} * 1024 * 1024;  // a Keystone catalog is tens of kB; anything near this is wrong
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -62,7 +63,11 @@ asio::awaitable<Response> exchange(Stream& stream, const Request& request, const
   req.set(bhttp::field::connection, "close");
   for (const auto& [name, value] : request.headers) {
     if (name.empty() || has_line_break(name) || has_line_break(value)) {
-      throw ConfigError("HTTP header '" + name + "' for " + what + " has a line break or an empty name");
+      throw ConfigError(std::string("HTTP header '")
+                            .append(name)
+                            .append("' for ")
+                            .append(what)
+                            .append(" has a line break or an empty name"));
     }
     req.set(name, value);
   }
@@ -200,7 +205,7 @@ Response send_blocking(const Request& request) {
   asio::io_context ctx;
   std::optional<Response> result;
   std::exception_ptr failure;
-  asio::co_spawn(ctx, send(request), [&](std::exception_ptr e, Response r) {
+  asio::co_spawn(ctx, send(request), [&](const std::exception_ptr& e, Response r) {
     failure = e;
     if (!e) result = std::move(r);
   });

@@ -42,7 +42,7 @@ ConsoleEndpoint acquire_blocking(Provider& provider, const Target& target) {
   asio::io_context ctx;
   std::optional<ConsoleEndpoint> result;
   std::exception_ptr failure;
-  asio::co_spawn(ctx, provider.acquire(target), [&](std::exception_ptr e, ConsoleEndpoint r) {
+  asio::co_spawn(ctx, provider.acquire(target), [&](const std::exception_ptr& e, ConsoleEndpoint r) {
     failure = e;
     if (!e) result = std::move(r);
   });

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Populates a freshly bootstrapped Keystone for the provider tests through its v3 API (fast; the openstack CLI
 // costs ~1.5 s per call): compute service + endpoints, project demo, users demo (member) and viewer (reader),
-// an application credential of demo. Prints the ids as JSON on stdout.
+// application credentials of demo (unrestricted, console-only access rules, list-only access rules). Prints the
+// ids as JSON on stdout.
 // Usage: node keystone_setup.js KEYSTONE_URL(/v3) ADMIN_PASSWORD NOVA_URL REGION_TWO_NOVA_URL
 'use strict';
 const [keystone, adminPassword, novaUrl, regionTwoNovaUrl] = process.argv.slice(2);
@@ -42,8 +43,17 @@ async function login(user, password, project) {
   const demo = await login('demo', 'demo-pw', 'demo');
   const appCred = (await call('POST', `/users/${users.demo}/application_credentials`, demo,
     { application_credential: { name: 'vncgate', description: 'vncgate console access' } }, 201)).json.application_credential;
+  // The least-privilege credential of docs/providers.md, and one whose rules do not cover consoles.
+  const restricted = async (name, rules) => (await call('POST', `/users/${users.demo}/application_credentials`, demo,
+    { application_credential: { name, access_rules: rules } }, 201)).json.application_credential;
+  const consoleOnly = await restricted('vncgate-console', [
+    { service: 'compute', method: 'POST', path: '/v2.1/servers/*/remote-consoles' },
+    { service: 'compute', method: 'POST', path: '/v2.1/servers/*/action' }]);
+  const listOnly = await restricted('list-only', [{ service: 'compute', method: 'GET', path: '/v2.1/servers' }]);
   process.stdout.write(JSON.stringify({ project_id: project.id, demo_user_id: users.demo, viewer_user_id: users.viewer,
-    app_cred_id: appCred.id, app_cred_secret: appCred.secret }) + '\n');
+    app_cred_id: appCred.id, app_cred_secret: appCred.secret,
+    console_cred_id: consoleOnly.id, console_cred_secret: consoleOnly.secret,
+    list_cred_id: listOnly.id, list_cred_secret: listOnly.secret }) + '\n');
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);

@@ -63,13 +63,29 @@ async function getServiceToken(force) {
 async function validateToken(userToken) {
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = await fetch(`${config.keystone_url}/auth/tokens`, {
-      headers: { 'X-Auth-Token': await getServiceToken(attempt > 0), 'X-Subject-Token': userToken },
+      // The access-rules header tells Keystone we enforce application credential access rules (otherwise it
+      // refuses such tokens), as keystonemiddleware does.
+      headers: { 'X-Auth-Token': await getServiceToken(attempt > 0), 'X-Subject-Token': userToken,
+        'OpenStack-Identity-Access-Rules': '1.0' },
     });
     if (r.status === 200) return (await r.json()).token;
     if (r.status === 404) return null;
     if (r.status !== 401) throw new Error(`token validation: keystone answered ${r.status}`);
   }
   throw new Error('token validation: service token refused');
+}
+
+// keystonemiddleware's check of an application credential's access rules: some rule must name this service,
+// method and path ('*' matches one path segment, '**' any number).
+function accessRulesAllow(token, method, path) {
+  const rules = token.application_credential && token.application_credential.access_rules;
+  if (!rules) return true;
+  return rules.some((rule) => {
+    if (rule.service !== 'compute' || rule.method !== method) return false;
+    const pattern = rule.path.split('/').map((seg) => (seg === '**' ? '.*' : seg === '*' ? '[^/]+'
+      : seg.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+    return new RegExp(`^${pattern}$`).test(path);
+  });
 }
 
 // --- microversions -----------------------------------------------------------------------------------------------
@@ -120,7 +136,7 @@ async function handle(req, res) {
   { 'WWW-Authenticate': `Keystone uri="${config.keystone_url.replace(/\/v3$/, '')}"` });
   if (!userToken) return unauthorized();
   const token = await validateToken(userToken);
-  if (!token) return unauthorized();
+  if (!token || !accessRulesAllow(token, req.method, url.pathname)) return unauthorized();
   if (!token.project) return fault(res, 403, 'forbidden', 'Project-scoped token required.');
 
   const version = requestedVersion(req);

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -217,7 +218,7 @@ KeystoneSession::KeystoneSession(KeystoneSettings settings, std::function<Clock:
 }
 
 asio::awaitable<Token> KeystoneSession::token() {
-  if (cached_ && now_() + settings_.expiry_margin < cached_->expires_at) co_return *cached_;
+  if (cached_ && now_() + margin_ < cached_->expires_at) co_return *cached_;
   cached_.reset();
   const auto response = co_await http::send(token_request(settings_));
   const std::string who = settings_.application_credential_id.empty() && settings_.application_credential_name.empty()
@@ -234,6 +235,9 @@ asio::awaitable<Token> KeystoneSession::token() {
   Token token = parse_token(response.header("X-Subject-Token").value_or(""), response.body);
   spdlog::debug("Keystone: new token for {}, expires in {} s", who,
                 std::chrono::duration_cast<std::chrono::seconds>(token.expires_at - now_()).count());
+  // A cloud with short-lived tokens (shorter than twice the margin) would otherwise need a new token per call.
+  const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(token.expires_at - now_());
+  margin_ = std::min(settings_.expiry_margin, lifetime / 2);
   cached_ = token;
   co_return token;
 }

@@ -59,7 +59,8 @@ std::optional<std::string> select_endpoint(const nlohmann::json& catalog, std::s
                                            std::string_view region, std::string_view interface,
                                            std::string* error = nullptr);
 
-// A project-scoped token, fetched when first needed and reused until expires_at - expiry_margin.
+// A project-scoped token, fetched when first needed and reused until expires_at - expiry_margin (at most half
+// the token's lifetime).
 class KeystoneSession {
  public:
   explicit KeystoneSession(KeystoneSettings settings, std::function<Clock::time_point()> now = Clock::now);
@@ -77,6 +78,7 @@ class KeystoneSession {
   KeystoneSettings settings_;
   std::function<Clock::time_point()> now_;
   std::optional<Token> cached_;
+  std::chrono::seconds margin_{0};
 };
 
 }  // namespace vncgate::providers::openstack

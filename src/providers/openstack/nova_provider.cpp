@@ -137,7 +137,8 @@ asio::awaitable<ConsoleEndpoint> NovaProvider::acquire(const Target& target) {
     console_url = console_url_in(response.body, "console");
   } else {
     if (response.status == 401) {
-      throw AuthError(step_error(server, "remote console", response) + " (token refused after re-authentication)");
+      throw AuthError(step_error(server, "create remote console", response) +
+                      " (token refused after re-authentication)");
     }
     if (response.status != 200) throw ProviderError(step_error(server, "create remote console", response));
     console_url = console_url_in(response.body, "remote_console");

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "http/http_client.hpp"
 #include "util/error.hpp"
@@ -96,7 +97,7 @@ std::string vncproxy_path(const Target& t) {
     case ProxmoxGuest::lxc: return node + "/lxc/" + t.vmid + "/vncproxy";
     case ProxmoxGuest::node: return node + "/vncshell";
   }
-  return node;
+  throw std::logic_error("unknown Proxmox guest kind");
 }
 
 std::string vncwebsocket_path(const Target& t, const VncProxy& p) {
