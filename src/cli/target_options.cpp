@@ -23,7 +23,8 @@ void TargetOptions::add_to(CLI::App& app) {
   app.add_option("--encodings", encodings, "comma-separated encodings to request, e.g. tight,zrle,raw");
   app.add_option("--pixel-format", pixel_format, "format asked of the server: canonical, rgb565, bgr233, native")
       ->check(CLI::IsMember({"canonical", "rgb565", "bgr233", "native"}));
-  app.add_option("--timeout", timeout_s, "seconds to wait for connection and frame")->check(CLI::PositiveNumber);
+  app.add_option("--timeout", timeout_s, "seconds to wait for each provider API call, the connection and the frame")
+      ->check(CLI::PositiveNumber);
 }
 
 providers::ConsoleEndpoint TargetOptions::acquire() const {
@@ -38,7 +39,6 @@ providers::ConsoleEndpoint TargetOptions::acquire() const {
     for (std::string entry; std::getline(list, entry, ',');)
       if (!entry.empty()) direct.allow.add(entry);
   }
-  direct.connect_timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
   if (!password_file.empty()) {
     std::ifstream in(password_file);
     if (!in) throw UsageError("cannot read password file " + password_file);
@@ -47,9 +47,11 @@ providers::ConsoleEndpoint TargetOptions::acquire() const {
   } else if (const char* env = std::getenv("VNCGATE_VNC_PASSWORD")) {
     direct.password = env;
   }
-  providers::ProviderSet set(std::move(direct));
+  const auto timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+  direct.connect_timeout = timeout;
+  providers::ProviderSet set(std::move(direct), providers::system_getenv(), timeout);
   auto console = providers::acquire_blocking(set, *parsed);
-  console.endpoint.connect_timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+  console.endpoint.connect_timeout = timeout;
   return console;
 }
 

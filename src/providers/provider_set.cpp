@@ -10,8 +10,8 @@
 
 namespace vncgate::providers {
 
-ProviderSet::ProviderSet(DirectSettings direct, Getenv getenv)
-    : getenv_(std::move(getenv)), direct_(std::move(direct)) {}
+ProviderSet::ProviderSet(DirectSettings direct, Getenv getenv, std::chrono::milliseconds timeout)
+    : getenv_(std::move(getenv)), timeout_(timeout), direct_(std::move(direct)) {}
 
 ProviderSet::~ProviderSet() = default;
 
@@ -23,12 +23,18 @@ Provider& ProviderSet::route(const Target& target) {
         openstack::NovaSettings settings;
         settings.keystone = openstack::KeystoneSettings::from_env(getenv_);
         openstack::auth_request(settings.keystone);  // fail now, naming the missing variable
+        settings.keystone.timeout = timeout_;
         settings.console_tls = settings.keystone.tls;
+        settings.connect_timeout = timeout_;
         openstack_ = std::make_unique<openstack::NovaProvider>(std::move(settings));
       }
       return *openstack_;
     case TargetKind::proxmox:
-      if (!proxmox_) proxmox_ = std::make_unique<proxmox::ProxmoxProvider>(proxmox::ProxmoxSettings::from_env(getenv_));
+      if (!proxmox_) {
+        auto settings = proxmox::ProxmoxSettings::from_env(getenv_);
+        settings.timeout = timeout_;
+        proxmox_ = std::make_unique<proxmox::ProxmoxProvider>(std::move(settings));
+      }
       return *proxmox_;
   }
   throw std::logic_error("unknown target kind");

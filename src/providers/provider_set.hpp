@@ -14,7 +14,9 @@ namespace vncgate::providers {
 // matters for the kind of target that needs it; they are then kept, caching tokens and tickets.
 class ProviderSet final : public Provider {
  public:
-  explicit ProviderSet(DirectSettings direct, Getenv getenv = system_getenv());
+  // `timeout` bounds each API call (Keystone, Nova, Proxmox) and the console connection's setup.
+  explicit ProviderSet(DirectSettings direct, Getenv getenv = system_getenv(),
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~ProviderSet() override;
   asio::awaitable<ConsoleEndpoint> acquire(const Target& target) override;
 
@@ -23,6 +25,7 @@ class ProviderSet final : public Provider {
   Provider& route(const Target& target);
 
   Getenv getenv_;
+  std::chrono::milliseconds timeout_;
   DirectProvider direct_;
   std::unique_ptr<Provider> openstack_;
   std::unique_ptr<Provider> proxmox_;
