@@ -159,7 +159,9 @@ int run_vncgate(std::vector<std::string> args, const Env& env, const std::string
 
 Env blank_provider_env() {
   Env env;
-  for (const char* name : {"OS_AUTH_URL",
+  for (const char* name : {"OS_CLOUD",
+                           "OS_CLIENT_CONFIG_FILE",
+                           "OS_AUTH_URL",
                            "OS_USERNAME",
                            "OS_USER_ID",
                            "OS_PASSWORD",

@@ -141,6 +141,16 @@ TEST_F(OpenStackProvider, Snapshot_ApplicationCredential_ById_AndByNameWithUser)
       << log();
 }
 
+TEST_F(OpenStackProvider, CloudsYaml_OsCloudSelectsTheEntry) {
+  const auto& ids = keystone_->ids();
+  write_file(dir_.file("clouds.yaml"),
+             "clouds:\n  test:\n    auth:\n      auth_url: " + keystone_->url() +
+                 "\n      application_credential_id: " + ids["app_cred_id"].get<std::string>() +
+                 "\n      application_credential_secret: " + ids["app_cred_secret"].get<std::string>() +
+                 "\n    region_name: RegionOne\n");
+  EXPECT_EQ(snapshot(kServer, {{"OS_CLOUD", "test"}, {"OS_CLIENT_CONFIG_FILE", dir_.file("clouds.yaml")}}), 0) << log();
+}
+
 TEST_F(OpenStackProvider, AccessRules_ConsoleOnlyCredentialWorks_OthersAreRefused) {
   // The least-privilege application credential from docs/providers.md; Nova (here: the emulator, as
   // keystonemiddleware) enforces its access rules.

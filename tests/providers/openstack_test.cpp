@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Keystone/Nova parsing against real-shaped answers (captured from Keystone Zed and Nova's API reference).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "providers/openstack/clouds_yaml.hpp"
 #include "providers/openstack/keystone.hpp"
 #include "providers/openstack/nova_provider.hpp"
 #include "util/error.hpp"
@@ -125,6 +129,56 @@ TEST(Keystone, AuthRequest_MissingSettings_NameTheVariable) {
   expect_config_error({{"OS_AUTH_URL", "http://k"}, {"OS_USERNAME", "u"}, {"OS_PASSWORD", "p"}}, "OS_PROJECT_NAME");
   expect_config_error({{"OS_AUTH_URL", "http://k"}, {"OS_APPLICATION_CREDENTIAL_ID", "a"}},
                       "OS_APPLICATION_CREDENTIAL_SECRET");
+}
+
+TEST(CloudsYaml, ParseYaml_MappingsSequencesQuotedScalars) {
+  const auto json = parse_yaml(
+      "clouds:\n  a:\n    auth: {auth_url: 'https://k:5000/v3', password: \"p: w#1\"}\n"
+      "    regions: [One, Two]\n    verify: false  # comment\n",
+      "test");
+  EXPECT_EQ(json["clouds"]["a"]["auth"]["password"], "p: w#1");
+  EXPECT_EQ(json["clouds"]["a"]["regions"][1], "Two");
+  EXPECT_EQ(json["clouds"]["a"]["verify"], "false");
+  try {
+    parse_yaml("clouds:\n  a: [unclosed\n", "my.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("my.yaml: YAML error at line"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CloudsYaml, OsCloud_ReadsEntry_EnvironmentOverrides) {
+  const auto path = std::filesystem::temp_directory_path() / ("vncgate-clouds-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << R"(clouds:
+  prod:
+    auth:
+      auth_url: https://keystone.example:5000/v3
+      application_credential_id: "ac1"
+      application_credential_secret: "s3cr3t"
+    region_name: RegionOne
+    interface: internal
+    cacert: /etc/ssl/cloud-ca.pem
+  lab:
+    auth: {auth_url: 'http://lab:5000', username: demo, password: pw, project_name: demo, user_domain_name: Default,
+           project_domain_name: Default}
+    verify: false
+)";
+  const std::string file = path.string();
+  auto s = KeystoneSettings::from_env(
+      env_of({{"OS_CLOUD", "prod"}, {"OS_CLIENT_CONFIG_FILE", file}, {"OS_REGION_NAME", "RegionTwo"}}));
+  EXPECT_EQ(s.auth_url, "https://keystone.example:5000/v3");
+  EXPECT_EQ(s.application_credential_id, "ac1");
+  EXPECT_EQ(s.application_credential_secret, "s3cr3t");
+  EXPECT_EQ(s.region_name, "RegionTwo");  // the environment wins
+  EXPECT_EQ(s.interface, "internal");
+  EXPECT_EQ(s.tls.ca_file, "/etc/ssl/cloud-ca.pem");
+  EXPECT_FALSE(s.tls.insecure);
+  auto lab = KeystoneSettings::from_env(env_of({{"OS_CLOUD", "lab"}, {"OS_CLIENT_CONFIG_FILE", file}}));
+  EXPECT_EQ(auth_request(lab)["auth"]["scope"]["project"]["domain"]["name"], "Default");
+  EXPECT_TRUE(lab.tls.insecure);
+  EXPECT_THROW(KeystoneSettings::from_env(env_of({{"OS_CLOUD", "nope"}, {"OS_CLIENT_CONFIG_FILE", file}})),
+               ConfigError);
+  std::filesystem::remove(path);
 }
 
 TEST(NovaConsoleUrl, CurrentShape_PathParameterNestsTheToken) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "http/http_client.hpp"
+#include "providers/openstack/clouds_yaml.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::providers::openstack {
@@ -55,33 +56,36 @@ http::Request token_request(const KeystoneSettings& settings) {
 }  // namespace
 
 KeystoneSettings KeystoneSettings::from_env(const Getenv& getenv) {
-  KeystoneSettings s;
-  s.auth_url = env(getenv, "OS_AUTH_URL");
-  s.username = env(getenv, "OS_USERNAME");
-  s.user_id = env(getenv, "OS_USER_ID");
-  s.password = env_or_file(getenv, "OS_PASSWORD");
-  const std::string default_domain = env(getenv, "OS_DEFAULT_DOMAIN");
-  s.user_domain_name = env(getenv, "OS_USER_DOMAIN_NAME");
-  s.user_domain_id = env(getenv, "OS_USER_DOMAIN_ID");
-  s.project_name = env(getenv, "OS_PROJECT_NAME", "OS_TENANT_NAME");
-  s.project_id = env(getenv, "OS_PROJECT_ID", "OS_TENANT_ID");
-  s.project_domain_name = env(getenv, "OS_PROJECT_DOMAIN_NAME");
-  s.project_domain_id = env(getenv, "OS_PROJECT_DOMAIN_ID");
-  if (!default_domain.empty()) {
+  // clouds.yaml (when OS_CLOUD names a cloud) first; any OS_* variable that is set overrides its entry.
+  KeystoneSettings s = settings_from_clouds_yaml(getenv).value_or(KeystoneSettings{});
+  auto set = [](std::string& field, std::string value) {
+    if (!value.empty()) field = std::move(value);
+  };
+  set(s.auth_url, env(getenv, "OS_AUTH_URL"));
+  set(s.username, env(getenv, "OS_USERNAME"));
+  set(s.user_id, env(getenv, "OS_USER_ID"));
+  set(s.password, env_or_file(getenv, "OS_PASSWORD"));
+  set(s.user_domain_name, env(getenv, "OS_USER_DOMAIN_NAME"));
+  set(s.user_domain_id, env(getenv, "OS_USER_DOMAIN_ID"));
+  set(s.project_name, env(getenv, "OS_PROJECT_NAME", "OS_TENANT_NAME"));
+  set(s.project_id, env(getenv, "OS_PROJECT_ID", "OS_TENANT_ID"));
+  set(s.project_domain_name, env(getenv, "OS_PROJECT_DOMAIN_NAME"));
+  set(s.project_domain_id, env(getenv, "OS_PROJECT_DOMAIN_ID"));
+  if (const std::string default_domain = env(getenv, "OS_DEFAULT_DOMAIN"); !default_domain.empty()) {
     if (s.user_domain_name.empty() && s.user_domain_id.empty()) s.user_domain_id = default_domain;
     if (s.project_domain_name.empty() && s.project_domain_id.empty()) s.project_domain_id = default_domain;
   }
-  s.application_credential_id = env(getenv, "OS_APPLICATION_CREDENTIAL_ID");
-  s.application_credential_name = env(getenv, "OS_APPLICATION_CREDENTIAL_NAME");
-  s.application_credential_secret = env_or_file(getenv, "OS_APPLICATION_CREDENTIAL_SECRET");
-  s.region_name = env(getenv, "OS_REGION_NAME");
-  if (auto i = env(getenv, "OS_INTERFACE", "OS_ENDPOINT_TYPE"); !i.empty()) {
-    // openrc files from older clouds say "publicURL"/"internalURL".
-    if (i.size() > 3 && i.compare(i.size() - 3, 3, "URL") == 0) i.resize(i.size() - 3);
-    s.interface = i;
+  set(s.application_credential_id, env(getenv, "OS_APPLICATION_CREDENTIAL_ID"));
+  set(s.application_credential_name, env(getenv, "OS_APPLICATION_CREDENTIAL_NAME"));
+  set(s.application_credential_secret, env_or_file(getenv, "OS_APPLICATION_CREDENTIAL_SECRET"));
+  set(s.region_name, env(getenv, "OS_REGION_NAME"));
+  set(s.interface, env(getenv, "OS_INTERFACE", "OS_ENDPOINT_TYPE"));
+  // openrc files from older clouds say "publicURL"/"internalURL".
+  if (s.interface.size() > 3 && s.interface.compare(s.interface.size() - 3, 3, "URL") == 0) {
+    s.interface.resize(s.interface.size() - 3);
   }
-  s.tls.ca_file = env(getenv, "OS_CACERT");
-  s.tls.insecure = env_flag(getenv, "OS_INSECURE");
+  set(s.tls.ca_file, env(getenv, "OS_CACERT"));
+  s.tls.insecure = s.tls.insecure || env_flag(getenv, "OS_INSECURE");
   return s;
 }
 

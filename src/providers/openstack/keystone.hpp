@@ -33,7 +33,8 @@ struct KeystoneSettings {
 
   // OS_AUTH_URL, OS_USERNAME, OS_USER_ID, OS_PASSWORD(_FILE), OS_USER_DOMAIN_NAME/_ID, OS_PROJECT_NAME/_ID
   // (OS_TENANT_NAME/_ID), OS_PROJECT_DOMAIN_NAME/_ID, OS_DEFAULT_DOMAIN, OS_APPLICATION_CREDENTIAL_ID/_NAME/
-  // _SECRET(_FILE), OS_REGION_NAME, OS_INTERFACE (OS_ENDPOINT_TYPE), OS_CACERT, OS_INSECURE.
+  // _SECRET(_FILE), OS_REGION_NAME, OS_INTERFACE (OS_ENDPOINT_TYPE), OS_CACERT, OS_INSECURE. With OS_CLOUD,
+  // that cloud's clouds.yaml entry comes first and the variables that are set override it.
   static KeystoneSettings from_env(const Getenv& getenv);
 };
 
