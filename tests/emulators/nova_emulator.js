@@ -94,7 +94,8 @@ function requestedVersion(req) {
   const header = req.headers['openstack-api-version'];
   const legacy = req.headers['x-openstack-nova-api-version'];
   let text = '2.1';
-  if (header) {
+  // Since 2.27 Nova reads OpenStack-API-Version first; older releases only know the legacy header.
+  if (header && maxMinor >= 27) {
     const m = /^compute\s+(\S+)$/i.exec(header.trim());
     if (!m) return { error: `Invalid OpenStack-API-Version header '${header}'` };
     text = m[1];

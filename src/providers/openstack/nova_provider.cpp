@@ -46,7 +46,11 @@ http::Request nova_request(const std::string& url, const std::string& token, con
   request.method = "POST";
   request.url = url;
   request.headers = {{"X-Auth-Token", token}, {"Content-Type", "application/json"}, {"Accept", "application/json"}};
-  if (microversion) request.headers.emplace_back("OpenStack-API-Version", "compute 2.6");
+  if (microversion) {
+    // Nova before 2.27 (Liberty, Mitaka) reads only the legacy header; later releases prefer the standard one.
+    request.headers.emplace_back("OpenStack-API-Version", "compute 2.6");
+    request.headers.emplace_back("X-OpenStack-Nova-API-Version", "2.6");
+  }
   request.body = body.dump();
   request.tls = keystone.tls;
   request.timeout = keystone.timeout;
