@@ -130,23 +130,21 @@ asio::awaitable<http::Response> NovaProvider::post(const std::string& path, cons
 
 asio::awaitable<ConsoleEndpoint> NovaProvider::acquire(const Target& target) {
   const std::string& server = target.server_id;
-  std::string console_url;
+  std::string step = "create remote console", answer_key = "remote_console";
   auto response = co_await post("/servers/" + server + "/remote-consoles", remote_console_body(), true);
   if (response.status == 406 || (response.status == 404 && response.body.find("itemNotFound") == std::string::npos)) {
     // 406: the cloud predates microversion 2.6 (Liberty); 404 without itemNotFound: no such route.
     spdlog::info("OpenStack: remote-consoles unavailable ({}); using the legacy os-getVNCConsole action",
                  response.status);
+    step = "os-getVNCConsole";
+    answer_key = "console";
     response = co_await post("/servers/" + server + "/action", legacy_console_body(), false);
-    if (response.status != 200) throw ProviderError(step_error(server, "os-getVNCConsole", response));
-    console_url = console_url_in(response.body, "console");
-  } else {
-    if (response.status == 401) {
-      throw AuthError(step_error(server, "create remote console", response) +
-                      " (token refused after re-authentication)");
-    }
-    if (response.status != 200) throw ProviderError(step_error(server, "create remote console", response));
-    console_url = console_url_in(response.body, "remote_console");
   }
+  if (response.status == 401) {
+    throw AuthError(step_error(server, step, response) + " (token refused after re-authentication)");
+  }
+  if (response.status != 200) throw ProviderError(step_error(server, step, response));
+  const std::string console_url = console_url_in(response.body, answer_key.c_str());
   if (console_url.empty()) throw ProviderError("OpenStack server " + server + ": Nova's console answer has no URL");
   std::string error;
   auto ws = console_websocket(console_url, &error);
