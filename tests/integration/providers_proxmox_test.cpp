@@ -132,12 +132,14 @@ TEST_F(ProxmoxProvider, Tls_SelfSignedWithoutPinOrCa_AndWrongPin_Exit3) {
                      {{"PROXMOX_URL", url_}, {"PROXMOX_TOKEN_ID", kTokenId}, {"PROXMOX_TOKEN_SECRET", kTokenSecret}}),
             3);
   expect_log("self-signed");
+  // Pinned to some other certificate.
   auto env = token_env();
-  std::string wrong;
-  for (int i = 0; i < 32; ++i) wrong += (i ? ":" : "") + std::string("AB");
-  env[3].second = wrong;
+  std::erase_if(env, [](const auto& e) { return e.first == "PROXMOX_FINGERPRINT"; });
+  std::string wrong = "AB";
+  for (int i = 1; i < 32; ++i) wrong += ":AB";
+  env.emplace_back("PROXMOX_FINGERPRINT", wrong);
   EXPECT_EQ(snapshot("proxmox:pve1/qemu/100", env), 3);
-  expect_log("fingerprint");
+  expect_log("certificate fingerprint mismatch");
 }
 
 TEST_F(ProxmoxProvider, WrongSecretOrPassword_Exit3) {
@@ -154,7 +156,8 @@ TEST_F(ProxmoxProvider, WrongSecretOrPassword_Exit3) {
 
 TEST_F(ProxmoxProvider, MissingPrivilege_403_NamesPathAndPrivilege) {
   auto env = token_env("0000-audit");
-  env[1].second = "vncgate@pve!audit";
+  std::erase_if(env, [](const auto& e) { return e.first == "PROXMOX_TOKEN_ID"; });
+  env.emplace_back("PROXMOX_TOKEN_ID", "vncgate@pve!audit");
   EXPECT_EQ(snapshot("proxmox:pve1/qemu/100", env), 3);
   expect_log("Proxmox vncproxy for proxmox pve1/qemu/100: 403 Permission check failed (/vms/100, VM.Console)");
   EXPECT_EQ(snapshot("proxmox:pve1/node", {{"PROXMOX_URL", url_},
