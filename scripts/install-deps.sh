@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev zlib1g-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev
-  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev
   # real peers for integration tests and benchmarks
   qemu-system-x86 busybox-static tigervnc-standalone-server tigervnc-tools x11vnc xvfb xterm xfonts-base
@@ -16,6 +16,9 @@ packages=(
   # recordings: ffprobe/ffmpeg decode what we wrote; GStreamer rfbsrc + x264enc is the benchmark peer
   bc ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly
+  # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
+  # packages); openssl makes their test certificates
+  python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl
 )
 
 missing=()

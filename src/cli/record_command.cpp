@@ -69,9 +69,17 @@ std::function<int()> add_record_command(CLI::App& app) {
     options.target_label = io::redact_url(opts->target.target);
     options.fbs = opts->fbs;
     options.first_frame_timeout = std::chrono::milliseconds(static_cast<long long>(opts->target.timeout_s * 1000));
-    const auto endpoint = opts->target.endpoint();
-    const auto client_options = opts->target.client_options();
-    record::Recorder recorder([=] { return record::Console{endpoint, client_options}; }, options);
+    // Flags first (a usage error should not cost a console ticket); the provider is asked again for every
+    // (re)connection: console tokens and Proxmox ports are one-shot.
+    const auto client_options = opts->target.client_options("");
+    record::Recorder recorder(
+        [opts, client_options] {
+          auto console = opts->target.acquire();
+          auto with_password = client_options;
+          with_password.password = console.password;
+          return record::Console{std::move(console.endpoint), std::move(with_password)};
+        },
+        options);
 
     // Ctrl-C / SIGTERM end the job cleanly: the open segment is closed at that instant.
     interrupted = false;

@@ -26,7 +26,11 @@ std::function<int()> add_snapshot_command(CLI::App& app) {
   return [opts, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     const auto timeout = std::chrono::milliseconds(static_cast<long long>(opts->target.timeout_s * 1000));
-    rfb::BlockingClient client(opts->target.endpoint(), opts->target.client_options(), timeout);
+    // Flags first (a usage error should not cost a console ticket), then the provider, right before connecting.
+    auto options = opts->target.client_options("");
+    auto console = opts->target.acquire();
+    options.password = console.password;
+    rfb::BlockingClient client(console.endpoint, std::move(options), timeout);
     client.full_update(timeout);
     auto& conn = client.connection();
     framebuffer::PixelBuffer frame = conn.framebuffer();

@@ -3,24 +3,30 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
-#include "io/endpoint.hpp"
+#include "providers/provider.hpp"
 #include "rfb/client_connection.hpp"
 
 namespace vncgate::cli {
 
-// The flags every command that connects to a console shares: TARGET, password file, encodings, pixel format.
+// The flags every command that connects to a console shares: TARGET, password file, allow-list, encodings,
+// pixel format.
 struct TargetOptions {
   std::string target;
   std::string password_file;
+  std::vector<std::string> allow;
   std::string encodings;
   std::string pixel_format = "canonical";
   double timeout_s = 10;
 
   void add_to(CLI::App& app);
-  // Resolves TARGET into an endpoint and client options; throws UsageError on bad flags.
-  io::Endpoint endpoint() const;
-  rfb::ClientOptions client_options() const;
+  // Resolves TARGET through its provider (direct allow-list, OpenStack, Proxmox) into an endpoint and VNC
+  // password; call it right before connecting. Throws UsageError on a bad target, ConfigError on missing
+  // provider settings, ProviderError/AuthError/IoError from the provider.
+  providers::ConsoleEndpoint acquire() const;
+  // Client options for a console whose VNC password is `password`; throws UsageError on bad flags.
+  rfb::ClientOptions client_options(const std::string& password) const;
 };
 
 }  // namespace vncgate::cli

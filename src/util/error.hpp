@@ -50,6 +50,17 @@ class CodecError : public Error {
   explicit CodecError(const std::string& message) : Error(ErrorCategory::codec, message) {}
 };
 
+// A console provider (OpenStack, Proxmox) refused or failed a step; the message names the target and the step.
+class ProviderError : public Error {
+ public:
+  explicit ProviderError(const std::string& message) : Error(ErrorCategory::provider, message) {}
+};
+
+class ConfigError : public Error {
+ public:
+  explicit ConfigError(const std::string& message) : Error(ErrorCategory::config, message) {}
+};
+
 class UsageError : public Error {
  public:
   explicit UsageError(const std::string& message) : Error(ErrorCategory::usage, message) {}

@@ -153,29 +153,30 @@ QemuGuest::QemuGuest(QemuOptions options) : options_(std::move(options)) {
     const std::string log = dir_.file("qemu-" + std::to_string(attempt) + ".log");
     std::filesystem::remove(serial_);
     std::filesystem::remove(qmp_socket);
-    Process p({"qemu-system-x86_64",
-               "-accel",
-               "tcg",
-               "-m",
-               "256",
-               "-display",
-               "none",
-               "-nic",
-               "none",
-               "-vnc",
-               vnc,
-               "-qmp",
-               "unix:" + qmp_socket + ",server,nowait",
-               "-kernel",
-               guest + "/vmlinuz",
-               "-initrd",
-               guest + "/initrd.gz",
-               "-append",
-               append,
-               "-serial",
-               "file:" + serial_,
-               "-no-reboot"},
-              log);
+    std::vector<std::string> argv{"qemu-system-x86_64",
+                                  "-accel",
+                                  "tcg",
+                                  "-m",
+                                  "256",
+                                  "-display",
+                                  "none",
+                                  "-nic",
+                                  "none",
+                                  "-vnc",
+                                  vnc,
+                                  "-qmp",
+                                  "unix:" + qmp_socket + ",server,nowait",
+                                  "-kernel",
+                                  guest + "/vmlinuz",
+                                  "-initrd",
+                                  guest + "/initrd.gz",
+                                  "-append",
+                                  append,
+                                  "-serial",
+                                  "file:" + serial_,
+                                  "-no-reboot"};
+    argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+    Process p(argv, log);
     // QEMU sets up VNC before its main loop starts serving QMP, and exits when it cannot bind: an answer on
     // our own QMP socket means our VNC server is up (query-vnc says where).
     try {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
 #include "support/process.hpp"
@@ -44,6 +45,8 @@ struct QemuOptions {
   std::string mode = "static";  // the guest's MODE= (static | text | tick)
   std::string extra_append;     // more kernel parameters, e.g. "vga=0x317"
   bool password = false;        // -vnc ...,password=on (every login fails until change_vnc_password)
+  // Appended to QEMU's command line, e.g. a second -qmp socket for an emulator.
+  std::vector<std::string> extra_args;
   std::chrono::milliseconds boot_timeout{60000};
   int port = 0;                 // VNC port (>= 5900); 0 = a free one
 };
