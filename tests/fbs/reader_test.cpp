@@ -80,7 +80,9 @@ TEST(FbsReader_Damage, TruncationAtEveryOffsetKeepsWholeBlocks) {
     EXPECT_LE(r.status().good_bytes, n);
     EXPECT_EQ(blocks, static_cast<std::size_t>(std::upper_bound(block_ends.begin(), block_ends.end(), n) -
                                                block_ends.begin() - 1)) << n;
-    if (!at_boundary) EXPECT_NE(r.status().message.find("truncated"), std::string::npos) << r.status().message;
+    if (!at_boundary) {
+      EXPECT_NE(r.status().message.find("truncated"), std::string::npos) << r.status().message;
+    }
   }
 }
 

@@ -160,7 +160,9 @@ TEST_F(FbsRoundTrip, TruncationAtEveryOffsetNeverThrowsAndKeepsEarlierFrames) {
     EXPECT_TRUE(result.decode_error.empty()) << n << ": " << result.decode_error;
     EXPECT_GE(frames.size(), previous_frames) << n;
     previous_frames = frames.size();
-    if (result.read.reason == StopReason::truncated) EXPECT_TRUE(result.read.damaged());
+    if (result.read.reason == StopReason::truncated) {
+      EXPECT_TRUE(result.read.damaged());
+    }
   }
   EXPECT_EQ(previous_frames, 3u);  // the last update's block is cut off in every strict prefix
 }
