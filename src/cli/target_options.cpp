@@ -49,8 +49,9 @@ providers::ConsoleEndpoint TargetOptions::acquire() const {
   }
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
   direct.connect_timeout = timeout;
-  providers::ProviderSet set(std::move(direct), providers::system_getenv(), timeout);
-  auto console = providers::acquire_blocking(set, *parsed);
+  // Kept across calls: a recorder reconnecting reuses the cached Keystone token / Proxmox ticket.
+  if (!providers_) providers_ = std::make_shared<providers::ProviderSet>(std::move(direct), providers::system_getenv(), timeout);
+  auto console = providers::acquire_blocking(*providers_, *parsed);
   console.endpoint.connect_timeout = timeout;
   return console;
 }

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "providers/provider.hpp"
+#include "providers/provider_set.hpp"
 #include "rfb/client_connection.hpp"
 
 namespace vncgate::cli {
@@ -27,6 +29,9 @@ struct TargetOptions {
   providers::ConsoleEndpoint acquire() const;
   // Client options for a console whose VNC password is `password`; throws UsageError on bad flags.
   rfb::ClientOptions client_options(const std::string& password) const;
+
+ private:
+  mutable std::shared_ptr<providers::ProviderSet> providers_;  // built by the first acquire()
 };
 
 }  // namespace vncgate::cli
