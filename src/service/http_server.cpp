@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "service/http_server.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <strings.h>
+
+#include "http/http_client.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::service {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+std::optional<std::string> HttpRequest::header(const std::string& name) const {
+  for (const auto& [key, value] : headers)
+    if (strcasecmp(key.c_str(), name.c_str()) == 0) return value;
+  return std::nullopt;
+}
+
+HttpResponse json_error(int status, const std::string& code, const std::string& message) {
+  return json_response(status, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump());
+}
+
+HttpResponse json_response(int status, const std::string& json_text) {
+  HttpResponse r;
+  r.status = status;
+  r.body = json_text;
+  return r;
+}
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  for (std::string part; std::getline(in, part, '/');)
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+std::array<unsigned char, 32> sha256(const std::string& text) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
+bool is_loopback(const std::string& bind) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(bind, ec);
+  return !ec && address.is_loopback();
+}
+
+// What a fault means for the client: its request (4xx) or something behind us (5xx).
+int status_for(ErrorCategory category) {
+  switch (category) {
+    case ErrorCategory::usage:
+    case ErrorCategory::config: return 400;
+    case ErrorCategory::auth:
+    case ErrorCategory::provider:
+    case ErrorCategory::protocol:
+    case ErrorCategory::io: return 502;
+    case ErrorCategory::storage: return 503;
+    default: return 500;
+  }
+}
+
+}  // namespace
+
+bool api_key_matches(const std::vector<std::string>& keys, const std::string& presented) {
+  // Digests have a fixed length, so CRYPTO_memcmp's time does not reveal lengths or matching prefixes.
+  const auto want = sha256(presented);
+  bool found = false;
+  for (const auto& key : keys) found |= CRYPTO_memcmp(sha256(key).data(), want.data(), want.size()) == 0;
+  return found;
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, bool public_route) {
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), public_route});
+}
+
+Router::Match Router::match(const std::string& method, const std::string& path) const {
+  Match result;
+  result.route = "unmatched";
+  const auto parts = split_path(path);
+  for (const auto& route : routes_) {
+    if (route.segments.size() != parts.size()) continue;
+    std::map<std::string, std::string> params;
+    bool same = true;
+    for (std::size_t i = 0; i < parts.size() && same; ++i) {
+      const auto& seg = route.segments[i];
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') params[seg.substr(1, seg.size() - 2)] = parts[i];
+      else same = seg == parts[i];
+    }
+    if (!same) continue;
+    result.path_known = true;
+    if (route.method != method) continue;
+    result.handler = &route.handler;
+    result.route = route.pattern;
+    result.params = std::move(params);
+    result.public_route = route.public_route;
+    return result;
+  }
+  return result;
+}
+
+struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
+  asio::io_context& io;
+  ServerOptions options;
+  Router router;
+  Metrics& metrics;
+  tcp::acceptor acceptor;
+  bool stopped = false;
+
+  Impl(asio::io_context& i, ServerOptions o, Router r, Metrics& m)
+      : io(i), options(std::move(o)), router(std::move(r)), metrics(m), acceptor(i) {}
+
+  HttpResponse dispatch(HttpRequest& request, std::string& route) {
+    auto match = router.match(request.method, request.path);
+    route = match.route;
+    if (!match.handler) {
+      if (match.path_known) return json_error(405, "method_not_allowed", request.method + " is not allowed here");
+      return json_error(404, "not_found", "no such route: " + request.path);
+    }
+    if (!match.public_route && !options.api_keys.empty()) {
+      const auto auth = request.header("Authorization").value_or("");
+      const std::string prefix = "Bearer ";
+      if (auth.compare(0, prefix.size(), prefix) != 0 || !api_key_matches(options.api_keys, auth.substr(prefix.size()))) {
+        auto r = json_error(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+      }
+    }
+    request.params = std::move(match.params);
+    try {
+      return (*match.handler)(request);
+    } catch (const Error& e) {
+      return json_error(status_for(e.category()), std::string(to_string(e.category())), e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {} failed: {}", request.method, route, e.what());
+      return json_error(500, "internal", "internal error");
+    }
+  }
+
+  static HttpRequest convert(const bhttp::request<bhttp::string_body>& in) {
+    HttpRequest out;
+    out.method = std::string(in.method_string());
+    const std::string target(in.target());
+    const auto q = target.find('?');
+    out.path = http::percent_decode(target.substr(0, q)).value_or(target.substr(0, q));
+    if (q != std::string::npos) {
+      std::stringstream pairs(target.substr(q + 1));
+      for (std::string pair; std::getline(pairs, pair, '&');) {
+        const auto eq = pair.find('=');
+        auto key = http::percent_decode(pair.substr(0, eq)).value_or("");
+        auto value = eq == std::string::npos ? "" : http::percent_decode(pair.substr(eq + 1)).value_or("");
+        if (!key.empty()) out.query[key] = value;
+      }
+    }
+    for (const auto& field : in) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    out.body = in.body();
+    return out;
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.body_limit);
+      parser.header_limit(16 * 1024);
+      stream.expires_after(options.request_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      HttpResponse response;
+      std::string route = "unmatched", method = "-";
+      bool keep_alive = false;
+      if (ec == bhttp::error::body_limit) {
+        response = json_error(413, "body_too_large",
+                              "request body over the limit of " + std::to_string(options.body_limit) + " bytes");
+      } else if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+                 ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        break;
+      } else if (ec) {
+        response = json_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+      } else {
+        auto request = convert(parser.get());
+        method = request.method;
+        keep_alive = parser.get().keep_alive() && !stopped;
+        response = dispatch(request, route);
+      }
+      metrics.add("vncgate_http_requests_total", "HTTP requests by route, method and status",
+                  {{"route", route}, {"method", method}, {"status", std::to_string(response.status)}});
+      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
+      out.set(bhttp::field::server, "vncgate");
+      out.set(bhttp::field::content_type, response.content_type);
+      for (const auto& [name, value] : response.headers) out.set(name, value);
+      out.body() = std::move(response.body);
+      out.keep_alive(keep_alive);
+      out.prepare_payload();
+      auto [wec, wn] = co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
+      (void)wn;
+      if (wec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (stopped) break;
+        continue;
+      }
+      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Router router, Metrics& metrics) {
+  if (options.api_keys.empty() && !is_loopback(options.bind))
+    throw ConfigError("listening on " + options.bind + " needs API keys (only a loopback address may go without)");
+  impl_ = std::make_shared<Impl>(io, std::move(options), std::move(router), metrics);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  auto& d = *impl_;
+  boost::system::error_code ec;
+  const tcp::endpoint endpoint(asio::ip::make_address(d.options.bind, ec), d.options.port);
+  if (ec) throw ConfigError("bad listen address '" + d.options.bind + "'");
+  d.acceptor.open(endpoint.protocol());
+  d.acceptor.set_option(tcp::acceptor::reuse_address(true));
+  d.acceptor.bind(endpoint, ec);
+  if (ec) throw IoError("cannot listen on " + d.options.bind + ":" + std::to_string(d.options.port) + ": " + ec.message());
+  d.acceptor.listen();
+  asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  auto d = impl_;
+  asio::post(d->io, [d] {
+    d->stopped = true;
+    boost::system::error_code ignored;
+    d->acceptor.close(ignored);
+  });
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+}  // namespace vncgate::service

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "service/metrics.hpp"
+
+namespace vncgate::service {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;
+  std::string path;                                // without the query
+  std::map<std::string, std::string> query;        // decoded
+  std::map<std::string, std::string> params;       // from the route pattern, e.g. {id}
+  Headers headers;
+  std::string body;
+  // The first header called `name` (case-insensitive).
+  std::optional<std::string> header(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  Headers headers;
+};
+
+// {"error":{"code":…,"message":…}} with `status`: the one error shape of the API.
+HttpResponse json_error(int status, const std::string& code, const std::string& message);
+HttpResponse json_response(int status, const std::string& json_text);
+
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Method + path pattern ("/api/v1/recordings/{id}") → handler. The pattern doubles as the route label in
+// metrics, so label cardinality stays bounded whatever ids clients send.
+class Router {
+ public:
+  void add(const std::string& method, const std::string& pattern, Handler handler, bool public_route = false);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string route;                         // the pattern, or "unmatched"
+    std::map<std::string, std::string> params;
+    bool path_known = false;                   // the path exists for another method (405, not 404)
+    bool public_route = false;                 // no API key needed (health checks, metrics scrapes)
+  };
+  Match match(const std::string& method, const std::string& path) const;
+
+ private:
+  struct Route {
+    std::string method, pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+    bool public_route;
+  };
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8090;                     // 0 = any free port (tests)
+  std::size_t body_limit = 1 << 20;              // larger bodies get 413
+  std::chrono::milliseconds request_timeout{30000};  // reading one request, headers and body
+  // Bearer API keys; empty = no key needed, which is only allowed on a loopback bind.
+  std::vector<std::string> api_keys;
+};
+
+// HTTP/1.1 server on Boost.Beast: keep-alive, body limit, per-request timeout, API-key check (constant time),
+// JSON errors, a request counter per route and status. Handlers run on the server's io_context thread(s) and
+// must not block. Throws ConfigError when an open bind has no API keys.
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, ServerOptions options, Router router, Metrics& metrics);
+  ~HttpServer();
+  void start();  // binds and accepts; throws IoError when the address is taken
+  void stop();   // stops accepting; open connections finish their current request
+  std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// True when `presented` equals one of `keys`; the comparison time does not depend on where they differ.
+bool api_key_matches(const std::vector<std::string>& keys, const std::string& presented);
+
+}  // namespace vncgate::service

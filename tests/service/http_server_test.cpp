@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// The service's HTTP layer over real loopback sockets, driven by our HTTP client: routing, 404/405, body
+// limit, malformed requests, API keys, JSON errors, the request metric and the Prometheus rendering.
+#include "service/http_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "http/http_client.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::service {
+namespace {
+
+class HttpServerTest : public testing::Test {
+ protected:
+  void start(ServerOptions options = {}) {
+    options.port = 0;
+    options.body_limit = 1024;
+    Router router;
+    router.add("GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
+    router.add("GET", "/api/v1/recordings/{id}", [](const HttpRequest& r) {
+      if (r.params.at("id") == "boom") throw UsageError("duration must be positive");
+      if (r.params.at("id") == "crash") throw std::runtime_error("secret internals");
+      return json_response(200, nlohmann::json{{"id", r.params.at("id")}, {"q", r.query.count("state") ? r.query.at("state") : ""}}.dump());
+    });
+    router.add("POST", "/record", [](const HttpRequest& r) {
+      nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+      if (body.is_discarded()) return json_error(400, "malformed_json", "the body is not JSON");
+      return json_response(202, body.dump());
+    });
+    server_ = std::make_unique<HttpServer>(io_, options, std::move(router), metrics_);
+    server_->start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  http::Response send(std::string method, std::string path, std::string body = "", http::Headers headers = {}) {
+    http::Request r;
+    r.method = std::move(method);
+    r.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    r.timeout = std::chrono::seconds(5);
+    return http::send_blocking(r);
+  }
+  static std::string error_code(const http::Response& r) {
+    return nlohmann::json::parse(r.body)["error"]["code"];
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+  Metrics metrics_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, RoutesWithParametersAndQueries) {
+  start();
+  auto r = send("GET", "/api/v1/recordings/abc123?state=done");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["id"], "abc123");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["q"], "done");
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+}
+
+TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405) {
+  start();
+  auto r = send("GET", "/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(error_code(r), "not_found");
+  r = send("DELETE", "/record");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(error_code(r), "method_not_allowed");
+}
+
+TEST_F(HttpServerTest, HandlerErrorsBecomeJsonWithTheRightStatusAndNoInternals) {
+  start();
+  auto r = send("GET", "/api/v1/recordings/boom");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_code(r), "usage");
+  r = send("GET", "/api/v1/recordings/crash");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("secret internals"), std::string::npos);
+  r = send("POST", "/record", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_code(r), "malformed_json");
+}
+
+TEST_F(HttpServerTest, BodiesOverTheLimitAre413) {
+  start();
+  auto r = send("POST", "/record", std::string(5000, 'x'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(error_code(r), "body_too_large");
+}
+
+TEST_F(HttpServerTest, GarbageInsteadOfHttpIs400) {
+  start();
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  boost::asio::write(socket, boost::asio::buffer(std::string("\x16\x03\x01 not http at all\r\n\r\n")));
+  std::string reply(256, '\0');
+  boost::system::error_code ec;
+  const auto n = socket.read_some(boost::asio::buffer(reply), ec);
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 400") << reply.substr(0, n);
+}
+
+TEST_F(HttpServerTest, ApiKeysAreRequiredExceptOnPublicRoutes) {
+  ServerOptions options;
+  options.api_keys = {"k-one", "k-two"};
+  start(options);
+  EXPECT_EQ(send("GET", "/healthz").status, 200);
+  auto r = send("GET", "/api/v1/recordings/x");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(send("GET", "/api/v1/recordings/x", "", {{"Authorization", "Bearer k-on"}}).status, 401);
+  EXPECT_EQ(send("GET", "/api/v1/recordings/x", "", {{"Authorization", "k-two"}}).status, 401);
+  EXPECT_EQ(send("GET", "/api/v1/recordings/x", "", {{"Authorization", "Bearer k-two"}}).status, 200);
+}
+
+TEST(HttpServerConfig, AnOpenBindWithoutApiKeysIsRefused) {
+  boost::asio::io_context io;
+  Metrics metrics;
+  ServerOptions options;
+  options.bind = "0.0.0.0";
+  EXPECT_THROW(HttpServer(io, options, Router{}, metrics), ConfigError);
+}
+
+TEST(ApiKeys, MatchOnlyExactKeys) {
+  EXPECT_TRUE(api_key_matches({"abc"}, "abc"));
+  EXPECT_FALSE(api_key_matches({"abc"}, "abcd"));
+  EXPECT_FALSE(api_key_matches({"abc"}, ""));
+  EXPECT_FALSE(api_key_matches({}, "abc"));
+}
+
+TEST_F(HttpServerTest, RequestsAreCountedByRouteAndStatus) {
+  start();
+  send("GET", "/api/v1/recordings/a");
+  send("GET", "/api/v1/recordings/b");
+  send("GET", "/zzz");
+  EXPECT_EQ(metrics_.value("vncgate_http_requests_total",
+                           {{"route", "/api/v1/recordings/{id}"}, {"method", "GET"}, {"status", "200"}}),
+            2);
+  EXPECT_EQ(metrics_.value("vncgate_http_requests_total", {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}}),
+            1);
+}
+
+TEST(Metrics, RendersPrometheusTextWithEscapedLabels) {
+  Metrics m;
+  m.add("jobs_total", "Jobs created", {{"state", "done"}});
+  m.add("jobs_total", "Jobs created", {{"state", "done"}}, 2);
+  m.set("active_recordings", "Recordings running", {}, 3);
+  m.add("odd", "Odd labels", {{"v", "a\"b\\c\nd"}});
+  const auto text = m.render();
+  EXPECT_NE(text.find("# TYPE jobs_total counter\njobs_total{state=\"done\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE active_recordings gauge\nactive_recordings 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("odd{v=\"a\\\"b\\\\c\\nd\"} 1"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace vncgate::service
