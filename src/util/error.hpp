@@ -56,6 +56,13 @@ class ProviderError : public Error {
   explicit ProviderError(const std::string& message) : Error(ErrorCategory::provider, message) {}
 };
 
+// The job database (or another persistent store) failed: cannot open, not a database, disk full, locked past
+// the busy timeout. The message names the file or server and the operation.
+class StorageError : public Error {
+ public:
+  explicit StorageError(const std::string& message) : Error(ErrorCategory::storage, message) {}
+};
+
 class ConfigError : public Error {
  public:
   explicit ConfigError(const std::string& message) : Error(ErrorCategory::config, message) {}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace vncgate::jobs {
+
+// queued → connecting → recording → uploading → done | failed | cancelled (see docs/jobs.md for every edge).
+enum class JobState { queued, connecting, recording, uploading, done, failed, cancelled };
+inline constexpr JobState kAllJobStates[] = {JobState::queued,    JobState::connecting, JobState::recording,
+                                             JobState::uploading, JobState::done,       JobState::failed,
+                                             JobState::cancelled};
+
+// pending → recording → finished → uploaded; pending|recording → failed.
+enum class SegmentState { pending, recording, finished, uploaded, failed };
+
+std::string_view to_string(JobState state);
+std::string_view to_string(SegmentState state);
+std::optional<JobState> parse_job_state(std::string_view text);
+std::optional<SegmentState> parse_segment_state(std::string_view text);
+
+// True for done, failed and cancelled: nothing leaves them.
+bool is_terminal(JobState state);
+// True for connecting, recording and uploading: a worker owns the job (what recovery looks for).
+bool is_active(JobState state);
+bool is_allowed_transition(JobState from, JobState to);
+bool is_allowed_transition(SegmentState from, SegmentState to);
+
+// A state change the rules forbid (finishing a cancelled job, uploading a segment twice). Usually a race the
+// caller lost; the service answers 409 Conflict.
+class InvalidTransition : public UsageError {
+ public:
+  InvalidTransition(const std::string& what, std::string_view from, std::string_view to);
+};
+
+// One entry of a job's history: the state it entered and when.
+struct Transition {
+  JobState state = JobState::queued;
+  std::int64_t at_unix_ms = 0;
+  std::string reason;  // failure or cancel reason; "" otherwise
+};
+
+// What a caller supplies to create a job. `target` must already be redacted (no tokens or passwords);
+// the store masks a URL password defensively but does not know every provider's secrets.
+struct NewJob {
+  std::string bucket_id;
+  std::string server;           // as the client named it ("demo", a VM id): the list filter
+  std::string target;           // provider string, e.g. "openstack:6f1d…", "vnc://host:5900"
+  std::string provider;         // "openstack", "proxmox", "direct"
+  std::int64_t duration_s = 0;  // per segment, > 0
+  int count = 0;                // segments, > 0
+  nlohmann::json encoder_options = nlohmann::json::object();  // width/height/fps/quality/fbs/lossless
+};
+
+struct Job {
+  std::string id;  // 32 lower-case hex digits (128 random bits)
+  std::string bucket_id, server, target, provider;
+  std::int64_t duration_s = 0;
+  int count = 0;
+  nlohmann::json encoder_options = nlohmann::json::object();
+  JobState state = JobState::queued;
+  std::string failure_reason;  // set with failed (and cancelled, when a reason was given)
+  int reconnects = 0;
+  bool cancel_requested = false;
+  std::int64_t created_unix_ms = 0, updated_unix_ms = 0;
+  std::vector<Transition> transitions;  // oldest first; starts with queued at creation
+
+  // When the job last entered `state`, if it ever did.
+  std::optional<std::int64_t> entered_at(JobState state) const;
+};
+
+// Fields align with record::SegmentRecord / SegmentResult (index is 1-based, sha256 lower-case hex).
+struct Segment {
+  std::string job_id;
+  int index = 0;
+  SegmentState state = SegmentState::pending;
+  std::string local_path;  // the MP4 on local disk; kept until uploaded
+  std::string object_key;  // where storage put it; "" until uploaded
+  std::int64_t bytes = 0;
+  std::int64_t duration_ms = 0;
+  std::int64_t frames = 0;
+  std::string sha256;
+  std::int64_t start_unix_ms = 0, end_unix_ms = 0;  // wall clock; 0 = not yet
+  int upload_attempts = 0;
+  std::string error;  // last recording or upload error
+  std::int64_t updated_unix_ms = 0;
+};
+
+// What a finished segment left on disk (from record::SegmentResult).
+struct FinishedSegment {
+  std::string local_path;
+  std::int64_t bytes = 0;
+  std::int64_t duration_ms = 0;
+  std::int64_t frames = 0;
+  std::string sha256;
+  std::int64_t start_unix_ms = 0, end_unix_ms = 0;
+};
+
+struct JobQuery {
+  std::optional<JobState> state;
+  std::optional<std::string> server;
+  int limit = 50;                     // clamped to 1..1000
+  std::optional<std::string> cursor;  // JobPage::next_cursor of the previous page
+};
+
+// Newest first. The cursor is opaque and stable: jobs created after the first page do not shift later pages.
+struct JobPage {
+  std::vector<Job> jobs;
+  std::optional<std::string> next_cursor;  // nullopt on the last page
+};
+
+// One job found in connecting/recording/uploading after a restart, and what it has saved.
+struct RecoveredJob {
+  Job job;
+  std::vector<Segment> to_upload;  // finished, not uploaded: upload each exactly once
+  std::vector<Segment> uploaded;   // safe in storage
+  std::vector<Segment> failed;     // including those recording at the crash (error "interrupted by restart
+                                   // while recording"); their partial file is kept at local_path
+  int next_index = 1;              // a resumed job's next segment (continues the count, never reuses one)
+  int remaining = 0;               // segments still to record to reach `count`
+};
+
+// 128 random bits (OpenSSL RAND_bytes) as 32 lower-case hex digits.
+std::string new_job_id();
+// `target` with a URL password replaced by "***" ("vnc://:secret@h:5900" → "vnc://:***@h:5900").
+std::string mask_target_secrets(std::string_view target);
+
+}  // namespace vncgate::jobs

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "jobs/sqlite/database.hpp"
+
+namespace vncgate::jobs::sqlite {
+
+// The newest schema this build knows.
+int latest_schema_version();
+
+// Brings the database to latest_schema_version(): each missing migration runs in its own transaction and is
+// recorded in schema_migrations(version, name, applied_unix_ms). Throws StorageError when the file was
+// written by a newer vncgate (a schema version above the latest), so an old binary never misreads it.
+// Returns the version the database had before.
+int migrate(Database& db);
+
+}  // namespace vncgate::jobs::sqlite
