@@ -56,6 +56,13 @@ class ProviderError : public Error {
   explicit ProviderError(const std::string& message) : Error(ErrorCategory::provider, message) {}
 };
 
+// Object storage (local directory, S3/MinIO) refused or failed an operation; the message names the bucket/key
+// and, for a failed upload, the local file that was kept.
+class StorageError : public Error {
+ public:
+  explicit StorageError(const std::string& message) : Error(ErrorCategory::storage, message) {}
+};
+
 class ConfigError : public Error {
  public:
   explicit ConfigError(const std::string& message) : Error(ErrorCategory::config, message) {}
