@@ -9,6 +9,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "http/http_client.hpp"
+
 namespace vncgate::storage::sigv4 {
 namespace {
 
@@ -130,19 +132,16 @@ std::string amz_date(std::chrono::system_clock::time_point time) {
 }
 
 std::string uri_encode(std::string_view text, bool encode_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  // SigV4's URI-encode is RFC 3986 percent-encoding with uppercase hex; in S3 paths '/' stays literal.
+  if (encode_slash) return http::percent_encode(text);
   std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash)) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
+  for (std::size_t start = 0;;) {
+    const std::size_t slash = text.find('/', start);
+    out += http::percent_encode(text.substr(start, slash - start));
+    if (slash == std::string_view::npos) return out;
+    out.push_back('/');
+    start = slash + 1;
   }
-  return out;
 }
 
 Signature sign(const RequestToSign& request, const Credentials& credentials, const Scope& scope,
