@@ -3,10 +3,14 @@
 // and as an independent SigV4 signer (s3rver does not verify signatures). Needs `npm ci` in tests/storage
 // (scripts/install-deps.sh does it).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "storage/s3_storage.hpp"
 #include "support/process.hpp"
@@ -158,6 +162,86 @@ TEST_F(S3rverTest, UploadToADeadServer_RetriesThenThrowsAndKeepsTheLocalFile) {
     EXPECT_EQ(message.find("S3RVER"), std::string::npos) << message;  // no secrets in messages
   }
   EXPECT_EQ(read_file(dir_->file("kept.mp4")), pattern(1000, 4));
+}
+
+// A stand-in S3 endpoint on loopback that answers the first `failures` requests with 503 and the rest with
+// 200 + an ETag: s3rver cannot be made to fail, and retries on 5xx need a server that does.
+class FlakyServer {
+ public:
+  explicit FlakyServer(int failures) : acceptor_(context_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this, failures] {
+      namespace http = boost::beast::http;
+      for (int served = 0;; ++served) {
+        boost::asio::ip::tcp::socket socket(context_);
+        boost::system::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec || stopping_) return;
+        boost::beast::flat_buffer buffer;
+        http::request<http::string_body> request;
+        http::read(socket, buffer, request, ec);
+        if (ec) continue;
+        http::response<http::string_body> response(served < failures ? http::status::service_unavailable
+                                                                     : http::status::ok, 11);
+        response.set(http::field::etag, "\"tag\"");
+        if (served < failures) response.body() = "<Error><Code>SlowDown</Code><Message>busy</Message></Error>";
+        response.prepare_payload();
+        http::write(socket, response, ec);
+        requests_ = served + 1;
+      }
+    });
+  }
+  ~FlakyServer() {
+    // Closing the acceptor does not wake a blocking accept on Linux; a last connection does.
+    stopping_ = true;
+    boost::system::error_code ignored;
+    boost::asio::ip::tcp::socket poke(context_);
+    poke.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)}, ignored);
+    thread_.join();
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int requests() const { return requests_; }
+
+ private:
+  boost::asio::io_context context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  int port_ = acceptor_.local_endpoint().port();
+  std::atomic<int> requests_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+S3Options flaky_options(const FlakyServer& server, int attempts) {
+  S3Options o;
+  o.endpoint = server.endpoint();
+  o.credentials = {"AK", "SK", ""};
+  o.retry = RetryPolicy{attempts, std::chrono::milliseconds(10), std::chrono::milliseconds(40)};
+  return o;
+}
+
+TEST(S3Retries, PutFile_RetriesOn503AndSucceeds) {
+  TempDir dir("vncgate-s3-retry");
+  write_file(dir.file("f"), pattern(1000, 5));
+  FlakyServer server(2);
+  S3Storage s3(flaky_options(server, 4));
+  const auto result = s3.put_file("job-0004", "0001.mp4", dir.file("f"));
+  EXPECT_EQ(result.attempts, 3);
+  EXPECT_EQ(result.etag, "\"tag\"");
+}
+
+TEST(S3Retries, PutFile_GivesUpAfterMaxAttemptsNamingTheCause) {
+  TempDir dir("vncgate-s3-retry");
+  write_file(dir.file("f"), pattern(1000, 6));
+  FlakyServer server(100);
+  S3Storage s3(flaky_options(server, 2));
+  try {
+    s3.put_file("job-0004", "0001.mp4", dir.file("f"));
+    FAIL() << "expected a StorageError";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("503 SlowDown: busy (gave up after 2 attempts); the local file is kept"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("f")));
 }
 
 // The same requests signed by minio-js and by us, at a fixed date.
