@@ -20,17 +20,30 @@ packages=(
   # packages); openssl makes their test certificates
   python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl
 )
+# Storage tests: npm installs s3rver and the minio client (tests/storage/package-lock.json). Debian's nodejs
+# comes without npm; a NodeSource nodejs bundles it and conflicts with Debian's npm package, so ask only when
+# there is none.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 \
+    "${missing[@]}" >/dev/null
 fi
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 \
-  "${missing[@]}" >/dev/null
+
+# npm packages of the storage tests, pinned by the lock file. A stamp with the lock file's hash makes this a
+# no-op until the lock file changes.
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/storage"
+lock_hash="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$node_dir/node_modules/.vncgate-lock-sha256" 2>/dev/null)" != "$lock_hash" ]; then
+  echo "install-deps: npm ci in $node_dir"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$lock_hash" > "$node_dir/node_modules/.vncgate-lock-sha256"
+fi

@@ -45,6 +45,8 @@ struct Url {
   std::string target;  // path + query, "/" when absent
   // scheme://host[:port] as a browser writes it in an Origin header (default ports left out).
   std::string origin() const;
+  // host[:port] as sent in the Host header (default port left out, IPv6 in brackets); what signers sign.
+  std::string authority() const;
 };
 
 // Parses an http(s) URL; nullopt (reason in `error`) when malformed. Credentials in the URL are rejected.

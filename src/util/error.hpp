@@ -56,8 +56,9 @@ class ProviderError : public Error {
   explicit ProviderError(const std::string& message) : Error(ErrorCategory::provider, message) {}
 };
 
-// The job database (or another persistent store) failed: cannot open, not a database, disk full, locked past
-// the busy timeout. The message names the file or server and the operation.
+// Persistent state failed: the job database (cannot open, not a database, locked past the busy timeout) or
+// object storage (local directory, S3/MinIO). The message names the file, bucket/key or server and the
+// operation; for a failed upload, the local file that was kept.
 class StorageError : public Error {
  public:
   explicit StorageError(const std::string& message) : Error(ErrorCategory::storage, message) {}
