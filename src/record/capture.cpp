@@ -40,8 +40,7 @@ struct Capture::Impl : rfb::ClientListener {
   bool stopping = false;
   bool connected_once = false;
   int connection = 0;
-  std::atomic<int> reconnects{0};
-  std::atomic<bool> done{false};
+  int reconnects = 0;
   mutable std::mutex failure_mutex;
   std::exception_ptr failure;
   framebuffer::PixelBuffer composed;  // frame + pointer when options.cursor
@@ -136,7 +135,7 @@ struct Capture::Impl : rfb::ClientListener {
       }
       backoff = std::min(backoff * 2, milliseconds(5000));
       ++reconnects;
-      spdlog::info("record: reconnect attempt {}", reconnects.load());
+      spdlog::info("record: reconnect attempt {}", reconnects);
     }
   }
 };
@@ -150,7 +149,6 @@ void Capture::start() {
   auto& d = *impl_;
   asio::co_spawn(d.ctx, d.run(), [&d](std::exception_ptr e) {
     if (e) d.set_failure(e);
-    d.done = true;
     d.slot.wake();
   });
   d.thread = std::thread([&d] {
@@ -158,8 +156,7 @@ void Capture::start() {
       d.ctx.run();
     } catch (...) {
       d.set_failure(std::current_exception());
-      d.done = true;
-      d.slot.wake();
+        d.slot.wake();
     }
   });
 }
@@ -180,7 +177,5 @@ std::exception_ptr Capture::failure() const {
   return impl_->failure;
 }
 
-int Capture::reconnects() const { return impl_->reconnects; }
-bool Capture::finished() const { return impl_->done; }
 
 }  // namespace vncgate::record

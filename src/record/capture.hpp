@@ -7,7 +7,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <span>
 #include <string>
 
 #include "io/endpoint.hpp"
@@ -75,8 +74,6 @@ class Capture {
   void stop();
   // Set when the capture gave up (first connection failed, or the upstream stayed away past give_up).
   std::exception_ptr failure() const;
-  int reconnects() const;
-  bool finished() const;
 
  private:
   struct Impl;

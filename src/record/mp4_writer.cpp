@@ -292,6 +292,5 @@ std::int64_t Mp4Writer::frames() const { return impl_->frames; }
 std::int64_t Mp4Writer::bytes() const {
   return impl_->format && impl_->format->pb ? avio_tell(impl_->format->pb) : 0;
 }
-std::int64_t Mp4Writer::last_ms() const { return impl_->last_ms; }
 
 }  // namespace vncgate::record

@@ -38,7 +38,6 @@ class Mp4Writer {
 
   std::int64_t frames() const;
   std::int64_t bytes() const;  // written to the file so far
-  std::int64_t last_ms() const;  // timestamp of the last frame written, or start_ms - 1 before the first
 
  private:
   struct Impl;

@@ -55,25 +55,17 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     std::lock_guard lock(events_mutex);
     events.push_back({clock.started() ? clock.now_ms() : 0, std::move(kind), std::move(detail)});
   };
-  CaptureEvents capture_events = extra_events_;
-  capture_events.connected = [&, extra = extra_events_.connected](int n, const rfb::ServerInit& init,
-                                                                   const rfb::PixelFormat& pinned) {
+  CaptureEvents capture_events;
+  capture_events.connected = [&](int n, const rfb::ServerInit& init, const rfb::PixelFormat&) {
     if (n > 1) note("reconnected", std::to_string(init.width) + "x" + std::to_string(init.height));
-    if (extra) extra(n, init, pinned);
   };
-  capture_events.disconnected = [&, extra = extra_events_.disconnected](const std::string& reason) {
-    note("disconnected", reason);
-    if (extra) extra(reason);
-  };
-  capture_events.resized = [&, extra = extra_events_.resized](int w, int h) {
-    note("resize", std::to_string(w) + "x" + std::to_string(h));
-    if (extra) extra(w, h);
-  };
+  capture_events.disconnected = [&](const std::string& reason) { note("disconnected", reason); };
+  capture_events.resized = [&](int w, int h) { note("resize", std::to_string(w) + "x" + std::to_string(h)); };
 
   // One FBS file per connection: a new connection restarts the RFB stream (and its zlib state).
   std::vector<std::unique_ptr<fbs::LazyWriter>> fbs_writers;  // used by the capture thread until it stops
   if (options_.fbs) {
-    capture_events.prepare = [&, extra = extra_events_.prepare](int n, rfb::ClientConnection& conn) {
+    capture_events.prepare = [&](int n, rfb::ClientConnection& conn) {
       std::string path = options_.output_dir + "/recording";
       if (n > 1) path.append("-").append(std::to_string(n));
       path += ".fbs";
@@ -81,7 +73,6 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
       fbs_writers.push_back(std::make_unique<fbs::LazyWriter>(conn, path, [opened] {
         return static_cast<std::uint32_t>(duration_cast<milliseconds>(steady_clock::now() - opened).count());
       }));
-      if (extra) extra(n, conn);
     };
   }
   struct CloseFbs {

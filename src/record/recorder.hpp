@@ -52,9 +52,6 @@ class Recorder {
   Recorder(Acquire acquire, RecordOptions options);
   ~Recorder();
 
-  // Hooks for the lossless stream (FBS) and other observers of the upstream; set before run().
-  CaptureEvents& capture_events() { return extra_events_; }
-
   // Records until all segments are done or cancel(). Throws (after closing the open segment, which stays
   // playable) when the first connection fails or the upstream is lost for longer than the give-up time.
   std::vector<SegmentResult> run(const std::function<void(const Progress&)>& progress = {},
@@ -67,7 +64,6 @@ class Recorder {
 
   Acquire acquire_;
   RecordOptions options_;
-  CaptureEvents extra_events_;
   std::atomic<bool> cancelled_{false};
   FrameSlot slot_;
 };

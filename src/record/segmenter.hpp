@@ -62,7 +62,6 @@ class Segmenter {
   bool done() const { return index_ >= count_ || stopped_; }
   int segment_index() const { return index_; }  // 0-based index of the open segment
   std::int64_t end_ms() const { return duration_ms_ * count_; }
-  const framebuffer::PixelBuffer* held() const { return has_held_ ? &held_ : nullptr; }
 
  private:
   void roll_to(std::int64_t t_ms);
