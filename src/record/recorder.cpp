@@ -30,6 +30,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 Recorder::Recorder(Acquire acquire, RecordOptions options) : acquire_(std::move(acquire)), options_(std::move(options)) {
   if (options_.duration_ms <= 0 || options_.count <= 0) throw UsageError("duration and count must be positive");
   if (options_.encoder.fps <= 0 || options_.encoder.fps > 120) throw UsageError("fps must be in (0, 120]");
+  if (options_.first_number < 1) throw UsageError("the first segment number must be positive");
+  if (options_.total_count == 0) options_.total_count = options_.first_number - 1 + options_.count;
 }
 
 Recorder::~Recorder() = default;
@@ -41,7 +43,7 @@ void Recorder::cancel() {
 
 std::string Recorder::segment_name(int index) const {
   char number[16];
-  std::snprintf(number, sizeof number, "%03d", index + 1);
+  std::snprintf(number, sizeof number, "%03d", index + options_.first_number);
   return replace_all(options_.name_pattern, "{n}", number);
 }
 
@@ -96,7 +98,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     const auto path = options_.output_dir + "/" + segment_name(index) + ".mp4";
     auto sink = std::make_unique<Mp4SegmentSink>(path, options_.encoder, out_w, out_h, start_ms);
     open_sink = sink.get();
-    spdlog::info("record: segment {}/{} → {}", index + 1, options_.count, path);
+    spdlog::info("record: segment {}/{} → {}", index + options_.first_number, options_.total_count, path);
     return sink;
   };
   auto closed = [&](int index, std::int64_t start_ms, std::int64_t end_ms, const SegmentStats& stats) {
@@ -104,8 +106,8 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     SegmentResult result;
     auto& r = result.record;
     r.target = options_.target_label;
-    r.index = index + 1;
-    r.count = options_.count;
+    r.index = index + options_.first_number;
+    r.count = options_.total_count;
     r.file = segment_name(index) + ".mp4";
     r.start_ms = start_ms;
     r.end_ms = end_ms;
@@ -135,8 +137,8 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   auto report = [&] {
     if (!progress || !clock.started()) return;
     Progress p;
-    p.segment = std::min(segmenter.segment_index() + 1, options_.count);
-    p.count = options_.count;
+    p.segment = std::min(segmenter.segment_index(), options_.count - 1) + options_.first_number;
+    p.count = options_.total_count;
     p.elapsed_ms = std::min(clock.now_ms(), segmenter.end_ms());
     p.total_ms = segmenter.end_ms();
     p.frames = frames_total + (open_sink ? open_sink->frames() : 0);
@@ -148,6 +150,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   const auto first_frame_deadline = steady_clock::now() + options_.first_frame_timeout;
   framebuffer::PixelBuffer spare;
   auto last_report = steady_clock::now();
+  auto last_observed = steady_clock::time_point{};
   std::exception_ptr failure;
   try {
     while (!segmenter.done()) {
@@ -175,6 +178,10 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
           start_unix_ms = unix_now_ms() - clock.now_ms();
           spdlog::info("record: {}x{} console, {}x{} output, {} × {:.1f} s", frame->pixels.width(),
                        frame->pixels.height(), out_w, out_h, options_.count, options_.duration_ms / 1000.0);
+        }
+        if (options_.frame_observer && steady_clock::now() - last_observed >= options_.frame_observer_interval) {
+          options_.frame_observer(frame->pixels);
+          last_observed = steady_clock::now();
         }
         spare = segmenter.frame(std::move(frame->pixels), frame->t_ms);
       } else if (clock.started() && out_w != 0) {

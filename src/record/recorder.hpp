@@ -26,6 +26,14 @@ struct RecordOptions {
   // Also write the lossless server stream: recording.fbs (+ .idx), recording-2.fbs after a reconnect, …
   bool fbs = false;
   std::chrono::milliseconds first_frame_timeout{30000};
+  // Numbering of the first segment this run records, and of the whole job: a job resumed after a restart
+  // continues its count (segment-004 of 5) instead of starting again at 1. 0 = count.
+  int first_number = 1;
+  int total_count = 0;
+  // Sees the console picture (before scaling) at most once per `frame_observer_interval`, on the encoder
+  // thread: the service keeps a thumbnail from it. Must be quick.
+  std::function<void(const framebuffer::PixelBuffer&)> frame_observer;
+  std::chrono::milliseconds frame_observer_interval{2000};
 };
 
 struct SegmentResult {
@@ -35,8 +43,8 @@ struct SegmentResult {
 };
 
 struct Progress {
-  int segment = 0;  // 1-based
-  int count = 0;
+  int segment = 0;  // 1-based, in the job's numbering (see RecordOptions::first_number)
+  int count = 0;    // the job's total
   std::int64_t elapsed_ms = 0;
   std::int64_t total_ms = 0;
   std::int64_t frames = 0;

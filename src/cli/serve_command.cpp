@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/serve_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "cli/exit_codes.hpp"
+#include "config/service_config.hpp"
+#include "service/service.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::cli {
+
+namespace {
+
+service::ServiceSettings to_settings(const config::ServiceConfig& c) {
+  service::ServiceSettings s;
+  s.http.bind = c.server.bind;
+  s.http.port = c.server.port;
+  s.http.api_keys = c.server.api_keys;
+  s.http.body_limit = c.server.body_limit;
+  s.http.request_timeout = std::chrono::seconds(c.server.request_timeout_s);
+  s.database = c.jobs.database;
+  s.storage_url = c.storage.url;
+  s.jobs.max_concurrent = c.jobs.max_concurrent;
+  s.jobs.work_dir = c.jobs.work_dir;
+  s.jobs.max_duration_s = c.jobs.max_duration_s;
+  s.jobs.max_count = c.jobs.max_count;
+  s.jobs.upload_retry = std::chrono::seconds(c.jobs.upload_retry_s);
+  s.jobs.keep_local = c.jobs.keep_local;
+  s.recording.width = c.recording.width;
+  s.recording.height = c.recording.height;
+  s.recording.fps = c.recording.fps;
+  s.recording.quality = c.recording.quality;
+  s.recording.preset = c.recording.preset;
+  s.recording.fbs = c.recording.fbs;
+  s.recording.reconnect_timeout_s = c.recording.reconnect_timeout_s;
+  s.targets.named = c.targets;
+  s.targets.default_provider = c.providers.default_provider;
+  s.targets.allow = c.providers.allow;
+  s.web_root = c.server.web_root;
+  return s;
+}
+
+}  // namespace
+
+std::function<int()> add_serve_command(CLI::App& app) {
+  struct Options {
+    std::string config_file;
+    bool print_config = false;
+    std::vector<std::string> targets, sets;
+    std::string bind, database, storage, work_dir, web_root;
+    int port = -1, max_jobs = -1;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("serve", "run the recording service and its REST API (docs/configuration.md)");
+  cmd->add_option("-c,--config", opts->config_file, "configuration file (.toml, .yaml)")->check(CLI::ExistingFile);
+  cmd->add_flag("--print-config", opts->print_config, "print the effective configuration (secrets masked) and exit");
+  cmd->add_option("--bind", opts->bind, "listen address (server.bind)");
+  cmd->add_option("--port", opts->port, "listen port (server.port; 0 = any free port)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--db", opts->database, "SQLite job database file (jobs.database)");
+  cmd->add_option("--storage", opts->storage, "where recordings go: file://DIR or s3://… (storage.url)");
+  cmd->add_option("--work-dir", opts->work_dir, "local directory for segments before upload (jobs.work_dir)");
+  cmd->add_option("--max-jobs", opts->max_jobs, "recordings at once (jobs.max_concurrent)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--web-root", opts->web_root, "directory of the dashboard and console pages (server.web_root)");
+  cmd->add_option("--target", opts->targets, "a named console: NAME=TARGET (targets.NAME; repeatable)");
+  cmd->add_option("--set", opts->sets, "any configuration key: SECTION.KEY=VALUE (repeatable)");
+
+  return [opts, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    config::Sources sources;
+    if (!opts->config_file.empty()) sources.file = opts->config_file;
+    auto set = [&](const std::string& key, const std::string& value) { sources.overrides.emplace_back(key, value); };
+    auto split = [](const std::string& text, const char* flag) {
+      const auto eq = text.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError(std::string(flag) + " expects NAME=VALUE, got '" + text + "'");
+      return std::pair{text.substr(0, eq), text.substr(eq + 1)};
+    };
+    for (const auto& entry : opts->sets) {
+      auto [key, value] = split(entry, "--set");
+      set(key, value);
+    }
+    if (!opts->bind.empty()) set("server.bind", opts->bind);
+    if (opts->port >= 0) set("server.port", std::to_string(opts->port));
+    if (!opts->database.empty()) set("jobs.database", opts->database);
+    if (!opts->storage.empty()) set("storage.url", opts->storage);
+    if (!opts->work_dir.empty()) set("jobs.work_dir", opts->work_dir);
+    if (opts->max_jobs > 0) set("jobs.max_concurrent", std::to_string(opts->max_jobs));
+    if (!opts->web_root.empty()) set("server.web_root", opts->web_root);
+    for (const auto& entry : opts->targets) {
+      auto [name, target] = split(entry, "--target");
+      set("targets." + name, target);
+    }
+    const auto config = config::load(sources);
+    if (opts->print_config) {
+      std::cout << config::render(config, true);
+      return kOk;
+    }
+    log::set_level(config.log_level);
+    service::Service service(to_settings(config));
+    service.start();
+    service.run(/*handle_signals=*/true);
+    return kOk;
+  };
+}
+
+}  // namespace vncgate::cli

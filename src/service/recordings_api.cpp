@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "service/recordings_api.hpp"
+
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "service/job_request.hpp"
+
+namespace vncgate::service {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+HttpResponse reject(const Rejection& r) { return json_error(r.status, r.code, r.message); }
+
+// The seed's bucket ids are UUIDs; a random (v4) one is also a valid S3 bucket name.
+std::string new_bucket_id() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw Error(ErrorCategory::io, "no random bytes from OpenSSL");
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += hex[b[i] >> 4];
+    out += hex[b[i] & 15];
+  }
+  return out;
+}
+
+bool is_job_id(const std::string& id) {
+  return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+std::optional<int> parse_int(const std::string& text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+json time_or_null(std::int64_t unix_ms) { return unix_ms > 0 ? json(iso8601_ms(unix_ms)) : json(nullptr); }
+json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+std::optional<std::string> read_local(const std::string& path, std::uint64_t offset, std::uint64_t length) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string data(length, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(length));
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  return data;
+}
+
+// Serves a file that is either still local (not uploaded yet) or in storage, honouring Range.
+HttpResponse serve_object(const RecordingsApi& api, const jobs::Job& job, const std::string& local_path,
+                          const std::string& key, const std::string& content_type, const HttpRequest& request) {
+  std::uint64_t size = 0;
+  bool local = !local_path.empty() && fs::exists(local_path);
+  const auto where = api.site.locate_job(job.bucket_id);
+  if (local) {
+    size = fs::file_size(local_path);
+  } else {
+    if (key.empty()) return json_error(404, "not_found", "the file is not available");
+    auto info = api.site.storage().stat(where.bucket, where.prefix + key);
+    if (!info) return json_error(404, "not_found", "the file is not in storage");
+    size = info->size;
+  }
+  auto range = parse_range(request.header("Range").value_or(""), size);
+  if (range && range->length == 0) {
+    auto r = json_error(416, "range_not_satisfiable", "the range is outside the file");
+    r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return r;
+  }
+  const std::uint64_t offset = range ? range->offset : 0, length = range ? range->length : size;
+  std::optional<std::string> data =
+      local ? read_local(local_path, offset, length)
+            : api.site.storage().read(where.bucket, where.prefix + key, storage::ByteRange{offset, length});
+  if (!data) return json_error(404, "not_found", "the file disappeared");
+  HttpResponse r;
+  r.status = range ? 206 : 200;
+  r.content_type = content_type;
+  r.body = std::move(*data);
+  r.headers.emplace_back("Accept-Ranges", "bytes");
+  if (range)
+    r.headers.emplace_back("Content-Range", "bytes " + std::to_string(offset) + "-" +
+                                                std::to_string(offset + r.body.size() - 1) + "/" + std::to_string(size));
+  return r;
+}
+
+std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpRequest& request, jobs::Job& created) {
+  auto parsed = parse_job_request(request.body, api.settings);
+  if (auto* rejection = std::get_if<Rejection>(&parsed)) return reject(*rejection);
+  if (api.storage_ok && !api.storage_ok())
+    return json_error(503, "storage_unavailable", "storage is unreachable; try again later");
+  auto job = std::get<jobs::NewJob>(std::move(parsed));
+  job.bucket_id = new_bucket_id();
+  created = api.store.create(job);
+  api.runner.wake();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string iso8601_ms(std::int64_t unix_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  return text;
+}
+
+std::optional<RangeRequest> parse_range(const std::string& header, std::uint64_t size) {
+  const std::string prefix = "bytes=";
+  if (header.compare(0, prefix.size(), prefix) != 0 || header.find(',') != std::string::npos) return std::nullopt;
+  const auto spec = header.substr(prefix.size());
+  const auto dash = spec.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto number = [](const std::string& text) -> std::optional<std::uint64_t> {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+  };
+  const auto first = spec.substr(0, dash), last = spec.substr(dash + 1);
+  if (first.empty()) {  // suffix: the last N bytes
+    auto n = number(last);
+    if (!n) return std::nullopt;
+    if (*n == 0 || size == 0) return RangeRequest{0, 0};
+    const auto length = std::min(*n, size);
+    return RangeRequest{size - length, length};
+  }
+  auto from = number(first);
+  if (!from) return std::nullopt;
+  if (*from >= size) return RangeRequest{0, 0};
+  std::uint64_t to = size - 1;
+  if (!last.empty()) {
+    auto parsed = number(last);
+    if (!parsed || *parsed < *from) return std::nullopt;
+    to = std::min(*parsed, size - 1);
+  }
+  return RangeRequest{*from, to - *from + 1};
+}
+
+json job_json(const jobs::Job& job, const std::vector<jobs::Segment>& segments,
+              const std::optional<record::Progress>& progress, bool full) {
+  const std::string base = "/api/v1/recordings/" + job.id;
+  json out = {{"job_id", job.id},
+              {"bucket_id", job.bucket_id},
+              {"server", job.server},
+              {"target", job.target},
+              {"provider", job.provider},
+              {"state", std::string(jobs::to_string(job.state))},
+              {"duration", job.duration_s},
+              {"count", job.count},
+              {"options", job.encoder_options},
+              {"created_at", iso8601_ms(job.created_unix_ms)},
+              {"updated_at", iso8601_ms(job.updated_unix_ms)},
+              {"failure_reason", text_or_null(job.failure_reason)},
+              {"reconnects", job.reconnects},
+              {"cancel_requested", job.cancel_requested},
+              {"thumbnail_url", base + "/thumbnail"}};
+  if (progress)
+    out["progress"] = {{"segment", progress->segment},       {"count", progress->count},
+                       {"elapsed_s", progress->elapsed_ms / 1000.0}, {"total_s", progress->total_ms / 1000.0},
+                       {"frames", progress->frames}};
+  else
+    out["progress"] = nullptr;
+  if (!full) return out;
+  out["transitions"] = json::array();
+  for (const auto& t : job.transitions)
+    out["transitions"].push_back(
+        {{"state", std::string(jobs::to_string(t.state))}, {"at", iso8601_ms(t.at_unix_ms)}, {"reason", t.reason}});
+  out["segments"] = json::array();
+  for (const auto& s : segments)
+    out["segments"].push_back({{"index", s.index},
+                               {"state", std::string(jobs::to_string(s.state))},
+                               {"bytes", s.bytes},
+                               {"duration", s.duration_ms / 1000.0},
+                               {"frames", s.frames},
+                               {"sha256", s.sha256},
+                               {"start", time_or_null(s.start_unix_ms)},
+                               {"end", time_or_null(s.end_unix_ms)},
+                               {"url", base + "/segments/" + std::to_string(s.index)},
+                               {"error", text_or_null(s.error)},
+                               {"upload_attempts", s.upload_attempts}});
+  return out;
+}
+
+void add_recording_routes(Router& router, const RecordingsApi& api) {
+  // Copies of `api` live in the handlers; the objects it refers to outlive the router.
+  auto find_job = [api](const HttpRequest& request) -> std::optional<jobs::Job> {
+    const auto& id = request.params.at("id");
+    if (!is_job_id(id)) return std::nullopt;
+    return api.store.get(id);
+  };
+  auto full_json = [api](const jobs::Job& job) {
+    return job_json(job, api.store.segments(job.id), api.runner.progress(job.id), true);
+  };
+
+  router.add("POST", "/record", [api](const HttpRequest& request) {
+    jobs::Job job;
+    if (auto refused = create_job(api, request, job)) return *refused;
+    return json_response(202, json{{"bucket_id", job.bucket_id}, {"job_id", job.id}}.dump());
+  });
+  router.add("POST", "/api/v1/recordings", [api, full_json](const HttpRequest& request) {
+    jobs::Job job;
+    if (auto refused = create_job(api, request, job)) return *refused;
+    auto r = json_response(202, full_json(job).dump());
+    r.headers.emplace_back("Location", "/api/v1/recordings/" + job.id);
+    return r;
+  });
+  router.add("GET", "/api/v1/recordings", [api](const HttpRequest& request) {
+    jobs::JobQuery query;
+    if (auto it = request.query.find("state"); it != request.query.end() && !it->second.empty()) {
+      query.state = jobs::parse_job_state(it->second);
+      if (!query.state) return json_error(400, "invalid_query", "unknown state '" + it->second + "'");
+    }
+    if (auto it = request.query.find("server"); it != request.query.end() && !it->second.empty())
+      query.server = it->second;
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      auto limit = parse_int(it->second);
+      if (!limit || *limit < 1 || *limit > 1000)
+        return json_error(400, "invalid_query", "limit must be a number from 1 to 1000");
+      query.limit = *limit;
+    }
+    if (auto it = request.query.find("cursor"); it != request.query.end() && !it->second.empty())
+      query.cursor = it->second;
+    const auto page = api.store.list(query);
+    json out = {{"recordings", json::array()}, {"next_cursor", nullptr}};
+    for (const auto& job : page.jobs) out["recordings"].push_back(job_json(job, {}, api.runner.progress(job.id), false));
+    if (page.next_cursor) out["next_cursor"] = *page.next_cursor;
+    return json_response(200, out.dump());
+  });
+  router.add("GET", "/api/v1/recordings/{id}", [find_job, full_json](const HttpRequest& request) {
+    auto job = find_job(request);
+    if (!job) return json_error(404, "not_found", "no such recording");
+    return json_response(200, full_json(*job).dump());
+  });
+  router.add("DELETE", "/api/v1/recordings/{id}", [api, find_job, full_json](const HttpRequest& request) {
+    auto job = find_job(request);
+    if (!job) return json_error(404, "not_found", "no such recording");
+    if (!jobs::is_terminal(job->state)) {
+      api.store.request_cancel(job->id, "cancelled by request");
+      api.runner.cancel(job->id);
+    }
+    return json_response(200, full_json(*api.store.get(job->id)).dump());
+  });
+  auto segment_of = [api, find_job](const HttpRequest& request, jobs::Job& job) -> std::optional<jobs::Segment> {
+    auto found = find_job(request);
+    auto index = parse_int(request.params.at("n"));
+    if (!found || !index) return std::nullopt;
+    job = *found;
+    return api.store.segment(job.id, *index);
+  };
+  router.add("GET", "/api/v1/recordings/{id}/segments/{n}", [api, segment_of](const HttpRequest& request) {
+    jobs::Job job;
+    auto segment = segment_of(request, job);
+    if (!segment) return json_error(404, "not_found", "no such segment");
+    if (segment->state == jobs::SegmentState::recording || segment->state == jobs::SegmentState::pending)
+      return json_error(409, "not_ready", "segment " + std::to_string(segment->index) + " is still being recorded");
+    const auto key = segment->state == jobs::SegmentState::uploaded ? fs::path(segment->object_key).filename().string()
+                                                                   : std::string();
+    return serve_object(api, job, segment->local_path, key, "video/mp4", request);
+  });
+  router.add("GET", "/api/v1/recordings/{id}/segments/{n}/sidecar", [api, segment_of](const HttpRequest& request) {
+    jobs::Job job;
+    auto segment = segment_of(request, job);
+    if (!segment) return json_error(404, "not_found", "no such segment");
+    const auto local = fs::path(segment->local_path).replace_extension(".json");
+    const auto key = segment->state == jobs::SegmentState::uploaded ? local.filename().string() : std::string();
+    return serve_object(api, job, local.string(), key, "application/json", request);
+  });
+  router.add("GET", "/api/v1/recordings/{id}/thumbnail", [api, find_job](const HttpRequest& request) {
+    auto job = find_job(request);
+    if (!job) return json_error(404, "not_found", "no such recording");
+    auto data = read_local(api.runner.thumbnail_path(job->id), 0, 16 << 20);
+    if (!data || data->empty()) return json_error(404, "not_found", "no frame captured yet");
+    HttpResponse r;
+    r.content_type = "image/png";
+    r.body = std::move(*data);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+  });
+}
+
+}  // namespace vncgate::service

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "service/service.hpp"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "jobs/sqlite/sqlite_job_store.hpp"
+#include "service/http_server.hpp"
+#include "service/job_runner.hpp"
+#include "service/recordings_api.hpp"
+#include "service/uploader.hpp"
+#include "storage/storage.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+extern const char* const vncgate_openapi_yaml;
+
+namespace vncgate::service {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string database_path(const std::string& database) {
+  const std::string prefix = "sqlite:";
+  return database.compare(0, prefix.size(), prefix) == 0 ? database.substr(prefix.size()) : database;
+}
+
+}  // namespace
+
+struct Service::Impl {
+  ServiceSettings settings;
+  Metrics metrics;
+  std::unique_ptr<jobs::SqliteJobStore> store;
+  storage::StorageSite site;
+  Uploader uploader;
+  JobRunner runner;
+  boost::asio::io_context io;
+  std::unique_ptr<HttpServer> http;
+  std::vector<std::thread> io_threads;
+
+  // Readiness: checked in the background so that requests never wait on a slow storage endpoint.
+  std::atomic<bool> storage_ok{true}, database_ok{true};
+  std::string storage_error;  // guarded by health_mutex
+  std::mutex health_mutex;
+  std::condition_variable health_wake;
+  bool stopping = false;
+  std::thread health_thread;
+
+  explicit Impl(ServiceSettings s)
+      : settings(std::move(s)),
+        store(open_store(settings)),
+        site(storage::StorageSite::open(settings.storage_url)),
+        uploader(*store, site, metrics, settings.jobs),
+        runner(*store, uploader, metrics, settings) {}
+
+  static std::unique_ptr<jobs::SqliteJobStore> open_store(const ServiceSettings& settings) {
+    const auto path = database_path(settings.database);
+    if (const auto dir = fs::path(path).parent_path(); !dir.empty()) fs::create_directories(dir);
+    return std::make_unique<jobs::SqliteJobStore>(jobs::SqliteOptions{path});
+  }
+
+  void check_health() {
+    try {
+      const auto where = site.locate_job("vncgate-health-check");
+      site.storage().list(where.bucket, where.prefix);
+      storage_ok = true;
+    } catch (const std::exception& e) {
+      if (storage_ok.exchange(false)) spdlog::warn("storage {} is unreachable: {}", site.storage().describe(), e.what());
+      std::lock_guard lock(health_mutex);
+      storage_error = e.what();
+    }
+    try {
+      store->count_by_state();
+      database_ok = true;
+    } catch (const std::exception& e) {
+      if (database_ok.exchange(false)) spdlog::error("database: {}", e.what());
+    }
+  }
+
+  Router routes() {
+    Router router;
+    add_recording_routes(router, RecordingsApi{*store, runner, site, settings, [this] { return storage_ok.load(); }});
+    router.add("GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
+    router.add("GET", "/readyz", [this](const HttpRequest&) {
+      const bool ready = storage_ok && database_ok;
+      json out = {{"status", ready ? "ready" : "not_ready"},
+                  {"checks", {{"database", database_ok ? "ok" : "failing"}, {"storage", storage_ok ? "ok" : "failing"}}}};
+      return json_response(ready ? 200 : 503, out.dump());
+    }, true);
+    router.add("GET", "/metrics", [this](const HttpRequest&) {
+      for (const auto& [state, n] : store->count_by_state())
+        metrics.set("vncgate_jobs", "Recording jobs by state", {{"state", std::string(jobs::to_string(state))}},
+                    static_cast<double>(n));
+      metrics.set("vncgate_active_recordings", "Recordings running in this process", {}, runner.active());
+      HttpResponse r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = metrics.render();
+      return r;
+    }, true);
+    router.add("GET", "/api/v1/openapi.yaml", [](const HttpRequest&) {
+      HttpResponse r;
+      r.content_type = "application/yaml";
+      r.body = vncgate_openapi_yaml;
+      return r;
+    }, true);
+    return router;
+  }
+};
+
+Service::Service(ServiceSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+
+Service::~Service() { stop(); }
+
+void Service::start() {
+  auto& d = *impl_;
+  fs::create_directories(d.settings.jobs.work_dir);
+  d.check_health();
+  d.http = std::make_unique<HttpServer>(d.io, d.settings.http, d.routes(), d.metrics);
+  d.uploader.start();
+  d.runner.start();
+  d.http->start();
+  d.health_thread = std::thread([&d] {
+    std::unique_lock lock(d.health_mutex);
+    while (!d.stopping) {
+      d.health_wake.wait_for(lock, std::chrono::seconds(5));
+      if (d.stopping) break;
+      lock.unlock();
+      d.check_health();
+      lock.lock();
+    }
+  });
+  spdlog::info("serve: listening on http://{}:{} (database {}, storage {}, {} recordings at once)",
+               d.settings.http.bind, d.http->port(), database_path(d.settings.database), d.site.storage().describe(),
+               d.settings.jobs.max_concurrent);
+}
+
+void Service::run(bool handle_signals) {
+  auto& d = *impl_;
+  boost::asio::signal_set signals(d.io);
+  if (handle_signals) {
+    signals.add(SIGINT);
+    signals.add(SIGTERM);
+    signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("serve: signal {}, shutting down", signal);
+      std::thread([this] { stop(); }).detach();
+    });
+  }
+  auto work = boost::asio::make_work_guard(d.io);
+  for (int i = 1; i < std::max(1, d.settings.io_threads); ++i) d.io_threads.emplace_back([&d] { d.io.run(); });
+  d.io.run();
+  for (auto& t : d.io_threads) t.join();
+  d.io_threads.clear();
+}
+
+void Service::stop() {
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.health_mutex);
+    if (d.stopping) return;
+    d.stopping = true;
+  }
+  d.health_wake.notify_all();
+  if (d.http) d.http->stop();
+  d.runner.stop();
+  d.uploader.stop();
+  if (d.health_thread.joinable()) d.health_thread.join();
+  d.io.stop();
+  spdlog::info("serve: stopped");
+}
+
+std::uint16_t Service::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+}  // namespace vncgate::service

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "service/uploader.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::service {
+
+namespace fs = std::filesystem;
+
+Uploader::Uploader(jobs::JobStore& store, const storage::StorageSite& site, Metrics& metrics, JobSettings settings)
+    : store_(store), site_(site), metrics_(metrics), settings_(std::move(settings)) {}
+
+Uploader::~Uploader() { stop(); }
+
+void Uploader::start() {
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+}
+
+void Uploader::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Uploader::enqueue_segment(const std::string& job_id, int index) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({job_id, index, {}, std::chrono::steady_clock::now()});
+  }
+  wake_.notify_all();
+}
+
+void Uploader::enqueue_file(const std::string& job_id, const std::string& local_path) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({job_id, 0, local_path, std::chrono::steady_clock::now()});
+  }
+  wake_.notify_all();
+}
+
+void Uploader::job_recorded(const std::string& job_id) { finish_if_complete(job_id); }
+
+bool Uploader::pending_for(const std::string& job_id) const {
+  return in_flight_.count(job_id) > 0 ||
+         std::any_of(queue_.begin(), queue_.end(), [&](const Item& item) { return item.job_id == job_id; });
+}
+
+void Uploader::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    // The earliest item that is due; retries wait their turn without blocking the others.
+    auto due = std::min_element(queue_.begin(), queue_.end(),
+                                [](const Item& a, const Item& b) { return a.ready_at < b.ready_at; });
+    if (due == queue_.end()) {
+      wake_.wait(lock);
+      continue;
+    }
+    if (due->ready_at > std::chrono::steady_clock::now()) {
+      wake_.wait_until(lock, due->ready_at);
+      continue;
+    }
+    Item item = *due;
+    queue_.erase(due);
+    in_flight_.insert(item.job_id);
+    lock.unlock();
+    bool done = false;
+    try {
+      done = upload(item);
+    } catch (const std::exception& e) {  // the job store failing: keep the item, try again later
+      spdlog::error("upload: job {}: {}", item.job_id, e.what());
+    }
+    lock.lock();
+    in_flight_.erase(item.job_id);
+    if (!done) {
+      item.ready_at = std::chrono::steady_clock::now() + settings_.upload_retry;
+      queue_.push_back(std::move(item));
+      continue;
+    }
+    lock.unlock();
+    finish_if_complete(item.job_id);
+    lock.lock();
+  }
+}
+
+bool Uploader::upload(const Item& item) {
+  auto job = store_.get(item.job_id);
+  if (!job) return true;
+  const auto where = site_.locate_job(job->bucket_id);
+  auto& storage = site_.storage();
+  if (item.index == 0) {  // an extra file
+    if (!fs::exists(item.path)) return true;
+    try {
+      storage.ensure_bucket(where.bucket);
+      auto put = storage.put_file(where.bucket, where.prefix + fs::path(item.path).filename().string(), item.path);
+      metrics_.add("vncgate_upload_bytes_total", "Bytes uploaded to storage", {}, static_cast<double>(put.size));
+      if (!settings_.keep_local) fs::remove(item.path);
+      return true;
+    } catch (const Error& e) {
+      spdlog::warn("upload: job {}: {} (kept, retrying in {} s)", item.job_id, e.what(), settings_.upload_retry.count());
+      metrics_.add("vncgate_upload_failures_total", "Uploads that failed and will be retried");
+      return false;
+    }
+  }
+  auto segment = store_.segment(item.job_id, item.index);
+  if (!segment || segment->state != jobs::SegmentState::finished) return true;  // uploaded meanwhile, or gone
+  const fs::path mp4 = segment->local_path;
+  const fs::path sidecar = fs::path(mp4).replace_extension(".json");
+  try {
+    storage.ensure_bucket(where.bucket);
+    if (fs::exists(sidecar)) storage.put_file(where.bucket, where.prefix + sidecar.filename().string(), sidecar);
+    const std::string key = where.prefix + mp4.filename().string();
+    auto put = storage.put_file(where.bucket, key, mp4);
+    store_.mark_uploaded(item.job_id, item.index, key);
+    metrics_.add("vncgate_upload_bytes_total", "Bytes uploaded to storage", {}, static_cast<double>(put.size));
+    spdlog::info("upload: job {} segment {} → {}/{} ({} bytes)", item.job_id, item.index, where.bucket, key,
+                 put.size);
+    if (!settings_.keep_local) {
+      std::error_code ignored;
+      fs::remove(mp4, ignored);
+      fs::remove(sidecar, ignored);
+    }
+    return true;
+  } catch (const Error& e) {
+    store_.record_upload_failure(item.job_id, item.index, e.what());
+    metrics_.add("vncgate_upload_failures_total", "Uploads that failed and will be retried");
+    spdlog::warn("upload: job {} segment {}: {} (kept at {}, retrying in {} s)", item.job_id, item.index, e.what(),
+                 mp4.string(), settings_.upload_retry.count());
+    return false;
+  }
+}
+
+void Uploader::finish_if_complete(const std::string& job_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_for(job_id)) return;
+  }
+  auto job = store_.get(job_id);
+  if (!job || job->state != jobs::JobState::uploading) return;
+  for (const auto& segment : store_.segments(job_id))
+    if (segment.state == jobs::SegmentState::finished) return;  // still to upload (queued by whoever finished it)
+  try {
+    store_.transition(job_id, jobs::JobState::done);
+    spdlog::info("job {}: done", job_id);
+  } catch (const jobs::InvalidTransition&) {
+    // cancelled or failed meanwhile: that state stands
+  }
+}
+
+}  // namespace vncgate::service

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "jobs/job_store.hpp"
+#include "service/metrics.hpp"
+#include "service/settings.hpp"
+#include "storage/storage.hpp"
+
+namespace vncgate::service {
+
+// Moves finished segments (MP4 + sidecar) and a job's FBS files from the work directory to storage, one at a
+// time on its own thread. A failed upload is counted in the job store and tried again after `upload_retry`,
+// forever: the local file is never dropped. A job in `uploading` becomes `done` once nothing of it is left to
+// upload.
+class Uploader {
+ public:
+  Uploader(jobs::JobStore& store, const storage::StorageSite& site, Metrics& metrics, JobSettings settings);
+  ~Uploader();
+  void start();
+  void stop();  // waits for the upload in progress; what is queued stays recorded for the next start
+
+  void enqueue_segment(const std::string& job_id, int index);
+  // Extra files of a job (the FBS stream and its index), uploaded next to the segments.
+  void enqueue_file(const std::string& job_id, const std::string& local_path);
+  // The recorder of `job_id` has finished: the job is done once its uploads are.
+  void job_recorded(const std::string& job_id);
+
+ private:
+  struct Item {
+    std::string job_id;
+    int index = 0;           // a segment; 0 = `path` is an extra file
+    std::string path;
+    std::chrono::steady_clock::time_point ready_at;
+  };
+  void loop();
+  bool upload(const Item& item);  // true when done (or nothing to do), false to retry later
+  void finish_if_complete(const std::string& job_id);
+  bool pending_for(const std::string& job_id) const;  // caller holds mutex_
+
+  jobs::JobStore& store_;
+  const storage::StorageSite& site_;
+  Metrics& metrics_;
+  JobSettings settings_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  std::set<std::string> in_flight_;  // job ids with an upload running right now
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace vncgate::service
