@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev zlib1g-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libsqlite3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-dev
+  libtomlplusplus-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev
   # real peers for integration tests and benchmarks
   qemu-system-x86 busybox-static tigervnc-standalone-server tigervnc-tools x11vnc xvfb xterm xfonts-base
