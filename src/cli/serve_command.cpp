@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/serve_command.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -14,6 +15,13 @@ namespace vncgate::cli {
 
 namespace {
 
+// file://relative/dir (the default) is relative to the working directory, like the other paths.
+std::string absolute_file_url(const std::string& url) {
+  const std::string scheme = "file://";
+  if (url.compare(0, scheme.size(), scheme) != 0 || url.size() == scheme.size() || url[scheme.size()] == '/') return url;
+  return scheme + std::filesystem::absolute(url.substr(scheme.size())).lexically_normal().string();
+}
+
 service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   service::ServiceSettings s;
   s.http.bind = c.server.bind;
@@ -22,7 +30,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.http.body_limit = c.server.body_limit;
   s.http.request_timeout = std::chrono::seconds(c.server.request_timeout_s);
   s.database = c.jobs.database;
-  s.storage_url = c.storage.url;
+  s.storage_url = absolute_file_url(c.storage.url);
   s.jobs.max_concurrent = c.jobs.max_concurrent;
   s.jobs.work_dir = c.jobs.work_dir;
   s.jobs.max_duration_s = c.jobs.max_duration_s;

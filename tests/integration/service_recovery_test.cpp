@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+// `vncgate serve` when things go wrong, and with S3: kill -9 in the middle of a job and restart (the job
+// resumes, no finished segment is lost or uploaded twice), a graceful restart, storage down (503), API keys,
+// and the seed call into s3rver read back with the minio npm client.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "service_fixture.hpp"
+#include "support/media.hpp"
+#include "support/qemu.hpp"
+
+namespace vncgate::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kNodeDir = VNCGATE_STORAGE_NODE_DIR;
+
+class ServiceRecoveryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { guest_ = new QemuGuest(QemuOptions{.mode = "tick"}); }
+  static void TearDownTestSuite() { delete guest_; }
+  static inline QemuGuest* guest_ = nullptr;
+};
+
+std::vector<int> indexes(const json& job, const std::string& state) {
+  std::vector<int> out;
+  for (const auto& s : job.at("segments"))
+    if (s.at("state") == state) out.push_back(s.at("index"));
+  return out;
+}
+
+TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
+  TempDir dir("vncgate-serve-crash");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
+  serve.start();
+  const auto id = serve.json("POST", "/record", R"({"server": "demo", "duration": 3, "count": 3})", 202)
+                      .at("job_id").get<std::string>();
+  // In the middle of segment 2, segment 1 safe in storage.
+  serve.wait_job(id, [](const json& j) {
+    return !j.at("progress").is_null() && j.at("progress").at("segment") == 2 && j.at("progress").at("elapsed_s") > 4.0 &&
+           j.at("segments").size() >= 1 && j.at("segments")[0].at("state") == "uploaded";
+  }, std::chrono::seconds(30));
+  serve.kill9();
+
+  serve.start();
+  auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
+  EXPECT_EQ(indexes(job, "uploaded"), (std::vector<int>{1, 3, 4})) << job.dump(1);
+  EXPECT_EQ(indexes(job, "failed"), (std::vector<int>{2})) << "the segment cut by the crash";
+  for (const auto& s : job.at("segments")) {
+    if (s.at("index") == 2) {
+      EXPECT_NE(s.at("error").get<std::string>().find("restart"), std::string::npos);
+      continue;
+    }
+    EXPECT_EQ(s.at("upload_attempts"), 1) << "uploaded once";
+    EXPECT_NEAR(s.at("duration").get<double>(), 3.0, 0.05);
+  }
+  const std::string bucket = dir.path() + "/recordings/" + job.at("bucket_id").get<std::string>();
+  for (const char* file : {"segment-001.mp4", "segment-003.mp4", "segment-004.mp4"}) {
+    EXPECT_TRUE(fs::exists(bucket + "/" + file)) << file;
+    EXPECT_NEAR(probe_duration(bucket + "/" + file), 3.0, 0.1) << file;
+  }
+  // The partial segment the crash cut short is kept on local disk, playable up to the crash.
+  const std::string partial = dir.path() + "/work/" + id + "/segment-002.mp4";
+  ASSERT_TRUE(fs::exists(partial));
+  EXPECT_GT(probe_duration(partial), 0.5);
+  EXPECT_EQ(json::parse(read_file(bucket + "/segment-004.json")).at("segment"), 4);
+}
+
+TEST_F(ServiceRecoveryTest, GracefulStopClosesTheSegmentAndTheJobResumes) {
+  TempDir dir("vncgate-serve-term");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
+  serve.start();
+  const auto id = serve.json("POST", "/record", R"({"server": "demo", "duration": 4, "count": 2})", 202)
+                      .at("job_id").get<std::string>();
+  serve.wait_job(id, [](const json& j) { return !j.at("progress").is_null() && j.at("progress").at("elapsed_s") > 2.0; },
+                 std::chrono::seconds(30));
+  const int status = serve.stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << serve.log_tail();
+  serve.start();
+  auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
+  // The segment open at the stop was closed cleanly and counts; the resumed job records the rest.
+  ASSERT_EQ(job.at("segments").size(), 2u) << job.dump(1);
+  EXPECT_LT(job.at("segments")[0].at("duration").get<double>(), 4.0) << "closed at the stop";
+  EXPECT_NEAR(job.at("segments")[1].at("duration").get<double>(), 4.0, 0.05);
+  EXPECT_EQ(indexes(job, "uploaded"), (std::vector<int>{1, 2}));
+}
+
+TEST_F(ServiceRecoveryTest, StorageDownRefusesJobsWith503) {
+  TempDir dir("vncgate-serve-s3down");
+  const int dead = free_port();
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .storage_url = "s3://127.0.0.1:" + std::to_string(dead) + "?tls=off",
+                                  .targets = {"demo=" + guest_->vnc_url()},
+                                  .env = {{"VNCGATE_S3_ACCESS_KEY", "k"}, {"VNCGATE_S3_SECRET_KEY", "s"}}});
+  serve.start();
+  auto response = serve.request("POST", "/record", R"({"server": "demo", "duration": 3, "count": 1})");
+  EXPECT_EQ(response.status, 503) << response.body;
+  EXPECT_EQ(json::parse(response.body).at("error").at("code"), "storage_unavailable");
+  auto ready = serve.request("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(json::parse(ready.body).at("checks").at("storage"), "failing");
+  EXPECT_EQ(serve.request("GET", "/healthz").status, 200) << "alive, just not ready";
+}
+
+TEST_F(ServiceRecoveryTest, ApiKeysAreRequiredWhenConfigured) {
+  TempDir dir("vncgate-serve-keys");
+  write_file(dir.file("keys"), "# keys\nfirst-key-0123456789\nsecond-key-9876543210\n");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .targets = {"demo=" + guest_->vnc_url()},
+                                  .env = {{"VNCGATE_SERVER_API_KEYS_FILE", dir.file("keys")}}});
+  serve.start();
+  EXPECT_EQ(serve.request("GET", "/api/v1/recordings").status, 401);
+  EXPECT_EQ(serve.request("GET", "/api/v1/recordings", {}, {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(serve.request("GET", "/api/v1/recordings", {}, {{"Authorization", "Bearer second-key-9876543210"}}).status,
+            200);
+  EXPECT_EQ(serve.request("GET", "/healthz").status, 200) << "health checks stay open";
+  EXPECT_EQ(serve.request("GET", "/metrics").status, 200);
+  const auto log = read_file(dir.path() + "/serve-1.log");
+  EXPECT_EQ(log.find("first-key"), std::string::npos) << "keys are never logged";
+}
+
+TEST_F(ServiceRecoveryTest, SeedCallIntoS3ReadBackWithTheMinioClient) {
+  TempDir dir("vncgate-serve-s3");
+  const int s3_port = free_port();
+  fs::create_directories(dir.file("s3"));
+  Process s3rver({kNodeDir + "/node_modules/.bin/s3rver", "-d", dir.file("s3"), "-a", "127.0.0.1", "-p",
+                  std::to_string(s3_port), "--no-vhost-buckets"},
+                 dir.file("s3rver.log"));
+  ASSERT_TRUE(wait_for_port(s3_port, std::chrono::seconds(20))) << s3rver.log_tail();
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .storage_url = "s3://127.0.0.1:" + std::to_string(s3_port) + "?tls=off",
+                                  .targets = {"demo=" + guest_->vnc_url()},
+                                  .extra_args = {"--set", "recording.fbs=true"},
+                                  .env = {{"VNCGATE_S3_ACCESS_KEY", "S3RVER"}, {"VNCGATE_S3_SECRET_KEY", "S3RVER"}}});
+  serve.start();
+  auto created = serve.json("POST", "/record", R"({"server": "demo", "duration": 2, "count": 2})", 202);
+  const std::string bucket = created.at("bucket_id"), id = created.at("job_id");
+  auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
+
+  // The minio client lists and downloads the bucket on its own and hashes what it got.
+  const std::string out = dir.file("minio.out");
+  // stdout alone (the JSON); node's warnings go to their own file.
+  ASSERT_EQ(run_command({"sh", "-c", "exec node \"$@\" 2>\"$0\"", dir.file("minio.err"), kNodeDir + "/minio_reader.js",
+                         std::to_string(s3_port), bucket},
+                        out, std::chrono::seconds(60)),
+            0)
+      << read_file(dir.file("minio.err"));
+  std::map<std::string, std::string> seen;
+  for (const auto& o : json::parse(read_file(out))) seen[o.at("key")] = o.at("sha256");
+  ASSERT_TRUE(seen.count("segment-001.mp4") && seen.count("segment-002.mp4")) << read_file(out);
+  EXPECT_TRUE(seen.count("segment-001.json") && seen.count("recording.fbs") && seen.count("recording.fbs.idx"))
+      << read_file(out);
+  for (const auto& s : job.at("segments")) {
+    char name[32];
+    std::snprintf(name, sizeof name, "segment-%03d.mp4", s.at("index").get<int>());
+    EXPECT_EQ(seen[name], s.at("sha256")) << name;
+  }
+  // Served back through the API from S3 (the local copies are gone once uploaded).
+  EXPECT_FALSE(fs::exists(dir.path() + "/work/" + id + "/segment-001.mp4"));
+  auto part = serve.request("GET", "/api/v1/recordings/" + id + "/segments/2", {}, {{"Range", "bytes=0-7"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body.substr(4, 4), "ftyp");
+}
+
+}  // namespace
+}  // namespace vncgate::test
