@@ -13,7 +13,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev
   # real peers for integration tests and benchmarks
   qemu-system-x86 busybox-static tigervnc-standalone-server tigervnc-tools x11vnc xvfb xterm xfonts-base
-  x11-utils x11-apps x11-xserver-utils imagemagick websockify libvncserver-dev socat netcat-openbsd time
+  x11-utils x11-apps x11-xserver-utils imagemagick websockify curl libvncserver-dev socat netcat-openbsd time
   # recordings: ffprobe/ffmpeg decode what we wrote; GStreamer rfbsrc + x264enc is the benchmark peer
   bc ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly

@@ -246,3 +246,31 @@ TEST_F(ServiceApiTest, HealthReadinessAndTheOpenApiDocument) {
 
 }  // namespace
 }  // namespace vncgate::test
+
+namespace vncgate::test {
+namespace {
+
+TEST(ServeConfig, PrintConfigMasksSecretsAndBadConfigNamesTheKey) {
+  TempDir dir("vncgate-serve-config");
+  write_file(dir.file("vncgate.toml"), "[server]\nport = 9123\n[targets]\nlab = \"vnc://:hunter2@127.0.0.1:5901\"\n");
+  const std::string out = dir.file("print.out");
+  ASSERT_EQ(run_command({VNCGATE_BINARY, "serve", "--config", dir.file("vncgate.toml"), "--print-config", "--set",
+                         "server.api_keys=topsecretkey0123", "--port", "9124"},
+                        out),
+            0)
+      << read_file(out);
+  const auto text = read_file(out);
+  EXPECT_NE(text.find("port = 9124"), std::string::npos) << "flags win over the file\n" << text;
+  EXPECT_NE(text.find("lab = "), std::string::npos) << text;
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("topsecretkey0123"), std::string::npos) << text;
+
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "serve", "--set", "jobs.max_concurrent=many"}, out), 2);
+  EXPECT_NE(read_file(out).find("jobs.max_concurrent"), std::string::npos) << read_file(out);
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "serve", "--bind", "0.0.0.0", "--port", "0"}, out), 2)
+      << "an open bind without API keys is refused";
+  EXPECT_NE(read_file(out).find("api_keys"), std::string::npos) << read_file(out);
+}
+
+}  // namespace
+}  // namespace vncgate::test
