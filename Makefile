@@ -59,6 +59,7 @@ fuzz: deps
 bench: build guest
 	@bash bench/run.sh $(BUILD)
 	@bash bench/record.sh $(BUILD)
+	@bash bench/service.sh $(BUILD)
 
 lint:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
