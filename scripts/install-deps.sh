@@ -19,6 +19,8 @@ packages=(
   # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
   # packages); openssl makes their test certificates
   python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl
+  # docs: tests/docs/check_openapi.py reads docs/openapi.yaml
+  python3-yaml
   # web: noVNC is vendored into the web root at build time (web/CMakeLists.txt); chromium runs the Playwright
   # checks of tests/web
   novnc chromium
