@@ -20,8 +20,13 @@ packages=(
   # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
   # packages); openssl makes their test certificates
   python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl
+  # docs: tests/docs/check_openapi.py reads docs/openapi.yaml
+  python3-yaml
+  # web: noVNC is vendored into the web root at build time (web/CMakeLists.txt); chromium runs the Playwright
+  # checks of tests/web
+  novnc chromium
 )
-# Storage tests: npm installs s3rver and the minio client (tests/storage/package-lock.json). Debian's nodejs
+# Storage and web tests: npm installs s3rver, the minio client and playwright-core (tests/*/package-lock.json). Debian's nodejs
 # comes without npm; a NodeSource nodejs bundles it and conflicts with Debian's npm package, so ask only when
 # there is none.
 command -v npm >/dev/null || packages+=(npm)
@@ -39,12 +44,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
-# npm packages of the storage tests, pinned by the lock file. A stamp with the lock file's hash makes this a
-# no-op until the lock file changes.
-node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/storage"
-lock_hash="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$node_dir/node_modules/.vncgate-lock-sha256" 2>/dev/null)" != "$lock_hash" ]; then
-  echo "install-deps: npm ci in $node_dir"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$lock_hash" > "$node_dir/node_modules/.vncgate-lock-sha256"
-fi
+# npm packages of the node test folders (storage: s3rver + minio; web: playwright-core), pinned by their lock
+# files. A stamp with the lock file's hash makes each a no-op until its lock file changes.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for node_dir in "$root/tests/storage" "$root/tests/web"; do
+  lock_hash="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$node_dir/node_modules/.vncgate-lock-sha256" 2>/dev/null)" != "$lock_hash" ]; then
+    echo "install-deps: npm ci in $node_dir"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock_hash" > "$node_dir/node_modules/.vncgate-lock-sha256"
+  fi
+done

@@ -116,6 +116,11 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     result.public_route = route.public_route;
     return result;
   }
+  if (!result.path_known && fallback_ && method == "GET") {
+    result.handler = &fallback_;
+    result.route = "static";
+    result.public_route = true;
+  }
   return result;
 }
 

@@ -56,6 +56,8 @@ class Router {
     bool public_route = false;                 // no API key needed (health checks, metrics scrapes)
   };
   Match match(const std::string& method, const std::string& path) const;
+  // Answers GET requests whose path no route knows (static files of the web root); public.
+  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
 
  private:
   struct Route {
@@ -65,6 +67,7 @@ class Router {
     bool public_route;
   };
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 struct ServerOptions {

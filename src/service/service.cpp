@@ -13,6 +13,7 @@
 #include "service/http_server.hpp"
 #include "service/job_runner.hpp"
 #include "service/recordings_api.hpp"
+#include "service/static_files.hpp"
 #include "service/uploader.hpp"
 #include "storage/storage.hpp"
 #include "util/error.hpp"
@@ -84,6 +85,22 @@ struct Service::Impl {
     }
   }
 
+  // The dashboard, the console page and their scripts (web/ + the vendored noVNC), when there is a web root.
+  void add_web_routes(Router& router) {
+    std::string root = settings.web_root;
+#ifdef VNCGATE_WEB_ROOT
+    if (root.empty() && fs::is_directory(VNCGATE_WEB_ROOT)) root = VNCGATE_WEB_ROOT;
+#endif
+    if (root.empty()) return;
+    auto file = [root](const std::string& path, const HttpRequest& request) {
+      if (auto r = serve_static(root, path, request)) return *r;
+      return json_error(404, "not_found", "no such page");
+    };
+    router.add("GET", "/", [file](const HttpRequest& r) { return file("index.html", r); }, true);
+    router.add("GET", "/console/{token}", [file](const HttpRequest& r) { return file("console.html", r); }, true);
+    router.set_fallback([file](const HttpRequest& r) { return file(r.path, r); });
+  }
+
   Router routes() {
     Router router;
     add_recording_routes(router, RecordingsApi{*store, runner, site, settings, [this] { return storage_ok.load(); }});
@@ -104,6 +121,7 @@ struct Service::Impl {
       r.body = metrics.render();
       return r;
     }, true);
+    add_web_routes(router);
     router.add("GET", "/api/v1/openapi.yaml", [](const HttpRequest&) {
       HttpResponse r;
       r.content_type = "application/yaml";

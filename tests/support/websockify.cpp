@@ -3,12 +3,13 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 namespace vncgate::test {
 
 using namespace std::chrono_literals;
 
-Websockify::Websockify(const Tokens& tokens) {
+Websockify::Websockify(const Tokens& tokens, const std::string& web_root) {
   const std::string token_dir = dir_.file("tokens");
   std::filesystem::create_directory(token_dir);
   std::string lines;
@@ -18,9 +19,10 @@ Websockify::Websockify(const Tokens& tokens) {
   std::string failures;
   for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
     const int port = free_port();
-    Process p(
-        {"websockify", "--token-plugin", "TokenFile", "--token-source", token_dir, "127.0.0.1:" + std::to_string(port)},
-        dir_.file("websockify-" + std::to_string(attempt) + ".log"));
+    std::vector<std::string> argv{"websockify", "--token-plugin", "TokenFile", "--token-source", token_dir};
+    if (!web_root.empty()) argv.insert(argv.end(), {"--web", web_root});
+    argv.push_back("127.0.0.1:" + std::to_string(port));
+    Process p(argv, dir_.file("websockify-" + std::to_string(attempt) + ".log"));
     bool up = false;
     for (int i = 0; i < 200 && p.running(); ++i) {
       if (wait_for_port(port, 50ms)) {
