@@ -218,6 +218,7 @@ void JobRunner::run(Work work) {
         std::snprintf(name, sizeof name, "segment-%03d.mp4", p.segment);
         segment.local_path = (fs::path(options.output_dir) / name).string();
         store_.upsert_segment(segment);
+        uploader_.segment_growing(job.id, p.segment, segment.local_path);
         open_segment = p.segment;
       }
       metrics_.add("vncgate_frames_total", "Frames encoded into recordings", {}, static_cast<double>(p.frames - frames_seen));

@@ -31,6 +31,47 @@ void Uploader::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Uploader::segment_growing(const std::string& job_id, int index, const std::string& local_path) {
+  {
+    std::lock_guard lock(mutex_);
+    growing_requests_.push_back({job_id, index, local_path, nullptr, 0});
+  }
+  wake_.notify_all();
+}
+
+void Uploader::feed_growing() {
+  for (auto it = growing_.begin(); it != growing_.end();) {
+    auto& g = it->second;
+    std::error_code ec;
+    const auto size = fs::file_size(g.path, ec);
+    try {
+      if (!g.upload) {
+        auto job = store_.get(g.job_id);
+        if (!job) {
+          it = growing_.erase(it);
+          continue;
+        }
+        const auto where = site_.locate_job(job->bucket_id);
+        site_.storage().ensure_bucket(where.bucket);
+        g.upload = site_.storage().begin_growing_upload(where.bucket, where.prefix + fs::path(g.path).filename().string(),
+                                                        g.path);
+      }
+      if (!ec && size > g.reported) {
+        const auto before = g.upload->streamed();
+        g.upload->grown(size);
+        g.reported = size;
+        if (g.upload->streamed() > before)
+          spdlog::info("upload: job {} segment {}: {} bytes stored while recording", g.job_id, g.index,
+                       g.upload->streamed());
+      }
+    } catch (const Error& e) {
+      spdlog::warn("upload: job {} segment {} while recording: {}", g.job_id, g.index, e.what());
+      g.reported = ~std::uint64_t{0};  // no more streaming; finish() uploads it whole
+    }
+    ++it;
+  }
+}
+
 void Uploader::enqueue_segment(const std::string& job_id, int index) {
   {
     std::lock_guard lock(mutex_);
@@ -57,15 +98,22 @@ bool Uploader::pending_for(const std::string& job_id) const {
 void Uploader::loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    for (auto& g : growing_requests_) growing_[{g.job_id, g.index}] = std::move(g);
+    growing_requests_.clear();
     // The earliest item that is due; retries wait their turn without blocking the others.
     auto due = std::min_element(queue_.begin(), queue_.end(),
                                 [](const Item& a, const Item& b) { return a.ready_at < b.ready_at; });
-    if (due == queue_.end()) {
-      wake_.wait(lock);
-      continue;
-    }
-    if (due->ready_at > std::chrono::steady_clock::now()) {
-      wake_.wait_until(lock, due->ready_at);
+    const auto now = std::chrono::steady_clock::now();
+    if (due == queue_.end() || due->ready_at > now) {
+      // Idle: feed the growing segments about once a second, else sleep until something is due.
+      auto until = due == queue_.end() ? now + std::chrono::hours(1) : due->ready_at;
+      if (!growing_.empty()) until = std::min(until, now + std::chrono::seconds(1));
+      wake_.wait_until(lock, until);
+      if (!growing_.empty() && !stopping_) {
+        lock.unlock();
+        feed_growing();
+        lock.lock();
+      }
       continue;
     }
     Item item = *due;
@@ -118,11 +166,20 @@ bool Uploader::upload(const Item& item) {
     storage.ensure_bucket(where.bucket);
     if (fs::exists(sidecar)) storage.put_file(where.bucket, where.prefix + sidecar.filename().string(), sidecar);
     const std::string key = where.prefix + mp4.filename().string();
-    auto put = storage.put_file(where.bucket, key, mp4);
+    // A segment streamed while it was recorded completes that upload; otherwise (or after a failure) whole.
+    storage::PutResult put;
+    if (auto g = growing_.find({item.job_id, item.index}); g != growing_.end() && g->second.upload) {
+      auto streamed = std::move(g->second.upload);
+      growing_.erase(g);
+      put = streamed->finish();
+    } else {
+      if (g != growing_.end()) growing_.erase(g);
+      put = storage.put_file(where.bucket, key, mp4);
+    }
     store_.mark_uploaded(item.job_id, item.index, key);
     metrics_.add("vncgate_upload_bytes_total", "Bytes uploaded to storage", {}, static_cast<double>(put.size));
-    spdlog::info("upload: job {} segment {} → {}/{} ({} bytes)", item.job_id, item.index, where.bucket, key,
-                 put.size);
+    spdlog::info("upload: job {} segment {} → {}/{} ({} bytes, {} part{})", item.job_id, item.index, where.bucket, key,
+                 put.size, put.parts, put.parts == 1 ? "" : "s");
     if (!settings_.keep_local) {
       std::error_code ignored;
       fs::remove(mp4, ignored);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -28,6 +29,9 @@ class Uploader {
   void start();
   void stop();  // waits for the upload in progress; what is queued stays recorded for the next start
 
+  // Segment `index` of `job_id` is being written at `local_path`: its upload may start before it is finished
+  // (S3 multipart parts stream while it grows). The segment is still uploaded by enqueue_segment().
+  void segment_growing(const std::string& job_id, int index, const std::string& local_path);
   void enqueue_segment(const std::string& job_id, int index);
   // Extra files of a job (the FBS stream and its index), uploaded next to the segments.
   void enqueue_file(const std::string& job_id, const std::string& local_path);
@@ -41,7 +45,15 @@ class Uploader {
     std::string path;
     std::chrono::steady_clock::time_point ready_at;
   };
+  struct Growing {
+    std::string job_id;
+    int index = 0;
+    std::string path;
+    std::unique_ptr<storage::GrowingUpload> upload;  // created on the uploader thread (it may touch the network)
+    std::uint64_t reported = 0;
+  };
   void loop();
+  void feed_growing();  // uploader thread only
   bool upload(const Item& item);  // true when done (or nothing to do), false to retry later
   void finish_if_complete(const std::string& job_id);
   bool pending_for(const std::string& job_id) const;  // caller holds mutex_
@@ -54,6 +66,8 @@ class Uploader {
   std::condition_variable wake_;
   std::deque<Item> queue_;
   std::set<std::string> in_flight_;  // job ids with an upload running right now
+  std::deque<Growing> growing_requests_;  // from the recorders, under mutex_
+  std::map<std::pair<std::string, int>, Growing> growing_;  // uploader thread only
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -179,53 +179,160 @@ PutResult S3Storage::put_file(const std::string& bucket, const std::string& key,
   return result;
 }
 
+S3Storage::Multipart::Multipart(S3Storage& s3, std::string bucket, std::string key, std::string what)
+    : s3_(s3), bucket_(std::move(bucket)), key_(std::move(key)), what_(std::move(what)) {}
+
+S3Storage::Multipart::~Multipart() { abort(); }
+
+void S3Storage::Multipart::put_part(std::string data, int* attempts) {
+  if (!upload_id_) {
+    const auto created = s3_.send(Call{"POST", bucket_, key_, {{"uploads", ""}}, {{"Content-Type", "application/octet-stream"}}, ""},
+                                  what_ + " (create)", attempts);
+    upload_id_ = xml::text_of(created.body, "UploadId");
+    if (created.status != 200 || !upload_id_) {
+      upload_id_.reset();
+      throw StorageError(what_ + ": create: " + describe_failure(created));
+    }
+  }
+  if (etags_.size() >= static_cast<std::size_t>(kMaxParts)) throw StorageError(what_ + ": more than 10000 parts; raise the part size");
+  const std::string n = std::to_string(etags_.size() + 1);
+  const Call call{"PUT", bucket_, key_, {{"partNumber", n}, {"uploadId", *upload_id_}}, {}, std::move(data)};
+  const auto response = s3_.send(call, what_ + " (part " + n + ")", attempts);
+  const auto etag = response.header("ETag");
+  if (response.status != 200 || !etag) throw StorageError(what_ + ": part " + n + ": " + describe_failure(response));
+  etags_.push_back(*etag);
+}
+
+std::string S3Storage::Multipart::complete(int* attempts) {
+  std::string parts_xml;
+  for (std::size_t i = 0; i < etags_.size(); ++i)
+    parts_xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml::escape(etags_[i]) +
+                 "</ETag></Part>";
+  const Call call{"POST", bucket_, key_, {{"uploadId", upload_id_.value_or("")}}, {{"Content-Type", "application/xml"}},
+                  "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>"};
+  const auto response = s3_.send(call, what_ + " (complete)", attempts);
+  // S3 may answer 200 and still put an <Error> into the body when completing fails late.
+  if (response.status != 200 || response.body.find("<Error>") != std::string::npos)
+    throw StorageError(what_ + ": complete: " + describe_failure(response));
+  done_ = true;
+  return xml::text_of(response.body, "ETag").value_or("");
+}
+
+void S3Storage::Multipart::abort() noexcept {
+  if (done_ || !upload_id_) return;
+  done_ = true;
+  // Free the parts already stored (they cost money and count against quotas); best effort.
+  try {
+    s3_.send_once(Call{"DELETE", bucket_, key_, {{"uploadId", *upload_id_}}, {}, ""});
+  } catch (const std::exception& e) {
+    spdlog::warn("storage: aborting {}: {}", what_, e.what());
+  }
+}
+
 PutResult S3Storage::put_multipart(const std::string& bucket, const std::string& key, const std::string& local_path,
                                    std::uint64_t size) {
   const std::string what = "multipart upload of " + local_path + " to " + object_name(bucket, key);
-  const std::uint64_t part_count = (size + options_.part_size - 1) / options_.part_size;
-  if (part_count > kMaxParts) throw StorageError(what + ": more than 10000 parts; raise the part size");
+  if ((size + options_.part_size - 1) / options_.part_size > kMaxParts)
+    throw StorageError(what + ": more than 10000 parts; raise the part size");
   std::ifstream in(local_path, std::ios::binary);
   if (!in) throw StorageError(what + ": cannot open the file");
-
   PutResult result;
   result.size = size;
   result.attempts = 0;
-  const auto created = send(Call{"POST", bucket, key, {{"uploads", ""}}, {{"Content-Type", "application/octet-stream"}}, ""},
-                            what + " (create)", &result.attempts);
-  const auto upload_id = xml::text_of(created.body, "UploadId");
-  if (created.status != 200 || !upload_id)
-    throw StorageError(what + ": create: " + describe_failure(created) + "; the local file is kept");
-
+  Multipart upload(*this, bucket, key, what);
   try {
-    std::string parts_xml;
-    for (std::uint64_t number = 1; number <= part_count; ++number) {
-      const std::uint64_t offset = (number - 1) * options_.part_size;
-      const std::uint64_t length = std::min(options_.part_size, size - offset);
-      const std::string n = std::to_string(number);
-      const Call call{"PUT", bucket, key, {{"partNumber", n}, {"uploadId", *upload_id}}, {}, read_chunk(in, length, local_path)};
-      const auto response = send(call, what + " (part " + n + ")", &result.attempts);
-      const auto etag = response.header("ETag");
-      if (response.status != 200 || !etag) throw StorageError(what + ": part " + n + ": " + describe_failure(response));
-      parts_xml += "<Part><PartNumber>" + n + "</PartNumber><ETag>" + xml::escape(*etag) + "</ETag></Part>";
-    }
-    const Call complete{"POST", bucket, key, {{"uploadId", *upload_id}}, {{"Content-Type", "application/xml"}},
-                        "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>"};
-    const auto response = send(complete, what + " (complete)", &result.attempts);
-    // S3 may answer 200 and still put an <Error> into the body when completing fails late.
-    if (response.status != 200 || response.body.find("<Error>") != std::string::npos)
-      throw StorageError(what + ": complete: " + describe_failure(response));
-    result.etag = xml::text_of(response.body, "ETag").value_or("");
-    result.parts = static_cast<int>(part_count);
+    for (std::uint64_t offset = 0; offset < size; offset += options_.part_size)
+      upload.put_part(read_chunk(in, std::min(options_.part_size, size - offset), local_path), &result.attempts);
+    result.etag = upload.complete(&result.attempts);
+    result.parts = upload.parts();
     return result;
   } catch (const Error& e) {
-    // Free the parts already stored (they cost money and count against quotas); best effort.
-    try {
-      send_once(Call{"DELETE", bucket, key, {{"uploadId", *upload_id}}, {}, ""});
-    } catch (const std::exception& abort_error) {
-      spdlog::warn("storage: aborting {}: {}", what, abort_error.what());
-    }
+    upload.abort();
     throw StorageError(std::string(e.what()) + "; upload aborted, the local file is kept");
   }
+}
+
+// Streams whole parts while the file grows; the rest at finish(). Each sent part's SHA-256 is kept so finish()
+// can prove the file still holds what was sent before completing.
+class S3Storage::Growing final : public GrowingUpload {
+ public:
+  Growing(S3Storage& s3, std::string bucket, std::string key, std::string path)
+      : s3_(s3), bucket_(std::move(bucket)), key_(std::move(key)), path_(std::move(path)),
+        what_("upload of " + path_ + " to " + object_name(bucket_, key_)) {}
+
+  void grown(std::uint64_t size) override {
+    if (failed_) return;
+    try {
+      while (size - sent_ >= s3_.options_.part_size) {
+        auto data = read_at(sent_, s3_.options_.part_size);
+        if (!multipart_) multipart_.emplace(s3_, bucket_, key_, "streamed " + what_);
+        digests_.push_back(sigv4::sha256_hex(data));
+        multipart_->put_part(std::move(data), &attempts_);
+        sent_ += s3_.options_.part_size;
+      }
+    } catch (const Error& e) {
+      failed_ = true;  // finish() uploads the whole file instead
+      if (multipart_) multipart_->abort();
+      throw StorageError(std::string(e.what()) + "; the whole file will be uploaded when it is complete");
+    }
+  }
+
+  std::uint64_t streamed() const override { return failed_ ? 0 : sent_; }
+
+  PutResult finish() override {
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(path_, ec);
+    if (ec) throw StorageError(what_ + ": " + ec.message());
+    if (failed_ || !multipart_ || !unchanged(size)) {
+      if (multipart_) multipart_->abort();
+      return s3_.put_file(bucket_, key_, path_);
+    }
+    PutResult result;
+    result.size = size;
+    result.attempts = attempts_;
+    try {
+      for (std::uint64_t offset = sent_; offset < size; offset += s3_.options_.part_size)
+        multipart_->put_part(read_at(offset, std::min(s3_.options_.part_size, size - offset)), &result.attempts);
+      result.etag = multipart_->complete(&result.attempts);
+      result.parts = multipart_->parts();
+      return result;
+    } catch (const Error& e) {
+      multipart_->abort();
+      throw StorageError(std::string(e.what()) + "; upload aborted, the local file is kept");
+    }
+  }
+
+ private:
+  std::string read_at(std::uint64_t offset, std::uint64_t length) const {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) throw StorageError(what_ + ": cannot open the file");
+    in.seekg(static_cast<std::streamoff>(offset));
+    return read_chunk(in, length, path_);
+  }
+  bool unchanged(std::uint64_t size) const {
+    if (size < sent_) return false;
+    for (std::size_t i = 0; i < digests_.size(); ++i)
+      if (sigv4::sha256_hex(read_at(i * s3_.options_.part_size, s3_.options_.part_size)) != digests_[i]) {
+        spdlog::warn("storage: {} changed below what was streamed; uploading it whole", path_);
+        return false;
+      }
+    return true;
+  }
+
+  S3Storage& s3_;
+  std::string bucket_, key_, path_, what_;
+  std::optional<Multipart> multipart_;
+  std::vector<std::string> digests_;
+  std::uint64_t sent_ = 0;
+  int attempts_ = 0;
+  bool failed_ = false;
+};
+
+std::unique_ptr<GrowingUpload> S3Storage::begin_growing_upload(const std::string& bucket, const std::string& key,
+                                                               const std::string& local_path) {
+  check_bucket(bucket);
+  check_key(key);
+  return std::make_unique<Growing>(*this, bucket, key, local_path);
 }
 
 std::vector<ObjectInfo> S3Storage::list(const std::string& bucket, const std::string& prefix) {

@@ -41,6 +41,10 @@ class S3Storage final : public Storage {
   std::string describe() const override;
   void ensure_bucket(const std::string& bucket) override;
   PutResult put_file(const std::string& bucket, const std::string& key, const std::string& local_path) override;
+  // Parts go up as soon as `part_size` bytes of the file exist; finish() re-checks them against the file and
+  // falls back to a whole upload when the file changed below what was sent.
+  std::unique_ptr<GrowingUpload> begin_growing_upload(const std::string& bucket, const std::string& key,
+                                                      const std::string& local_path) override;
   std::vector<ObjectInfo> list(const std::string& bucket, const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& bucket, const std::string& key) override;
   std::optional<std::string> read(const std::string& bucket, const std::string& key,
@@ -74,6 +78,25 @@ class S3Storage final : public Storage {
              const std::function<void(const std::string&)>& sink);
   PutResult put_multipart(const std::string& bucket, const std::string& key, const std::string& local_path,
                           std::uint64_t size);
+
+  // One multipart upload: created on the first part, parts numbered in order, then completed or aborted.
+  class Multipart {
+   public:
+    Multipart(S3Storage& s3, std::string bucket, std::string key, std::string what);
+    ~Multipart();  // aborts an upload neither completed nor aborted
+    void put_part(std::string data, int* attempts);
+    std::string complete(int* attempts);  // the object's ETag
+    void abort() noexcept;
+    int parts() const { return static_cast<int>(etags_.size()); }
+
+   private:
+    S3Storage& s3_;
+    std::string bucket_, key_, what_;
+    std::optional<std::string> upload_id_;
+    std::vector<std::string> etags_;
+    bool done_ = false;
+  };
+  class Growing;
 
   S3Options options_;
   http::Url endpoint_;

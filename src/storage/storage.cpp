@@ -51,6 +51,28 @@ bool parse_flag(const std::string& name, const std::string& value) {
 
 }  // namespace
 
+namespace {
+
+class UploadAtFinish final : public GrowingUpload {
+ public:
+  UploadAtFinish(Storage& storage, std::string bucket, std::string key, std::string path)
+      : storage_(storage), bucket_(std::move(bucket)), key_(std::move(key)), path_(std::move(path)) {}
+  void grown(std::uint64_t) override {}
+  PutResult finish() override { return storage_.put_file(bucket_, key_, path_); }
+  std::uint64_t streamed() const override { return 0; }
+
+ private:
+  Storage& storage_;
+  std::string bucket_, key_, path_;
+};
+
+}  // namespace
+
+std::unique_ptr<GrowingUpload> Storage::begin_growing_upload(const std::string& bucket, const std::string& key,
+                                                             const std::string& local_path) {
+  return std::make_unique<UploadAtFinish>(*this, bucket, key, local_path);
+}
+
 GetEnv process_env() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());

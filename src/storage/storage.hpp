@@ -37,6 +37,20 @@ struct PutResult {
   int attempts = 1;   // requests that were retried count here too
 };
 
+// An upload that starts while its local file is still being written. The file must only grow by appending
+// (a fragmented MP4 does): bytes below a size once reported never change. Used from one thread.
+class GrowingUpload {
+ public:
+  virtual ~GrowingUpload() = default;
+  // The file has grown to `size` bytes: sends what is ready (S3: every whole part). Blocks for the network;
+  // throws StorageError, after which finish() still works (it falls back to a whole upload).
+  virtual void grown(std::uint64_t size) = 0;
+  // The file is complete: sends the rest and makes the object visible. Throws StorageError like put_file.
+  virtual PutResult finish() = 0;
+  // Bytes already stored by grown().
+  virtual std::uint64_t streamed() const = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -51,6 +65,11 @@ class Storage {
   // Replaces an existing object. The local file is never modified or removed; when the upload finally fails
   // the StorageError says so and names it, so the caller can retry later.
   virtual PutResult put_file(const std::string& bucket, const std::string& key, const std::string& local_path) = 0;
+
+  // An upload of `local_path` that may begin before the file is complete (see GrowingUpload). By default
+  // nothing moves until finish(), which is put_file; S3 streams parts while the file grows.
+  virtual std::unique_ptr<GrowingUpload> begin_growing_upload(const std::string& bucket, const std::string& key,
+                                                              const std::string& local_path);
 
   // Objects whose keys start with `prefix`, sorted by key. A missing bucket lists as empty.
   virtual std::vector<ObjectInfo> list(const std::string& bucket, const std::string& prefix = "") = 0;

@@ -9,6 +9,7 @@
 #include "service_fixture.hpp"
 #include "support/media.hpp"
 #include "support/qemu.hpp"
+#include "support/xvnc.hpp"
 
 namespace vncgate::test {
 namespace {
@@ -163,6 +164,50 @@ TEST_F(ServiceRecoveryTest, SeedCallIntoS3ReadBackWithTheMinioClient) {
   auto part = serve.request("GET", "/api/v1/recordings/" + id + "/segments/2", {}, {{"Range", "bytes=0-7"}});
   EXPECT_EQ(part.status, 206);
   EXPECT_EQ(part.body.substr(4, 4), "ftyp");
+}
+
+// A busy, losslessly recorded desktop makes segments of tens of MiB: their multipart upload streams 5 MiB parts
+// while the segment is still being written, and the object read back equals the file.
+TEST_F(ServiceRecoveryTest, BigSegmentsStreamToS3WhileRecording) {
+  TempDir dir("vncgate-serve-stream");
+  XvncServer xvnc(XvncOptions{.width = 1024, .height = 768});
+  auto spew = xvnc.run_client({"xterm", "-geometry", "160x60+0+0", "-e", "sh", "-c",
+                               "while :; do head -c 3000 /dev/urandom | base64; done"},
+                              "xterm.log");
+  const int s3_port = free_port();
+  fs::create_directories(dir.file("s3"));
+  Process s3rver({kNodeDir + "/node_modules/.bin/s3rver", "-d", dir.file("s3"), "-a", "127.0.0.1", "-p",
+                  std::to_string(s3_port), "--no-vhost-buckets"},
+                 dir.file("s3rver.log"));
+  ASSERT_TRUE(wait_for_port(s3_port, std::chrono::seconds(20))) << s3rver.log_tail();
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .storage_url = "s3://127.0.0.1:" + std::to_string(s3_port) + "?tls=off&part_size_mb=5",
+                                  .targets = {"busy=" + xvnc.vnc_url()},
+                                  .env = {{"VNCGATE_S3_ACCESS_KEY", "S3RVER"}, {"VNCGATE_S3_SECRET_KEY", "S3RVER"}}});
+  serve.start();
+  auto created = serve.json("POST", "/record", R"({"server": "busy", "duration": 8, "count": 1, "lossless": true})", 202);
+  auto job = serve.wait_state(created.at("job_id"), "done", std::chrono::seconds(90));
+  ASSERT_EQ(job.at("segments").size(), 1u);
+  const auto bytes = job.at("segments")[0].at("bytes").get<std::int64_t>();
+  ASSERT_GT(bytes, 12 << 20) << "a busy lossless segment; the test needs several parts";
+
+  const auto log = read_file(dir.path() + "/serve-1.log");
+  const auto streamed = log.find("stored while recording");
+  const auto finished = log.find("segment 1/1 done");
+  ASSERT_NE(streamed, std::string::npos) << log;
+  EXPECT_LT(streamed, finished) << "parts went up before the segment was complete\n" << log;
+  EXPECT_NE(log.find("parts)"), std::string::npos) << log;
+
+  const std::string out = dir.file("minio.out");
+  ASSERT_EQ(run_command({"sh", "-c", "exec node \"$@\" 2>\"$0\"", dir.file("minio.err"), kNodeDir + "/minio_reader.js",
+                         std::to_string(s3_port), created.at("bucket_id")},
+                        out, std::chrono::seconds(60)),
+            0)
+      << read_file(dir.file("minio.err"));
+  std::map<std::string, std::string> seen;
+  for (const auto& o : json::parse(read_file(out))) seen[o.at("key")] = o.at("sha256");
+  EXPECT_EQ(seen["segment-001.mp4"], job.at("segments")[0].at("sha256"));
+  spew.stop();
 }
 
 }  // namespace
