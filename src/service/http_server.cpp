@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <strings.h>
@@ -91,7 +92,13 @@ bool api_key_matches(const std::vector<std::string>& keys, const std::string& pr
 }
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, bool public_route) {
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), public_route});
+  routes_.push_back({method, pattern, split_path(pattern), std::move(handler), public_route, {}});
+}
+
+void Router::add_upgrade(const std::string& pattern, UpgradeHandler handler) {
+  routes_.push_back({"GET", pattern, split_path(pattern),
+                     [](const HttpRequest&) { return json_error(426, "upgrade_required", "this is a WebSocket endpoint"); },
+                     true, std::move(handler)});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -111,6 +118,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     result.path_known = true;
     if (route.method != method) continue;
     result.handler = &route.handler;
+    if (route.upgrade) result.upgrade = &route.upgrade;
     result.route = route.pattern;
     result.params = std::move(params);
     result.public_route = route.public_route;
@@ -203,6 +211,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         break;
       } else if (ec) {
         response = json_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+      } else if (beast::websocket::is_upgrade(parser.get())) {
+        if (auto match = router.match("GET", http::percent_decode(std::string(parser.get().target().substr(
+                                                  0, parser.get().target().find('?')))).value_or(""));
+            match.upgrade) {
+          metrics.add("vncgate_http_requests_total", "HTTP requests by route, method and status",
+                      {{"route", match.route}, {"method", "GET"}, {"status", "101"}});
+          auto request = convert(parser.get());
+          request.params = std::move(match.params);
+          stream.expires_never();
+          (*match.upgrade)(stream.release_socket(), parser.release(), request);
+          co_return;
+        }
+        response = json_error(404, "not_found", "no WebSocket endpoint here");
       } else {
         auto request = convert(parser.get());
         method = request.method;

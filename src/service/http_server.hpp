@@ -2,6 +2,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -41,6 +44,11 @@ HttpResponse json_error(int status, const std::string& code, const std::string& 
 HttpResponse json_response(int status, const std::string& json_text);
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
+using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
+// Takes over the connection of a WebSocket upgrade request (the 101 answer is the handler's to send), on the
+// server's io_context. `request` has the route's params.
+using UpgradeHandler =
+    std::function<void(boost::asio::ip::tcp::socket socket, UpgradeRequest upgrade, const HttpRequest& request)>;
 
 // Method + path pattern ("/api/v1/recordings/{id}") → handler. The pattern doubles as the route label in
 // metrics, so label cardinality stays bounded whatever ids clients send.
@@ -50,12 +58,16 @@ class Router {
 
   struct Match {
     const Handler* handler = nullptr;
+    const UpgradeHandler* upgrade = nullptr;   // set instead of handler for WebSocket endpoints
     std::string route;                         // the pattern, or "unmatched"
     std::map<std::string, std::string> params;
     bool path_known = false;                   // the path exists for another method (405, not 404)
     bool public_route = false;                 // no API key needed (health checks, metrics scrapes)
   };
   Match match(const std::string& method, const std::string& path) const;
+  // A WebSocket endpoint: upgrade requests to `pattern` go to `handler`; plain requests to it get 426. Public:
+  // such endpoints authenticate by their own means (one-time tokens in the path).
+  void add_upgrade(const std::string& pattern, UpgradeHandler handler);
   // Answers GET requests whose path no route knows (static files of the web root); public.
   void set_fallback(Handler handler) { fallback_ = std::move(handler); }
 
@@ -65,6 +77,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     bool public_route;
+    UpgradeHandler upgrade;
   };
   std::vector<Route> routes_;
   Handler fallback_;
