@@ -2,7 +2,7 @@
 // Opens a console page, waits until noVNC shows the remote desktop, saves the canvas at native size, and can
 // type through the page. Exit codes: see lib.mjs (3 = refused or dropped, with the page's reason).
 //   node console_check.mjs --url URL [--out canvas.png] [--type "echo hi\n" --out-after after.png]
-//        [--timeout-ms 20000] [--report report.json]
+//        [--page-out page.png] [--timeout-ms 20000] [--report report.json]
 import { CheckError, EXIT_REFUSED, EXIT_TIMEOUT, runCheck, sleep, unescape, writeDataUrl }
   from './lib.mjs';
 
@@ -10,6 +10,7 @@ const spec = {
   url: { required: true },
   out: {},
   'out-after': {},
+  'page-out': {},
   type: {},
   report: {},
   'timeout-ms': { number: true, default: 20000 },
@@ -88,4 +89,5 @@ runCheck(spec, async (page, options, report) => {
     if (options['out-after']) writeDataUrl(after, options['out-after']);
   }
   Object.assign(report, await page.evaluate(pageState));
+  if (options['page-out']) await page.screenshot({ path: options['page-out'] });
 });
