@@ -4,6 +4,8 @@
 // With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
 //   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 0] [--api-key KEY]
 //        [--out page.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000] [--report report.json]
+//        [--ready-file F] (written when all checks passed)
+import { writeFileSync } from 'node:fs';
 import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep } from './lib.mjs';
 
 const spec = {
@@ -14,6 +16,7 @@ const spec = {
   'api-key': {},
   out: {},
   report: {},
+  'ready-file': {},
   'no-thumbnail': { flag: true },
   'no-video': { flag: true },
   'timeout-ms': { number: true, default: 60000 },
@@ -88,5 +91,6 @@ runCheck(spec, async (page, options, report) => {
     report.played = await until(page, deadline, 'playback', () => document.querySelector('#player video').currentTime > 0);
   }
   if (options.out) await page.screenshot({ path: options.out, fullPage: true });
+  if (options['ready-file']) writeFileSync(options['ready-file'], 'ready\n');
   report.refresh_status = await page.evaluate(() => document.getElementById('refresh-status').textContent);
 });
