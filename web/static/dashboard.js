@@ -388,6 +388,16 @@ function wireForms() {
       showNotice(e.message);
     }
   });
+  $('close-all').addEventListener('click', async () => {
+    if (!window.confirm('Close every live session and disconnect all its viewers?')) return;
+    try {
+      const result = await request('DELETE', '/api/v1/sessions');
+      showNotice(`Closed ${Number(result && result.closed) || 0} sessions.`);
+      refresh();
+    } catch (e) {
+      showNotice(e.message);
+    }
+  });
   $('api-key').addEventListener('click', () => {
     if (askForKey()) refresh();
   });
