@@ -131,5 +131,33 @@ TEST_F(ConsolePage, ForeignWsPath_Refused) {
   }
 }
 
+// Two pages on one console at once (one view-only) both show the guest's screen, and both report the end when
+// the proxy goes away: the harness for "closing a session closes all its viewers".
+TEST_F(ConsolePage, TwoViewers_SeeTheScreenAndTheServerClosing) {
+  auto proxy = std::make_unique<Websockify>(
+      Websockify::Tokens{{"tok1", "127.0.0.1:" + std::to_string(peers().guest->port())}}, VNCGATE_WEB_ROOT);
+  const std::string url = proxy->http_url("/console.html?ws_path=/%3Ftoken%3Dtok1");
+  const std::string a_png = dir_.file("viewer-a.png");
+  const std::string b_png = dir_.file("viewer-b.png");
+  BrowserRun a("console_check.mjs", {"--url", url + "&view_only=1", "--out", a_png, "--expect-disconnect-ms", "20000"},
+               dir_.path());
+  BrowserRun b("console_check.mjs", {"--url", url, "--out", b_png, "--expect-disconnect-ms", "20000"}, dir_.path());
+  ASSERT_TRUE(a.wait_ready(40s)) << a.finish(1s).log;
+  ASSERT_TRUE(b.wait_ready(40s)) << b.finish(1s).log;
+  const PixelBuffer oracle = peers().guest->screendump();
+  EXPECT_EQ(diff_summary(oracle, load_png(a_png)), "") << "view-only viewer vs QMP screendump";
+  EXPECT_EQ(diff_summary(oracle, load_png(b_png)), "") << "interactive viewer vs QMP screendump";
+
+  proxy.reset();  // stops websockify: both WebSockets close
+  for (BrowserRun* run : {&a, &b}) {
+    const BrowserResult r = run->finish(30s);
+    EXPECT_EQ(r.exit_code, kBrowserOk) << r.log;
+    const json report = json::parse(r.report, nullptr, false);
+    ASSERT_TRUE(report.is_object()) << r.log;
+    EXPECT_EQ(report.value("state", ""), "disconnected") << r.report;
+    EXPECT_NE(report.value("reason", ""), "") << r.report;
+  }
+}
+
 }  // namespace
 }  // namespace vncgate::test

@@ -2,7 +2,11 @@
 // Opens a console page, waits until noVNC shows the remote desktop, saves the canvas at native size, and can
 // type through the page. Exit codes: see lib.mjs (3 = refused or dropped, with the page's reason).
 //   node console_check.mjs --url URL [--out canvas.png] [--type "echo hi\n" --out-after after.png]
-//        [--timeout-ms 20000] [--report report.json]
+//        [--page-out page.png] [--timeout-ms 20000] [--report report.json]
+//        [--ready-file F --expect-disconnect-ms N]: once connected (and done typing) write F, then wait up to N ms
+//        for the server to end the connection (exit 0 with the page's reason; 2 if it stays connected), so a test
+//        can keep a viewer open while it closes the session.
+import { writeFileSync } from 'node:fs';
 import { CheckError, EXIT_REFUSED, EXIT_TIMEOUT, runCheck, sleep, unescape, writeDataUrl }
   from './lib.mjs';
 
@@ -10,6 +14,9 @@ const spec = {
   url: { required: true },
   out: {},
   'out-after': {},
+  'page-out': {},
+  'ready-file': {},
+  'expect-disconnect-ms': { number: true },
   type: {},
   report: {},
   'timeout-ms': { number: true, default: 20000 },
@@ -88,4 +95,16 @@ runCheck(spec, async (page, options, report) => {
     if (options['out-after']) writeDataUrl(after, options['out-after']);
   }
   Object.assign(report, await page.evaluate(pageState));
+  if (options['ready-file']) writeFileSync(options['ready-file'], 'ready\n');
+  if (options['expect-disconnect-ms'] !== undefined) {
+    const end = Date.now() + options['expect-disconnect-ms'];
+    for (;;) {
+      const state = await page.evaluate(pageState);
+      if (state.state === 'disconnected') break;
+      if (Date.now() > end) throw new CheckError(EXIT_TIMEOUT, 'still connected', state);
+      await sleep(100);
+    }
+    Object.assign(report, await page.evaluate(pageState));
+  }
+  if (options['page-out']) await page.screenshot({ path: options['page-out'] });
 });

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// Opens the dashboard, waits for the recording row of --job to reach --state, checks that its thumbnail loaded
+// and that a finished segment plays in the page's <video> (readyState >= 2, duration > 0), saves a screenshot.
+// With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
+//   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 0] [--api-key KEY]
+//        [--out page.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000] [--report report.json]
+//        [--ready-file F] (written when all checks passed)
+import { writeFileSync } from 'node:fs';
+import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep } from './lib.mjs';
+
+const spec = {
+  url: { required: true },
+  job: { required: true },
+  state: { default: 'done' },
+  segment: { default: '0' },
+  'api-key': {},
+  out: {},
+  report: {},
+  'ready-file': {},
+  'no-thumbnail': { flag: true },
+  'no-video': { flag: true },
+  'timeout-ms': { number: true, default: 60000 },
+};
+
+const TERMINAL = ['done', 'failed', 'cancelled'];
+
+// Polls `probe` in the page until it returns a truthy value.
+async function until(page, deadline, what, probe, arg) {
+  for (;;) {
+    const value = await page.evaluate(probe, arg);
+    if (value) return value;
+    if (Date.now() > deadline) throw new CheckError(EXIT_TIMEOUT, `timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+runCheck(spec, async (page, options, report) => {
+  const deadline = Date.now() + options['timeout-ms'];
+  report.prompts = 0;
+  page.on('dialog', async (dialog) => {
+    report.prompts += 1;
+    if (dialog.type() === 'prompt' && options['api-key'] !== undefined) await dialog.accept(options['api-key']);
+    else await dialog.dismiss();
+  });
+  await page.goto(options.url, { waitUntil: 'load', timeout: options['timeout-ms'] });
+
+  const rowSelector = `tr[data-job-id="${options.job.replace(/[^0-9a-f]/g, '')}"]`;
+  // The row in the wanted state; a different terminal state can never change, so fail at once.
+  for (;;) {
+    const state = await page.evaluate((sel) => document.querySelector(sel)?.dataset.state ?? null, rowSelector);
+    report.job_state = state;
+    if (state === options.state) break;
+    if (state && TERMINAL.includes(state)) {
+      throw new CheckError(EXIT_CHECK_FAILED, `job ended ${state}, expected ${options.state}`);
+    }
+    if (Date.now() > deadline) {
+      const status = await page.evaluate(() => document.getElementById('refresh-status').textContent);
+      throw new CheckError(EXIT_TIMEOUT, `job row not ${options.state} (now ${state}; page: ${status})`);
+    }
+    await sleep(250);
+  }
+
+  if (!options['no-thumbnail']) {
+    const size = await until(page, deadline, 'the thumbnail', (sel) => {
+      const img = document.querySelector(sel + ' img.thumb');
+      return img && img.complete && img.naturalWidth > 0 ? { width: img.naturalWidth, height: img.naturalHeight } : null;
+    }, rowSelector);
+    report.thumbnail = size;
+  }
+
+  if (!options['no-video']) {
+    const button = `${rowSelector} button.play[data-index="${Number(options.segment)}"]`;
+    await page.waitForSelector(button, { timeout: Math.max(1, deadline - Date.now()) }).catch(() => {
+      throw new CheckError(EXIT_CHECK_FAILED, `no playable segment ${options.segment}`);
+    });
+    await page.click(button);
+    report.video = await until(page, deadline, 'the video to load', () => {
+      const video = document.querySelector('#player video');
+      if (video.error) return { error: video.error.code };
+      return video.readyState >= 2 && video.duration > 0
+        ? { ready_state: video.readyState, duration: video.duration, width: video.videoWidth, height: video.videoHeight }
+        : null;
+    });
+    if (report.video.error) throw new CheckError(EXIT_CHECK_FAILED, `the video failed (MediaError ${report.video.error})`);
+    // Playing for real, not just metadata: currentTime advances.
+    await page.evaluate(() => {
+      const video = document.querySelector('#player video');
+      video.muted = true;
+      return video.play();
+    });
+    report.played = await until(page, deadline, 'playback', () => document.querySelector('#player video').currentTime > 0);
+  }
+  if (options.out) await page.screenshot({ path: options.out, fullPage: true });
+  if (options['ready-file']) writeFileSync(options['ready-file'], 'ready\n');
+  report.refresh_status = await page.evaluate(() => document.getElementById('refresh-status').textContent);
+});

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dashboard (/): recordings and live sessions, polled every 2 s from the REST API. Everything from the
+// server is inserted as text (textContent, attributes), never as HTML; URLs must be paths on this server.
+
+const POLL_MS = 2000;
+const KEY_STORAGE = 'vncgate-api-key';
+const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+
+const $ = (id) => document.getElementById(id);
+
+// ---- small DOM helpers -------------------------------------------------------------------------------------
+
+// el('td', {class: 'x'}, 'text', childNode…): strings become text nodes, so data can never become markup.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Replaces a node's children; null/undefined are skipped, strings become text.
+function setChildren(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+}
+
+// A server-given link is used only when it is a path on this server ("javascript:" or "//host" are not).
+export function sameOriginPath(url) {
+  return typeof url === 'string' && /^\/(?![/\\])/.test(url) ? url : null;
+}
+
+export function formatBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return (i === 0 ? String(n) : n.toFixed(1)) + ' ' + units[i];
+}
+
+export function formatSeconds(s) {
+  if (typeof s !== 'number' || !Number.isFinite(s)) return '–';
+  if (s < 60) return s.toFixed(1) + ' s';
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function age(iso) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '–' : formatSeconds(Math.max(0, (Date.now() - t) / 1000));
+}
+
+function showNotice(text) {
+  $('notice').textContent = text;
+  $('notice').hidden = !text;
+}
+
+// ---- API access with an optional key ---------------------------------------------------------------------
+
+let apiKey = sessionStorage.getItem(KEY_STORAGE) || '';
+let askedForKey = false;
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function updateKeyButtons(needKey) {
+  $('forget-key').hidden = !apiKey;
+  $('api-key').hidden = !needKey;
+}
+
+function askForKey() {
+  const entered = window.prompt('This server needs an API key (kept in this tab only):');
+  if (entered === null || entered.trim() === '') return false;
+  apiKey = entered.trim();
+  sessionStorage.setItem(KEY_STORAGE, apiKey);
+  updateKeyButtons(false);
+  return true;
+}
+
+// fetch() with the key; a 401 asks for a key once per page load (then the "Enter API key" button) and retries.
+async function request(method, path, { body, raw = false } = {}) {
+  for (;;) {
+    const usedKey = apiKey;
+    const headers = {};
+    if (usedKey) headers.Authorization = 'Bearer ' + usedKey;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (response.status === 401) {
+      if (apiKey && apiKey !== usedKey) continue; // a parallel request got a new key meanwhile
+      if (!askedForKey) {
+        askedForKey = true;
+        if (askForKey()) continue;
+      }
+      updateKeyButtons(true);
+      throw new ApiError(401, 'unauthorized', 'the server needs an API key');
+    }
+    if (!response.ok) {
+      let code = 'http_' + response.status;
+      let message = response.statusText || 'request failed';
+      try {
+        const error = (await response.json()).error;
+        if (error && typeof error.code === 'string') code = error.code;
+        if (error && typeof error.message === 'string') message = error.message;
+      } catch {
+        // not the API's JSON error shape: keep the status line
+      }
+      throw new ApiError(response.status, code, `${method} ${path}: ${message}`);
+    }
+    if (raw) return response;
+    if (response.status === 204) return null;
+    return response.json();
+  }
+}
+
+// Media for <img>/<video>: with a key the element cannot send the header, so fetch a blob and use its URL.
+const objectUrls = new Map(); // element -> object URL to revoke when replaced
+async function setMediaSource(element, path) {
+  const safe = sameOriginPath(path);
+  if (!safe) return;
+  if (!apiKey) {
+    element.src = safe;
+    return;
+  }
+  const blob = await (await request('GET', safe, { raw: true })).blob();
+  const url = URL.createObjectURL(blob);
+  if (objectUrls.has(element)) URL.revokeObjectURL(objectUrls.get(element));
+  objectUrls.set(element, url);
+  element.src = url;
+}
+
+// A download link that also works with a key (then through a blob).
+function downloadLink(path, name, label) {
+  const safe = sameOriginPath(path);
+  if (!safe) return el('span', {}, label);
+  return el('a', {
+    href: safe,
+    download: name,
+    onclick: async (event) => {
+      if (!apiKey) return;
+      event.preventDefault();
+      try {
+        const blob = await (await request('GET', safe, { raw: true })).blob();
+        const url = URL.createObjectURL(blob);
+        el('a', { href: url, download: name }).click();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+      } catch (e) {
+        showNotice(e.message);
+      }
+    },
+  }, label);
+}
+
+// Keeps one <tr> per key in `tbody`, in the order of `items`; rows survive polls so clicks and media do too.
+function syncRows(tbody, items, key, create, update, emptyText, columns) {
+  const existing = new Map([...tbody.querySelectorAll('tr[data-key]')].map((row) => [row.dataset.key, row]));
+  const rows = items.map((item) => {
+    const k = key(item);
+    let row = existing.get(k);
+    if (!row) {
+      row = create(item);
+      row.dataset.key = k;
+    }
+    existing.delete(k);
+    update(row, item);
+    return row;
+  });
+  for (const stale of existing.values()) {
+    stale.querySelectorAll('img, video').forEach((m) => {
+      if (objectUrls.has(m)) URL.revokeObjectURL(objectUrls.get(m));
+      objectUrls.delete(m);
+    });
+  }
+  if (rows.length === 0) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: columns }, emptyText)));
+  tbody.replaceChildren(...rows);
+}
+
+// ---- recordings ------------------------------------------------------------------------------------------
+
+const jobDetails = new Map(); // job_id -> {updated_at, job} (the list has no segments)
+
+async function jobWithSegments(summary) {
+  // Unchanged since the last look (always so for finished jobs): no request.
+  const cached = jobDetails.get(summary.job_id);
+  if (cached && cached.updated_at === summary.updated_at) return cached.job;
+  const job = await request('GET', '/api/v1/recordings/' + encodeURIComponent(summary.job_id));
+  jobDetails.set(summary.job_id, { updated_at: summary.updated_at, job });
+  return job;
+}
+
+function progressCell(job) {
+  const p = job.progress;
+  if (!p) return job.failure_reason ? el('span', { class: 'error' }, job.failure_reason) : '–';
+  return el('div', {},
+    el('progress', { max: p.total_s > 0 ? p.total_s : 1, value: Math.min(p.elapsed_s || 0, p.total_s || 0) }),
+    el('div', { class: 'meta' }, `segment ${(p.segment ?? 0) + 1}/${p.count}, ${formatSeconds(p.elapsed_s)} of ` +
+      `${formatSeconds(p.total_s)}, ${p.frames} frames`));
+}
+
+function play(job, segment) {
+  const video = $('player').querySelector('video');
+  $('player-title').textContent = `${job.server} — segment ${segment.index} (${formatSeconds(segment.duration)})`;
+  $('player').hidden = false;
+  $('player').dataset.jobId = job.job_id;
+  $('player').dataset.segment = String(segment.index);
+  setMediaSource(video, segment.url).then(() => video.load()).catch((e) => showNotice(e.message));
+}
+
+function segmentsCell(job) {
+  const segments = Array.isArray(job.segments) ? job.segments : [];
+  if (segments.length === 0) return '–';
+  return el('ul', { class: 'segments' }, segments.map((s) => {
+    const playable = s.state === 'finished' || s.state === 'uploaded';
+    return el('li', { 'data-index': s.index, 'data-state': s.state },
+      `#${s.index} `, el('span', { class: 'state state-' + s.state }, s.state),
+      ` ${formatBytes(s.bytes)}, ${formatSeconds(s.duration)} `,
+      playable ? el('button', { type: 'button', class: 'play', 'data-index': s.index, onclick: () => play(job, s) }, 'Play') : null,
+      ' ',
+      playable ? downloadLink(s.url, `${job.job_id}-${s.index}.mp4`, 'Download') : null,
+      s.error ? el('div', { class: 'error' }, s.error) : null);
+  }));
+}
+
+function createJobRow(job) {
+  const thumb = el('img', { class: 'thumb', alt: 'latest frame', hidden: true });
+  thumb.addEventListener('load', () => {
+    thumb.hidden = false;
+    thumb.dataset.loaded = '1';
+  });
+  thumb.addEventListener('error', () => {
+    thumb.hidden = true;
+  });
+  const cancel = el('button', { type: 'button', class: 'cancel' }, 'Cancel');
+  cancel.addEventListener('click', async () => {
+    cancel.disabled = true;
+    try {
+      await request('DELETE', '/api/v1/recordings/' + encodeURIComponent(job.job_id));
+      refresh();
+    } catch (e) {
+      showNotice(e.message);
+      cancel.disabled = false;
+    }
+  });
+  return el('tr', { 'data-job-id': job.job_id },
+    el('td', { class: 'mono', title: job.job_id }, job.job_id.slice(0, 8)),
+    el('td'), el('td'), el('td'), el('td'), el('td', {}, thumb), el('td', { class: 'actions' }, cancel));
+}
+
+function updateJobRow(row, job) {
+  const [id, server, state, progress, segments, , actions] = row.children;
+  setChildren(id, job.job_id.slice(0, 8), el('div', { class: 'meta' }, age(job.created_at) + ' ago'));
+  server.textContent = job.server + (job.provider ? ` (${job.provider})` : '');
+  setChildren(state, el('span', { class: 'state state-' + job.state }, job.state),
+    job.reconnects > 0 ? el('div', { class: 'meta' }, `${job.reconnects} reconnects`) : null);
+  row.dataset.state = job.state;
+  setChildren(progress, progressCell(job));
+  // Rebuild segments only when they changed, so a click in progress is not lost.
+  const signature = JSON.stringify(job.segments || []);
+  if (segments.dataset.signature !== signature) {
+    segments.dataset.signature = signature;
+    setChildren(segments, segmentsCell(job));
+  }
+  actions.querySelector('.cancel').hidden = TERMINAL.has(job.state);
+  const thumb = row.querySelector('img.thumb');
+  if (thumb.dataset.version !== job.updated_at && job.thumbnail_url) {
+    thumb.dataset.version = job.updated_at;
+    const path = sameOriginPath(job.thumbnail_url);
+    // The query string busts the browser cache while the job records (the image changes under one URL).
+    if (path) setMediaSource(thumb, path + (path.includes('?') ? '&' : '?') + 'v=' + encodeURIComponent(job.updated_at))
+      .catch(() => { thumb.hidden = true; });
+  }
+}
+
+async function refreshRecordings() {
+  const list = await request('GET', '/api/v1/recordings?limit=50');
+  const summaries = Array.isArray(list.recordings) ? list.recordings : [];
+  const jobs = await Promise.all(summaries.map((s) => jobWithSegments(s).catch(() => s)));
+  syncRows($('recordings').tBodies[0], jobs, (j) => j.job_id, createJobRow, updateJobRow, 'No recordings yet.', 7);
+}
+
+// ---- live sessions ---------------------------------------------------------------------------------------
+
+function openConsole(link) {
+  const path = sameOriginPath(link && link.url);
+  if (!path) throw new Error('the server returned no console link');
+  window.open(path, '_blank', 'noopener');
+}
+
+function createSessionRow(session) {
+  const close = el('button', { type: 'button', class: 'close' }, 'Close');
+  close.addEventListener('click', async () => {
+    close.disabled = true;
+    try {
+      await request('DELETE', '/api/v1/sessions/' + encodeURIComponent(session.session_id));
+      refresh();
+    } catch (e) {
+      showNotice(e.message);
+      close.disabled = false;
+    }
+  });
+  const viewLink = el('button', { type: 'button', class: 'view-link' }, 'Open view-only link');
+  viewLink.addEventListener('click', async () => {
+    try {
+      openConsole(await request('POST', '/api/v1/sessions/' + encodeURIComponent(session.session_id) + '/links',
+        { body: { view_only: true, ttl: 60 } }));
+    } catch (e) {
+      showNotice(e.message);
+    }
+  });
+  return el('tr', { 'data-session-id': session.session_id },
+    el('td'), el('td'), el('td'), el('td'), el('td'), el('td', { class: 'actions' }, viewLink, close));
+}
+
+function updateSessionRow(row, s) {
+  const [target, state, viewers, sessionAge, traffic] = row.children;
+  setChildren(target, s.target, s.recording ? el('span', { class: 'badge' }, 'recording') : null);
+  setChildren(state, el('span', { class: 'state state-' + s.state }, s.state));
+  row.dataset.state = s.state;
+  viewers.textContent = `${s.viewers}` + (s.view_only_viewers ? ` (${s.view_only_viewers} view-only)` : '');
+  sessionAge.textContent = age(s.created_at);
+  traffic.textContent = `${formatBytes(s.bytes_to_viewers)}, ${s.frames ?? 0} frames` +
+    (s.width && s.height ? `, ${s.width}×${s.height}` : '');
+}
+
+async function refreshSessions() {
+  const list = await request('GET', '/api/v1/sessions');
+  const sessions = Array.isArray(list.sessions) ? list.sessions : [];
+  syncRows($('sessions').tBodies[0], sessions, (s) => s.session_id, createSessionRow, updateSessionRow,
+    'No live sessions.', 6);
+}
+
+// ---- forms and polling -----------------------------------------------------------------------------------
+
+function numberField(form, name) {
+  const value = form.elements[name].value.trim();
+  return value === '' ? undefined : Number(value);
+}
+
+function wireForms() {
+  $('new-recording').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = {
+      server: form.elements.server.value.trim(),
+      duration: numberField(form, 'duration'),
+      count: numberField(form, 'count'),
+      provider: form.elements.provider.value || undefined,
+      fps: numberField(form, 'fps'),
+      quality: numberField(form, 'quality'),
+      fbs: form.elements.fbs.checked || undefined,
+    };
+    try {
+      await request('POST', '/api/v1/recordings', { body });
+      showNotice('');
+      refresh();
+    } catch (e) {
+      showNotice(e.message);
+    }
+  });
+  $('new-session').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      openConsole(await request('POST', '/api/v1/sessions', {
+        body: {
+          target: form.elements.target.value.trim(),
+          ttl: numberField(form, 'ttl'),
+          view_only: form.elements.view_only.checked,
+          record: form.elements.record.checked,
+        },
+      }));
+      showNotice('');
+      refresh();
+    } catch (e) {
+      showNotice(e.message);
+    }
+  });
+  $('close-all').addEventListener('click', async () => {
+    if (!window.confirm('Close every live session and disconnect all its viewers?')) return;
+    try {
+      const result = await request('DELETE', '/api/v1/sessions');
+      showNotice(`Closed ${Number(result && result.closed) || 0} sessions.`);
+      refresh();
+    } catch (e) {
+      showNotice(e.message);
+    }
+  });
+  $('api-key').addEventListener('click', () => {
+    if (askForKey()) refresh();
+  });
+  $('forget-key').addEventListener('click', () => {
+    apiKey = '';
+    sessionStorage.removeItem(KEY_STORAGE);
+    updateKeyButtons(false);
+  });
+}
+
+let refreshing = null;
+async function refresh() {
+  if (refreshing) return refreshing;
+  refreshing = (async () => {
+    const results = await Promise.allSettled([refreshRecordings(), refreshSessions()]);
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
+    $('refresh-status').textContent = failed.length
+      ? 'Update failed: ' + failed.join('; ')
+      : 'Updated ' + new Date().toLocaleTimeString();
+    document.body.dataset.lastRefresh = String(Date.now());
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+wireForms();
+updateKeyButtons(false);
+refresh();
+setInterval(refresh, POLL_MS);
