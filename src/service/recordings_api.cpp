@@ -179,7 +179,7 @@ json job_json(const jobs::Job& job, const std::vector<jobs::Segment>& segments,
   out["transitions"] = json::array();
   for (const auto& t : job.transitions)
     out["transitions"].push_back(
-        {{"state", std::string(jobs::to_string(t.state))}, {"at", iso8601_ms(t.at_unix_ms)}, {"reason", t.reason}});
+        {{"state", std::string(jobs::to_string(t.state))}, {"at", iso8601_ms(t.at_unix_ms)}, {"reason", text_or_null(t.reason)}});
   out["segments"] = json::array();
   for (const auto& s : segments)
     out["segments"].push_back({{"index", s.index},
@@ -187,7 +187,7 @@ json job_json(const jobs::Job& job, const std::vector<jobs::Segment>& segments,
                                {"bytes", s.bytes},
                                {"duration", s.duration_ms / 1000.0},
                                {"frames", s.frames},
-                               {"sha256", s.sha256},
+                               {"sha256", text_or_null(s.sha256)},
                                {"start", time_or_null(s.start_unix_ms)},
                                {"end", time_or_null(s.end_unix_ms)},
                                {"url", base + "/segments/" + std::to_string(s.index)},

@@ -2,7 +2,7 @@
 // Opens the dashboard, waits for the recording row of --job to reach --state, checks that its thumbnail loaded
 // and that a finished segment plays in the page's <video> (readyState >= 2, duration > 0), saves a screenshot.
 // With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
-//   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 0] [--api-key KEY]
+//   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 1] (1-based, as in the API) [--api-key KEY]
 //        [--out page.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000] [--report report.json]
 //        [--ready-file F] (written when all checks passed)
 import { writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ const spec = {
   url: { required: true },
   job: { required: true },
   state: { default: 'done' },
-  segment: { default: '0' },
+  segment: { default: '1' },
   'api-key': {},
   out: {},
   report: {},

@@ -206,7 +206,7 @@ function progressCell(job) {
   if (!p) return job.failure_reason ? el('span', { class: 'error' }, job.failure_reason) : '–';
   return el('div', {},
     el('progress', { max: p.total_s > 0 ? p.total_s : 1, value: Math.min(p.elapsed_s || 0, p.total_s || 0) }),
-    el('div', { class: 'meta' }, `segment ${(p.segment ?? 0) + 1}/${p.count}, ${formatSeconds(p.elapsed_s)} of ` +
+    el('div', { class: 'meta' }, `segment ${p.segment ?? 1}/${p.count}, ${formatSeconds(p.elapsed_s)} of ` +
       `${formatSeconds(p.total_s)}, ${p.frames} frames`));
 }
 

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dashboard served by `vncgate serve`, in Debian's chromium (playwright-core): a recording made through
+// the API shows up, reaches done, its thumbnail loads and its MP4 segment plays in the page's <video>; with API
+// keys configured the page asks for one and then works the same.
+#include <gtest/gtest.h>
+
+#include "service_fixture.hpp"
+#include "support/browser.hpp"
+#include "support/qemu.hpp"
+
+namespace vncgate::test {
+namespace {
+
+class WebDashboardTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { guest_ = new QemuGuest(QemuOptions{.mode = "tick"}); }
+  static void TearDownTestSuite() { delete guest_; }
+  static inline QemuGuest* guest_ = nullptr;
+};
+
+void check_dashboard(ServeProcess& serve, const TempDir& dir, const http::Headers& auth, const std::string& key) {
+  auto response = serve.request("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 2, "count": 2})", auth);
+  ASSERT_EQ(response.status, 202) << response.body;
+  const std::string id = nlohmann::json::parse(response.body).at("job_id");
+  std::vector<std::string> args = {"--url", serve.url("/"), "--job", id, "--state", "done", "--out",
+                                   dir.file("dashboard.png")};
+  if (!key.empty()) args.insert(args.end(), {"--api-key", key});
+  const auto result = run_browser_check("dashboard_check.mjs", args, dir.path(), std::chrono::seconds(90));
+  EXPECT_EQ(result.exit_code, kBrowserOk) << result.log << "\n" << serve.log_tail();
+  const auto report = nlohmann::json::parse(result.report.empty() ? "{}" : result.report);
+  if (!key.empty()) EXPECT_GE(report.value("prompts", 0), 1) << "the page asked for the key";
+}
+
+TEST_F(WebDashboardTest, RecordingReachesDoneWithThumbnailAndPlayableVideo) {
+  TempDir dir("vncgate-dashboard");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
+  serve.start();
+  check_dashboard(serve, dir, {}, "");
+}
+
+TEST_F(WebDashboardTest, AsksForTheApiKeyWhenTheServerHasKeys) {
+  TempDir dir("vncgate-dashboard-key");
+  const std::string key = "dashboard-key-0123456789";
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .targets = {"demo=" + guest_->vnc_url()},
+                                  .env = {{"VNCGATE_SERVER_API_KEYS", key}}});
+  serve.start();
+  EXPECT_EQ(serve.request("GET", "/").status, 200) << "the page itself is public";
+  check_dashboard(serve, dir, {{"Authorization", "Bearer " + key}}, key);
+}
+
+}  // namespace
+}  // namespace vncgate::test
