@@ -9,6 +9,8 @@
 #   MODE=tick    (default) prints "tick N HH:MM:SS" on tty0 every second; "ready" on ttyS0 after the first.
 #   MODE=static  paints a fixed multi-colour screen once, hides the cursor, prints "ready" on ttyS0, sleeps.
 #   MODE=text    the same with a plain grey console (boot messages, a shell session): what recordings show.
+#   MODE=input   MODE=text, then keeps the console open for reading, so keys typed into the VM echo on
+#                screen (the gateway tests type through viewers and look for the change on the screendump).
 #   RESIZE_AT=N  (tick mode, with video=800x600) loads the bochs DRM driver at tick N: the console switches
 #                from 720x400 text mode to an 800x600 framebuffer and VNC clients get a DesktopSize update.
 set -euo pipefail
@@ -124,9 +126,11 @@ paint_text() {
   printf '%s[?25l' "$e"
 }
 
-if [ "$MODE" = static ] || [ "$MODE" = text ]; then
+if [ "$MODE" = static ] || [ "$MODE" = text ] || [ "$MODE" = input ]; then
   if [ "$MODE" = static ]; then paint_static > /dev/tty0; else paint_text > /dev/tty0; fi
   echo ready > /dev/ttyS0
+  # The line discipline echoes typed keys only while someone has the console open.
+  if [ "$MODE" = input ]; then while :; do cat < /dev/tty0 > /dev/null; done; fi
   while :; do sleep 3600; done
 fi
 

@@ -4,6 +4,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
 #include <memory>
 
@@ -29,5 +30,8 @@ class ByteStream {
 
 // Connects to `endpoint` (TCP/TLS handshake, WebSocket upgrade) on `executor`.
 asio::awaitable<std::unique_ptr<ByteStream>> connect(asio::any_io_executor executor, const Endpoint& endpoint);
+
+// Wraps an accepted TCP connection (a raw RFB viewer) as a ByteStream; sets TCP_NODELAY.
+std::unique_ptr<ByteStream> adopt_tcp(asio::ip::tcp::socket socket);
 
 }  // namespace vncgate::io

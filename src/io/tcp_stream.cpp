@@ -14,6 +14,7 @@ namespace {
 class TcpStream final : public ByteStream {
  public:
   TcpStream(const asio::any_io_executor& executor, std::string peer) : socket_(executor), peer_(std::move(peer)) {}
+  TcpStream(tcp::socket socket, std::string peer) : socket_(std::move(socket)), peer_(std::move(peer)) {}
   ~TcpStream() override { close(); }
 
   tcp::socket& socket() { return socket_; }
@@ -57,3 +58,15 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tcp(asio::any_io_executor e
 }
 
 }  // namespace vncgate::io::detail
+
+namespace vncgate::io {
+
+std::unique_ptr<ByteStream> adopt_tcp(asio::ip::tcp::socket socket) {
+  detail::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  std::string peer = ec ? std::string("viewer") : remote.address().to_string() + ":" + std::to_string(remote.port());
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);  // input events and small updates must not wait
+  return std::make_unique<detail::TcpStream>(std::move(socket), std::move(peer));
+}
+
+}  // namespace vncgate::io

@@ -3,6 +3,8 @@
 // nova-novncproxy, Proxmox vncwebsocket).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -12,7 +14,11 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include "io/transport_detail.hpp"
+#include "io/websocket_accept.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::io::detail {
@@ -82,6 +88,8 @@ class WebSocketStream final : public ByteStream {
       }
       throw EndOfStream(message);
     }
+    if (ec == beast::error::timeout) throw IoError(verb + what_ + ": no answer to pings (peer gone)");
+    if (ec == websocket::error::message_too_big) throw IoError(verb + what_ + ": message over the size limit");
     throw_error(ec, verb + what_);
   }
 
@@ -177,3 +185,83 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_websocket(asio::any_io_exec
 }
 
 }  // namespace vncgate::io::detail
+
+namespace vncgate::io {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+// Answers a refused upgrade with a plain HTTP status; errors are ignored (the peer may be gone already).
+asio::awaitable<void> refuse(asio::ip::tcp::socket& socket, const http::request<http::string_body>& req,
+                             http::status status, const std::string& body) {
+  http::response<http::string_body> res{status, req.version()};
+  res.set(http::field::content_type, "text/plain");
+  res.set(http::field::connection, "close");
+  res.body() = body + "\n";
+  res.prepare_payload();
+  co_await http::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
+  detail::close_socket(socket);
+}
+
+bool offers_binary(std::string_view header) {
+  // Sec-WebSocket-Protocol: a comma-separated token list (RFC 6455 §11.3.4).
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    auto token = header.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (token == "binary") return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool origin_allowed(const std::vector<std::string>& allowed, const std::string& origin) {
+  if (allowed.empty()) return true;
+  return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
+asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(asio::ip::tcp::socket socket,
+                                                              const http::request<http::string_body>& upgrade,
+                                                              const WsAcceptOptions& options) {
+  detail::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string peer = ec ? "WebSocket viewer" : "WebSocket viewer " + remote.address().to_string() + ":" +
+                                                         std::to_string(remote.port());
+  if (!websocket::is_upgrade(upgrade)) {
+    co_await refuse(socket, upgrade, http::status::bad_request, "expected a WebSocket upgrade");
+    throw ProtocolError(peer + ": not a WebSocket upgrade request");
+  }
+  const std::string origin(upgrade[http::field::origin]);
+  if (!origin_allowed(options.allowed_origins, origin)) {
+    co_await refuse(socket, upgrade, http::status::forbidden, "origin not allowed");
+    throw AuthError(peer + ": origin '" + origin + "' is not allowed");
+  }
+  auto stream = std::make_unique<detail::WebSocketStream<detail::PlainLayer>>(peer, nullptr, std::move(socket));
+  auto& ws = stream->ws();
+  const bool binary = offers_binary(upgrade[http::field::sec_websocket_protocol]);
+  ws.set_option(websocket::stream_base::decorator([binary](websocket::response_type& res) {
+    res.set(http::field::server, "vncgate");
+    if (binary) res.set(http::field::sec_websocket_protocol, "binary");
+  }));
+  // Beast pings after half the idle timeout without traffic and closes once the whole timeout passes.
+  websocket::stream_base::timeout timeout;
+  // Also bounds the closing handshake: a peer that broke the protocol and does not answer our close frame
+  // is cut off after this long.
+  timeout.handshake_timeout = std::chrono::seconds(5);
+  timeout.idle_timeout = options.ping_interval * 2;
+  timeout.keep_alive_pings = true;
+  ws.set_option(timeout);
+  ws.read_message_max(options.max_message_bytes);
+  auto [accept_ec] = co_await ws.async_accept(upgrade, asio::as_tuple(asio::use_awaitable));
+  if (accept_ec) throw IoError(peer + ": WebSocket handshake: " + accept_ec.message());
+  co_return stream;
+}
+
+}  // namespace vncgate::io

@@ -12,6 +12,7 @@
 
 #include "framebuffer/cursor.hpp"
 #include "rfb/async_client.hpp"
+#include "util/backoff.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -88,7 +89,7 @@ struct Capture::Impl : rfb::ClientListener {
   asio::awaitable<void> run() {
     auto executor = co_await asio::this_coro::executor;
     auto down_since = steady_clock::now();
-    auto backoff = milliseconds(250);
+    Backoff backoff;
     while (!stopping) {
       std::exception_ptr error;
       try {
@@ -118,7 +119,7 @@ struct Capture::Impl : rfb::ClientListener {
       }
       if (was_up) {
         down_since = steady_clock::now();
-        backoff = milliseconds(250);
+        backoff.reset();
         spdlog::warn("record: upstream lost ({}); reconnecting, holding the last frame", reason);
         if (events.disconnected) events.disconnected(reason);
       }
@@ -128,12 +129,11 @@ struct Capture::Impl : rfb::ClientListener {
             " s, giving up (last error: " + reason + ")")));
         break;
       }
-      backoff_timer.expires_after(backoff);
+      backoff_timer.expires_after(backoff.next());
       try {
         co_await backoff_timer.async_wait(asio::use_awaitable);
       } catch (...) {  // cancelled by stop()
       }
-      backoff = std::min(backoff * 2, milliseconds(5000));
       ++reconnects;
       spdlog::info("record: reconnect attempt {}", reconnects);
     }

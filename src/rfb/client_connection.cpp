@@ -295,6 +295,7 @@ bool ClientConnection::read_pseudo(const Rect& r, std::int32_t encoding) {
       in_.skip(3 + screens * 16);
       // x = reason (1: answer to our own SetDesktopSize), y = status; a refusal keeps the size.
       if (!(r.x == 1 && r.y != 0)) resize(r.w, r.h);
+      extended_desktop_size_ = true;
       return counted();
     }
     case Encoding::cursor: {
@@ -512,6 +513,22 @@ void ClientConnection::send_pointer(int x, int y, std::uint8_t buttons) {
   write({5, buttons});
   write_u16(static_cast<unsigned>(std::clamp(x, 0, 0xffff)));
   write_u16(static_cast<unsigned>(std::clamp(y, 0, 0xffff)));
+}
+
+bool ClientConnection::send_set_desktop_size(int width, int height) {
+  if (!extended_desktop_size_ || width <= 0 || height <= 0 || width > 0xffff || height > 0xffff) return false;
+  // rfbproto "SetDesktopSize": one screen covering the whole desktop.
+  write({251, 0});
+  write_u16(static_cast<unsigned>(width));
+  write_u16(static_cast<unsigned>(height));
+  write({1, 0});
+  write_u32(0);  // screen id
+  write_u16(0);
+  write_u16(0);
+  write_u16(static_cast<unsigned>(width));
+  write_u16(static_cast<unsigned>(height));
+  write_u32(0);  // flags
+  return true;
 }
 
 void ClientConnection::send_cut_text(const std::string& latin1) {

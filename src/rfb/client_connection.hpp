@@ -94,6 +94,9 @@ class ClientConnection {
   bool send_qemu_key(std::uint32_t keysym, std::uint32_t keycode, bool down);
   void send_pointer(int x, int y, std::uint8_t buttons);
   void send_cut_text(const std::string& latin1);
+  // SetDesktopSize (one screen), only once the server has shown ExtendedDesktopSize support.
+  bool send_set_desktop_size(int width, int height);
+  bool extended_desktop_size() const { return extended_desktop_size_; }
   void send_set_encodings(const std::vector<Encoding>& encodings);
 
   const framebuffer::PixelBuffer& framebuffer() const { return fb_; }
@@ -151,6 +154,7 @@ class ClientConnection {
   framebuffer::Cursor cursor_;
   std::array<int, 2> pointer_{0, 0};
   bool qemu_ext_keys_ = false;
+  bool extended_desktop_size_ = false;  // the server sent an ExtendedDesktopSize rectangle
   std::uint32_t led_state_ = 0;
   bool update_requested_ = false;  // a request went out since the last completed update
   std::uint64_t updates_completed_ = 0;

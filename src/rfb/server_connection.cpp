@@ -193,6 +193,7 @@ bool ServerConnection::read_message() {
       in_.skip(length);
       return true;
     }
+    case 251: return read_set_desktop_size();
     case 255: return read_qemu_message();
     default: throw ProtocolError("unknown viewer message type " + std::to_string(type));
   }
@@ -275,6 +276,21 @@ bool ServerConnection::read_qemu_message() {
     return true;
   }
   throw ProtocolError("unknown QEMU client message " + std::to_string(submessage));
+}
+
+// rfbproto "SetDesktopSize": padding, width, height, screen count, padding, 16 bytes per screen.
+bool ServerConnection::read_set_desktop_size() {
+  if (!in_.has(7)) return false;
+  in_.skip(1);
+  const int width = in_.u16();
+  const int height = in_.u16();
+  const std::size_t screens = in_.u8();
+  in_.skip(1);
+  if (!in_.has(screens * 16)) return false;
+  in_.skip(screens * 16);
+  if (width == 0 || height == 0 || screens == 0) throw ProtocolError("viewer sent an empty SetDesktopSize");
+  if (listener_) listener_->on_set_desktop_size(width, height);
+  return true;
 }
 
 bool ServerConnection::supports(Encoding e) const {

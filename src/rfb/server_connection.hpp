@@ -36,6 +36,8 @@ class ServerListener {
   virtual void on_qemu_key(std::uint32_t /*keysym*/, std::uint32_t /*keycode*/, bool /*down*/) {}
   virtual void on_pointer(int /*x*/, int /*y*/, std::uint8_t /*buttons*/) {}
   virtual void on_cut_text(const std::string& /*latin1*/) {}
+  // SetDesktopSize (rfbproto): the viewer asks for a new desktop size; the layout's screens are not kept.
+  virtual void on_set_desktop_size(int /*width*/, int /*height*/) {}
 };
 
 // The server half of RFB for one viewer, without I/O (the mirror of ClientConnection): bytes from the viewer
@@ -94,6 +96,7 @@ class ServerConnection {
   bool read_update_request();
   bool read_cut_text();
   bool read_qemu_message();
+  bool read_set_desktop_size();
   void offer_security();
   void security_ok();
   void fail_auth(const std::string& reason);

@@ -270,3 +270,34 @@ TEST(ServerConnection_Updates, ViewerWithoutResizeSupportIsClosedOnResize) {
 
 }  // namespace
 }  // namespace vncgate::rfb
+
+namespace vncgate::rfb {
+namespace {
+
+struct Resizes : ServerListener {
+  std::vector<std::pair<int, int>> sizes;
+  void on_set_desktop_size(int w, int h) override { sizes.emplace_back(w, h); }
+};
+
+TEST(ServerConnection_Messages, SetDesktopSizeReachesListener_OnlyAfterServerShowedSupport) {
+  Resizes resizes;
+  PixelBuffer fb(8, 8);
+  ServerConnection server({}, 8, 8, &resizes);
+  ClientConnection client(ClientOptions{});
+  client.feed(server.take_output());
+  pump(client, server, fb);
+  EXPECT_FALSE(client.send_set_desktop_size(640, 480)) << "no ExtendedDesktopSize seen yet";
+  fb.resize(16, 8);
+  server.framebuffer_resized(16, 8);  // announced with ExtendedDesktopSize (the client asks for it)
+  client.request_update(true);
+  pump(client, server, fb);
+  ASSERT_TRUE(client.extended_desktop_size());
+  EXPECT_TRUE(client.send_set_desktop_size(640, 480));
+  pump(client, server, fb);
+  EXPECT_EQ(resizes.sizes, (std::vector<std::pair<int, int>>{{640, 480}}));
+  const std::vector<std::uint8_t> empty_layout{251, 0, 0, 10, 0, 10, 0, 0};
+  EXPECT_THROW(server.feed(empty_layout), ProtocolError);
+}
+
+}  // namespace
+}  // namespace vncgate::rfb
