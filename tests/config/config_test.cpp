@@ -356,6 +356,21 @@ TEST(ConfigErrors, SyntaxErrors_GiveLineAndColumn) {
   EXPECT_THAT(toml_error("[server]\nport = 80\nbind = \n"), HasSubstr("t.toml:3:"));
   EXPECT_THAT(toml_error("[server]\nport = 1\nport = 2\n"), HasSubstr("t.toml:3:"));
   EXPECT_THAT(yaml_error("server:\n  port: 80\n  bind: x: y\n"), HasSubstr("t.yaml:3:"));
+  // Inputs that hit toml++ 3.3 internal preconditions (marzer/tomlplusplus#301): an error, not an abort.
+  EXPECT_THAT(toml_error(std::string("[\0]", 3)), HasSubstr("t.toml"));
+  EXPECT_THAT(toml_error("[[[1]]]\n"), HasSubstr("t.toml"));
+  EXPECT_THAT(toml_error("[[="), HasSubstr("t.toml"));
+  // toml++ 3.3 has undefined behaviour for most non-ASCII characters where whitespace may stand.
+  EXPECT_THAT(toml_error("[server]\np\xc3\xa1rt = 1\n"), HasSubstr("t.toml:2:2: non-ASCII character outside a string"));
+  EXPECT_THAT(toml_error("[server]\nweb_root = \"\"\"\\\n  \xc3\xa1\"\"\"\n"),
+              HasSubstr("t.toml:3:3: non-ASCII character right after a line-ending backslash"));
+  EXPECT_THAT(toml_error("[server]\nweb_root = \"a\x01\"\n"), HasSubstr("t.toml:2:14: control character"));
+  // Non-ASCII stays fine in strings and comments.
+  const auto c = load_text(
+      "# M\xc3\xbcller\n[server]\nweb_root = \"/srv/M\xc3\xbcller\" # \xd0\x96\n[targets]\nx = '''vnc://\xd0\x96'''\n",
+      FileFormat::toml);
+  EXPECT_EQ(c.server.web_root, "/srv/M\xc3\xbcller");
+  EXPECT_EQ(c.targets.at("x"), "vnc://\xd0\x96");
   EXPECT_THAT(yaml_error("server:\n  port: 80\n  port: 81\n"),
               AllOf(HasSubstr("server.port: set twice"), HasSubstr("t.yaml:3:")));
 }
