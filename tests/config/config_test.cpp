@@ -345,6 +345,13 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(toml_error("[server]\npublic_url = \"gw.example.com\"\n"),
               HasSubstr("server.public_url: expected http(s)://"));
   EXPECT_THAT(toml_error("[server]\nallowed_origins = [\"https://a/b\"]\n"), HasSubstr("server.allowed_origins"));
+  // Messages about URLs show them masked.
+  EXPECT_THAT(toml_error("[server]\npublic_url = \"https://u:SEKRIT@gw/x\"\n"),
+              AllOf(HasSubstr("server.public_url"), Not(HasSubstr("SEKRIT"))));
+  EXPECT_THAT(toml_error("[targets]\nx = \"telnet://u:SEKRIT@h\"\n"),
+              AllOf(HasSubstr("targets.x"), Not(HasSubstr("SEKRIT"))));
+  EXPECT_THAT(toml_error("[storage]\nurl = \"ftp://u:SEKRIT@h\"\n"),
+              AllOf(HasSubstr("storage.url"), Not(HasSubstr("SEKRIT"))));
   EXPECT_THAT(toml_error("[targets]\nDemo = \"vnc://h\"\n"), HasSubstr("targets.Demo: target names are"));
   EXPECT_THAT(toml_error("[targets]\ndemo = \"telnet://h\"\n"), HasSubstr("targets.demo: expected vnc://"));
   EXPECT_THAT(toml_error("[providers]\nallow = [\"\"]\n"), HasSubstr("providers.allow"));
