@@ -367,11 +367,13 @@ TEST(ConfigErrors, SyntaxErrors_GiveLineAndColumn) {
   EXPECT_THAT(toml_error(std::string("[\0]", 3)), HasSubstr("t.toml"));
   EXPECT_THAT(toml_error("[[[1]]]\n"), HasSubstr("t.toml"));
   EXPECT_THAT(toml_error("[[="), HasSubstr("t.toml"));
-  // toml++ 3.3 has undefined behaviour for most non-ASCII characters where whitespace may stand.
-  EXPECT_THAT(toml_error("[server]\np\xc3\xa1rt = 1\n"), HasSubstr("t.toml:2:2: non-ASCII character outside a string"));
-  EXPECT_THAT(toml_error("[server]\nweb_root = \"\"\"\\\n  \xc3\xa1\"\"\"\n"),
-              HasSubstr("t.toml:3:3: non-ASCII character right after a line-ending backslash"));
-  EXPECT_THAT(toml_error("[server]\nweb_root = \"a\x01\"\n"), HasSubstr("t.toml:2:14: control character"));
+  // toml++ 3.3's Unicode tables are undefined behaviour for most of U+00A1..U+0499 where a key, value or
+  // whitespace may stand (the fuzz target found it with UBSan); here they are plain syntax errors.
+  EXPECT_THAT(toml_error("[server]\np\xc3\xa1rt = 1\n"), HasSubstr("t.toml:2:"));
+  EXPECT_THAT(toml_error("[server]\nport = 8\xc3\xa1\n"), HasSubstr("t.toml:2:"));
+  EXPECT_THAT(toml_error("[server]\nweb_root = \"a\x01\"\n"), HasSubstr("t.toml:2:"));
+  EXPECT_EQ(load_text("[server]\nweb_root = \"\"\"\\\n  \xc3\xa1\"\"\"\n", FileFormat::toml).server.web_root,
+            "\xc3\xa1");
   // Non-ASCII stays fine in strings and comments.
   const auto c = load_text(
       "# M\xc3\xbcller\n[server]\nweb_root = \"/srv/M\xc3\xbcller\" # \xd0\x96\n[targets]\nx = '''vnc://\xd0\x96'''\n",
