@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 
 #include "config/service_config.hpp"
@@ -219,6 +220,32 @@ TEST(ConfigLoad, Precedence_FileThenEnvThenOverrides) {
 
   sources.overrides = {{"server.port", "3000"}, {"server.port", "3001"}};
   EXPECT_EQ(load(sources).server.port, 3001);  // a repeated scalar flag: the last wins
+}
+
+TEST(ConfigLoad, Targets_LaterSourcesAddOrReplaceSingleTargets) {
+  TempDir dir;
+  write_file(dir.file("c.yml"), "targets:\n  a: vnc://127.0.0.1:5901\n  b: vnc://127.0.0.1:5902\n");
+  auto sources = with_env({{"VNCGATE_TARGETS_B", "openstack:bbb"}});
+  sources.file = dir.file("c.yml");
+  sources.overrides = {{"targets.c", "proxmox:pve1/qemu/100"}};
+  EXPECT_EQ(load(sources).targets,
+            (std::map<std::string, std::string>{
+                {"a", "vnc://127.0.0.1:5901"}, {"b", "openstack:bbb"}, {"c", "proxmox:pve1/qemu/100"}}));
+}
+
+TEST(ConfigLoad, ProcessEnvironment_WhenEnvIsUnset) {
+  ::setenv("VNCGATE_SERVER_PORT", "4321", 1);
+  ::setenv("VNCGATE_TARGETS_FROM_PROCESS", "vnc://127.0.0.1:5999", 1);
+  Sources sources;
+  const auto c = load(sources);
+  ::setenv("VNCGATE_SERVER_PROTT", "1", 1);
+  const auto error = error_of([&] { load(sources); });
+  ::unsetenv("VNCGATE_SERVER_PORT");
+  ::unsetenv("VNCGATE_TARGETS_FROM_PROCESS");
+  ::unsetenv("VNCGATE_SERVER_PROTT");
+  EXPECT_EQ(c.server.port, 4321);
+  EXPECT_EQ(c.targets.at("from_process"), "vnc://127.0.0.1:5999");
+  EXPECT_THAT(error, HasSubstr("VNCGATE_SERVER_PROTT: unknown setting"));
 }
 
 TEST(ConfigLoad, Env_ParsesEveryKindAndTargets) {
