@@ -435,6 +435,8 @@ TEST(ConfigErrors, Files_UnreadableOrUnknownFormat) {
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_API_KEYS_FILE", dir.file("nope")}}),
               AllOf(HasSubstr("server.api_keys: cannot read"), HasSubstr("VNCGATE_SERVER_API_KEYS_FILE")));
   EXPECT_THAT(toml_error("[server]\napi_keys_file = \"" + dir.file("nope") + "\"\n"), HasSubstr("t.toml:2:"));
+  EXPECT_THAT(env_error({{"VNCGATE_SERVER_API_KEYS_FILE", "/dev/zero"}}),
+              HasSubstr("server.api_keys: /dev/zero is larger than 4 MiB"));
   write_file(dir.file("k"), "k1\n");
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_API_KEYS", "k0"}, {"VNCGATE_SERVER_API_KEYS_FILE", dir.file("k")}}),
               HasSubstr("server.api_keys: set either VNCGATE_SERVER_API_KEYS or VNCGATE_SERVER_API_KEYS_FILE"));
