@@ -339,6 +339,8 @@ TEST(ConfigErrors, WrongTypes_NameTheKeyAndLine) {
               AllOf(HasSubstr("server.port: expected an integer, got a list"), HasSubstr("t.yaml:2:")));
   EXPECT_THAT(yaml_error("server:\n  api_keys: abc\n"), HasSubstr("server.api_keys: expected a list"));
   EXPECT_THAT(yaml_error("- a\n- b\n"), HasSubstr("t.yaml:1:1: expected a mapping of sections"));
+  EXPECT_THAT(yaml_error("server:\n  port: 1\n---\nserver:\n  port: 2\n"),
+              HasSubstr("t.yaml:3: only one YAML document"));
 }
 
 TEST(ConfigErrors, Values_StrictAndInRange) {
