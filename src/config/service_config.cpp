@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -44,13 +45,21 @@ std::string did_you_mean(const std::string& suggestion) {
   throw ConfigError(key + ": unknown key" + did_you_mean(suggestion) + (where.empty() ? "" : " (" + where + ")"));
 }
 
-std::optional<std::string> read_whole_file(const std::string& path) {
+// Config files and `_file` values are small; the cap keeps a mistake like api_keys_file = "/dev/zero" from
+// eating memory. nullopt when unreadable; ConfigError naming `what` when too large.
+constexpr std::size_t kMaxFileBytes = 4 << 20;
+
+std::optional<std::string> read_whole_file(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;
+  std::array<char, 64 * 1024> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxFileBytes) throw ConfigError(what + ": " + path + " is larger than 4 MiB");
+  }
   if (in.bad()) return std::nullopt;
-  return text.str();
+  return text;
 }
 
 RawValue list_of(const std::vector<std::string>& items, const std::string& where) {
@@ -71,7 +80,7 @@ RawValue comma_list(const std::string& text, const std::string& where) {
 // The value of `key` read from the file `path` (a `*_file` key): one list item per line (blank lines and
 // # comments skipped) for lists, else the whole file without surrounding whitespace.
 RawValue value_from_file(const std::string& key, const std::string& path, const std::string& where) {
-  const auto text = read_whole_file(path);
+  const auto text = read_whole_file(path, key);
   if (!text) throw ConfigError(key + ": cannot read " + path + " (" + where + ")");
   const auto file_where = where + ", file " + path;
   if (!detail::is_list_key(key)) return RawValue{RawKind::text, detail::trim(*text), {}, file_where};
@@ -257,7 +266,7 @@ ServiceConfig load(const Sources& sources) {
       format = FileFormat::yaml;
     else if (!ends_with(path, ".toml"))
       throw ConfigError(path + ": config files end in .toml, .yaml or .yml");
-    const auto text = read_whole_file(path);
+    const auto text = read_whole_file(path, "config file");
     if (!text) throw ConfigError(path + ": cannot read the config file");
     merge(file_layer(read_text(*text, format, path)));
   }

@@ -63,10 +63,11 @@ void validate_server(ServerSection& s) {
     throw ConfigError("server.api_keys: required when server.bind is " + s.bind +
                       " (not loopback); set VNCGATE_SERVER_API_KEYS_FILE or server.api_keys_file");
   if (!s.public_url.empty() && !is_origin(s.public_url))
-    throw ConfigError("server.public_url: expected http(s)://HOST[:PORT], got '" + s.public_url + "'");
+    throw ConfigError("server.public_url: expected http(s)://HOST[:PORT], got '" + mask_url(s.public_url) + "'");
   for (auto& origin : s.allowed_origins)
     if (!is_origin(origin))
-      throw ConfigError("server.allowed_origins: expected http(s)://HOST[:PORT] entries, got '" + origin + "'");
+      throw ConfigError("server.allowed_origins: expected http(s)://HOST[:PORT] entries, got '" + mask_url(origin) +
+                        "'");
   if (s.tls_cert.empty() != s.tls_key.empty())
     throw ConfigError(s.tls_cert.empty() ? "server.tls_cert: missing (server.tls_key is set; set both or neither)"
                                          : "server.tls_key: missing (server.tls_cert is set; set both or neither)");

@@ -94,6 +94,14 @@ RawEntries read_yaml(const std::string& text, const std::string& name) {
   RawEntries out;
   const auto* root = yaml_document_get_root_node(&doc);
   if (root == nullptr) return out;  // an empty file: all defaults
+  // A second document ("---") would be ignored silently; say so instead.
+  yaml_document_t next;
+  if (yaml_parser_load(&parser, &next) != 0) {
+    const bool more = yaml_document_get_root_node(&next) != nullptr;
+    const auto line = next.start_mark.line + 1;
+    yaml_document_delete(&next);
+    if (more) throw ConfigError(name + ":" + std::to_string(line) + ": only one YAML document is allowed");
+  }
   Walker walker(&doc, name);
   if (root->type == YAML_SCALAR_NODE && Walker::scalar(root).empty()) return out;
   if (root->type != YAML_MAPPING_NODE)

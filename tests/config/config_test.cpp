@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 
 #include "config/service_config.hpp"
@@ -221,6 +222,32 @@ TEST(ConfigLoad, Precedence_FileThenEnvThenOverrides) {
   EXPECT_EQ(load(sources).server.port, 3001);  // a repeated scalar flag: the last wins
 }
 
+TEST(ConfigLoad, Targets_LaterSourcesAddOrReplaceSingleTargets) {
+  TempDir dir;
+  write_file(dir.file("c.yml"), "targets:\n  a: vnc://127.0.0.1:5901\n  b: vnc://127.0.0.1:5902\n");
+  auto sources = with_env({{"VNCGATE_TARGETS_B", "openstack:bbb"}});
+  sources.file = dir.file("c.yml");
+  sources.overrides = {{"targets.c", "proxmox:pve1/qemu/100"}};
+  EXPECT_EQ(load(sources).targets,
+            (std::map<std::string, std::string>{
+                {"a", "vnc://127.0.0.1:5901"}, {"b", "openstack:bbb"}, {"c", "proxmox:pve1/qemu/100"}}));
+}
+
+TEST(ConfigLoad, ProcessEnvironment_WhenEnvIsUnset) {
+  ::setenv("VNCGATE_SERVER_PORT", "4321", 1);
+  ::setenv("VNCGATE_TARGETS_FROM_PROCESS", "vnc://127.0.0.1:5999", 1);
+  Sources sources;
+  const auto c = load(sources);
+  ::setenv("VNCGATE_SERVER_PROTT", "1", 1);
+  const auto error = error_of([&] { load(sources); });
+  ::unsetenv("VNCGATE_SERVER_PORT");
+  ::unsetenv("VNCGATE_TARGETS_FROM_PROCESS");
+  ::unsetenv("VNCGATE_SERVER_PROTT");
+  EXPECT_EQ(c.server.port, 4321);
+  EXPECT_EQ(c.targets.at("from_process"), "vnc://127.0.0.1:5999");
+  EXPECT_THAT(error, HasSubstr("VNCGATE_SERVER_PROTT: unknown setting"));
+}
+
 TEST(ConfigLoad, Env_ParsesEveryKindAndTargets) {
   const auto c = load(with_env({{"VNCGATE_JOBS_KEEP_LOCAL", "on"},
                                 {"VNCGATE_RECORDING_FBS", "YES"},
@@ -312,6 +339,8 @@ TEST(ConfigErrors, WrongTypes_NameTheKeyAndLine) {
               AllOf(HasSubstr("server.port: expected an integer, got a list"), HasSubstr("t.yaml:2:")));
   EXPECT_THAT(yaml_error("server:\n  api_keys: abc\n"), HasSubstr("server.api_keys: expected a list"));
   EXPECT_THAT(yaml_error("- a\n- b\n"), HasSubstr("t.yaml:1:1: expected a mapping of sections"));
+  EXPECT_THAT(yaml_error("server:\n  port: 1\n---\nserver:\n  port: 2\n"),
+              HasSubstr("t.yaml:3: only one YAML document"));
 }
 
 TEST(ConfigErrors, Values_StrictAndInRange) {
@@ -345,6 +374,13 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(toml_error("[server]\npublic_url = \"gw.example.com\"\n"),
               HasSubstr("server.public_url: expected http(s)://"));
   EXPECT_THAT(toml_error("[server]\nallowed_origins = [\"https://a/b\"]\n"), HasSubstr("server.allowed_origins"));
+  // Messages about URLs show them masked.
+  EXPECT_THAT(toml_error("[server]\npublic_url = \"https://u:SEKRIT@gw/x\"\n"),
+              AllOf(HasSubstr("server.public_url"), Not(HasSubstr("SEKRIT"))));
+  EXPECT_THAT(toml_error("[targets]\nx = \"telnet://u:SEKRIT@h\"\n"),
+              AllOf(HasSubstr("targets.x"), Not(HasSubstr("SEKRIT"))));
+  EXPECT_THAT(toml_error("[storage]\nurl = \"ftp://u:SEKRIT@h\"\n"),
+              AllOf(HasSubstr("storage.url"), Not(HasSubstr("SEKRIT"))));
   EXPECT_THAT(toml_error("[targets]\nDemo = \"vnc://h\"\n"), HasSubstr("targets.Demo: target names are"));
   EXPECT_THAT(toml_error("[targets]\ndemo = \"telnet://h\"\n"), HasSubstr("targets.demo: expected vnc://"));
   EXPECT_THAT(toml_error("[providers]\nallow = [\"\"]\n"), HasSubstr("providers.allow"));
@@ -356,6 +392,23 @@ TEST(ConfigErrors, SyntaxErrors_GiveLineAndColumn) {
   EXPECT_THAT(toml_error("[server]\nport = 80\nbind = \n"), HasSubstr("t.toml:3:"));
   EXPECT_THAT(toml_error("[server]\nport = 1\nport = 2\n"), HasSubstr("t.toml:3:"));
   EXPECT_THAT(yaml_error("server:\n  port: 80\n  bind: x: y\n"), HasSubstr("t.yaml:3:"));
+  // Inputs that hit toml++ 3.3 internal preconditions (marzer/tomlplusplus#301): an error, not an abort.
+  EXPECT_THAT(toml_error(std::string("[\0]", 3)), HasSubstr("t.toml"));
+  EXPECT_THAT(toml_error("[[[1]]]\n"), HasSubstr("t.toml"));
+  EXPECT_THAT(toml_error("[[="), HasSubstr("t.toml"));
+  // toml++ 3.3's Unicode tables are undefined behaviour for most of U+00A1..U+0499 where a key, value or
+  // whitespace may stand (the fuzz target found it with UBSan); here they are plain syntax errors.
+  EXPECT_THAT(toml_error("[server]\np\xc3\xa1rt = 1\n"), HasSubstr("t.toml:2:"));
+  EXPECT_THAT(toml_error("[server]\nport = 8\xc3\xa1\n"), HasSubstr("t.toml:2:"));
+  EXPECT_THAT(toml_error("[server]\nweb_root = \"a\x01\"\n"), HasSubstr("t.toml:2:"));
+  EXPECT_EQ(load_text("[server]\nweb_root = \"\"\"\\\n  \xc3\xa1\"\"\"\n", FileFormat::toml).server.web_root,
+            "\xc3\xa1");
+  // Non-ASCII stays fine in strings and comments.
+  const auto c = load_text(
+      "# M\xc3\xbcller\n[server]\nweb_root = \"/srv/M\xc3\xbcller\" # \xd0\x96\n[targets]\nx = '''vnc://\xd0\x96'''\n",
+      FileFormat::toml);
+  EXPECT_EQ(c.server.web_root, "/srv/M\xc3\xbcller");
+  EXPECT_EQ(c.targets.at("x"), "vnc://\xd0\x96");
   EXPECT_THAT(yaml_error("server:\n  port: 80\n  port: 81\n"),
               AllOf(HasSubstr("server.port: set twice"), HasSubstr("t.yaml:3:")));
 }
@@ -384,6 +437,8 @@ TEST(ConfigErrors, Files_UnreadableOrUnknownFormat) {
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_API_KEYS_FILE", dir.file("nope")}}),
               AllOf(HasSubstr("server.api_keys: cannot read"), HasSubstr("VNCGATE_SERVER_API_KEYS_FILE")));
   EXPECT_THAT(toml_error("[server]\napi_keys_file = \"" + dir.file("nope") + "\"\n"), HasSubstr("t.toml:2:"));
+  EXPECT_THAT(env_error({{"VNCGATE_SERVER_API_KEYS_FILE", "/dev/zero"}}),
+              HasSubstr("server.api_keys: /dev/zero is larger than 4 MiB"));
   write_file(dir.file("k"), "k1\n");
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_API_KEYS", "k0"}, {"VNCGATE_SERVER_API_KEYS_FILE", dir.file("k")}}),
               HasSubstr("server.api_keys: set either VNCGATE_SERVER_API_KEYS or VNCGATE_SERVER_API_KEYS_FILE"));
