@@ -48,6 +48,11 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.targets.default_provider = c.providers.default_provider;
   s.targets.allow = c.providers.allow;
   s.web_root = c.server.web_root;
+  s.gateway.link_ttl = std::chrono::seconds(c.gateway.link_ttl_s);
+  s.gateway.idle_timeout = std::chrono::seconds(c.gateway.idle_timeout_s);
+  s.gateway.audit_keys = c.gateway.audit_keys;
+  s.gateway.allowed_origins = c.server.allowed_origins;
+  s.gateway.public_url = c.server.public_url;
   return s;
 }
 

@@ -89,6 +89,15 @@ std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& tar
   return ResolvedTarget{chosen + ":" + server, chosen, parsed->describe()};
 }
 
+std::variant<ResolvedTarget, Rejection> resolve_console(const TargetSettings& targets, const std::string& text) {
+  if (targets.named.count(text)) return resolve_target(targets, text, std::nullopt);
+  auto parsed = providers::parse_target(text);
+  if (!parsed) return Rejection{404, "unknown_target", "no target named '" + text + "' is configured"};
+  if (parsed->kind == providers::TargetKind::direct) return ResolvedTarget{text, "direct", parsed->describe()};
+  const auto kind = kind_name(parsed->kind);
+  return resolve_target(targets, text.substr(kind.size() + 1), kind);
+}
+
 std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body_text, const ServiceSettings& settings) {
   json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return bad("malformed_json", "the request body is not valid JSON");

@@ -32,6 +32,10 @@ struct ResolvedTarget {
 std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& targets, const std::string& server,
                                                        const std::optional<std::string>& provider);
 
+// A live console's `target`: a named target, or a target string (openstack:ID, proxmox:NODE/qemu/VMID,
+// vnc://…; direct URLs still pass the allow-list when connecting).
+std::variant<ResolvedTarget, Rejection> resolve_console(const TargetSettings& targets, const std::string& text);
+
 // The body of POST /record and POST /api/v1/recordings, checked against the limits and defaults; the job is
 // not created yet (the caller does, after checking storage).
 std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body, const ServiceSettings& settings);

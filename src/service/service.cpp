@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "gateway/session_manager.hpp"
 #include "jobs/sqlite/sqlite_job_store.hpp"
+#include "providers/provider_set.hpp"
 #include "service/http_server.hpp"
 #include "service/job_runner.hpp"
 #include "service/recordings_api.hpp"
+#include "service/sessions_api.hpp"
 #include "service/static_files.hpp"
 #include "service/uploader.hpp"
 #include "storage/storage.hpp"
@@ -33,6 +36,25 @@ std::string database_path(const std::string& database) {
   return database.compare(0, prefix.size(), prefix) == 0 ? database.substr(prefix.size()) : database;
 }
 
+// A console endpoint for a live session; a fresh ProviderSet per call, as sessions acquire concurrently.
+boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(std::vector<std::string> allow, std::string target) {
+  providers::DirectSettings direct;
+  for (const auto& entry : allow) direct.allow.add(entry);
+  auto parsed = providers::parse_target(target);
+  if (!parsed) throw UsageError("bad console target");
+  providers::ProviderSet providers(std::move(direct));
+  co_return co_await providers.acquire(*parsed);
+}
+
+gateway::ManagerOptions manager_options(const ServiceSettings& s) {
+  gateway::ManagerOptions o;
+  o.idle_timeout = s.gateway.idle_timeout;
+  o.link_ttl = s.gateway.link_ttl;
+  o.audit_keys = s.gateway.audit_keys;
+  o.record_dir = (fs::path(s.jobs.work_dir) / "sessions").string();
+  return o;
+}
+
 }  // namespace
 
 struct Service::Impl {
@@ -43,6 +65,7 @@ struct Service::Impl {
   Uploader uploader;
   JobRunner runner;
   boost::asio::io_context io;
+  gateway::SessionManager sessions;
   std::unique_ptr<HttpServer> http;
   std::vector<std::thread> io_threads;
 
@@ -59,7 +82,14 @@ struct Service::Impl {
         store(open_store(settings)),
         site(storage::StorageSite::open(settings.storage_url)),
         uploader(*store, site, metrics, settings.jobs),
-        runner(*store, uploader, metrics, settings) {}
+        runner(*store, uploader, metrics, settings),
+        sessions(io.get_executor(),
+                 [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
+                 manager_options(settings)) {
+    sessions.on_count_changed([this](std::size_t n) {
+      metrics.set("vncgate_sessions", "Live console sessions", {}, static_cast<double>(n));
+    });
+  }
 
   static std::unique_ptr<jobs::SqliteJobStore> open_store(const ServiceSettings& settings) {
     const auto path = database_path(settings.database);
@@ -104,6 +134,7 @@ struct Service::Impl {
   Router routes() {
     Router router;
     add_recording_routes(router, RecordingsApi{*store, runner, site, settings, [this] { return storage_ok.load(); }});
+    add_session_routes(router, sessions, settings);
     router.add("GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
     router.add("GET", "/readyz", [this](const HttpRequest&) {
       const bool ready = storage_ok && database_ok;
@@ -187,6 +218,7 @@ void Service::stop() {
   }
   d.health_wake.notify_all();
   if (d.http) d.http->stop();
+  d.sessions.shutdown();
   d.runner.stop();
   d.uploader.stop();
   if (d.health_thread.joinable()) d.health_thread.join();

@@ -39,6 +39,15 @@ struct TargetSettings {
   std::vector<std::string> allow;               // extra networks for direct targets (loopback always)
 };
 
+// Live consoles (/api/v1/sessions, /console/{token}, /ws/{token}).
+struct GatewaySettings {
+  std::chrono::seconds link_ttl{60};         // one-time link lifetime unless the request says
+  std::chrono::seconds idle_timeout{1800};   // a session without viewers is closed after this
+  bool audit_keys = false;                   // keystrokes in the input audit log of recorded sessions
+  std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty = the page's own origin
+  std::string public_url;                    // base of console URLs in answers; "" = relative URLs
+};
+
 struct ServiceSettings {
   ServerOptions http;
   std::string database = "vncgate-data/vncgate.db";
@@ -46,7 +55,8 @@ struct ServiceSettings {
   JobSettings jobs;
   RecordingDefaults recording;
   TargetSettings targets;
-  std::string web_root;  // dashboard and console pages; "" = none served
+  GatewaySettings gateway;
+  std::string web_root;  // dashboard and console pages; "" = the built-in default
   int io_threads = 2;    // HTTP io_context threads
 };
 

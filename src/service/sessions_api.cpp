@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "service/sessions_api.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include "io/websocket_accept.hpp"
+#include "service/job_request.hpp"
+#include "service/recordings_api.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace vncgate::service {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using nlohmann::json;
+
+namespace {
+
+bool is_session_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
+}
+
+json session_json(const gateway::SessionInfo& s) {
+  return {{"session_id", s.id},
+          {"target", s.target_label},
+          {"state", gateway::to_string(s.state)},
+          {"viewers", s.viewers},
+          {"view_only_viewers", s.view_only_viewers},
+          {"created_at", iso8601_ms(s.created_unix_ms)},
+          {"last_used_at", iso8601_ms(s.last_used_unix_ms)},
+          {"bytes_to_viewers", s.bytes_to_viewers},
+          {"bytes_from_upstream", s.bytes_from_upstream},
+          {"frames", s.frames},
+          {"width", s.width},
+          {"height", s.height},
+          {"recording", s.recording},
+          {"total_connections", s.total_connections},
+          {"dropped_input_events", s.dropped_input_events}};
+}
+
+HttpResponse link_response(const gateway::Link& link, const ServiceSettings& settings) {
+  std::string url = settings.gateway.public_url + "/console/" + link.token;
+  if (link.view_only) url += "?view_only=1";  // only for the page's badge: the server enforces view-only
+  auto r = json_response(201, json{{"session_id", link.session_id},
+                                   {"url", url},
+                                   {"expires_at", iso8601_ms(link.expires_unix_ms)},
+                                   {"view_only", link.view_only}}
+                                  .dump());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// view_only (bool) and ttl (1 s … 1 day) of a link request; an empty body means the defaults.
+std::variant<std::pair<bool, std::optional<std::chrono::seconds>>, Rejection> link_options(const json& body) {
+  bool view_only = false;
+  std::optional<std::chrono::seconds> ttl;
+  if (auto it = body.find("view_only"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Rejection{400, "invalid_field", "view_only must be true or false"};
+    view_only = it->get<bool>();
+  }
+  if (auto it = body.find("ttl"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 86400)
+      return Rejection{400, "invalid_field", "ttl must be a whole number of seconds from 1 to 86400"};
+    ttl = std::chrono::seconds(it->get<std::int64_t>());
+  }
+  return std::pair{view_only, ttl};
+}
+
+std::variant<json, Rejection> object_body(const std::string& text) {
+  if (text.empty()) return json::object();
+  json body = json::parse(text, nullptr, false);
+  if (body.is_discarded()) return Rejection{400, "malformed_json", "the request body is not valid JSON"};
+  if (!body.is_object()) return Rejection{400, "invalid_body", "the request body must be a JSON object"};
+  return body;
+}
+
+// The origins a console page may come from: the configured list, else the page's own origin (the Host the
+// browser used, over http or https) and public_url.
+std::vector<std::string> allowed_origins(const ServiceSettings& settings, const HttpRequest& request) {
+  if (!settings.gateway.allowed_origins.empty()) return settings.gateway.allowed_origins;
+  std::vector<std::string> out;
+  if (auto host = request.header("Host")) out = {"http://" + *host, "https://" + *host};
+  if (!settings.gateway.public_url.empty()) out.push_back(settings.gateway.public_url);
+  return out;
+}
+
+asio::awaitable<void> refuse(asio::ip::tcp::socket socket, bhttp::status status, std::string message) {
+  boost::beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(5));
+  bhttp::response<bhttp::string_body> response{status, 11};
+  response.set(bhttp::field::content_type, "application/json");
+  response.set(bhttp::field::connection, "close");
+  response.body() = json{{"error", {{"code", status == bhttp::status::forbidden ? "forbidden" : "link_invalid"},
+                                    {"message", std::move(message)}}}}
+                        .dump();
+  response.prepare_payload();
+  co_await bhttp::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<void> open_console(gateway::SessionManager& manager, asio::ip::tcp::socket socket,
+                                   UpgradeRequest upgrade, std::vector<std::string> origins, std::string token) {
+  const std::string origin(upgrade[bhttp::field::origin]);
+  if (!io::origin_allowed(origins, origin)) {
+    spdlog::warn("gateway: console WebSocket from a foreign origin refused");
+    co_await refuse(std::move(socket), bhttp::status::forbidden, "this origin may not open consoles");
+    co_return;
+  }
+  auto redeemed = manager.redeem(token);
+  if (!redeemed) {
+    co_await refuse(std::move(socket), bhttp::status::gone, "this console link was used already or has expired");
+    co_return;
+  }
+  try {
+    io::WsAcceptOptions options;
+    options.allowed_origins = std::move(origins);
+    auto viewer = co_await io::accept_websocket(std::move(socket), upgrade, options);
+    manager.attach(redeemed->session_id, std::move(viewer), redeemed->view_only);
+  } catch (const Error& e) {
+    spdlog::warn("gateway: console for session {} not opened: {}", redeemed->session_id, e.what());
+  }
+}
+
+}  // namespace
+
+void add_session_routes(Router& router, gateway::SessionManager& manager, const ServiceSettings& settings) {
+  router.add("POST", "/api/v1/sessions", [&manager, &settings](const HttpRequest& request) {
+    auto body = object_body(request.body);
+    if (auto* r = std::get_if<Rejection>(&body)) return json_error(r->status, r->code, r->message);
+    const auto& b = std::get<json>(body);
+    auto target = b.find("target");
+    if (target == b.end() || target->is_null()) return json_error(400, "missing_field", "target is required");
+    if (!target->is_string() || target->get<std::string>().empty() || target->get<std::string>().size() > 1024)
+      return json_error(400, "invalid_field", "target must be a non-empty string");
+    auto options = link_options(b);
+    if (auto* r = std::get_if<Rejection>(&options)) return json_error(r->status, r->code, r->message);
+    bool record = false;
+    if (auto it = b.find("record"); it != b.end() && !it->is_null()) {
+      if (!it->is_boolean()) return json_error(400, "invalid_field", "record must be true or false");
+      record = it->get<bool>();
+    }
+    auto resolved = resolve_console(settings.targets, target->get<std::string>());
+    if (auto* r = std::get_if<Rejection>(&resolved)) return json_error(r->status, r->code, r->message);
+    const auto& [view_only, ttl] = std::get<0>(options);
+    return link_response(manager.create_link(std::get<ResolvedTarget>(resolved).target, view_only, ttl, record),
+                         settings);
+  });
+  router.add("POST", "/api/v1/sessions/{id}/links", [&manager, &settings](const HttpRequest& request) {
+    const auto& id = request.params.at("id");
+    if (!is_session_id(id) || !manager.get(id)) return json_error(404, "not_found", "no such session");
+    auto body = object_body(request.body);
+    if (auto* r = std::get_if<Rejection>(&body)) return json_error(r->status, r->code, r->message);
+    auto options = link_options(std::get<json>(body));
+    if (auto* r = std::get_if<Rejection>(&options)) return json_error(r->status, r->code, r->message);
+    const auto& [view_only, ttl] = std::get<0>(options);
+    try {
+      return link_response(manager.create_link_for(id, view_only, ttl), settings);
+    } catch (const UsageError&) {  // closed meanwhile
+      return json_error(404, "not_found", "no such session");
+    }
+  });
+  router.add("GET", "/api/v1/sessions", [&manager](const HttpRequest&) {
+    json out = {{"sessions", json::array()}};
+    for (const auto& s : manager.list()) out["sessions"].push_back(session_json(s));
+    return json_response(200, out.dump());
+  });
+  router.add("GET", "/api/v1/sessions/{id}", [&manager](const HttpRequest& request) {
+    const auto& id = request.params.at("id");
+    auto info = is_session_id(id) ? manager.get(id) : std::nullopt;
+    if (!info) return json_error(404, "not_found", "no such session");
+    return json_response(200, session_json(*info).dump());
+  });
+  router.add("DELETE", "/api/v1/sessions/{id}", [&manager](const HttpRequest& request) {
+    const auto& id = request.params.at("id");
+    if (!is_session_id(id) || !manager.close(id)) return json_error(404, "not_found", "no such session");
+    HttpResponse r;
+    r.status = 204;
+    return r;
+  });
+  router.add("DELETE", "/api/v1/sessions", [&manager](const HttpRequest&) {
+    return json_response(200, json{{"closed", manager.close_all()}}.dump());
+  });
+  router.add_upgrade("/ws/{token}", [&manager, &settings](asio::ip::tcp::socket socket, UpgradeRequest upgrade,
+                                                           const HttpRequest& request) {
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor,
+                   open_console(manager, std::move(socket), std::move(upgrade), allowed_origins(settings, request),
+                                request.params.at("token")),
+                   asio::detached);
+  });
+}
+
+}  // namespace vncgate::service
