@@ -8,6 +8,9 @@
 #include <cstdio>
 
 #include "rfb/cut_text.hpp"
+#include "rfb/encoders/hextile_encoder.hpp"
+#include "rfb/encoders/tight_encoder.hpp"
+#include "rfb/encoders/wire.hpp"
 #include "rfb/encoders/zrle_encoder.hpp"
 #include "rfb/security/vnc_auth.hpp"
 #include "util/error.hpp"
@@ -227,6 +230,19 @@ bool ServerConnection::read_set_encodings() {
   encodings_.clear();
   for (std::size_t i = 0; i < count; ++i) encodings_.push_back(in_.s32());
   announce_qemu_keys_ = supports(Encoding::qemu_extended_key_event);
+  // The first quality and compression pseudo-encodings count, as for any preference.
+  compress_level_ = 1;
+  jpeg_quality_ = -1;
+  bool have_compress = false;
+  for (const std::int32_t e : encodings_) {
+    const std::int32_t quality = e - static_cast<std::int32_t>(Encoding::jpeg_quality_level_0);
+    const std::int32_t compress = e - static_cast<std::int32_t>(Encoding::compress_level_0);
+    if (quality >= 0 && quality <= 9 && jpeg_quality_ < 0) jpeg_quality_ = quality;
+    if (compress >= 0 && compress <= 9 && !have_compress) compress_level_ = compress, have_compress = true;
+  }
+  if (tight_) tight_->configure(compress_level_, jpeg_quality_);
+  spdlog::debug("rfb server: viewer sent {} encodings, pixels go as {} (JPEG quality {}, compression {})", count,
+                encoding_name(static_cast<std::int32_t>(pixel_encoding())), jpeg_quality_, compress_level_);
   return true;
 }
 
@@ -315,11 +331,36 @@ void ServerConnection::framebuffer_resized(int width, int height) {
 }
 
 void ServerConnection::write_rect_header(const framebuffer::Rect& r, std::int32_t encoding) {
-  write_u16(static_cast<unsigned>(r.x));
-  write_u16(static_cast<unsigned>(r.y));
-  write_u16(static_cast<unsigned>(r.w));
-  write_u16(static_cast<unsigned>(r.h));
-  write_u32(static_cast<std::uint32_t>(encoding));
+  put_rect_header(out_, r, encoding);
+}
+
+Encoding ServerConnection::pixel_encoding() const {
+  for (const std::int32_t e : encodings_)
+    for (const Encoding ours : {Encoding::tight, Encoding::zrle, Encoding::hextile, Encoding::raw})
+      if (e == static_cast<std::int32_t>(ours)) return ours;
+  return Encoding::raw;  // every viewer decodes Raw, named or not
+}
+
+int ServerConnection::write_pixels(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r) {
+  const Encoding encoding = pixel_encoding();
+  if (encoding == Encoding::tight) {
+    if (!tight_) {
+      tight_ = std::make_unique<TightEncoder>();
+      tight_->configure(compress_level_, jpeg_quality_);
+    }
+    return tight_->encode(fb, r, writer_, out_);
+  }
+  write_rect_header(r, static_cast<std::int32_t>(encoding));
+  if (encoding == Encoding::zrle) {
+    if (!zrle_) zrle_ = std::make_unique<ZrleEncoder>();
+    zrle_->encode(fb, r, writer_, out_);
+  } else if (encoding == Encoding::hextile) {
+    if (!hextile_) hextile_ = std::make_unique<HextileEncoder>();
+    hextile_->encode(fb, r, writer_, out_);
+  } else {
+    for (int y = r.y; y < r.bottom(); ++y) writer_.put_pixels(out_, fb.row(y) + r.x, static_cast<std::size_t>(r.w));
+  }
+  return 1;
 }
 
 bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
@@ -332,6 +373,7 @@ bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
 
   write_u8(0);
   write_u8(0);
+  const std::size_t count_at = out_.size();  // encoders may split the pixels: patched below
   write_u16(static_cast<unsigned>(rects));
   if (resize_pending_) {
     if (supports(Encoding::extended_desktop_size)) {
@@ -355,18 +397,10 @@ bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
     announce_qemu_keys_ = false;
   }
   if (!pixels.empty()) {
-    // The viewer's first supported choice: ZRLE or Raw (every viewer decodes Raw).
-    const auto zrle = std::find(encodings_.begin(), encodings_.end(), static_cast<std::int32_t>(Encoding::zrle));
-    const auto raw = std::find(encodings_.begin(), encodings_.end(), static_cast<std::int32_t>(Encoding::raw));
-    if (zrle < raw) {
-      write_rect_header(pixels, static_cast<std::int32_t>(Encoding::zrle));
-      if (!zrle_) zrle_ = std::make_unique<ZrleEncoder>();
-      zrle_->encode(fb, pixels, writer_, out_);
-    } else {
-      write_rect_header(pixels, static_cast<std::int32_t>(Encoding::raw));
-      for (int y = pixels.y; y < pixels.bottom(); ++y)
-        writer_.put_pixels(out_, fb.row(y) + pixels.x, static_cast<std::size_t>(pixels.w));
-    }
+    const int count = rects - 1 + write_pixels(fb, pixels);
+    if (count > 0xffff) throw std::logic_error("ServerConnection: update of more than 65535 rectangles");
+    out_[count_at] = static_cast<std::uint8_t>(count >> 8);
+    out_[count_at + 1] = static_cast<std::uint8_t>(count);
   }
   // One bounding rect is kept, so a dirty area partly outside the request stays dirty as a whole.
   if (pixels.unite(dirty_) == pixels) dirty_ = {};
@@ -389,14 +423,8 @@ void ServerConnection::send_cut_text(const std::string& latin1) {
   out_.insert(out_.end(), latin1.begin(), latin1.end());
 }
 
-void ServerConnection::write_u16(unsigned v) {
-  write_u8((v >> 8) & 0xff);
-  write_u8(v & 0xff);
-}
+void ServerConnection::write_u16(unsigned v) { put_u16(out_, v); }
 
-void ServerConnection::write_u32(std::uint32_t v) {
-  write_u16(v >> 16);
-  write_u16(v & 0xffff);
-}
+void ServerConnection::write_u32(std::uint32_t v) { put_u32(out_, v); }
 
 }  // namespace vncgate::rfb

@@ -18,10 +18,12 @@
 namespace vncgate::rfb {
 
 class ZrleEncoder;
+class TightEncoder;
+class HextileEncoder;
 
 struct ServerOptions {
-  std::string password;           // empty: security None; else VNC Authentication (first 8 bytes count)
-  std::string name = "vncgate";   // desktop name in ServerInit
+  std::string password;          // empty: security None; else VNC Authentication (first 8 bytes count)
+  std::string name = "vncgate";  // desktop name in ServerInit
   // Source of VNC Authentication challenges; OpenSSL's RAND_bytes when empty (tests pin it).
   std::function<std::array<std::uint8_t, 16>()> challenge;
 };
@@ -44,8 +46,9 @@ class ServerListener {
 // go in through feed(), bytes for it come out of take_output(). Speaks 3.8 and accepts 3.3/3.7 viewers,
 // security None or VNC Authentication. It does not own the picture: the owner reports changes with
 // framebuffer_changed()/framebuffer_resized() and calls send_update(fb), which answers the viewer's pending
-// FramebufferUpdateRequest from `fb` in the viewer's pixel format (Raw, or ZRLE when asked). One instance per
-// viewer, so a gateway fans out one framebuffer to many. Malformed input throws ProtocolError; a failed
+// FramebufferUpdateRequest from `fb` in the viewer's pixel format and the first of Tight, ZRLE, Hextile and
+// Raw in the viewer's preference order (Tight follows its JPEG quality and compression level pseudo-encodings). One
+// instance per viewer, so a gateway fans out one framebuffer to many. Malformed input throws ProtocolError; a failed
 // password is not thrown: the failure is queued for the viewer and closed() turns true. Single-threaded.
 class ServerConnection {
  public:
@@ -81,6 +84,8 @@ class ServerConnection {
   const PixelFormat& client_format() const { return writer_.format(); }
   const std::vector<std::int32_t>& client_encodings() const { return encodings_; }
   int protocol_minor() const { return minor_; }
+  // The encoding pixel data is sent in: the viewer's first choice among those we encode.
+  Encoding pixel_encoding() const;
 
  private:
   enum class State { version, security_choice, vnc_response, client_init, normal, closed };
@@ -102,6 +107,8 @@ class ServerConnection {
   void fail_auth(const std::string& reason);
   bool supports(Encoding e) const;
   void write_rect_header(const framebuffer::Rect& r, std::int32_t encoding);
+  // Appends the rectangles carrying `r` of `fb`; returns how many.
+  int write_pixels(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r);
   void write_u8(unsigned v) { out_.push_back(static_cast<std::uint8_t>(v)); }
   void write_u16(unsigned v);
   void write_u32(std::uint32_t v);
@@ -118,9 +125,13 @@ class ServerConnection {
   PixelWriter writer_;
   std::vector<std::int32_t> encodings_;
   std::unique_ptr<ZrleEncoder> zrle_;
+  std::unique_ptr<TightEncoder> tight_;
+  std::unique_ptr<HextileEncoder> hextile_;
+  int compress_level_ = 1;  // Tight zlib level when the viewer names none (cheap, like ZRLE)
+  int jpeg_quality_ = -1;   // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
   int width_, height_;
-  framebuffer::Rect dirty_;       // changed and not yet sent
-  framebuffer::Rect requested_;   // union of pending requests' areas
+  framebuffer::Rect dirty_;      // changed and not yet sent
+  framebuffer::Rect requested_;  // union of pending requests' areas
   bool request_pending_ = false;
   bool resize_pending_ = false;
   bool announce_qemu_keys_ = false;  // tell the viewer once that QEMU extended key events are understood

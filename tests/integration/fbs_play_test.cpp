@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // FBS end to end against a real QEMU console: record a ticking guest through ClientConnection's tap into an
 // fbs::Writer, pause the VM so the screen is still, then check that (1) the replayed final frame is QEMU's
-// screendump byte for byte, (2) `vncgate play` serves it to `vncgate snapshot` and to libvncclient, and
-// (3) --from/--speed pick the right moment.
+// screendump byte for byte, (2) `vncgate play` serves it to `vncgate snapshot`, to libvncclient in each encoding
+// and to noVNC in chromium (our Tight and Hextile encoders against independent decoders), and (3) --from/--speed
+// pick the right moment.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,9 +14,11 @@
 #include "fbs/replay.hpp"
 #include "fbs/writer.hpp"
 #include "rfb/blocking_client.hpp"
+#include "support/browser.hpp"
 #include "support/image.hpp"
 #include "support/process.hpp"
 #include "support/qemu.hpp"
+#include "support/websockify.hpp"
 
 namespace vncgate::test {
 namespace {
@@ -43,8 +46,9 @@ class FbsPlay : public testing::Test {
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
     };
     std::unique_ptr<fbs::LazyWriter> recorder;
-    rfb::BlockingClient client(io::Endpoint{.url = guest_->vnc_url()}, rfb::ClientOptions{}, 10s,
-                               [&](rfb::ClientConnection& c) { recorder = std::make_unique<fbs::LazyWriter>(c, path(), clock); });
+    rfb::BlockingClient client(
+        io::Endpoint{.url = guest_->vnc_url()}, rfb::ClientOptions{}, 10s,
+        [&](rfb::ClientConnection& c) { recorder = std::make_unique<fbs::LazyWriter>(c, path(), clock); });
     client.full_update(10s);
     while (std::chrono::steady_clock::now() - start < 3500ms) client.next_update(200ms);
     guest_->qmp().execute(R"({"execute":"stop"})");
@@ -61,13 +65,24 @@ class FbsPlay : public testing::Test {
 
   static std::string path() { return dir_->file("session.fbs"); }
 
-  // Starts `vncgate play` with `args`; returns its port once it listens.
-  int start_play(std::vector<std::string> args) {
+  // Starts `vncgate play` with `args` (debug logging when `verbose`); returns its port once it listens.
+  int start_play(std::vector<std::string> args, bool verbose = false) {
     const int port = free_port();
     args.insert(args.begin(), {VNCGATE_BINARY, "play", path(), "--listen", "127.0.0.1:" + std::to_string(port)});
+    if (verbose) args.insert(args.begin() + 1, "-v");
     play_ = Process(args, dir_->file("play.log"));
     EXPECT_TRUE(wait_for_port(port, 20s)) << read_file(dir_->file("play.log"));
     return port;
+  }
+
+  // The encoding `vncgate -v play` chose for the latest viewer (its debug log after each SetEncodings).
+  std::string last_pixel_encoding() const {
+    const std::string log = read_file(dir_->file("play.log"));
+    const std::string marker = "pixels go as ";
+    const auto at = log.rfind(marker);
+    if (at == std::string::npos) return "";
+    const auto start = at + marker.size();
+    return log.substr(start, log.find(' ', start) - start);
   }
 
   PixelBuffer snapshot(int port) {
@@ -112,13 +127,56 @@ TEST_F(FbsPlay, PlayFromTheEndServesTheRecordedFrameToSnapshot) {
   EXPECT_EQ(diff_summary(oracle_, snapshot(port)), "");
 }
 
+// libvncclient decodes what we send in each encoding we offer; its default list puts Tight first and asks for
+// JPEG quality 5, and the text console must still come out exact (palette and fill, never JPEG).
 TEST_F(FbsPlay, PlayServesLibvncclient) {
-  const int port = start_play({"--from", "1000"});
-  const auto ppm = dir_->file("libvncclient.ppm");
-  const int rc = run_command({VNCGATE_LIBVNCCLIENT_SNAPSHOT, "127.0.0.1:" + std::to_string(port), ppm, "20"},
-                             dir_->file("libvnc.log"), 30s);
-  ASSERT_EQ(rc, 0) << read_file(dir_->file("libvnc.log")) << read_file(dir_->file("play.log"));
-  EXPECT_EQ(diff_summary(oracle_, load_ppm(ppm)), "");
+  const int port = start_play({"--from", "1000"}, true);
+  for (const std::string encodings : {"", "tight", "hextile raw", "zrle", "raw"}) {
+    SCOPED_TRACE("encodings '" + encodings + "'");
+    const auto ppm = dir_->file("libvncclient.ppm");
+    std::vector<std::string> args{VNCGATE_LIBVNCCLIENT_SNAPSHOT, "127.0.0.1:" + std::to_string(port), ppm, "20"};
+    if (!encodings.empty()) args.push_back(encodings);
+    const int rc = run_command(args, dir_->file("libvnc.log"), 30s);
+    ASSERT_EQ(rc, 0) << read_file(dir_->file("libvnc.log")) << read_file(dir_->file("play.log"));
+    EXPECT_EQ(diff_summary(oracle_, load_ppm(ppm)), "");
+    const std::string expected = encodings.empty() ? "tight" : encodings.substr(0, encodings.find(' '));
+    EXPECT_EQ(last_pixel_encoding(), expected) << read_file(dir_->file("play.log"));
+  }
+}
+
+// Debian's noVNC 1.3 (the bundled console page) in chromium, through websockify, decodes our Tight: the canvas
+// is the screendump. It offers no ZRLE, so before Tight it got Raw; the byte counts of both are printed.
+TEST_F(FbsPlay, NoVncInChromiumDecodesOurTight) {
+  const int port = start_play({"--from", "1000"}, true);
+  Websockify proxy({{"play", "127.0.0.1:" + std::to_string(port)}}, VNCGATE_WEB_ROOT);
+  const std::string png = dir_->file("novnc.png");
+  const BrowserResult r = run_browser_check(
+      "console_check.mjs", {"--url", proxy.http_url("/console.html?ws_path=/%3Ftoken%3Dplay"), "--out", png},
+      dir_->path());
+  ASSERT_EQ(r.exit_code, kBrowserOk) << r.log << read_file(dir_->file("play.log"));
+  EXPECT_EQ(diff_summary(oracle_, load_png(png)), "") << "noVNC canvas vs QMP screendump";
+  EXPECT_EQ(last_pixel_encoding(), "tight") << read_file(dir_->file("play.log"));
+
+  // Bytes per full frame as noVNC would get them (quality 6, compression 2 are its defaults) and as Raw.
+  auto full_frame_bytes = [&](std::vector<rfb::Encoding> encodings, rfb::Encoding e) {
+    rfb::ClientOptions options;
+    options.encodings = std::move(encodings);
+    rfb::BlockingClient client(io::Endpoint{.url = "vnc://127.0.0.1:" + std::to_string(port)}, options, 10s);
+    client.full_update(10s);
+    EXPECT_EQ(diff_summary(oracle_, client.framebuffer()), "") << rfb::encoding_name(static_cast<std::int32_t>(e));
+    const auto& stats = client.connection().stats();
+    const auto it = stats.find(static_cast<std::int32_t>(e));
+    client.close();
+    return it == stats.end() ? std::uint64_t{0} : it->second.bytes;
+  };
+  const auto raw = full_frame_bytes({rfb::Encoding::raw}, rfb::Encoding::raw);
+  const auto tight = full_frame_bytes(
+      {rfb::Encoding::tight, rfb::quality_level(6), rfb::compress_level(2), rfb::Encoding::raw}, rfb::Encoding::tight);
+  std::printf("text console %dx%d, one full frame: raw %llu bytes, tight %llu bytes (%.1fx smaller)\n", oracle_.width(),
+              oracle_.height(), static_cast<unsigned long long>(raw), static_cast<unsigned long long>(tight),
+              tight ? double(raw) / double(tight) : 0.0);
+  EXPECT_GT(tight, 0u);
+  EXPECT_LT(tight * 10, raw);
 }
 
 // At a crawl the screen stays at --from; the same instant from the library's replay is the reference.
@@ -163,7 +221,8 @@ TEST_F(FbsPlay, LoopStartsOver) {
   std::this_thread::sleep_for(1500ms);
   const auto log = read_file(dir_->file("play.log"));
   std::size_t ends = 0;
-  for (auto at = log.find("end of recording"); at != std::string::npos; at = log.find("end of recording", at + 1)) ++ends;
+  for (auto at = log.find("end of recording"); at != std::string::npos; at = log.find("end of recording", at + 1))
+    ++ends;
   EXPECT_GE(ends, 2u) << log;
 }
 
@@ -186,7 +245,8 @@ TEST_F(FbsPlay, BadInputExitsWithClearErrors) {
   const auto junk = dir_->file("junk.fbs");
   write_file(junk, "RFB 003.008\n");
   EXPECT_EQ(run_command({VNCGATE_BINARY, "play", junk, "--listen", "127.0.0.1:1"}, dir_->file("bad.log"), 10s), 4);
-  EXPECT_NE(read_file(dir_->file("bad.log")).find("not an FBS recording"), std::string::npos) << read_file(dir_->file("bad.log"));
+  EXPECT_NE(read_file(dir_->file("bad.log")).find("not an FBS recording"), std::string::npos)
+      << read_file(dir_->file("bad.log"));
   EXPECT_EQ(run_command({VNCGATE_BINARY, "play", path(), "--listen", "nowhere"}, dir_->file("bad.log"), 10s), 2);
 }
 

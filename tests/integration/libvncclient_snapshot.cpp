@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// vncgate_libvncclient_snapshot HOST:PORT OUT.ppm [SECONDS]: an independent viewer for integration tests.
+// vncgate_libvncclient_snapshot HOST:PORT OUT.ppm [SECONDS [ENCODINGS]]: an independent viewer for integration
+// tests. ENCODINGS is libvncclient's space-separated preference list ("hextile raw"; default: its own, Tight
+// first, with JPEG quality 5).
 // Connects with libvncclient (libvncserver-dev), asks for 32 bpp 0x00RRGGBB, handles server messages until
 // every pixel was painted at least once and no update came for 300 ms (or SECONDS passed), then writes the
 // framebuffer as binary PPM. Exit 0 on success, 1 when it could not connect or got no complete picture.
@@ -18,12 +20,14 @@ std::vector<unsigned char> g_painted;
 void on_update(rfbClient* client, int x, int y, int w, int h) {
   g_painted.resize(static_cast<std::size_t>(client->width) * client->height, 0);
   for (int row = y; row < y + h && row < client->height; ++row)
-    for (int col = x; col < x + w && col < client->width; ++col) g_painted[static_cast<std::size_t>(row) * client->width + col] = 1;
+    for (int col = x; col < x + w && col < client->width; ++col)
+      g_painted[static_cast<std::size_t>(row) * client->width + col] = 1;
 }
 
 rfbBool on_resize(rfbClient* client) {
   g_painted.assign(static_cast<std::size_t>(client->width) * client->height, 0);
-  client->frameBuffer = static_cast<uint8_t*>(std::realloc(client->frameBuffer, static_cast<std::size_t>(client->width) * client->height * 4));
+  client->frameBuffer = static_cast<uint8_t*>(
+      std::realloc(client->frameBuffer, static_cast<std::size_t>(client->width) * client->height * 4));
   SendFramebufferUpdateRequest(client, 0, 0, client->width, client->height, FALSE);
   return client->frameBuffer != nullptr;
 }
@@ -39,7 +43,7 @@ bool complete() {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s HOST:PORT OUT.ppm [SECONDS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s HOST:PORT OUT.ppm [SECONDS [ENCODINGS]]\n", argv[0]);
     return 2;
   }
   const std::string target = argv[1];
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   client->format.blueShift = 0;
   client->serverHost = strdup(target.substr(0, target.rfind(':')).c_str());
   client->serverPort = std::atoi(target.substr(target.rfind(':') + 1).c_str());
+  if (argc > 4) client->appData.encodingsString = argv[4];
   client->canHandleNewFBSize = TRUE;
   client->MallocFrameBuffer = on_resize;
   client->GotFrameBufferUpdate = on_update;

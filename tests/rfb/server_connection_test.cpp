@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "rfb/client_connection.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
@@ -44,8 +47,7 @@ void expect_same(const PixelBuffer& a, const PixelBuffer& b, const std::string& 
   ASSERT_EQ(a.width(), b.width()) << what;
   ASSERT_EQ(a.height(), b.height()) << what;
   for (int y = 0; y < a.height(); ++y)
-    for (int x = 0; x < a.width(); ++x)
-      ASSERT_EQ(a.at(x, y), b.at(x, y)) << what << " at " << x << "," << y;
+    for (int x = 0; x < a.width(); ++x) ASSERT_EQ(a.at(x, y), b.at(x, y)) << what << " at " << x << "," << y;
 }
 
 // Pipes bytes both ways until neither side has anything to say.
@@ -83,8 +85,13 @@ std::vector<FormatCase> formats() {
   PixelFormat bgr32 = PixelFormat::canonical();
   bgr32.red_shift = 0;
   bgr32.blue_shift = 16;
-  return {{"canonical", PixelFormat::canonical()}, {"be32", be32}, {"high32", high32}, {"bgr32", bgr32},
-          {"rgb565", PixelFormat::rgb565()}, {"be565", be565}, {"bgr233", PixelFormat::bgr233()},
+  return {{"canonical", PixelFormat::canonical()},
+          {"be32", be32},
+          {"high32", high32},
+          {"bgr32", bgr32},
+          {"rgb565", PixelFormat::rgb565()},
+          {"be565", be565},
+          {"bgr233", PixelFormat::bgr233()},
           {"colourmap8", PixelFormat::colour_map8()}};
 }
 
@@ -125,11 +132,173 @@ TEST_P(ServerConnectionFormats, ViewerDecodesExactlyWhatItsFormatHolds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, ServerConnectionFormats,
-                         testing::Combine(testing::ValuesIn(formats()), testing::Values(Encoding::raw, Encoding::zrle)),
+                         testing::Combine(testing::ValuesIn(formats()),
+                                          testing::Values(Encoding::raw, Encoding::zrle, Encoding::tight,
+                                                          Encoding::hextile)),
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param).name) + "_" +
                                   encoding_name(static_cast<std::int32_t>(std::get<1>(info.param)));
                          });
+
+// A connected viewer with `encodings` that holds the first frame of `fb`.
+struct Viewer {
+  ServerConnection server;
+  ClientConnection client;
+  std::vector<std::pair<Rect, std::vector<std::uint8_t>>> rects;  // every decoded rectangle and its payload
+
+  Viewer(const PixelBuffer& fb, std::vector<Encoding> encodings, PixelFormat pf = PixelFormat::canonical())
+      : server({}, fb.width(), fb.height()), client([&] {
+          ClientOptions options;
+          options.pixel_format = pf;
+          options.encodings = std::move(encodings);
+          return options;
+        }()) {
+    client.set_rect_observer([this](Encoding, const Rect& r, std::span<const std::uint8_t> payload) {
+      rects.emplace_back(r, std::vector<std::uint8_t>(payload.begin(), payload.end()));
+    });
+    client.feed(server.take_output());
+    pump(client, server, fb);
+  }
+  // Tight control bytes' compression type (high nibble) of the rectangles decoded so far.
+  std::vector<unsigned> tight_types() const {
+    std::vector<unsigned> types;
+    for (const auto& [r, payload] : rects) types.push_back(payload.at(0) >> 4);
+    return types;
+  }
+};
+
+PixelBuffer crop(const PixelBuffer& fb, const Rect& r) {
+  PixelBuffer out(r.w, r.h);
+  out.put({0, 0, r.w, r.h}, fb.row(r.y) + r.x, fb.width());
+  return out;
+}
+
+double psnr(const PixelBuffer& a, const PixelBuffer& b, const Rect& r) {
+  double sum = 0;
+  for (int y = r.y; y < r.bottom(); ++y)
+    for (int x = r.x; x < r.right(); ++x)
+      for (int shift : {0, 8, 16}) {
+        const double d = double((a.at(x, y) >> shift) & 0xff) - double((b.at(x, y) >> shift) & 0xff);
+        sum += d * d;
+      }
+  const double mse = sum / (3.0 * static_cast<double>(r.area()));
+  return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
+}
+
+TEST(ServerConnection_Choice, FirstEncodingWeSupportInTheViewersOrderWins) {
+  const PixelBuffer fb = test_picture(40, 20, 0);
+  auto choice = [&](std::vector<Encoding> offered) {
+    offered.push_back(Encoding::desktop_size);
+    Viewer v(fb, offered);
+    expect_same(v.client.framebuffer(), fb, "choice");
+    return v.server.pixel_encoding();
+  };
+  EXPECT_EQ(choice({Encoding::copy_rect, Encoding::hextile, Encoding::tight, Encoding::raw}), Encoding::hextile);
+  EXPECT_EQ(choice({Encoding::zlib, Encoding::zrle, Encoding::tight}), Encoding::zrle);
+  EXPECT_EQ(choice({Encoding::tight, Encoding::zrle, Encoding::hextile, Encoding::raw}), Encoding::tight);
+  EXPECT_EQ(choice({Encoding::rre, Encoding::raw, Encoding::tight}), Encoding::raw);
+  EXPECT_EQ(choice({Encoding::rre}), Encoding::raw);  // nothing we encode: Raw, which every viewer decodes
+}
+
+TEST(ServerConnection_Tight, TextStaysLosslessThroughFillAndPaletteEvenWithJpeg) {
+  PixelBuffer fb(300, 200);
+  fb.fill({0, 0, 300, 200}, 0x0000aa);
+  for (int y = 40; y < 120; ++y)  // "text": two colours on the blue background
+    for (int x = 10; x < 290; ++x)
+      if ((x * 3 + y * 7) % 11 < 3) fb.row(y)[x] = (x / 40) % 2 ? 0xffffffu : 0xffff55u;
+  Viewer v(fb, {Encoding::tight, quality_level(5), compress_level(6), Encoding::desktop_size});
+  expect_same(v.client.framebuffer(), fb, "text with jpeg allowed");
+  for (unsigned type : v.tight_types()) EXPECT_NE(type, 0x9u) << "JPEG on a text screen";
+
+  fb.fill({0, 0, 300, 200}, 0x123456);  // one colour: a fill, the smallest rectangle there is
+  v.server.framebuffer_changed(fb.bounds());
+  v.rects.clear();
+  v.client.request_update(true);
+  pump(v.client, v.server, fb);
+  expect_same(v.client.framebuffer(), fb, "solid");
+  ASSERT_EQ(v.rects.size(), 1u);
+  EXPECT_EQ(v.rects[0].second, (std::vector<std::uint8_t>{0x80, 0x12, 0x34, 0x56}));  // TPIXEL: 3 bytes
+}
+
+TEST(ServerConnection_Tight, PhotoGoesAsJpegWithinPsnrAndTextBesideItExact) {
+  // Top 128 rows text-like, bottom 128 rows a smooth photo-like gradient with noise: 64x64 tiles split them.
+  PixelBuffer fb(256, 256);
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x)
+      fb.row(y)[x] = y < 128 ? ((x + y) % 5 == 0 ? 0xaaaaaau : 0u)
+                             : framebuffer::make_pixel(x, (y * 2) & 0xff, ((x + y) / 2 + (x * y) % 7) & 0xff);
+  Viewer v(fb, {Encoding::tight, quality_level(8), Encoding::desktop_size});
+  const auto types = v.tight_types();
+  EXPECT_NE(std::find(types.begin(), types.end(), 0x9u), types.end()) << "no JPEG for the photo";
+  expect_same(crop(v.client.framebuffer(), {0, 0, 256, 128}), crop(fb, {0, 0, 256, 128}), "text half");
+  const double quality = psnr(v.client.framebuffer(), fb, {0, 128, 256, 128});
+  EXPECT_GT(quality, 30.0);
+  EXPECT_LT(quality, 99.0);  // lossy, so JPEG really was decoded
+
+  // Without a quality level the same photo is exact.
+  Viewer lossless(fb, {Encoding::tight, Encoding::desktop_size});
+  expect_same(lossless.client.framebuffer(), fb, "no quality level");
+  for (unsigned type : lossless.tight_types()) EXPECT_NE(type, 0x9u);
+}
+
+TEST(ServerConnection_Tight, ZlibStreamsStayInStepAcrossManyUpdatesAndLevelChanges) {
+  PixelBuffer fb = test_picture(320, 200, 0);
+  Viewer v(fb, {Encoding::tight, compress_level(1), Encoding::desktop_size});
+  std::uint32_t seed = 12345;
+  auto next = [&seed](int n) {
+    seed = seed * 1103515245u + 12345u;
+    return static_cast<int>((seed >> 8) % static_cast<unsigned>(n));
+  };
+  for (int round = 0; round < 120; ++round) {
+    const Rect r{next(280), next(160), 1 + next(40), 1 + next(40)};
+    const PixelBuffer other = test_picture(320, 200, static_cast<unsigned>(round));
+    const int kind = next(3);  // gradient (stream 0), two colours (1), a few colours (2)
+    for (int y = r.y; y < r.bottom(); ++y)
+      for (int x = r.x; x < r.right(); ++x)
+        fb.row(y)[x] = kind == 0   ? other.at(x, y)
+                       : kind == 1 ? ((x ^ y) & 1 ? 0xffffffu : 0x000080u)
+                                   : 0x101010u * static_cast<unsigned>((x + y + round) % 5);
+    v.server.framebuffer_changed(r);
+    if (round % 40 == 39)  // a new compression level restarts the streams: reset bits must follow
+      v.client.send_set_encodings({Encoding::tight, compress_level(round / 40 * 4 + 2), Encoding::desktop_size});
+    v.client.request_update(true);
+    pump(v.client, v.server, fb);
+    expect_same(v.client.framebuffer(), fb, "round " + std::to_string(round));
+    if (HasFatalFailure()) return;
+  }
+  bool reset_seen = false;
+  for (const auto& [r, payload] : v.rects) reset_seen |= (payload[0] & 0x0f) != 0;
+  EXPECT_TRUE(reset_seen);
+}
+
+TEST(ServerConnection_Tight, LargeRectanglesAreSplitToTheSpecLimits) {
+  const PixelBuffer fb = test_picture(3000, 100, 5);
+  for (const auto& [name, pf] : formats()) {
+    Viewer v(fb, {Encoding::tight, Encoding::desktop_size}, pf);
+    expect_same(v.client.framebuffer(), as_seen_in(fb, pf), name);
+    // 2048 + 952 columns; 65536 pixels each: 32-row bands, then 68-row bands.
+    EXPECT_EQ(v.rects.size(), 6u) << name;
+    for (const auto& [r, payload] : v.rects) {
+      EXPECT_LE(r.w, 2048) << name;
+      EXPECT_LE(r.area(), 65536) << name;
+    }
+  }
+}
+
+TEST(ServerConnection_Hextile, SolidAndTwoColourTilesAreSmallerThanRaw) {
+  PixelBuffer fb(160, 96);
+  fb.fill(fb.bounds(), 0x202020);
+  for (int y = 20; y < 60; ++y)
+    for (int x = 5; x < 150; ++x)
+      if ((x / 2 + y) % 6 == 0) fb.row(y)[x] = 0xe0e0e0;
+  for (const auto& [name, pf] : formats()) {
+    Viewer v(fb, {Encoding::hextile, Encoding::desktop_size}, pf);
+    expect_same(v.client.framebuffer(), as_seen_in(fb, pf), name);
+    ASSERT_EQ(v.rects.size(), 1u);
+    EXPECT_LT(v.rects[0].second.size() * 4, static_cast<std::size_t>(fb.bounds().area() * pf.bytes_per_pixel()))
+        << name;
+  }
+}
 
 TEST(ServerConnection_Auth, VncAuthenticationWithRightPasswordConnects) {
   const PixelBuffer fb = test_picture(20, 10, 0);
@@ -188,7 +357,9 @@ TEST(ServerConnection_Versions, Accepts33And37Viewers) {
 
 struct Inputs : ServerListener {
   std::vector<std::string> events;
-  void on_key(std::uint32_t k, bool d) override { events.push_back("key " + std::to_string(k) + (d ? " down" : " up")); }
+  void on_key(std::uint32_t k, bool d) override {
+    events.push_back("key " + std::to_string(k) + (d ? " down" : " up"));
+  }
   void on_qemu_key(std::uint32_t k, std::uint32_t c, bool d) override {
     events.push_back("qkey " + std::to_string(k) + " " + std::to_string(c) + (d ? " down" : " up"));
   }
@@ -213,8 +384,7 @@ TEST(ServerConnection_Messages, InputReachesListener) {
   client.send_cut_text("hello");
   EXPECT_TRUE(client.send_qemu_key(0x61, 0x1e, false));
   pump(client, server, fb);
-  EXPECT_EQ(inputs.events,
-            (std::vector<std::string>{"key 97 down", "ptr 3,4 1", "cut hello", "qkey 97 30 up"}));
+  EXPECT_EQ(inputs.events, (std::vector<std::string>{"key 97 down", "ptr 3,4 1", "cut hello", "qkey 97 30 up"}));
 }
 
 TEST(ServerConnection_Messages, MalformedInputThrowsProtocolError) {
@@ -228,8 +398,9 @@ TEST(ServerConnection_Messages, MalformedInputThrowsProtocolError) {
   };
   EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{99}), ProtocolError);
   // SetPixelFormat with 24 bpp.
-  EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{0, 0, 0, 0, 24, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0}),
-               ProtocolError);
+  EXPECT_THROW(
+      connected()->feed(std::vector<std::uint8_t>{0, 0, 0, 0, 24, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0}),
+      ProtocolError);
   EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{6, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff}), ProtocolError);
   EXPECT_THROW(connected()->feed(std::vector<std::uint8_t>{255, 9}), ProtocolError);
   ServerConnection fresh({}, 4, 4);

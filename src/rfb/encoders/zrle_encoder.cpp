@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rfb/encoders/zrle_encoder.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <stdexcept>
 
@@ -14,16 +12,8 @@ constexpr std::size_t kMaxPalette = 16;
 
 }  // namespace
 
-struct ZrleEncoder::Stream {
-  z_stream z{};
-  Stream() {
-    // Level 1: screens compress well even so, and a server feeding many viewers must stay cheap.
-    if (deflateInit(&z, 1) != Z_OK) throw std::runtime_error("zrle: deflateInit failed");
-  }
-  ~Stream() { deflateEnd(&z); }
-};
-
-ZrleEncoder::ZrleEncoder() : stream_(std::make_unique<Stream>()) {}
+// Level 1: screens compress well even so, and a server feeding many viewers must stay cheap.
+ZrleEncoder::ZrleEncoder() : deflater_(1) {}
 ZrleEncoder::~ZrleEncoder() = default;
 
 void ZrleEncoder::encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
@@ -34,13 +24,14 @@ void ZrleEncoder::encode(const framebuffer::PixelBuffer& fb, const framebuffer::
       encode_tile(fb, {x, y, std::min(kTileSize, r.right() - x), std::min(kTileSize, r.bottom() - y)}, writer);
   const std::size_t length_at = out.size();
   out.resize(length_at + 4);
-  deflate_into(out);
+  deflater_.compress(tiles_, out);
   const auto length = static_cast<std::uint32_t>(out.size() - length_at - 4);
   for (int i = 0; i < 4; ++i) out[length_at + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
 }
 
 // Subencoding 1 (solid), 2-16 (packed palette) or 0 (raw), whichever the tile's colour count allows.
-void ZrleEncoder::encode_tile(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& t, const PixelWriter& writer) {
+void ZrleEncoder::encode_tile(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& t,
+                              const PixelWriter& writer) {
   framebuffer::Pixel palette[kMaxPalette];
   std::size_t colours = 0;
   for (int y = t.y; y < t.bottom() && colours <= kMaxPalette; ++y) {
@@ -80,21 +71,6 @@ void ZrleEncoder::encode_tile(const framebuffer::PixelBuffer& fb, const framebuf
     }
     if (used > 0) tiles_.push_back(static_cast<std::uint8_t>(byte << (8 - used)));  // rows end on a byte
   }
-}
-
-void ZrleEncoder::deflate_into(std::vector<std::uint8_t>& out) {
-  auto& z = stream_->z;
-  z.next_in = tiles_.data();
-  z.avail_in = static_cast<uInt>(tiles_.size());
-  do {
-    const std::size_t at = out.size();
-    const std::size_t room = deflateBound(&z, z.avail_in) + 64;
-    out.resize(at + room);
-    z.next_out = out.data() + at;
-    z.avail_out = static_cast<uInt>(room);
-    if (deflate(&z, Z_SYNC_FLUSH) == Z_STREAM_ERROR) throw std::runtime_error("zrle: deflate failed");
-    out.resize(at + (room - z.avail_out));  // keep what deflate wrote
-  } while (z.avail_in > 0 || z.avail_out == 0);
 }
 
 }  // namespace vncgate::rfb

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
+#include "rfb/encoders/deflater.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
 
 namespace vncgate::rfb {
@@ -25,10 +26,8 @@ class ZrleEncoder {
 
  private:
   void encode_tile(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& t, const PixelWriter& writer);
-  void deflate_into(std::vector<std::uint8_t>& out);
 
-  struct Stream;
-  std::unique_ptr<Stream> stream_;
+  Deflater deflater_;
   std::vector<std::uint8_t> tiles_;  // uncompressed tile data of the current rectangle
 };
 

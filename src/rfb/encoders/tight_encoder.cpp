@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rfb/encoders/tight_encoder.hpp"
+
+#include <turbojpeg.h>
+
+#include <algorithm>
+#include <bit>
+#include <string>
+
+#include "rfb/encoders/wire.hpp"
+#include "rfb/encoding.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::rfb {
+namespace {
+
+// rfbproto "Tight": rectangles at most 2048 pixels wide and, as TigerVNC and libvncserver keep them, 64K
+// pixels, so a viewer's buffers stay bounded; filter output under 12 bytes goes without zlib or length.
+constexpr int kMaxWidth = 2048;
+constexpr int kMaxPixels = 65536;
+constexpr std::size_t kMinToCompress = 12;
+constexpr int kJpegTile = 64;
+// Control byte high nibbles and the explicit-filter bit.
+constexpr unsigned kFill = 0x80;
+constexpr unsigned kJpegType = 0x90;
+constexpr unsigned kExplicitFilter = 0x40;
+constexpr std::uint8_t kFilterPalette = 1;
+enum : int { kStreamFullColour = 0, kStreamMono = 1, kStreamIndexed = 2 };
+
+// JPEG quality and chroma subsampling per quality level 0-9 (the scale TigerVNC's viewers expect).
+constexpr int kJpegQuality[10] = {15, 29, 41, 42, 62, 77, 79, 86, 92, 100};
+int jpeg_subsampling(int level) { return level <= 2 ? TJSAMP_420 : level <= 5 ? TJSAMP_422 : TJSAMP_444; }
+
+// Compact length: 7 bits per byte, low first, high bit set when another byte follows (at most 3 bytes).
+void put_compact(std::vector<std::uint8_t>& out, std::size_t n) {
+  put_u8(out, (n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+  if (n > 0x7f) {
+    put_u8(out, ((n >> 7) & 0x7f) | (n > 0x3fff ? 0x80 : 0));
+    if (n > 0x3fff) put_u8(out, (n >> 14) & 0xff);
+  }
+}
+
+}  // namespace
+
+struct TightEncoder::Jpeg {
+  tjhandle handle = tjInitCompress();
+  std::vector<unsigned char> buffer;
+  Jpeg() {
+    if (!handle)
+      throw CodecError(std::string("TurboJPEG: cannot create a compressor (") + tjGetErrorStr2(nullptr) + ")");
+  }
+  ~Jpeg() { tjDestroy(handle); }
+  Jpeg(const Jpeg&) = delete;
+  Jpeg& operator=(const Jpeg&) = delete;
+};
+
+TightEncoder::TightEncoder() = default;
+TightEncoder::~TightEncoder() = default;
+
+void TightEncoder::configure(int compress_level, int jpeg_quality) {
+  compress_level = std::clamp(compress_level, 0, 9);
+  jpeg_quality_ = jpeg_quality < 0 ? -1 : std::min(jpeg_quality, 9);
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    if (streams_[i].level() == compress_level) continue;
+    streams_[i].reset(compress_level);
+    pending_resets_ |= 1u << i;
+  }
+}
+
+int TightEncoder::encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+                         std::vector<std::uint8_t>& out) {
+  int count = 0;
+  for (int x = r.x; x < r.right(); x += kMaxWidth) {
+    const int w = std::min(kMaxWidth, r.right() - x);
+    const int band = std::max(1, kMaxPixels / w);
+    for (int y = r.y; y < r.bottom(); y += band)
+      count += encode_part(fb, {x, y, w, std::min(band, r.bottom() - y)}, writer, out);
+  }
+  return count;
+}
+
+int TightEncoder::encode_part(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+                              std::vector<std::uint8_t>& out) {
+  const PixelFormat& pf = writer.format();
+  const bool jpeg_ok = jpeg_quality_ >= 0 && pf.true_colour && pf.bits_per_pixel >= 16;
+  palette_.collect(fb, r, ColourPalette::kMaxColours);
+  if (palette_.overflowed() && jpeg_ok && (r.w > kJpegTile || r.h > kJpegTile)) {
+    // Photo-like somewhere: decide per tile, so flat and text tiles next to a picture stay lossless.
+    int count = 0;
+    for (int y = r.y; y < r.bottom(); y += kJpegTile)
+      for (int x = r.x; x < r.right(); x += kJpegTile)
+        count += encode_part(fb, {x, y, std::min(kJpegTile, r.right() - x), std::min(kJpegTile, r.bottom() - y)},
+                             writer, out);
+    return count;
+  }
+  put_rect_header(out, r, static_cast<std::int32_t>(Encoding::tight));
+  if (!palette_.overflowed() && palette_.size() == 1) {
+    write_fill(palette_.colour(0), writer, out);
+  } else if (!palette_.overflowed()) {
+    write_palette(fb, r, writer, out);
+  } else if (jpeg_ok) {
+    write_jpeg(fb, r, out);
+  } else {
+    write_full_colour(fb, r, writer, out);
+  }
+  return 1;
+}
+
+void TightEncoder::put_tpixel(std::vector<std::uint8_t>& out, framebuffer::Pixel p, const PixelWriter& writer) const {
+  if (!writer.format().tight_rgb888()) return writer.put_pixel(out, p);
+  put_u8(out, framebuffer::red(p));
+  put_u8(out, framebuffer::green(p));
+  put_u8(out, framebuffer::blue(p));
+}
+
+void TightEncoder::write_fill(framebuffer::Pixel colour, const PixelWriter& writer, std::vector<std::uint8_t>& out) {
+  put_u8(out, kFill);
+  put_tpixel(out, colour, writer);
+}
+
+void TightEncoder::write_palette(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
+                                 const PixelWriter& writer, std::vector<std::uint8_t>& out) {
+  const int colours = palette_.size();
+  const int stream = colours == 2 ? kStreamMono : kStreamIndexed;
+  std::vector<std::uint8_t> header;
+  put_u8(header, kFilterPalette);
+  put_u8(header, static_cast<unsigned>(colours - 1));
+  for (int i = 0; i < colours; ++i) put_tpixel(header, palette_.colour(i), writer);
+
+  data_.clear();
+  if (colours == 2) {  // 1 bit per pixel, most significant first, rows padded to a byte
+    const framebuffer::Pixel zero = palette_.colour(0);
+    for (int y = r.y; y < r.bottom(); ++y) {
+      const auto* row = fb.row(y) + r.x;
+      unsigned byte = 0;
+      for (int x = 0; x < r.w; ++x) {
+        byte = (byte << 1) | (row[x] == zero ? 0u : 1u);
+        if ((x & 7) == 7) put_u8(data_, byte), byte = 0;
+      }
+      if (r.w & 7) put_u8(data_, byte << (8 - (r.w & 7)));
+    }
+  } else {
+    data_.reserve(static_cast<std::size_t>(r.area()));
+    for (int y = r.y; y < r.bottom(); ++y) {
+      const auto* row = fb.row(y) + r.x;
+      framebuffer::Pixel last = row[0];
+      int index = palette_.index(last);
+      for (int x = 0; x < r.w; ++x) {
+        if (row[x] != last) last = row[x], index = palette_.index(last);
+        data_.push_back(static_cast<std::uint8_t>(index));
+      }
+    }
+  }
+  write_data((static_cast<unsigned>(stream) << 4) | kExplicitFilter, stream, out, header);
+}
+
+void TightEncoder::write_full_colour(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
+                                     const PixelWriter& writer, std::vector<std::uint8_t>& out) {
+  data_.clear();
+  if (writer.format().tight_rgb888()) {
+    data_.resize(static_cast<std::size_t>(r.area()) * 3);
+    auto* p = data_.data();
+    for (int y = r.y; y < r.bottom(); ++y) {
+      const auto* row = fb.row(y) + r.x;
+      for (int x = 0; x < r.w; ++x, p += 3)
+        p[0] = static_cast<std::uint8_t>(row[x] >> 16), p[1] = static_cast<std::uint8_t>(row[x] >> 8),
+        p[2] = static_cast<std::uint8_t>(row[x]);
+    }
+  } else {
+    for (int y = r.y; y < r.bottom(); ++y) writer.put_pixels(data_, fb.row(y) + r.x, static_cast<std::size_t>(r.w));
+  }
+  write_data(static_cast<unsigned>(kStreamFullColour) << 4, kStreamFullColour, out, {});
+}
+
+void TightEncoder::write_data(unsigned type, int stream, std::vector<std::uint8_t>& out,
+                              const std::vector<std::uint8_t>& header) {
+  // Restarted streams are announced on the next rectangle that uses zlib at all: every decoder applies the
+  // reset bits before the data, and fill/JPEG rectangles are left plain for decoders that read them strictly.
+  put_u8(out, type | pending_resets_);
+  pending_resets_ = 0;
+  out.insert(out.end(), header.begin(), header.end());
+  if (data_.size() < kMinToCompress) {
+    out.insert(out.end(), data_.begin(), data_.end());
+    return;
+  }
+  const std::size_t length_at = out.size();
+  out.resize(length_at + 3);  // compact length, moved into place once known
+  streams_[static_cast<std::size_t>(stream)].compress(data_, out);
+  const std::size_t length = out.size() - length_at - 3;
+  std::vector<std::uint8_t> compact;
+  put_compact(compact, length);
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(length_at + compact.size()),
+            out.begin() + static_cast<std::ptrdiff_t>(length_at + 3));
+  std::copy(compact.begin(), compact.end(), out.begin() + static_cast<std::ptrdiff_t>(length_at));
+}
+
+void TightEncoder::write_jpeg(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
+                              std::vector<std::uint8_t>& out) {
+  if (!jpeg_) jpeg_ = std::make_unique<Jpeg>();
+  const int subsampling = jpeg_subsampling(jpeg_quality_);
+  jpeg_->buffer.resize(tjBufSize(r.w, r.h, subsampling));
+  unsigned char* dst = jpeg_->buffer.data();
+  unsigned long size = jpeg_->buffer.size();
+  // Canonical pixels read as bytes B,G,R,X on little-endian hosts and X,R,G,B on big-endian ones.
+  constexpr int kFormat = std::endian::native == std::endian::little ? TJPF_BGRX : TJPF_XRGB;
+  const auto* src = reinterpret_cast<const unsigned char*>(fb.row(r.y) + r.x);
+  if (tjCompress2(jpeg_->handle, src, r.w, fb.width() * 4, r.h, kFormat, &dst, &size, subsampling,
+                  kJpegQuality[jpeg_quality_], TJFLAG_NOREALLOC) != 0)
+    throw CodecError(std::string("TurboJPEG: ") + tjGetErrorStr2(jpeg_->handle));
+  put_u8(out, kJpegType);
+  put_compact(out, size);
+  out.insert(out.end(), dst, dst + size);
+}
+
+}  // namespace vncgate::rfb

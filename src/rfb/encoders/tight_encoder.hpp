@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "framebuffer/pixel_buffer.hpp"
+#include "rfb/encoders/colour_palette.hpp"
+#include "rfb/encoders/deflater.hpp"
+#include "rfb/encoders/pixel_writer.hpp"
+
+namespace vncgate::rfb {
+
+// Tight (rfbproto "Tight Encoding") for one viewer. Rectangles are cut to the spec's limits (2048 pixels wide,
+// 64K pixels), then each is sent as a solid fill, a palette (2-256 colours, 1 or 8 bit indices) or full
+// colour through the copy filter, with zlib on persistent streams (0 full colour, 1 two colours, 2 palette).
+// With a JPEG quality set, areas of more than 256 colours are cut into 64x64 tiles and the tiles that still
+// have too many colours go as JPEG; the rest stays lossless, so text never blurs.
+class TightEncoder {
+ public:
+  TightEncoder();
+  ~TightEncoder();
+  TightEncoder(const TightEncoder&) = delete;
+  TightEncoder& operator=(const TightEncoder&) = delete;
+
+  // From the viewer's pseudo-encodings: compression level 0-9, JPEG quality 0-9 or -1 for lossless only.
+  // A new level restarts the zlib streams (the viewer is told through the reset bits).
+  void configure(int compress_level, int jpeg_quality);
+
+  // Appends complete rectangles (header and payload) covering `r` of `fb`, which must lie inside it, in
+  // `writer`'s format; returns how many.
+  int encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+             std::vector<std::uint8_t>& out);
+
+ private:
+  int encode_part(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+                  std::vector<std::uint8_t>& out);
+  void write_fill(framebuffer::Pixel colour, const PixelWriter& writer, std::vector<std::uint8_t>& out);
+  void write_palette(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+                     std::vector<std::uint8_t>& out);
+  void write_full_colour(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+                         std::vector<std::uint8_t>& out);
+  void write_jpeg(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, std::vector<std::uint8_t>& out);
+  // Appends control byte `type`, `header` (filter id, palette) and the filter output `data_`, through zlib
+  // stream `stream` unless shorter than 12 bytes.
+  void write_data(unsigned type, int stream, std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& header);
+  void put_tpixel(std::vector<std::uint8_t>& out, framebuffer::Pixel p, const PixelWriter& writer) const;
+
+  struct Jpeg;
+  std::array<Deflater, 4> streams_;
+  unsigned pending_resets_ = 0;  // bit i: stream i was restarted, the viewer does not know yet
+  int jpeg_quality_ = -1;
+  std::unique_ptr<Jpeg> jpeg_;
+  ColourPalette palette_;
+  std::vector<std::uint8_t> data_;  // one rectangle's filter output before compression
+};
+
+}  // namespace vncgate::rfb
