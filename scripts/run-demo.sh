@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `make run`: starts the demo VM console (the QEMU text-console guest) on 127.0.0.1:5990 and `vncgate serve` on
-# 127.0.0.1:8090 with SQLite + local storage and a direct target named `demo`, then prints how to record it.
+# 127.0.0.1:8090 with SQLite + local storage and a direct target named `demo`, then prints how to record it and
+# how to open it in a browser.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 build=${1:-build}
@@ -53,6 +54,13 @@ Follow the job and fetch a segment:
   curl -s -o segment-001.mp4 http://127.0.0.1:$api_port/api/v1/recordings/JOB_ID/segments/1
 
 The files appear in $data_dir/recordings/BUCKET_ID/ (segment-001.mp4, segment-001.json, …).
+
+Dashboard (recordings, thumbnails, playback, live sessions): http://127.0.0.1:$api_port/
+Open the console in a browser through a one-time link:
+
+  curl -s -X POST http://127.0.0.1:$api_port/api/v1/sessions -d '{"target": "demo"}'
+  # then open http://127.0.0.1:$api_port + the "url" it returns
+
 Press Ctrl-C to stop the service and the demo console.
 MSG
 wait "$serve_pid"
