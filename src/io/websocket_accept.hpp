@@ -3,6 +3,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -33,6 +36,12 @@ struct WsAcceptOptions {
 asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(
     asio::ip::tcp::socket socket, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
     const WsAcceptOptions& options);
+
+// The same over TLS (a listener with a certificate: wss://); `context` is the one `stream` was accepted with
+// and is kept alive with it.
+asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(
+    boost::beast::ssl_stream<boost::beast::tcp_stream> stream, std::shared_ptr<asio::ssl::context> context,
+    const boost::beast::http::request<boost::beast::http::string_body>& upgrade, const WsAcceptOptions& options);
 
 // True when `origin` may connect under `allowed` (exact match; an empty list allows everything).
 bool origin_allowed(const std::vector<std::string>& allowed, const std::string& origin);

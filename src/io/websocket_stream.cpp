@@ -195,15 +195,16 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 // Answers a refused upgrade with a plain HTTP status; errors are ignored (the peer may be gone already).
-asio::awaitable<void> refuse(asio::ip::tcp::socket& socket, const http::request<http::string_body>& req,
-                             http::status status, const std::string& body) {
+template <class Stream>
+asio::awaitable<void> refuse(Stream& stream, const http::request<http::string_body>& req, http::status status,
+                             const std::string& body) {
   http::response<http::string_body> res{status, req.version()};
   res.set(http::field::content_type, "text/plain");
   res.set(http::field::connection, "close");
   res.body() = body + "\n";
   res.prepare_payload();
-  co_await http::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
-  detail::close_socket(socket);
+  co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+  detail::close_socket(beast::get_lowest_layer(stream).socket());
 }
 
 bool offers_binary(std::string_view header) {
@@ -227,23 +228,27 @@ bool origin_allowed(const std::vector<std::string>& allowed, const std::string& 
   return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
 }
 
-asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(asio::ip::tcp::socket socket,
-                                                              const http::request<http::string_body>& upgrade,
-                                                              const WsAcceptOptions& options) {
+namespace {
+
+// The upgrade on a plain (tcp_stream) or TLS (ssl_stream) connection whose request was read already.
+template <class Next>
+asio::awaitable<std::unique_ptr<ByteStream>> accept_on(Next next, std::shared_ptr<asio::ssl::context> context,
+                                                       const http::request<http::string_body>& upgrade,
+                                                       const WsAcceptOptions& options) {
   detail::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
+  const auto remote = beast::get_lowest_layer(next).socket().remote_endpoint(ec);
   const std::string peer = ec ? "WebSocket viewer" : "WebSocket viewer " + remote.address().to_string() + ":" +
                                                          std::to_string(remote.port());
   if (!websocket::is_upgrade(upgrade)) {
-    co_await refuse(socket, upgrade, http::status::bad_request, "expected a WebSocket upgrade");
+    co_await refuse(next, upgrade, http::status::bad_request, "expected a WebSocket upgrade");
     throw ProtocolError(peer + ": not a WebSocket upgrade request");
   }
   const std::string origin(upgrade[http::field::origin]);
   if (!origin_allowed(options.allowed_origins, origin)) {
-    co_await refuse(socket, upgrade, http::status::forbidden, "origin not allowed");
+    co_await refuse(next, upgrade, http::status::forbidden, "origin not allowed");
     throw AuthError(peer + ": origin '" + origin + "' is not allowed");
   }
-  auto stream = std::make_unique<detail::WebSocketStream<detail::PlainLayer>>(peer, nullptr, std::move(socket));
+  auto stream = std::make_unique<detail::WebSocketStream<Next>>(peer, std::move(context), std::move(next));
   auto& ws = stream->ws();
   const bool binary = offers_binary(upgrade[http::field::sec_websocket_protocol]);
   ws.set_option(websocket::stream_base::decorator([binary](websocket::response_type& res) {
@@ -262,6 +267,21 @@ asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(asio::ip::tcp::soc
   auto [accept_ec] = co_await ws.async_accept(upgrade, asio::as_tuple(asio::use_awaitable));
   if (accept_ec) throw IoError(peer + ": WebSocket handshake: " + accept_ec.message());
   co_return stream;
+}
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(asio::ip::tcp::socket socket,
+                                                              const http::request<http::string_body>& upgrade,
+                                                              const WsAcceptOptions& options) {
+  return accept_on(detail::PlainLayer(std::move(socket)), nullptr, upgrade, options);
+}
+
+asio::awaitable<std::unique_ptr<ByteStream>> accept_websocket(beast::ssl_stream<beast::tcp_stream> stream,
+                                                              std::shared_ptr<asio::ssl::context> context,
+                                                              const http::request<http::string_body>& upgrade,
+                                                              const WsAcceptOptions& options) {
+  return accept_on(std::move(stream), std::move(context), upgrade, options);
 }
 
 }  // namespace vncgate::io

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -138,6 +139,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   Router router;
   Metrics& metrics;
   tcp::acceptor acceptor;
+  std::shared_ptr<asio::ssl::context> tls;  // set when the options name a certificate
   bool stopped = false;
 
   Impl(asio::io_context& i, ServerOptions o, Router r, Metrics& m)
@@ -191,13 +193,28 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await serve_on(stream);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+    beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;  // not TLS, or a failed handshake: nothing to answer
+    co_await serve_on(stream);
+  }
+
+  // The HTTP/1.1 loop on a plain or TLS stream.
+  template <class Stream>
+  asio::awaitable<void> serve_on(Stream& stream) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.body_limit);
       parser.header_limit(16 * 1024);
-      stream.expires_after(options.request_timeout);
+      tcp_layer.expires_after(options.request_timeout);
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       (void)n;
       HttpResponse response;
@@ -219,8 +236,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                       {{"route", match.route}, {"method", "GET"}, {"status", "101"}});
           auto request = convert(parser.get());
           request.params = std::move(match.params);
-          stream.expires_never();
-          (*match.upgrade)(stream.release_socket(), parser.release(), request);
+          tcp_layer.expires_never();
+          UpgradeConnection connection;
+          if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+            connection.plain.emplace(stream.release_socket());
+          } else {
+            connection.tls = std::make_unique<Stream>(std::move(stream));
+            connection.tls_context = tls;
+          }
+          (*match.upgrade)(std::move(connection), parser.release(), request);
           co_return;
         }
         response = json_error(404, "not_found", "no WebSocket endpoint here");
@@ -244,7 +268,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       if (wec || !keep_alive) break;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   asio::awaitable<void> accept_loop() {
@@ -270,6 +294,19 @@ HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
   auto& d = *impl_;
+  if (!d.options.tls_cert.empty() || !d.options.tls_key.empty()) {
+    if (d.options.tls_cert.empty() || d.options.tls_key.empty())
+      throw ConfigError("TLS needs both a certificate and a key");
+    auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    context->use_certificate_chain_file(d.options.tls_cert, ec);
+    if (ec) throw ConfigError("TLS certificate " + d.options.tls_cert + ": " + ec.message());
+    context->use_private_key_file(d.options.tls_key, asio::ssl::context::pem, ec);
+    if (ec) throw ConfigError("TLS key " + d.options.tls_key + ": " + ec.message());
+    d.tls = std::move(context);
+  }
   boost::system::error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address(d.options.bind, ec), d.options.port);
   if (ec) throw ConfigError("bad listen address '" + d.options.bind + "'");

@@ -3,7 +3,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
@@ -45,10 +48,15 @@ HttpResponse json_response(int status, const std::string& json_text);
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
+// The connection a WebSocket upgrade arrived on: plain TCP, or TLS when the server has a certificate.
+struct UpgradeConnection {
+  std::optional<boost::asio::ip::tcp::socket> plain;
+  std::unique_ptr<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;  // what `tls` was accepted with
+};
 // Takes over the connection of a WebSocket upgrade request (the 101 answer is the handler's to send), on the
 // server's io_context. `request` has the route's params.
-using UpgradeHandler =
-    std::function<void(boost::asio::ip::tcp::socket socket, UpgradeRequest upgrade, const HttpRequest& request)>;
+using UpgradeHandler = std::function<void(UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request)>;
 
 // Method + path pattern ("/api/v1/recordings/{id}") → handler. The pattern doubles as the route label in
 // metrics, so label cardinality stays bounded whatever ids clients send.
@@ -90,6 +98,8 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{30000};  // reading one request, headers and body
   // Bearer API keys; empty = no key needed, which is only allowed on a loopback bind.
   std::vector<std::string> api_keys;
+  // PEM files: with both, the listener speaks HTTPS (and wss:// for consoles), TLS 1.2 or newer.
+  std::string tls_cert, tls_key;
 };
 
 // HTTP/1.1 server on Boost.Beast: keep-alive, body limit, per-request timeout, API-key check (constant time),

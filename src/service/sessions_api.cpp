@@ -92,9 +92,9 @@ std::vector<std::string> allowed_origins(const ServiceSettings& settings, const 
   return out;
 }
 
-asio::awaitable<void> refuse(asio::ip::tcp::socket socket, bhttp::status status, std::string message) {
-  boost::beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(5));
+template <class Stream>
+asio::awaitable<void> refuse(Stream& stream, bhttp::status status, std::string message) {
+  boost::beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
   bhttp::response<bhttp::string_body> response{status, 11};
   response.set(bhttp::field::content_type, "application/json");
   response.set(bhttp::field::connection, "close");
@@ -104,26 +104,39 @@ asio::awaitable<void> refuse(asio::ip::tcp::socket socket, bhttp::status status,
   response.prepare_payload();
   co_await bhttp::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
   boost::system::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  boost::beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
-asio::awaitable<void> open_console(gateway::SessionManager& manager, asio::ip::tcp::socket socket,
+// Refuses on whichever transport the upgrade came.
+asio::awaitable<void> refuse(UpgradeConnection& connection, bhttp::status status, std::string message) {
+  if (connection.tls) {
+    co_await refuse(*connection.tls, status, std::move(message));
+  } else {
+    boost::beast::tcp_stream stream(std::move(*connection.plain));
+    co_await refuse(stream, status, std::move(message));
+  }
+}
+
+asio::awaitable<void> open_console(gateway::SessionManager& manager, UpgradeConnection connection,
                                    UpgradeRequest upgrade, std::vector<std::string> origins, std::string token) {
+  // Browsers always send Origin; a page from elsewhere must not use (and burn) a link. Clients without one
+  // (vncgate, scripts) are not browsers: the token alone authorises them.
   const std::string origin(upgrade[bhttp::field::origin]);
-  if (!io::origin_allowed(origins, origin)) {
+  if (!origin.empty() && !io::origin_allowed(origins, origin)) {
     spdlog::warn("gateway: console WebSocket from a foreign origin refused");
-    co_await refuse(std::move(socket), bhttp::status::forbidden, "this origin may not open consoles");
+    co_await refuse(connection, bhttp::status::forbidden, "this origin may not open consoles");
     co_return;
   }
   auto redeemed = manager.redeem(token);
   if (!redeemed) {
-    co_await refuse(std::move(socket), bhttp::status::gone, "this console link was used already or has expired");
+    co_await refuse(connection, bhttp::status::gone, "this console link was used already or has expired");
     co_return;
   }
   try {
-    io::WsAcceptOptions options;
-    options.allowed_origins = std::move(origins);
-    auto viewer = co_await io::accept_websocket(std::move(socket), upgrade, options);
+    const io::WsAcceptOptions options;  // Origin checked above
+    auto viewer = connection.tls ? co_await io::accept_websocket(std::move(*connection.tls),
+                                                                 std::move(connection.tls_context), upgrade, options)
+                                 : co_await io::accept_websocket(std::move(*connection.plain), upgrade, options);
     manager.attach(redeemed->session_id, std::move(viewer), redeemed->view_only);
   } catch (const Error& e) {
     spdlog::warn("gateway: console for session {} not opened: {}", redeemed->session_id, e.what());
@@ -189,11 +202,11 @@ void add_session_routes(Router& router, gateway::SessionManager& manager, const 
   router.add("DELETE", "/api/v1/sessions", [&manager](const HttpRequest&) {
     return json_response(200, json{{"closed", manager.close_all()}}.dump());
   });
-  router.add_upgrade("/ws/{token}", [&manager, &settings](asio::ip::tcp::socket socket, UpgradeRequest upgrade,
+  router.add_upgrade("/ws/{token}", [&manager, &settings](UpgradeConnection connection, UpgradeRequest upgrade,
                                                            const HttpRequest& request) {
-    auto executor = socket.get_executor();
+    auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
     asio::co_spawn(executor,
-                   open_console(manager, std::move(socket), std::move(upgrade), allowed_origins(settings, request),
+                   open_console(manager, std::move(connection), std::move(upgrade), allowed_origins(settings, request),
                                 request.params.at("token")),
                    asio::detached);
   });
