@@ -164,6 +164,30 @@ TEST_F(GatewayProxy, ViewerSendingGarbageIsDroppedOthersKeepWorking) {
   EXPECT_EQ(converge(*good), "");
 }
 
+// --viewer-password-file: viewers must pass VNC Authentication with the gateway's own password (the
+// upstream's is never shown to them).
+TEST_F(GatewayProxy, ViewerPasswordIsRequired) {
+  write_file(dir_->file("viewer-pw"), "gate1234\n");
+  write_file(dir_->file("wrong-pw"), "nope\n");
+  Proxy guarded(*dir_, "guarded-proxy", guest_->vnc_url(), {"--viewer-password-file", dir_->file("viewer-pw")});
+  // Refused before anything listens: beyond loopback without a viewer password, or a bad target.
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "proxy", "--listen", "0.0.0.0:1", "--target", guest_->vnc_url()},
+                        dir_->file("refused.log"), 10s),
+            2);
+  EXPECT_NE(read_file(dir_->file("refused.log")).find("--viewer-password-file"), std::string::npos);
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "proxy", "--target", "gopher://x"}, dir_->file("refused.log"), 10s), 2);
+  const auto png = dir_->file("guarded.png");
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "snapshot", guarded.url(), png, "--password-file", dir_->file("wrong-pw")},
+                        dir_->file("guarded-snap.log"), 30s),
+            3)
+      << read_file(dir_->file("guarded-snap.log"));
+  ASSERT_EQ(run_command({VNCGATE_BINARY, "snapshot", guarded.url(), png, "--password-file", dir_->file("viewer-pw")},
+                        dir_->file("guarded-snap.log"), 30s),
+            0)
+      << read_file(dir_->file("guarded-snap.log"));
+  EXPECT_EQ(diff_summary(guest_->screendump(), load_png(png)), "");
+}
+
 // The FBS recording of the proxied session converts losslessly to the console's final picture.
 TEST_F(GatewayProxy, RecordingConvertsToTheScreendump) {
   const auto rec = dir_->file("rec");
