@@ -193,8 +193,14 @@ TEST_F(GatewayProxy, RecordingConvertsToTheScreendump) {
   const auto rec = dir_->file("rec");
   PixelBuffer oracle;
   {
-    Proxy recording(*dir_, "record-proxy", guest_->vnc_url(), {"--record", rec});
+    Proxy recording(*dir_, "record-proxy", guest_->vnc_url(), {"--record", rec, "--lossless", "--audit-keys"});
     auto viewer = connect(recording.url());
+    ASSERT_EQ(converge(*viewer), "");
+    // A change a second in, so the recording spans several frame periods (a screen that never changes after
+    // the first 100 ms makes a degenerate FBS for convert's frame pacing).
+    std::this_thread::sleep_for(1000ms);
+    type(*viewer, "rec");
+    std::this_thread::sleep_for(500ms);
     ASSERT_EQ(converge(*viewer), "");
     oracle = guest_->screendump();
     viewer->pump(500ms);
@@ -202,13 +208,23 @@ TEST_F(GatewayProxy, RecordingConvertsToTheScreendump) {
   }
   const auto fbs = rec + "/recording.fbs";
   ASSERT_TRUE(std::filesystem::exists(fbs));
-  ASSERT_TRUE(std::filesystem::exists(rec + "/audit.jsonl"));
+  const auto audit = read_file(rec + "/audit.jsonl");
+  EXPECT_NE(audit.find(R"("event":"key")"), std::string::npos) << audit;  // --audit-keys
   const auto mp4 = dir_->file("rec.mp4");
   ASSERT_EQ(run_command({VNCGATE_BINARY, "convert", fbs, mp4, "--lossless"}, dir_->file("convert.log"), 60s), 0)
       << read_file(dir_->file("convert.log"));
   const auto frames = decode_frames(mp4, oracle.width(), oracle.height());
   ASSERT_FALSE(frames.empty());
   EXPECT_EQ(diff_summary(oracle, frames.back()), "");
+  if (!diff_summary(oracle, frames.back()).empty()) {
+    save_ppm(oracle, dir_->file("oracle.ppm"));
+    save_ppm(frames.back(), dir_->file("fbs-last.ppm"));
+  }
+  // The live MP4 segment (recorder's encoder path, lossless here) ends on the same picture.
+  const auto live = decode_frames(rec + "/video-001.mp4", oracle.width(), oracle.height());
+  ASSERT_FALSE(live.empty());
+  EXPECT_EQ(diff_summary(oracle, live.back()), "");
+  EXPECT_TRUE(std::filesystem::exists(rec + "/video-001.json"));
 }
 
 // Last: replaces the guest. QEMU killed and started again on the same port; the viewer stays connected,
