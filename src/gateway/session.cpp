@@ -109,7 +109,9 @@ Session::~Session() {
 
 void Session::start() {
   if (!options_.record_dir.empty()) {
-    std::filesystem::create_directories(options_.record_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(options_.record_dir, ec);
+    if (ec) throw IoError("cannot create the recording directory " + options_.record_dir + ": " + ec.message());
     const auto path = options_.record_dir + "/audit.jsonl";
     audit_.reset(std::fopen(path.c_str(), "a"));
     if (!audit_) throw IoError("cannot open the audit log " + path);

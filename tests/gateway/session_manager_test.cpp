@@ -237,6 +237,12 @@ TEST_F(SessionManagerTest, RecordWithoutDirectory_IsAConfigError) {
   EXPECT_THROW(m.create_link(upstream_.url(), false, std::nullopt, true), ConfigError);
 }
 
+TEST_F(SessionManagerTest, UnwritableRecordDirectory_FailsTheLinkAndLeavesNoSession) {
+  auto& m = manager({.record_dir = "/dev/null/not-a-directory"});
+  EXPECT_THROW(m.create_link(upstream_.url(), false, std::nullopt, true), IoError);
+  EXPECT_EQ(m.count(), 0u);
+}
+
 TEST_F(SessionManagerTest, IdleSessionsAreSweptAway) {
   auto& m = manager({.idle_timeout = 1s, .sweep_interval = 1s});
   std::atomic<int> last_count{-1};
