@@ -271,7 +271,6 @@ void Session::upstream_connected(const rfb::ServerInit& init) {
     if (record) record(bytes);
   });
   if (fb_.width() != init.width || fb_.height() != init.height) upstream_resized(init.width, init.height);
-  first_picture_.cancel();  // waiting viewers may be greeted now
 }
 
 void Session::upstream_resized(int width, int height) {
@@ -292,6 +291,10 @@ void Session::upstream_update(const framebuffer::Rect& damage) {
   const auto r = damage.intersect(fb_.bounds());
   if (!r.empty()) fb_.put(r, src.row(r.y) + r.x, src.width());
   ++frames_;
+  if (!have_picture_ && client_->connection().frame_complete()) {
+    have_picture_ = true;
+    first_picture_.cancel();  // waiting viewers are greeted now, with a whole picture rather than black
+  }
   if (mp4_ && client_->connection().frame_complete()) mp4_->slot().publish(fb_, mp4_->clock().start_or_now());
   for (auto& [id, v] : viewers_) {
     if (!v->conn) continue;
@@ -334,7 +337,7 @@ asio::awaitable<void> Session::serve_viewer(std::shared_ptr<Viewer> v) {
   auto self = shared_from_this();
   std::string why = "left";
   try {
-    if (fb_.width() == 0 && !closed_) co_await first_picture_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!have_picture_ && !closed_) co_await first_picture_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (closed_ || v->gone) throw IoError("session closed");
     rfb::ServerOptions server;
     server.password = options_.viewer_password;

@@ -134,7 +134,8 @@ class Session : public std::enable_shared_from_this<Session> {
   int next_viewer_ = 1;
   int connection_ = 0;
   bool closed_ = false;
-  asio::steady_timer first_picture_;  // viewers wait on it until fb_ has a size
+  bool have_picture_ = false;         // the upstream painted every pixel once: viewers may be greeted
+  asio::steady_timer first_picture_;  // viewers wait on it until have_picture_
   asio::steady_timer backoff_timer_;
   std::unique_ptr<fbs::Writer> fbs_;
   std::unique_ptr<record::Recorder> mp4_;  // its encoder loop runs on mp4_thread_
