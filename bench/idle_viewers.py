@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-# Opens N idle RFB viewers over WebSocket (binary subprotocol, as noVNC does) to ws://127.0.0.1:PORT/: each
-# completes the RFB 3.8 handshake with security None and ClientInit, reads ServerInit, then stays silent.
-# Prints "ready" once all are connected and holds them until stdin closes or SECONDS pass.
-# Usage: idle_viewers.py PORT N SECONDS
+# Opens N RFB viewers over WebSocket (binary subprotocol, as noVNC does) to ws://127.0.0.1:PORT/: each
+# completes the RFB 3.8 handshake with security None and ClientInit and reads ServerInit. Idle viewers then
+# stay silent; with "active" each (in its own process) asks for Raw and requests incremental updates back to
+# back, reading and discarding them, like a viewer that keeps up. Prints "ready" once all are connected and
+# holds them until stdin closes or SECONDS pass.
+# Usage: idle_viewers.py PORT N SECONDS [active]
 import base64, os, select, socket, struct, sys, time
 
 def ws_connect(port):
@@ -61,18 +63,62 @@ def viewer(port):
     if struct.unpack(">I", ws.read(4))[0] != 0:
         raise RuntimeError("security refused")
     ws.send(b"\x01")
-    ws.read(20)
+    init = ws.read(20)
     name_len = struct.unpack(">I", ws.read(4))[0]
     ws.read(name_len)
+    ws.width, ws.height = struct.unpack(">HH", init[:4])
+    ws.bpp = init[4] // 8
     return ws
+
+def keep_up(ws):
+    ws.send(b"\x02\x00" + struct.pack(">H", 1) + struct.pack(">i", 0))  # SetEncodings [Raw]
+    request = b"\x03\x01" + struct.pack(">HHHH", 0, 0, ws.width, ws.height)
+    ws.send(b"\x03\x00" + struct.pack(">HHHH", 0, 0, ws.width, ws.height))
+    while True:
+        kind = ws.read(1)[0]
+        if kind == 0:
+            nrects = struct.unpack(">xH", ws.read(3))[0]
+            for _ in range(nrects):
+                x, y, w, h, enc = struct.unpack(">HHHHi", ws.read(12))
+                if enc == 0:
+                    ws.read(w * h * ws.bpp)
+                elif enc == -223:  # DesktopSize
+                    ws.width, ws.height = w, h
+                elif enc == -308:  # ExtendedDesktopSize
+                    screens = ws.read(4)[0]
+                    ws.read(screens * 16)
+                    ws.width, ws.height = w, h
+            ws.send(request)
+        elif kind == 2:  # Bell
+            pass
+        elif kind == 3:  # ServerCutText
+            ws.read(3)
+            ws.read(struct.unpack(">I", ws.read(4))[0])
+        else:
+            raise RuntimeError(f"unexpected message {kind}")
 
 def main():
     port, n, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    active = len(sys.argv) > 4 and sys.argv[4] == "active"
     viewers = [viewer(port) for _ in range(n)]
+    children = []
+    if active:
+        for v in viewers:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    keep_up(v)
+                except Exception as e:  # a viewer that fails says why: its numbers would be wrong
+                    print(f"viewer: {e}", file=sys.stderr, flush=True)
+                finally:
+                    os._exit(0)
+            children.append(pid)
     print("ready", flush=True)
     select.select([sys.stdin], [], [], seconds)
     for v in viewers:
         v.s.close()
+    for pid in children:
+        os.kill(pid, 15)
 
 if __name__ == "__main__":
     main()
