@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/encoder_options.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/listen.hpp"
 #include "cli/target_options.hpp"
@@ -40,6 +41,9 @@ struct ProxyOptions {
   bool audit_keys = false;
   std::string viewer_password_file;
   std::vector<std::string> origins;
+  EncoderOptions encoder;
+  bool no_mp4 = false;
+  double segment_s = 600;
 };
 
 tcp::acceptor listen_on(asio::io_context& ctx, const tcp::endpoint& endpoint, const std::string& text) {
@@ -102,6 +106,9 @@ int proxy(ProxyOptions& o) {
   so.upstream = o.target.client_options("");
   so.record_dir = o.record_dir;
   so.audit_keys = o.audit_keys;
+  so.mp4 = !o.no_mp4;
+  so.encoder = o.encoder.resolve();
+  so.segment_ms = static_cast<std::int64_t>(o.segment_s * 1000);
   if (!o.viewer_password_file.empty()) {
     so.viewer_password = read_password(o.viewer_password_file);
   } else if (!rfb_endpoint.address().is_loopback() || (ws_endpoint && !ws_endpoint->address().is_loopback())) {
@@ -160,7 +167,13 @@ std::function<int()> add_proxy_command(CLI::App& app) {
   cmd->add_option("--ws", options->ws, "HOST:PORT for WebSocket (noVNC) viewers");
   cmd->add_option("--origin", options->origins,
                   "allowed WebSocket Origin, exact scheme://host[:port] (repeatable; default: any)");
-  cmd->add_option("--record", options->record_dir, "write recording.fbs (+ audit.jsonl) of the session here");
+  cmd->add_option("--record", options->record_dir,
+                  "record the session here: recording.fbs, video-NNN.mp4 (+ .json) segments, audit.jsonl");
+  cmd->add_flag("--no-mp4", options->no_mp4, "with --record: FBS and audit log only");
+  cmd->add_option("--segment", options->segment_s, "with --record: MP4 segment length in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  options->encoder.add_to(*cmd);
   cmd->add_flag("--view-only", options->view_only, "drop every viewer's keyboard, pointer and clipboard input");
   cmd->add_flag("--audit-keys", options->audit_keys, "with --record: log keystrokes in audit.jsonl too");
   cmd->add_option("--viewer-password-file", options->viewer_password_file,

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fbs/writer.hpp"
+#include "record/recorder.hpp"
 #include "rfb/async_client.hpp"
 #include "rfb/server_connection.hpp"
 #include "util/backoff.hpp"
@@ -101,16 +102,42 @@ Session::Session(asio::any_io_executor executor, std::string id, AcquireFn acqui
   info_.recording = !options_.record_dir.empty();
 }
 
-Session::~Session() = default;
+Session::~Session() {
+  if (mp4_) mp4_->cancel();
+  if (mp4_thread_.joinable()) mp4_thread_.join();
+}
 
 void Session::start() {
   if (!options_.record_dir.empty()) {
-    std::filesystem::create_directories(options_.record_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(options_.record_dir, ec);
+    if (ec) throw IoError("cannot create the recording directory " + options_.record_dir + ": " + ec.message());
     const auto path = options_.record_dir + "/audit.jsonl";
     audit_.reset(std::fopen(path.c_str(), "a"));
     if (!audit_) throw IoError("cannot open the audit log " + path);
+    if (options_.mp4) start_mp4();
   }
   asio::co_spawn(strand_, run_upstream(), asio::detached);
+}
+
+// MP4 through the recorder's encoder path, fed with the session's own picture (no second connection).
+void Session::start_mp4() {
+  record::RecordOptions ro;
+  ro.output_dir = options_.record_dir;
+  ro.name_pattern = "video-{n}";
+  ro.duration_ms = options_.segment_ms;
+  ro.count = 1'000'000;  // a live session ends when it is closed
+  ro.encoder = options_.encoder;
+  ro.target_label = options_.target_label;
+  ro.first_frame_timeout = hours(24 * 365);  // the upstream may take its time
+  mp4_ = std::make_unique<record::Recorder>(std::move(ro));
+  mp4_thread_ = std::thread([recorder = mp4_.get(), id = id_] {
+    try {
+      recorder->run();
+    } catch (const std::exception& e) {
+      spdlog::error("session {}: MP4 recording stopped: {}", id, e.what());
+    }
+  });
 }
 
 void Session::attach(std::unique_ptr<io::ByteStream> viewer, bool view_only) {
@@ -165,6 +192,8 @@ void Session::do_close() {
     if (fbs_) fbs_->close();
     fbs_.reset();
     audit_.reset();
+    if (mp4_) mp4_->cancel();
+    if (mp4_thread_.joinable()) mp4_thread_.join();  // the open segment is finalised
     spdlog::info("session {}: closed", id_);
   }
   auto callbacks = std::move(on_closed_);
@@ -242,7 +271,6 @@ void Session::upstream_connected(const rfb::ServerInit& init) {
     if (record) record(bytes);
   });
   if (fb_.width() != init.width || fb_.height() != init.height) upstream_resized(init.width, init.height);
-  first_picture_.cancel();  // waiting viewers may be greeted now
 }
 
 void Session::upstream_resized(int width, int height) {
@@ -263,6 +291,11 @@ void Session::upstream_update(const framebuffer::Rect& damage) {
   const auto r = damage.intersect(fb_.bounds());
   if (!r.empty()) fb_.put(r, src.row(r.y) + r.x, src.width());
   ++frames_;
+  if (!have_picture_ && client_->connection().frame_complete()) {
+    have_picture_ = true;
+    first_picture_.cancel();  // waiting viewers are greeted now, with a whole picture rather than black
+  }
+  if (mp4_ && client_->connection().frame_complete()) mp4_->slot().publish(fb_, mp4_->clock().start_or_now());
   for (auto& [id, v] : viewers_) {
     if (!v->conn) continue;
     if (!r.empty()) v->conn->framebuffer_changed(r);
@@ -277,7 +310,7 @@ void Session::want_updates() {
   if (!client_ || closed_) return;
   auto& conn = client_->connection();
   if (!conn.ready() || conn.update_pending()) return;
-  if (viewers_.empty() && !fbs_) return;
+  if (viewers_.empty() && !fbs_ && !mp4_) return;
   conn.request_update(true);
   client_->flush();
 }
@@ -304,7 +337,7 @@ asio::awaitable<void> Session::serve_viewer(std::shared_ptr<Viewer> v) {
   auto self = shared_from_this();
   std::string why = "left";
   try {
-    if (fb_.width() == 0 && !closed_) co_await first_picture_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!have_picture_ && !closed_) co_await first_picture_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (closed_ || v->gone) throw IoError("session closed");
     rfb::ServerOptions server;
     server.password = options_.viewer_password;

@@ -12,11 +12,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
 #include "io/byte_stream.hpp"
 #include "providers/provider.hpp"
+#include "record/encoder_settings.hpp"
 #include "rfb/client_connection.hpp"
 
 namespace vncgate::fbs {
@@ -24,6 +26,9 @@ class Writer;
 }
 namespace vncgate::rfb {
 class AsyncClient;
+}
+namespace vncgate::record {
+class Recorder;
 }
 
 namespace vncgate::gateway {
@@ -58,6 +63,9 @@ struct SessionOptions {
   std::string viewer_password;  // VNC Authentication viewers must pass; empty = security None
   std::string record_dir;       // non-empty: FBS of the upstream stream + input audit log written there
   bool audit_keys = false;      // also log keystrokes in the audit log (privacy: off by default)
+  bool mp4 = true;              // with record_dir: also MP4 segments (video-NNN.mp4 + .json) of the picture
+  record::EncoderSettings encoder;
+  std::int64_t segment_ms = 600000;
 };
 
 std::int64_t unix_now_ms();
@@ -95,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void kick(const std::shared_ptr<Viewer>& v);
   void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
   void do_close();
+  void start_mp4();
   void set_state(SessionState state);
   void touch();
   void want_updates();
@@ -125,9 +134,12 @@ class Session : public std::enable_shared_from_this<Session> {
   int next_viewer_ = 1;
   int connection_ = 0;
   bool closed_ = false;
-  asio::steady_timer first_picture_;  // viewers wait on it until fb_ has a size
+  bool have_picture_ = false;         // the upstream painted every pixel once: viewers may be greeted
+  asio::steady_timer first_picture_;  // viewers wait on it until have_picture_
   asio::steady_timer backoff_timer_;
   std::unique_ptr<fbs::Writer> fbs_;
+  std::unique_ptr<record::Recorder> mp4_;  // its encoder loop runs on mp4_thread_
+  std::thread mp4_thread_;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> audit_{nullptr, &std::fclose};
   std::vector<std::function<void()>> on_closed_;
 

@@ -107,7 +107,12 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
   }
   if (fresh) {
     spdlog::info("gateway: session {} for {}", id, io::redact_url(target));
-    fresh->start();
+    try {
+      fresh->start();
+    } catch (...) {  // e.g. the recording directory cannot be made: no half-started session stays listed
+      close(id);
+      throw;
+    }
     notify_count();
   }
   return make_link(id, view_only, ttl);

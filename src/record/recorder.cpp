@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "fbs/writer.hpp"
 #include "record/segmenter.hpp"
@@ -34,6 +35,8 @@ Recorder::Recorder(Acquire acquire, RecordOptions options) : acquire_(std::move(
   if (options_.total_count == 0) options_.total_count = options_.first_number - 1 + options_.count;
 }
 
+Recorder::Recorder(RecordOptions options) : Recorder(Acquire{}, std::move(options)) {}
+
 Recorder::~Recorder() = default;
 
 void Recorder::cancel() {
@@ -50,7 +53,7 @@ std::string Recorder::segment_name(int index) const {
 std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress&)>& progress,
                                          const std::function<void(const SegmentResult&)>& segment_done) {
   std::filesystem::create_directories(options_.output_dir);
-  JobClock clock;
+  JobClock& clock = clock_;
   std::mutex events_mutex;
   std::vector<JobEvent> events;
   auto note = [&](std::string kind, std::string detail) {
@@ -84,8 +87,11 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     }
   } close_fbs{fbs_writers};  // declared before the capture: closed after its thread has stopped
 
-  Capture capture(acquire_, options_.capture, clock, slot_, capture_events);
-  capture.start();
+  std::optional<Capture> capture;  // none when the owner feeds the slot
+  if (acquire_) {
+    capture.emplace(acquire_, options_.capture, clock, slot_, capture_events);
+    capture->start();
+  }
 
   std::vector<SegmentResult> results;
   std::int64_t start_unix_ms = 0;
@@ -158,7 +164,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
         if (clock.started()) segmenter.stop(clock.now_ms());
         break;
       }
-      if ((failure = capture.failure())) {
+      if (capture && (failure = capture->failure())) {
         if (clock.started()) segmenter.stop(clock.now_ms());
         break;
       }
@@ -193,10 +199,10 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
       }
     }
   } catch (...) {
-    capture.stop();
+    if (capture) capture->stop();
     throw;
   }
-  capture.stop();
+  if (capture) capture->stop();
   report();
   if (failure) std::rethrow_exception(failure);
   return results;

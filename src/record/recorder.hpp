@@ -58,7 +58,14 @@ struct Progress {
 class Recorder {
  public:
   Recorder(Acquire acquire, RecordOptions options);
+  // Fed by its owner instead of its own Capture (the live gateway already holds the connection): the owner
+  // publishes complete frames into slot() stamped with clock().start_or_now(), from any one thread, and ends
+  // the job with cancel(). RecordOptions::fbs and ::capture do not apply.
+  explicit Recorder(RecordOptions options);
   ~Recorder();
+
+  FrameSlot& slot() { return slot_; }
+  JobClock& clock() { return clock_; }
 
   // Records until all segments are done or cancel(). Throws (after closing the open segment, which stays
   // playable) when the first connection fails or the upstream is lost for longer than the give-up time.
@@ -74,6 +81,7 @@ class Recorder {
   RecordOptions options_;
   std::atomic<bool> cancelled_{false};
   FrameSlot slot_;
+  JobClock clock_;
 };
 
 }  // namespace vncgate::record

@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cstdio>
 #include <list>
 #include <mutex>
 #include <set>
@@ -236,6 +237,12 @@ TEST_F(SessionManagerTest, RecordWithoutDirectory_IsAConfigError) {
   EXPECT_THROW(m.create_link(upstream_.url(), false, std::nullopt, true), ConfigError);
 }
 
+TEST_F(SessionManagerTest, UnwritableRecordDirectory_FailsTheLinkAndLeavesNoSession) {
+  auto& m = manager({.record_dir = "/dev/null/not-a-directory"});
+  EXPECT_THROW(m.create_link(upstream_.url(), false, std::nullopt, true), IoError);
+  EXPECT_EQ(m.count(), 0u);
+}
+
 TEST_F(SessionManagerTest, IdleSessionsAreSweptAway) {
   auto& m = manager({.idle_timeout = 1s, .sweep_interval = 1s});
   std::atomic<int> last_count{-1};
@@ -300,6 +307,52 @@ TEST_F(SessionManagerTest, MalformedViewerIsDropped_OthersLiveOn) {
   EXPECT_TRUE(eventually([&] { return !upstream_.keys().empty(); }));
   good->full_update(5s);
   EXPECT_TRUE(same_picture(good->framebuffer(), upstream_.picture()));
+}
+
+// A viewer that asks for full frames and never reads fills its socket; it must not hold up anyone else,
+// and the gateway builds no more than one update for it at a time (bytes sent to it stop growing).
+TEST_F(SessionManagerTest, SlowViewerDoesNotSlowTheOthers) {
+  auto& m = manager();
+  const auto link = m.create_link(upstream_.url(), false, std::nullopt, false);
+  const int port = viewer_port(link.session_id, false);
+  asio::io_context raw_ctx;
+  tcp::socket raw(raw_ctx);
+  raw.open(tcp::v4());
+  raw.set_option(asio::socket_base::receive_buffer_size(4096));  // a small window: the gateway blocks sooner
+  raw.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  std::vector<std::uint8_t> greeting(12);
+  asio::read(raw, asio::buffer(greeting));
+  asio::write(raw, asio::buffer(greeting));
+  std::vector<std::uint8_t> types(2);
+  asio::read(raw, asio::buffer(types));
+  const std::vector<std::uint8_t> setup{1, 1, 2, 0, 0, 1, 0, 0, 0, 0};  // None, ClientInit, SetEncodings [Raw]
+  asio::write(raw, asio::buffer(setup));
+  // 1500 full-frame requests (12 KB each in Raw) over 1.5 s: far more than loopback buffers hold.
+  const std::vector<std::uint8_t> request{3, 0, 0, 0, 0, 0, 0, 64, 0, 48};
+  for (int i = 0; i < 1500; ++i) {
+    asio::write(raw, asio::buffer(request));
+    std::this_thread::sleep_for(1ms);
+  }
+  std::uint64_t stalled = 0;
+  ASSERT_TRUE(eventually([&] {
+    const auto before = m.get(link.session_id)->bytes_to_viewers;
+    std::this_thread::sleep_for(300ms);
+    stalled = m.get(link.session_id)->bytes_to_viewers;
+    return stalled == before;
+  })) << "the gateway kept writing to a viewer that does not read";
+  EXPECT_LT(stalled, 1500u * 12288 / 2) << "writes to the stuck viewer should have blocked long before";
+  std::printf("stuck viewer: %llu bytes written before the socket filled\n", static_cast<unsigned long long>(stalled));
+
+  auto fast = viewer(link.session_id, false);
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    fast->full_update(2s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  }
+  EXPECT_TRUE(same_picture(fast->framebuffer(), upstream_.picture()));
+  // Only the fast viewer's frames were added: 3000 queued requests would be ~37 MB.
+  EXPECT_LT(m.get(link.session_id)->bytes_to_viewers - stalled, 1'000'000u);
+  EXPECT_EQ(m.get(link.session_id)->viewers, 2);
 }
 
 TEST_F(SessionManagerTest, UpstreamDrop_ReconnectsWhileViewersStay) {

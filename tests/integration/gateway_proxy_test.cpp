@@ -164,13 +164,43 @@ TEST_F(GatewayProxy, ViewerSendingGarbageIsDroppedOthersKeepWorking) {
   EXPECT_EQ(converge(*good), "");
 }
 
+// --viewer-password-file: viewers must pass VNC Authentication with the gateway's own password (the
+// upstream's is never shown to them).
+TEST_F(GatewayProxy, ViewerPasswordIsRequired) {
+  write_file(dir_->file("viewer-pw"), "gate1234\n");
+  write_file(dir_->file("wrong-pw"), "nope\n");
+  Proxy guarded(*dir_, "guarded-proxy", guest_->vnc_url(), {"--viewer-password-file", dir_->file("viewer-pw")});
+  // Refused before anything listens: beyond loopback without a viewer password, or a bad target.
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "proxy", "--listen", "0.0.0.0:1", "--target", guest_->vnc_url()},
+                        dir_->file("refused.log"), 10s),
+            2);
+  EXPECT_NE(read_file(dir_->file("refused.log")).find("--viewer-password-file"), std::string::npos);
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "proxy", "--target", "gopher://x"}, dir_->file("refused.log"), 10s), 2);
+  const auto png = dir_->file("guarded.png");
+  EXPECT_EQ(run_command({VNCGATE_BINARY, "snapshot", guarded.url(), png, "--password-file", dir_->file("wrong-pw")},
+                        dir_->file("guarded-snap.log"), 30s),
+            3)
+      << read_file(dir_->file("guarded-snap.log"));
+  ASSERT_EQ(run_command({VNCGATE_BINARY, "snapshot", guarded.url(), png, "--password-file", dir_->file("viewer-pw")},
+                        dir_->file("guarded-snap.log"), 30s),
+            0)
+      << read_file(dir_->file("guarded-snap.log"));
+  EXPECT_EQ(diff_summary(guest_->screendump(), load_png(png)), "");
+}
+
 // The FBS recording of the proxied session converts losslessly to the console's final picture.
 TEST_F(GatewayProxy, RecordingConvertsToTheScreendump) {
   const auto rec = dir_->file("rec");
   PixelBuffer oracle;
   {
-    Proxy recording(*dir_, "record-proxy", guest_->vnc_url(), {"--record", rec});
+    Proxy recording(*dir_, "record-proxy", guest_->vnc_url(), {"--record", rec, "--lossless", "--audit-keys"});
     auto viewer = connect(recording.url());
+    ASSERT_EQ(converge(*viewer), "");
+    // A change a second in, so the recording spans several frame periods (a screen that never changes after
+    // the first 100 ms makes a degenerate FBS for convert's frame pacing).
+    std::this_thread::sleep_for(1000ms);
+    type(*viewer, "rec");
+    std::this_thread::sleep_for(500ms);
     ASSERT_EQ(converge(*viewer), "");
     oracle = guest_->screendump();
     viewer->pump(500ms);
@@ -178,13 +208,23 @@ TEST_F(GatewayProxy, RecordingConvertsToTheScreendump) {
   }
   const auto fbs = rec + "/recording.fbs";
   ASSERT_TRUE(std::filesystem::exists(fbs));
-  ASSERT_TRUE(std::filesystem::exists(rec + "/audit.jsonl"));
+  const auto audit = read_file(rec + "/audit.jsonl");
+  EXPECT_NE(audit.find(R"("event":"key")"), std::string::npos) << audit;  // --audit-keys
   const auto mp4 = dir_->file("rec.mp4");
   ASSERT_EQ(run_command({VNCGATE_BINARY, "convert", fbs, mp4, "--lossless"}, dir_->file("convert.log"), 60s), 0)
       << read_file(dir_->file("convert.log"));
   const auto frames = decode_frames(mp4, oracle.width(), oracle.height());
   ASSERT_FALSE(frames.empty());
   EXPECT_EQ(diff_summary(oracle, frames.back()), "");
+  if (!diff_summary(oracle, frames.back()).empty()) {
+    save_ppm(oracle, dir_->file("oracle.ppm"));
+    save_ppm(frames.back(), dir_->file("fbs-last.ppm"));
+  }
+  // The live MP4 segment (recorder's encoder path, lossless here) ends on the same picture.
+  const auto live = decode_frames(rec + "/video-001.mp4", oracle.width(), oracle.height());
+  ASSERT_FALSE(live.empty());
+  EXPECT_EQ(diff_summary(oracle, live.back()), "");
+  EXPECT_TRUE(std::filesystem::exists(rec + "/video-001.json"));
 }
 
 // Last: replaces the guest. QEMU killed and started again on the same port; the viewer stays connected,
