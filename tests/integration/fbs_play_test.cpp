@@ -14,6 +14,7 @@
 #include "fbs/replay.hpp"
 #include "fbs/writer.hpp"
 #include "rfb/blocking_client.hpp"
+#include "rfb/server_connection.hpp"
 #include "support/browser.hpp"
 #include "support/image.hpp"
 #include "support/process.hpp"
@@ -66,9 +67,9 @@ class FbsPlay : public testing::Test {
   static std::string path() { return dir_->file("session.fbs"); }
 
   // Starts `vncgate play` with `args` (debug logging when `verbose`); returns its port once it listens.
-  int start_play(std::vector<std::string> args, bool verbose = false) {
+  int start_play(std::vector<std::string> args, bool verbose = false, const std::string& file = path()) {
     const int port = free_port();
-    args.insert(args.begin(), {VNCGATE_BINARY, "play", path(), "--listen", "127.0.0.1:" + std::to_string(port)});
+    args.insert(args.begin(), {VNCGATE_BINARY, "play", file, "--listen", "127.0.0.1:" + std::to_string(port)});
     if (verbose) args.insert(args.begin() + 1, "-v");
     play_ = Process(args, dir_->file("play.log"));
     EXPECT_TRUE(wait_for_port(port, 20s)) << read_file(dir_->file("play.log"));
@@ -177,6 +178,59 @@ TEST_F(FbsPlay, NoVncInChromiumDecodesOurTight) {
               tight ? double(raw) / double(tight) : 0.0);
   EXPECT_GT(tight, 0u);
   EXPECT_LT(tight * 10, raw);
+}
+
+// A photo-like screen (no QEMU console has one): an FBS of a synthetic 720x400 picture, text above and a noisy
+// colour field below, served by `vncgate play`. libvncclient (JPEG quality 5) and noVNC (quality 6) decode our
+// JPEG tiles: the text bands are exact, the photo within a PSNR bound and really lossy.
+TEST_F(FbsPlay, JpegTilesDecodeInLibvncclientAndNoVnc) {
+  PixelBuffer picture(720, 400);
+  for (int y = 0; y < 400; ++y)
+    for (int x = 0; x < 720; ++x)  // 720 wide: Tight bands are 91 rows, so rows 0-181 hold only text
+      picture.row(y)[x] = y < 182
+                              ? ((x / 3 + y / 4) % 7 == 0 ? 0xc0c0c0u : 0x000000u)
+                              : framebuffer::make_pixel(x * 255 / 720, (y - 182) & 0xff, (x * y / 64 + x % 5) & 0xff);
+  const std::string photo = dir_->file("photo.fbs");
+  {
+    rfb::ServerConnection server({}, picture.width(), picture.height());
+    rfb::ClientOptions options;
+    options.encodings = {rfb::Encoding::raw};
+    rfb::ClientConnection client(options);
+    fbs::LazyWriter writer(client, photo, [] { return 0u; });
+    for (int i = 0; i < 10 && !client.frame_complete(); ++i) {
+      client.feed(server.take_output());
+      server.feed(client.take_output());
+      server.send_update(picture);
+    }
+    ASSERT_EQ(diff_summary(picture, client.framebuffer()), "");
+    writer.close();
+  }
+  const int port = start_play({}, true, photo);
+  const framebuffer::Rect text{0, 0, 720, 182}, image{0, 182, 720, 218};
+  auto check = [&](const PixelBuffer& seen, const std::string& who) {
+    ASSERT_EQ(seen.width(), 720) << who;
+    ASSERT_EQ(seen.height(), 400) << who;
+    const double text_db = psnr(picture, seen, text), image_db = psnr(picture, seen, image);
+    std::printf("%s: text %.1f dB, photo %.1f dB\n", who.c_str(), text_db, image_db);
+    EXPECT_EQ(text_db, 99.0) << who << ": text must stay exact";
+    EXPECT_GT(image_db, 25.0) << who;  // sharp noise at quality 5-6; a wrong decode (swapped channels) is < 15
+    EXPECT_LT(image_db, 99.0) << who << ": the photo did not go as JPEG";
+    EXPECT_EQ(last_pixel_encoding(), "tight") << who;
+  };
+  const auto ppm = dir_->file("photo.ppm");
+  ASSERT_EQ(run_command({VNCGATE_LIBVNCCLIENT_SNAPSHOT, "127.0.0.1:" + std::to_string(port), ppm, "20"},
+                        dir_->file("libvnc.log"), 30s),
+            0)
+      << read_file(dir_->file("libvnc.log"));
+  check(load_ppm(ppm), "libvncclient");
+
+  Websockify proxy({{"play", "127.0.0.1:" + std::to_string(port)}}, VNCGATE_WEB_ROOT);
+  const std::string png = dir_->file("photo.png");
+  const BrowserResult r = run_browser_check(
+      "console_check.mjs", {"--url", proxy.http_url("/console.html?ws_path=/%3Ftoken%3Dplay"), "--out", png},
+      dir_->path());
+  ASSERT_EQ(r.exit_code, kBrowserOk) << r.log;
+  check(load_png(png), "noVNC");
 }
 
 // At a crawl the screen stays at --from; the same instant from the library's replay is the reference.

@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 
 #include "rfb/client_connection.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
+#include "support/image.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::rfb {
@@ -173,18 +173,6 @@ PixelBuffer crop(const PixelBuffer& fb, const Rect& r) {
   return out;
 }
 
-double psnr(const PixelBuffer& a, const PixelBuffer& b, const Rect& r) {
-  double sum = 0;
-  for (int y = r.y; y < r.bottom(); ++y)
-    for (int x = r.x; x < r.right(); ++x)
-      for (int shift : {0, 8, 16}) {
-        const double d = double((a.at(x, y) >> shift) & 0xff) - double((b.at(x, y) >> shift) & 0xff);
-        sum += d * d;
-      }
-  const double mse = sum / (3.0 * static_cast<double>(r.area()));
-  return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
-}
-
 TEST(ServerConnection_Choice, FirstEncodingWeSupportInTheViewersOrderWins) {
   const PixelBuffer fb = test_picture(40, 20, 0);
   auto choice = [&](std::vector<Encoding> offered) {
@@ -231,7 +219,7 @@ TEST(ServerConnection_Tight, PhotoGoesAsJpegWithinPsnrAndTextBesideItExact) {
   const auto types = v.tight_types();
   EXPECT_NE(std::find(types.begin(), types.end(), 0x9u), types.end()) << "no JPEG for the photo";
   expect_same(crop(v.client.framebuffer(), {0, 0, 256, 128}), crop(fb, {0, 0, 256, 128}), "text half");
-  const double quality = psnr(v.client.framebuffer(), fb, {0, 128, 256, 128});
+  const double quality = vncgate::test::psnr(fb, v.client.framebuffer(), {0, 128, 256, 128});
   EXPECT_GT(quality, 30.0);
   EXPECT_LT(quality, 99.0);  // lossy, so JPEG really was decoded
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -136,6 +137,18 @@ std::string diff_summary(const PixelBuffer& expected, const PixelBuffer& actual,
     << " y " << min_y << ".." << max_y << "; first at (" << fx << "," << fy << "): expected "
     << hex(expected.at(fx, fy)) << " actual " << hex(actual.at(fx, fy));
   return s.str();
+}
+
+double psnr(const PixelBuffer& expected, const PixelBuffer& actual, const framebuffer::Rect& area) {
+  double sum = 0;
+  for (int y = area.y; y < area.bottom(); ++y)
+    for (int x = area.x; x < area.right(); ++x)
+      for (int shift : {0, 8, 16}) {
+        const double d = double((expected.at(x, y) >> shift) & 0xff) - double((actual.at(x, y) >> shift) & 0xff);
+        sum += d * d;
+      }
+  const double mse = sum / (3.0 * static_cast<double>(area.area()));
+  return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
 }  // namespace vncgate::test

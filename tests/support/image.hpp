@@ -29,4 +29,8 @@ PixelBuffer reduce(const PixelBuffer& image, Pixel mask);
 // of differing pixels, their bounding box, and the first differing coordinate with both values.
 std::string diff_summary(const PixelBuffer& expected, const PixelBuffer& actual, Pixel mask = kMaskExact);
 
+// Peak signal-to-noise ratio in dB of `actual` against `expected` over `area` (R, G and B alike): 99 when
+// equal; lossy codecs at good quality give 30-45. Both must cover `area`.
+double psnr(const PixelBuffer& expected, const PixelBuffer& actual, const framebuffer::Rect& area);
+
 }  // namespace vncgate::test

@@ -18,7 +18,6 @@ int ColourPalette::find_or_add(framebuffer::Pixel p, int limit) {
       if (size_ >= limit) return -1;
       slots_[s] = static_cast<std::int16_t>(size_);
       colours_[static_cast<std::size_t>(size_)] = p;
-      counts_[static_cast<std::size_t>(size_)] = 0;
       return size_++;
     }
     if (colours_[static_cast<std::size_t>(i)] == p) return i;
@@ -41,7 +40,6 @@ int ColourPalette::collect(const framebuffer::PixelBuffer& fb, const framebuffer
         overflowed_ = true;
         return size_;
       }
-      ++counts_[static_cast<std::size_t>(i)];
     }
   }
   return size_;
@@ -52,10 +50,6 @@ int ColourPalette::index(framebuffer::Pixel p) const {
     if (slots_[s] < 0) return 0;  // not collected: a caller bug, but never an out-of-range index
     if (colours_[static_cast<std::size_t>(slots_[s])] == p) return slots_[s];
   }
-}
-
-int ColourPalette::most_frequent() const {
-  return static_cast<int>(std::max_element(counts_.begin(), counts_.begin() + size_) - counts_.begin());
 }
 
 }  // namespace vncgate::rfb

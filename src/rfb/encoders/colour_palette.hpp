@@ -22,8 +22,6 @@ class ColourPalette {
   framebuffer::Pixel colour(int index) const { return colours_[static_cast<std::size_t>(index)]; }
   // Index of a colour known to be in the palette.
   int index(framebuffer::Pixel p) const;
-  // Index of the colour most pixels have (collect() counts them).
-  int most_frequent() const;
 
  private:
   static constexpr std::size_t kSlots = 1024;  // power of two, 4x the colours: short probe runs
@@ -34,7 +32,6 @@ class ColourPalette {
 
   std::array<std::int16_t, kSlots> slots_;  // -1 empty, else index into colours_
   std::array<framebuffer::Pixel, kMaxColours> colours_{};
-  std::array<std::uint32_t, kMaxColours> counts_{};
   int size_ = 0;
   bool overflowed_ = false;
 };
