@@ -208,8 +208,21 @@ int SessionManager::close_all() {
 
 void SessionManager::removed(std::vector<std::shared_ptr<Session>> sessions) {
   if (sessions.empty()) return;
-  for (auto& s : sessions) s->close();
+  for (auto& s : sessions) close_session(s);
   notify_count();
+}
+
+void SessionManager::close_session(const std::shared_ptr<Session>& session, std::function<void()> done) {
+  const auto info = session->info();
+  if (!info.recording || !options_.recording_closed) {
+    session->close(std::move(done));
+    return;
+  }
+  session->close([callback = options_.recording_closed, id = info.id, dir = options_.record_dir + "/" + info.id,
+                  done = std::move(done)] {
+    callback(id, dir);
+    if (done) done();
+  });
 }
 
 void SessionManager::shutdown() {
@@ -228,7 +241,7 @@ void SessionManager::shutdown() {
   for (auto& s : all) {
     auto done = std::make_shared<std::promise<void>>();
     closed.push_back(done->get_future());
-    s->close([done] { done->set_value(); });
+    close_session(s, [done] { done->set_value(); });
   }
   const auto deadline = steady_clock::now() + seconds(5);
   for (auto& f : closed) f.wait_until(deadline);

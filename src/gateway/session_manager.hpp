@@ -26,6 +26,8 @@ struct ManagerOptions {
   bool audit_keys = false;
   std::string record_dir;       // recordings go to <record_dir>/<session id>/
   std::string viewer_password;  // VNC Authentication for viewers (links are the usual gate)
+  // Called once a recorded session has closed and finalised its files in <record_dir>/<id>/ (any thread).
+  std::function<void(const std::string& session_id, const std::string& dir)> recording_closed;
 };
 
 struct Link {
@@ -89,6 +91,8 @@ class SessionManager {
   Link make_link(const std::string& session_id, bool view_only, std::optional<std::chrono::seconds> ttl);
   void schedule_sweep();
   void removed(std::vector<std::shared_ptr<Session>> sessions);
+  // Closes `session`; `done` runs once it has finalised, after recording_closed for a recorded session.
+  void close_session(const std::shared_ptr<Session>& session, std::function<void()> done = {});
   void notify_count();
 
   asio::any_io_executor executor_;

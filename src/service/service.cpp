@@ -46,8 +46,14 @@ boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(std::vector<s
   co_return co_await providers.acquire(*parsed);
 }
 
-gateway::ManagerOptions manager_options(const ServiceSettings& s) {
+gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uploader) {
   gateway::ManagerOptions o;
+  // A recorded session's files (FBS, MP4 segments, sidecars, audit log) go to storage once it has closed.
+  o.recording_closed = [&uploader](const std::string& id, const std::string& dir) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.is_regular_file()) uploader.enqueue_to_bucket(session_bucket(id), entry.path().string());
+  };
   o.idle_timeout = s.gateway.idle_timeout;
   o.link_ttl = s.gateway.link_ttl;
   o.audit_keys = s.gateway.audit_keys;
@@ -85,7 +91,7 @@ struct Service::Impl {
         runner(*store, uploader, metrics, settings),
         sessions(io.get_executor(),
                  [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
-                 manager_options(settings)) {
+                 manager_options(settings, uploader)) {
     sessions.on_count_changed([this](std::size_t n) {
       metrics.set("vncgate_sessions", "Live console sessions", {}, static_cast<double>(n));
     });
@@ -173,6 +179,11 @@ void Service::start() {
   d.check_health();
   d.http = std::make_unique<HttpServer>(d.io, d.settings.http, d.routes(), d.metrics);
   d.uploader.start();
+  // Live-session recordings a stop or crash left behind (uploaded files are removed from there).
+  std::error_code ec;
+  for (const auto& session : fs::directory_iterator(fs::path(d.settings.jobs.work_dir) / "sessions", ec))
+    for (const auto& file : fs::directory_iterator(session.path(), ec))
+      if (file.is_regular_file()) d.uploader.enqueue_to_bucket(session_bucket(session.path().filename()), file.path());
   d.runner.start();
   d.http->start();
   d.health_thread = std::thread([&d] {

@@ -29,7 +29,7 @@ bool is_session_id(const std::string& id) {
 }
 
 json session_json(const gateway::SessionInfo& s) {
-  return {{"session_id", s.id},
+  json out = {{"session_id", s.id},
           {"target", s.target_label},
           {"state", gateway::to_string(s.state)},
           {"viewers", s.viewers},
@@ -44,6 +44,8 @@ json session_json(const gateway::SessionInfo& s) {
           {"recording", s.recording},
           {"total_connections", s.total_connections},
           {"dropped_input_events", s.dropped_input_events}};
+  if (s.recording) out["bucket_id"] = session_bucket(s.id);
+  return out;
 }
 
 HttpResponse link_response(const gateway::Link& link, const ServiceSettings& settings) {
@@ -134,9 +136,13 @@ asio::awaitable<void> open_console(gateway::SessionManager& manager, UpgradeConn
   }
   try {
     const io::WsAcceptOptions options;  // Origin checked above
-    auto viewer = connection.tls ? co_await io::accept_websocket(std::move(*connection.tls),
-                                                                 std::move(connection.tls_context), upgrade, options)
-                                 : co_await io::accept_websocket(std::move(*connection.plain), upgrade, options);
+    // Two statements, not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
+    std::unique_ptr<io::ByteStream> viewer;
+    if (connection.tls)
+      viewer = co_await io::accept_websocket(std::move(*connection.tls), std::move(connection.tls_context), upgrade,
+                                             options);
+    else
+      viewer = co_await io::accept_websocket(std::move(*connection.plain), upgrade, options);
     manager.attach(redeemed->session_id, std::move(viewer), redeemed->view_only);
   } catch (const Error& e) {
     spdlog::warn("gateway: console for session {} not opened: {}", redeemed->session_id, e.what());
@@ -144,6 +150,16 @@ asio::awaitable<void> open_console(gateway::SessionManager& manager, UpgradeConn
 }
 
 }  // namespace
+
+std::string session_bucket(const std::string& session_id) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = "session-";
+  for (unsigned char c : session_id.substr(0, 27)) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
 
 void add_session_routes(Router& router, gateway::SessionManager& manager, const ServiceSettings& settings) {
   router.add("POST", "/api/v1/sessions", [&manager, &settings](const HttpRequest& request) {

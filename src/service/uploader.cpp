@@ -75,7 +75,7 @@ void Uploader::feed_growing() {
 void Uploader::enqueue_segment(const std::string& job_id, int index) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({job_id, index, {}, std::chrono::steady_clock::now()});
+    queue_.push_back({job_id, index, {}, {}, std::chrono::steady_clock::now()});
   }
   wake_.notify_all();
 }
@@ -83,7 +83,15 @@ void Uploader::enqueue_segment(const std::string& job_id, int index) {
 void Uploader::enqueue_file(const std::string& job_id, const std::string& local_path) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({job_id, 0, local_path, std::chrono::steady_clock::now()});
+    queue_.push_back({job_id, 0, local_path, {}, std::chrono::steady_clock::now()});
+  }
+  wake_.notify_all();
+}
+
+void Uploader::enqueue_to_bucket(const std::string& bucket_id, const std::string& local_path) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({"", 0, local_path, bucket_id, std::chrono::steady_clock::now()});
   }
   wake_.notify_all();
 }
@@ -140,9 +148,13 @@ void Uploader::loop() {
 }
 
 bool Uploader::upload(const Item& item) {
-  auto job = store_.get(item.job_id);
-  if (!job) return true;
-  const auto where = site_.locate_job(job->bucket_id);
+  std::string bucket_id = item.bucket_id;
+  if (bucket_id.empty()) {
+    auto job = store_.get(item.job_id);
+    if (!job) return true;
+    bucket_id = job->bucket_id;
+  }
+  const auto where = site_.locate_job(bucket_id);
   auto& storage = site_.storage();
   if (item.index == 0) {  // an extra file
     if (!fs::exists(item.path)) return true;
@@ -153,7 +165,7 @@ bool Uploader::upload(const Item& item) {
       if (!settings_.keep_local) fs::remove(item.path);
       return true;
     } catch (const Error& e) {
-      spdlog::warn("upload: job {}: {} (kept, retrying in {} s)", item.job_id, e.what(), settings_.upload_retry.count());
+      spdlog::warn("upload: {}: {} (kept, retrying in {} s)", item.path, e.what(), settings_.upload_retry.count());
       metrics_.add("vncgate_upload_failures_total", "Uploads that failed and will be retried");
       return false;
     }

@@ -35,6 +35,8 @@ class Uploader {
   void enqueue_segment(const std::string& job_id, int index);
   // Extra files of a job (the FBS stream and its index), uploaded next to the segments.
   void enqueue_file(const std::string& job_id, const std::string& local_path);
+  // A file that belongs to no job (a live session's recording) into `bucket_id`'s place in storage.
+  void enqueue_to_bucket(const std::string& bucket_id, const std::string& local_path);
   // The recorder of `job_id` has finished: the job is done once its uploads are.
   void job_recorded(const std::string& job_id);
 
@@ -43,6 +45,7 @@ class Uploader {
     std::string job_id;
     int index = 0;           // a segment; 0 = `path` is an extra file
     std::string path;
+    std::string bucket_id;   // set for files of no job
     std::chrono::steady_clock::time_point ready_at;
   };
   struct Growing {

@@ -52,6 +52,14 @@ http::Response ServeProcess::request(const std::string& method, const std::strin
   r.headers = headers;
   if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
   r.timeout = std::chrono::seconds(20);
+  r.tls.ca_file = options_.ca_file;
+  return http::send_blocking(r);
+}
+
+http::Response ServeProcess::plain_get(int port, const std::string& path) {
+  http::Request r;
+  r.url = "http://127.0.0.1:" + std::to_string(port) + path;
+  r.timeout = std::chrono::seconds(5);
   return http::send_blocking(r);
 }
 

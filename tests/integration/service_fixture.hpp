@@ -20,6 +20,8 @@ struct ServeOptions {
   std::vector<std::string> extra_args;        // more flags (--set …)
   Env env;                                    // more environment (VNCGATE_S3_*)
   int port = 0;                               // 0 = a free one
+  std::string scheme = "http";                // "https" with server.tls_cert/tls_key set in extra_args
+  std::string ca_file;                        // for https: the certificate to trust
 };
 
 class ServeProcess {
@@ -30,7 +32,11 @@ class ServeProcess {
   void kill9();                 // SIGKILL, as a crash
   int stop();                   // SIGTERM; the exit status
   int port() const { return port_; }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const {
+    return options_.scheme + "://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // One plain-HTTP GET (throws when the server does not answer HTTP).
+  static http::Response plain_get(int port, const std::string& path);
   std::string log_tail() const { return process_.log_tail(4000); }
   const ServeOptions& options() const { return options_; }
 

@@ -16,6 +16,7 @@
 #include "service_fixture.hpp"
 #include "support/browser.hpp"
 #include "support/image.hpp"
+#include "rfb/blocking_client.hpp"
 #include "support/qemu.hpp"
 
 namespace vncgate::test {
@@ -161,6 +162,70 @@ TEST_F(WebGatewayTest, SessionsApiListsCountsAndRejectsBadInput) {
   EXPECT_EQ(serve_->request("GET", "/ws/abc").status, 426) << "plain GET on the WebSocket endpoint";
   EXPECT_EQ(serve_->json("DELETE", "/api/v1/sessions").at("closed"), 1);
   EXPECT_TRUE(serve_->json("GET", "/api/v1/sessions").at("sessions").empty());
+}
+
+// With a certificate the same listener speaks HTTPS and wss://: the API over TLS, and a console link opened by
+// our own RFB client over wss:// (no Origin: not a browser) shows QEMU's screen.
+TEST_F(WebGatewayTest, TlsListenerServesTheApiAndWssConsoles) {
+  TempDir tls_dir("vncgate-web-gateway-tls");
+  ASSERT_EQ(run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", tls_dir.file("key.pem"),
+                         "-out", tls_dir.file("cert.pem")},
+                        tls_dir.file("openssl.log")),
+            0)
+      << read_file(tls_dir.file("openssl.log"));
+  ServeProcess tls_serve(ServeOptions{.data_dir = tls_dir.path(),
+                                      .targets = {"demo=" + guest_->vnc_url()},
+                                      .extra_args = {"--set", "server.tls_cert=" + tls_dir.file("cert.pem"), "--set",
+                                                     "server.tls_key=" + tls_dir.file("key.pem")},
+                                      .scheme = "https",
+                                      .ca_file = tls_dir.file("cert.pem")});
+  tls_serve.start();
+  auto created = tls_serve.json("POST", "/api/v1/sessions", R"({"target": "demo"})", 201);
+  const std::string token = created.at("url").get<std::string>().substr(std::string("/console/").size());
+
+  io::Endpoint endpoint{.url = "wss://127.0.0.1:" + std::to_string(tls_serve.port()) + "/ws/" + token};
+  endpoint.tls.ca_file = tls_dir.file("cert.pem");
+  rfb::BlockingClient viewer(endpoint, rfb::ClientOptions{}, 20s);
+  std::string diff;
+  for (int i = 0; i < 20; ++i, std::this_thread::sleep_for(200ms)) {
+    viewer.full_update(10s);
+    if ((diff = diff_summary(guest_->screendump(), viewer.framebuffer())).empty()) break;
+  }
+  EXPECT_EQ(diff, "") << "wss:// viewer vs QMP screendump";
+  // Plain HTTP to the TLS port gets nothing (no downgrade).
+  EXPECT_THROW(ServeProcess::plain_get(tls_serve.port(), "/healthz"), std::exception);
+}
+
+}  // namespace
+}  // namespace vncgate::test
+
+namespace vncgate::test {
+namespace {
+
+// record: true keeps the session's FBS stream, MP4 segments and input audit log; when the session closes they go
+// to storage under the session's bucket (listed in the session).
+TEST_F(WebGatewayTest, RecordedSessionLandsInStorageWhenClosed) {
+  auto created = link(R"({"target": "demo", "record": true})");
+  const std::string id = created.at("session_id");
+  const std::string token = created.at("url").get<std::string>().substr(std::string("/console/").size());
+  const auto bucket = serve_->json("GET", "/api/v1/sessions/" + id).at("bucket_id").get<std::string>();
+  {
+    rfb::BlockingClient viewer(io::Endpoint{.url = "ws://127.0.0.1:" + std::to_string(serve_->port()) + "/ws/" + token},
+                               rfb::ClientOptions{}, 20s);
+    viewer.full_update(10s);
+    viewer.connection().send_pointer(10, 10, 1);
+    viewer.connection().send_pointer(10, 10, 0);
+    viewer.pump(2s);
+  }
+  EXPECT_EQ(serve_->request("DELETE", "/api/v1/sessions/" + id).status, 204);
+  const std::string dir = dir_->path() + "/recordings/" + bucket;
+  bool complete = false;
+  for (int i = 0; i < 100 && !complete; ++i, std::this_thread::sleep_for(200ms))
+    complete = std::filesystem::exists(dir + "/recording.fbs") && std::filesystem::exists(dir + "/audit.jsonl") &&
+               std::filesystem::exists(dir + "/video-001.mp4");
+  ASSERT_TRUE(complete) << dir << "\n" << serve_->log_tail();
+  EXPECT_NE(read_file(dir + "/audit.jsonl").find("pointer"), std::string::npos) << read_file(dir + "/audit.jsonl");
 }
 
 }  // namespace
