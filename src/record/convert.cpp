@@ -33,6 +33,7 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
     for (auto due = timeline->next_deadline(); due && *due < t; due = timeline->next_deadline()) timeline->advance(*due);
   };
 
+  std::int64_t last_frame_t = 0;
   fbs::Replay replay(fbs::Reader::open(input));
   const auto replayed = replay.run(options.from_ms, options.to_ms, [&](const fbs::Frame& frame) {
     const std::int64_t t = static_cast<std::int64_t>(frame.ms) - options.from_ms;
@@ -43,6 +44,7 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
     advance_to(t);
     spare = frame.pixels;
     spare = timeline->frame(std::move(spare), t);
+    last_frame_t = t;
     if (progress) progress(frame.ms, total);
     return true;
   });
@@ -50,7 +52,13 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
     throw ProtocolError(input + ": no picture to convert" +
                         (replayed.decode_error.empty() ? replayed.read.message : replayed.decode_error));
   }
-  const std::int64_t end = std::min<std::int64_t>(replayed.last_ms, options.to_ms) - options.from_ms;
+  // An FBS ends with its last block, which is often the update that completed the picture: show that picture
+  // for one frame period, or a frame at the very end would last 0 ms and the video would end on the one before.
+  const std::int64_t frame_period = static_cast<std::int64_t>(1000.0 / std::max(1.0, options.encoder.fps));
+  const std::int64_t end =
+      std::min<std::int64_t>(std::max<std::int64_t>(replayed.last_ms, last_frame_t + options.from_ms + frame_period),
+                             options.to_ms) -
+      options.from_ms;
   advance_to(end);
   timeline->stop(end);
   if (!replayed.decode_error.empty()) result.damage = replayed.decode_error;

@@ -14,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
+#include <array>
 #include <sstream>
 #include <strings.h>
 
@@ -269,6 +270,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
     beast::error_code ignored;
     tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // Lingering close: a client still sending a refused body would get a reset instead of our answer if the
+    // socket closed with its bytes unread. Discard what follows for a moment (bounded), then close.
+    tcp_layer.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> sink;
+    for (std::size_t drained = 0; drained < (16u << 20);) {
+      auto [rec, n] = co_await tcp_layer.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+      if (rec) break;
+      drained += n;
+    }
   }
 
   asio::awaitable<void> accept_loop() {

@@ -213,7 +213,7 @@ TEST_F(ServiceApiTest, BadInputGetsItsStatusCode) {
        "unknown_server"},
       {"POST", "/record", std::string(2 << 20, ' '), 413, "body_too_large"},
       {"GET", "/api/v1/recordings/0123456789abcdef0123456789abcdef", "", 404, "not_found"},
-      {"GET", "/api/v1/recordings/../../etc/passwd", "", 404, "not_found"},
+      {"GET", "/api/v1/recordings/../../etc/passwd", "", 400, "bad_path"},
       {"DELETE", "/api/v1/recordings/nosuch", "", 404, "not_found"},
       {"GET", "/api/v1/recordings?state=sleeping", "", 400, "invalid_query"},
       {"GET", "/api/v1/recordings?limit=0", "", 400, "invalid_query"},

@@ -51,7 +51,9 @@ double probe_duration(const std::string& path) {
 }
 
 std::vector<framebuffer::PixelBuffer> decode_frames(const std::string& path, int width, int height) {
-  const auto raw = capture({"ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "bgr0", "-"});
+  // Every coded frame once (no constant-rate duplication or dropping: a short last frame must not vanish).
+  const auto raw = capture(
+      {"ffmpeg", "-v", "error", "-i", path, "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr0", "-"});
   const std::size_t frame_bytes = static_cast<std::size_t>(width) * height * 4;
   if (raw.size() % frame_bytes != 0)
     throw std::runtime_error("decoded " + std::to_string(raw.size()) + " bytes, not a multiple of the frame size");
