@@ -5,8 +5,8 @@
 #include <exception>
 #include <vector>
 
-#include "cli/exit_codes.hpp"
 #include "cli/convert_command.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/play_command.hpp"
 #include "cli/proxy_command.hpp"
 #include "cli/record_command.hpp"
@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "debug logging");
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
   std::vector<std::function<int()>> commands{cli::add_snapshot_command(app), cli::add_record_command(app),
-                                              cli::add_convert_command(app), cli::add_play_command(app),
-                                              cli::add_serve_command(app), cli::add_proxy_command(app)};
+                                             cli::add_convert_command(app),  cli::add_play_command(app),
+                                             cli::add_serve_command(app),    cli::add_proxy_command(app)};
   app.footer("Exit codes: 0 ok, 2 usage, 3 connect/auth failure, 4 protocol error, 1 other failure.");
 
   try {

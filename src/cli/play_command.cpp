@@ -58,8 +58,10 @@ class PlaybackServer {
   void show(framebuffer::PixelBuffer pixels, const framebuffer::Rect& damage, bool resized) {
     screen_ = std::move(pixels);
     for (auto& v : viewers_) {
-      if (resized) v->conn.framebuffer_resized(screen_.width(), screen_.height());
-      else v->conn.framebuffer_changed(damage);
+      if (resized)
+        v->conn.framebuffer_resized(screen_.width(), screen_.height());
+      else
+        v->conn.framebuffer_changed(damage);
       v->conn.send_update(screen_);
       flush(v);
     }
@@ -104,19 +106,22 @@ class PlaybackServer {
   void flush(const std::shared_ptr<Viewer>& v) {
     if (v->writing || !v->conn.has_output()) return;
     v->writing = true;
-    asio::co_spawn(ctx_, [v]() -> asio::awaitable<void> {
-      boost::system::error_code ec;
-      try {
-        while (v->conn.has_output()) {
-          const auto bytes = v->conn.take_output();
-          co_await asio::async_write(v->socket, asio::buffer(bytes), asio::use_awaitable);
-        }
-        if (v->conn.closed()) v->socket.close(ec);
-      } catch (const boost::system::system_error&) {
-        v->socket.close(ec);
-      }
-      v->writing = false;
-    }, asio::detached);
+    asio::co_spawn(
+        ctx_,
+        [v]() -> asio::awaitable<void> {
+          boost::system::error_code ec;
+          try {
+            while (v->conn.has_output()) {
+              const auto bytes = v->conn.take_output();
+              co_await asio::async_write(v->socket, asio::buffer(bytes), asio::use_awaitable);
+            }
+            if (v->conn.closed()) v->socket.close(ec);
+          } catch (const boost::system::system_error&) {
+            v->socket.close(ec);
+          }
+          v->writing = false;
+        },
+        asio::detached);
   }
 
   asio::io_context& ctx_;
@@ -164,9 +169,12 @@ class ReplayThread {
         spdlog::error("play: {}", e.what());
         break;
       }
-      if (!result.decode_error.empty()) spdlog::warn("play: recording damaged, played up to there: {}", result.decode_error);
-      else if (result.read.damaged()) spdlog::warn("play: recording damaged, played up to there: {}", result.read.message);
-      else spdlog::info("play: end of recording at {:.3f} s", result.last_ms / 1000.0);
+      if (!result.decode_error.empty())
+        spdlog::warn("play: recording damaged, played up to there: {}", result.decode_error);
+      else if (result.read.damaged())
+        spdlog::warn("play: recording damaged, played up to there: {}", result.read.message);
+      else
+        spdlog::info("play: end of recording at {:.3f} s", result.last_ms / 1000.0);
       if (result.stopped) break;
     } while (options_.loop && !stopping());
     std::lock_guard lock(mutex_);
@@ -218,7 +226,7 @@ int play(const PlayOptions& options) {
   PlaybackServer server(ctx, server_options);
   ReplayThread replay(options, ctx, server);
   if (!replay.start()) throw ProtocolError(options.input + ": no picture to play");
-  ctx.poll();  // the first frame reaches the server before any viewer does
+  ctx.poll();     // the first frame reaches the server before any viewer does
   ctx.restart();  // poll() ran out of work and marked the context stopped
   tcp::acceptor acceptor(ctx);
   try {

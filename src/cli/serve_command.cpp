@@ -18,7 +18,8 @@ namespace {
 // file://relative/dir (the default) is relative to the working directory, like the other paths.
 std::string absolute_file_url(const std::string& url) {
   const std::string scheme = "file://";
-  if (url.compare(0, scheme.size(), scheme) != 0 || url.size() == scheme.size() || url[scheme.size()] == '/') return url;
+  if (url.compare(0, scheme.size(), scheme) != 0 || url.size() == scheme.size() || url[scheme.size()] == '/')
+    return url;
   return scheme + std::filesystem::absolute(url.substr(scheme.size())).lexically_normal().string();
 }
 
@@ -77,7 +78,8 @@ std::function<int()> add_serve_command(CLI::App& app) {
   cmd->add_option("--db", opts->database, "SQLite job database file (jobs.database)");
   cmd->add_option("--storage", opts->storage, "where recordings go: file://DIR or s3://… (storage.url)");
   cmd->add_option("--work-dir", opts->work_dir, "local directory for segments before upload (jobs.work_dir)");
-  cmd->add_option("--max-jobs", opts->max_jobs, "recordings at once (jobs.max_concurrent)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--max-jobs", opts->max_jobs, "recordings at once (jobs.max_concurrent)")
+      ->check(CLI::Range(1, 10000));
   cmd->add_option("--web-root", opts->web_root, "directory of the dashboard and console pages (server.web_root)");
   cmd->add_option("--target", opts->targets, "a named console: NAME=TARGET (targets.NAME; repeatable)");
   cmd->add_option("--set", opts->sets, "any configuration key: SECTION.KEY=VALUE (repeatable)");
@@ -89,7 +91,8 @@ std::function<int()> add_serve_command(CLI::App& app) {
     auto set = [&](const std::string& key, const std::string& value) { sources.overrides.emplace_back(key, value); };
     auto split = [](const std::string& text, const char* flag) {
       const auto eq = text.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError(std::string(flag) + " expects NAME=VALUE, got '" + text + "'");
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError(std::string(flag) + " expects NAME=VALUE, got '" + text + "'");
       return std::pair{text.substr(0, eq), text.substr(eq + 1)};
     };
     for (const auto& entry : opts->sets) {

@@ -4,18 +4,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
-
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "io/transport_detail.hpp"
 #include "io/websocket_accept.hpp"
@@ -237,8 +235,9 @@ asio::awaitable<std::unique_ptr<ByteStream>> accept_on(Next next, std::shared_pt
                                                        const WsAcceptOptions& options) {
   detail::error_code ec;
   const auto remote = beast::get_lowest_layer(next).socket().remote_endpoint(ec);
-  const std::string peer = ec ? "WebSocket viewer" : "WebSocket viewer " + remote.address().to_string() + ":" +
-                                                         std::to_string(remote.port());
+  const std::string peer =
+      ec ? "WebSocket viewer"
+         : "WebSocket viewer " + remote.address().to_string() + ":" + std::to_string(remote.port());
   if (!websocket::is_upgrade(upgrade)) {
     co_await refuse(next, upgrade, http::status::bad_request, "expected a WebSocket upgrade");
     throw ProtocolError(peer + ": not a WebSocket upgrade request");

@@ -124,9 +124,9 @@ struct Capture::Impl : rfb::ClientListener {
         if (events.disconnected) events.disconnected(reason);
       }
       if (steady_clock::now() - down_since >= options.give_up) {
-        set_failure(std::make_exception_ptr(IoError(
-            "upstream gone for " + std::to_string(duration_cast<seconds>(options.give_up).count()) +
-            " s, giving up (last error: " + reason + ")")));
+        set_failure(std::make_exception_ptr(IoError("upstream gone for " +
+                                                    std::to_string(duration_cast<seconds>(options.give_up).count()) +
+                                                    " s, giving up (last error: " + reason + ")")));
         break;
       }
       backoff_timer.expires_after(backoff.next());
@@ -156,7 +156,7 @@ void Capture::start() {
       d.ctx.run();
     } catch (...) {
       d.set_failure(std::current_exception());
-        d.slot.wake();
+      d.slot.wake();
     }
   });
 }
@@ -176,6 +176,5 @@ std::exception_ptr Capture::failure() const {
   std::lock_guard lock(impl_->failure_mutex);
   return impl_->failure;
 }
-
 
 }  // namespace vncgate::record

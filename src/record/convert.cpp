@@ -30,7 +30,8 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
   };
   // Keep-alive repeats up to (not including) t: what a live recording of the same screen would have written.
   auto advance_to = [&](std::int64_t t) {
-    for (auto due = timeline->next_deadline(); due && *due < t; due = timeline->next_deadline()) timeline->advance(*due);
+    for (auto due = timeline->next_deadline(); due && *due < t; due = timeline->next_deadline())
+      timeline->advance(*due);
   };
 
   std::int64_t last_frame_t = 0;
@@ -61,8 +62,10 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
       options.from_ms;
   advance_to(end);
   timeline->stop(end);
-  if (!replayed.decode_error.empty()) result.damage = replayed.decode_error;
-  else if (replayed.read.damaged()) result.damage = replayed.read.message;
+  if (!replayed.decode_error.empty())
+    result.damage = replayed.decode_error;
+  else if (replayed.read.damaged())
+    result.damage = replayed.read.message;
   if (progress) progress(static_cast<std::uint32_t>(end + options.from_ms), total);
   return result;
 }

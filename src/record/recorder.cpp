@@ -16,9 +16,7 @@ using namespace std::chrono;
 
 namespace {
 
-std::int64_t unix_now_ms() {
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+std::int64_t unix_now_ms() { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
@@ -28,7 +26,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 
 }  // namespace
 
-Recorder::Recorder(Acquire acquire, RecordOptions options) : acquire_(std::move(acquire)), options_(std::move(options)) {
+Recorder::Recorder(Acquire acquire, RecordOptions options)
+    : acquire_(std::move(acquire)), options_(std::move(options)) {
   if (options_.duration_ms <= 0 || options_.count <= 0) throw UsageError("duration and count must be positive");
   if (options_.encoder.fps <= 0 || options_.encoder.fps > 120) throw UsageError("fps must be in (0, 120]");
   if (options_.first_number < 1) throw UsageError("the first segment number must be positive");

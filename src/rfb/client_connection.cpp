@@ -14,9 +14,9 @@
 namespace vncgate::rfb {
 namespace {
 
-constexpr int kMaxDimension = 16384;             // larger framebuffers are hostile, not real consoles
-constexpr long long kMaxPixels = 64ll << 20;     // 8192x8192; an 8K screen is 33 Mpx
-constexpr std::size_t kMaxText = 16u << 20;      // reasons, names, clipboard text
+constexpr int kMaxDimension = 16384;          // larger framebuffers are hostile, not real consoles
+constexpr long long kMaxPixels = 64ll << 20;  // 8192x8192; an 8K screen is 33 Mpx
+constexpr std::size_t kMaxText = 16u << 20;   // reasons, names, clipboard text
 constexpr int kMaxCursor = 1024;
 
 enum SecurityType : std::uint8_t { kSecurityInvalid = 0, kSecurityNone = 1, kSecurityVncAuth = 2 };
@@ -128,12 +128,15 @@ bool ClientConnection::read_security_types() {
     const bool has_none = std::find(types, types + count, kSecurityNone) != types + count;
     const bool has_vnc = std::find(types, types + count, kSecurityVncAuth) != types + count;
     // A password given means the user expects VNC auth; otherwise prefer None when offered.
-    if (has_vnc && (!options_.password.empty() || !has_none)) chosen = kSecurityVncAuth;
-    else if (has_none) chosen = kSecurityNone;
+    if (has_vnc && (!options_.password.empty() || !has_none))
+      chosen = kSecurityVncAuth;
+    else if (has_none)
+      chosen = kSecurityNone;
     if (chosen == kSecurityInvalid) {
       std::string offered;
       for (std::size_t i = 0; i < count; ++i) offered += (i ? ", " : "") + std::to_string(types[i]);
-      throw ProtocolError("server offers no supported security type (offered: " + offered + "; supported: 1 None, 2 VNC Authentication)");
+      throw ProtocolError("server offers no supported security type (offered: " + offered +
+                          "; supported: 1 None, 2 VNC Authentication)");
     }
     out_.push_back(chosen);
   }
@@ -285,9 +288,7 @@ bool ClientConnection::read_pseudo(const Rect& r, std::int32_t encoding) {
     return true;
   };
   switch (static_cast<Encoding>(encoding)) {
-    case Encoding::desktop_size:
-      resize(r.w, r.h);
-      return counted();
+    case Encoding::desktop_size: resize(r.w, r.h); return counted();
     case Encoding::extended_desktop_size: {
       if (!in_.has(4)) return false;
       const std::size_t screens = in_.u8();
@@ -345,14 +346,9 @@ bool ClientConnection::read_pseudo(const Rect& r, std::int32_t encoding) {
       if (listener_) listener_->on_cursor();
       return counted();
     }
-    case Encoding::pointer_pos:
-      pointer_ = {r.x, r.y};
-      return counted();
-    case Encoding::qemu_extended_key_event:
-      qemu_ext_keys_ = true;
-      return counted();
-    case Encoding::qemu_pointer_motion_change:
-      return counted();
+    case Encoding::pointer_pos: pointer_ = {r.x, r.y}; return counted();
+    case Encoding::qemu_extended_key_event: qemu_ext_keys_ = true; return counted();
+    case Encoding::qemu_pointer_motion_change: return counted();
     case Encoding::qemu_led_state:
       if (!in_.has(1)) return false;
       led_state_ = in_.u8();
@@ -472,7 +468,9 @@ void ClientConnection::mark_painted(const Rect& r) {
 }
 
 void ClientConnection::write(std::initializer_list<std::uint8_t> bytes) { out_.insert(out_.end(), bytes); }
-void ClientConnection::write_u16(unsigned v) { write({static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)}); }
+void ClientConnection::write_u16(unsigned v) {
+  write({static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
+}
 void ClientConnection::write_u32(std::uint32_t v) {
   write_u16(v >> 16);
   write_u16(v & 0xffff);

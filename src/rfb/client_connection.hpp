@@ -53,7 +53,7 @@ class ClientListener {
 
 struct EncodingStats {
   std::uint64_t rects = 0;
-  std::uint64_t bytes = 0;   // payload bytes on the wire
+  std::uint64_t bytes = 0;  // payload bytes on the wire
   std::uint64_t pixels = 0;
 };
 

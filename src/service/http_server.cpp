@@ -3,7 +3,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <strings.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,9 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
-#include <array>
 #include <sstream>
-#include <strings.h>
 
 #include "http/http_client.hpp"
 #include "util/error.hpp"
@@ -98,9 +98,10 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
 }
 
 void Router::add_upgrade(const std::string& pattern, UpgradeHandler handler) {
-  routes_.push_back({"GET", pattern, split_path(pattern),
-                     [](const HttpRequest&) { return json_error(426, "upgrade_required", "this is a WebSocket endpoint"); },
-                     true, std::move(handler)});
+  routes_.push_back(
+      {"GET", pattern, split_path(pattern),
+       [](const HttpRequest&) { return json_error(426, "upgrade_required", "this is a WebSocket endpoint"); }, true,
+       std::move(handler)});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path) const {
@@ -113,8 +114,10 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     bool same = true;
     for (std::size_t i = 0; i < parts.size() && same; ++i) {
       const auto& seg = route.segments[i];
-      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') params[seg.substr(1, seg.size() - 2)] = parts[i];
-      else same = seg == parts[i];
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}')
+        params[seg.substr(1, seg.size() - 2)] = parts[i];
+      else
+        same = seg == parts[i];
     }
     if (!same) continue;
     result.path_known = true;
@@ -156,7 +159,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     if (!match.public_route && !options.api_keys.empty()) {
       const auto auth = request.header("Authorization").value_or("");
       const std::string prefix = "Bearer ";
-      if (auth.compare(0, prefix.size(), prefix) != 0 || !api_key_matches(options.api_keys, auth.substr(prefix.size()))) {
+      if (auth.compare(0, prefix.size(), prefix) != 0 ||
+          !api_key_matches(options.api_keys, auth.substr(prefix.size()))) {
         auto r = json_error(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
@@ -231,7 +235,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         response = json_error(400, "bad_request", "malformed HTTP request: " + ec.message());
       } else if (beast::websocket::is_upgrade(parser.get())) {
         if (auto match = router.match("GET", http::percent_decode(std::string(parser.get().target().substr(
-                                                  0, parser.get().target().find('?')))).value_or(""));
+                                                                      0, parser.get().target().find('?'))))
+                                                 .value_or(""));
             match.upgrade) {
           metrics.add("vncgate_http_requests_total", "HTTP requests by route, method and status",
                       {{"route", match.route}, {"method", "GET"}, {"status", "101"}});
@@ -323,7 +328,8 @@ void HttpServer::start() {
   d.acceptor.open(endpoint.protocol());
   d.acceptor.set_option(tcp::acceptor::reuse_address(true));
   d.acceptor.bind(endpoint, ec);
-  if (ec) throw IoError("cannot listen on " + d.options.bind + ":" + std::to_string(d.options.port) + ": " + ec.message());
+  if (ec)
+    throw IoError("cannot listen on " + d.options.bind + ":" + std::to_string(d.options.port) + ": " + ec.message());
   d.acceptor.listen();
   asio::co_spawn(d.io, d.accept_loop(), asio::detached);
 }

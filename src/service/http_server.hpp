@@ -6,8 +6,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -26,9 +26,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method;
-  std::string path;                                // without the query
-  std::map<std::string, std::string> query;        // decoded
-  std::map<std::string, std::string> params;       // from the route pattern, e.g. {id}
+  std::string path;                           // without the query
+  std::map<std::string, std::string> query;   // decoded
+  std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
   Headers headers;
   std::string body;
   // The first header called `name` (case-insensitive).
@@ -56,7 +56,8 @@ struct UpgradeConnection {
 };
 // Takes over the connection of a WebSocket upgrade request (the 101 answer is the handler's to send), on the
 // server's io_context. `request` has the route's params.
-using UpgradeHandler = std::function<void(UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request)>;
+using UpgradeHandler =
+    std::function<void(UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request)>;
 
 // Method + path pattern ("/api/v1/recordings/{id}") → handler. The pattern doubles as the route label in
 // metrics, so label cardinality stays bounded whatever ids clients send.
@@ -66,11 +67,11 @@ class Router {
 
   struct Match {
     const Handler* handler = nullptr;
-    const UpgradeHandler* upgrade = nullptr;   // set instead of handler for WebSocket endpoints
-    std::string route;                         // the pattern, or "unmatched"
+    const UpgradeHandler* upgrade = nullptr;  // set instead of handler for WebSocket endpoints
+    std::string route;                        // the pattern, or "unmatched"
     std::map<std::string, std::string> params;
-    bool path_known = false;                   // the path exists for another method (405, not 404)
-    bool public_route = false;                 // no API key needed (health checks, metrics scrapes)
+    bool path_known = false;    // the path exists for another method (405, not 404)
+    bool public_route = false;  // no API key needed (health checks, metrics scrapes)
   };
   Match match(const std::string& method, const std::string& path) const;
   // A WebSocket endpoint: upgrade requests to `pattern` go to `handler`; plain requests to it get 426. Public:
@@ -93,8 +94,8 @@ class Router {
 
 struct ServerOptions {
   std::string bind = "127.0.0.1";
-  std::uint16_t port = 8090;                     // 0 = any free port (tests)
-  std::size_t body_limit = 1 << 20;              // larger bodies get 413
+  std::uint16_t port = 8090;                         // 0 = any free port (tests)
+  std::size_t body_limit = 1 << 20;                  // larger bodies get 413
   std::chrono::milliseconds request_timeout{30000};  // reading one request, headers and body
   // Bearer API keys; empty = no key needed, which is only allowed on a loopback bind.
   std::vector<std::string> api_keys;

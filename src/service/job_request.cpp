@@ -35,15 +35,15 @@ bool provider_configured(const std::string& provider) {
 }
 
 // An integer field: absent → nullopt; present but not an integral number within [lo, hi] → rejection.
-std::variant<std::optional<std::int64_t>, Rejection> integer_field(const json& body, const char* name,
-                                                                   std::int64_t lo, std::int64_t hi) {
+std::variant<std::optional<std::int64_t>, Rejection> integer_field(const json& body, const char* name, std::int64_t lo,
+                                                                   std::int64_t hi) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return std::optional<std::int64_t>{};
   double value = 0;
   if (it->is_number_integer() || it->is_number_unsigned()) {
     if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
-      return bad("invalid_field", std::string(name) + " must be between " + std::to_string(lo) + " and " +
-                                      std::to_string(hi));
+      return bad("invalid_field",
+                 std::string(name) + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
     value = static_cast<double>(it->get<std::int64_t>());
   } else if (it->is_number_float()) {
     value = it->get<double>();
@@ -128,11 +128,14 @@ std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body_
       if (required) return bad("missing_field", std::string(name) + " is required");
       continue;
     }
-    if (std::string_view(name) == "duration") job.duration_s = *value;
-    else if (std::string_view(name) == "count") job.count = static_cast<int>(*value);
+    if (std::string_view(name) == "duration")
+      job.duration_s = *value;
+    else if (std::string_view(name) == "count")
+      job.count = static_cast<int>(*value);
     else if (((std::string_view(name) == "width" || std::string_view(name) == "height") && *value % 2 != 0))
       return bad("invalid_field", std::string(name) + " must be even (H.264 4:2:0)");
-    else job.encoder_options[name] = *value;
+    else
+      job.encoder_options[name] = *value;
   }
   if (job.encoder_options.contains("width") != job.encoder_options.contains("height"))
     return bad("invalid_field", "width and height go together");

@@ -221,7 +221,8 @@ void JobRunner::run(Work work) {
         uploader_.segment_growing(job.id, p.segment, segment.local_path);
         open_segment = p.segment;
       }
-      metrics_.add("vncgate_frames_total", "Frames encoded into recordings", {}, static_cast<double>(p.frames - frames_seen));
+      metrics_.add("vncgate_frames_total", "Frames encoded into recordings", {},
+                   static_cast<double>(p.frames - frames_seen));
       frames_seen = p.frames;
       const double cpu = thread_cpu_seconds();
       metrics_.add("vncgate_encode_seconds_total", "CPU seconds spent encoding recordings", {}, cpu - cpu_mark);

@@ -91,7 +91,8 @@ HttpResponse serve_object(const RecordingsApi& api, const jobs::Job& job, const 
   r.headers.emplace_back("Accept-Ranges", "bytes");
   if (range)
     r.headers.emplace_back("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                                std::to_string(offset + r.body.size() - 1) + "/" + std::to_string(size));
+                                                std::to_string(offset + r.body.size() - 1) + "/" +
+                                                std::to_string(size));
   return r;
 }
 
@@ -114,8 +115,8 @@ std::string iso8601_ms(std::int64_t unix_ms) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
   return text;
 }
 
@@ -170,16 +171,19 @@ json job_json(const jobs::Job& job, const std::vector<jobs::Segment>& segments,
               {"cancel_requested", job.cancel_requested},
               {"thumbnail_url", base + "/thumbnail"}};
   if (progress)
-    out["progress"] = {{"segment", progress->segment},       {"count", progress->count},
-                       {"elapsed_s", progress->elapsed_ms / 1000.0}, {"total_s", progress->total_ms / 1000.0},
+    out["progress"] = {{"segment", progress->segment},
+                       {"count", progress->count},
+                       {"elapsed_s", progress->elapsed_ms / 1000.0},
+                       {"total_s", progress->total_ms / 1000.0},
                        {"frames", progress->frames}};
   else
     out["progress"] = nullptr;
   if (!full) return out;
   out["transitions"] = json::array();
   for (const auto& t : job.transitions)
-    out["transitions"].push_back(
-        {{"state", std::string(jobs::to_string(t.state))}, {"at", iso8601_ms(t.at_unix_ms)}, {"reason", text_or_null(t.reason)}});
+    out["transitions"].push_back({{"state", std::string(jobs::to_string(t.state))},
+                                  {"at", iso8601_ms(t.at_unix_ms)},
+                                  {"reason", text_or_null(t.reason)}});
   out["segments"] = json::array();
   for (const auto& s : segments)
     out["segments"].push_back({{"index", s.index},
@@ -237,7 +241,8 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
       query.cursor = it->second;
     const auto page = api.store.list(query);
     json out = {{"recordings", json::array()}, {"next_cursor", nullptr}};
-    for (const auto& job : page.jobs) out["recordings"].push_back(job_json(job, {}, api.runner.progress(job.id), false));
+    for (const auto& job : page.jobs)
+      out["recordings"].push_back(job_json(job, {}, api.runner.progress(job.id), false));
     if (page.next_cursor) out["next_cursor"] = *page.next_cursor;
     return json_response(200, out.dump());
   });
@@ -269,7 +274,7 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     if (segment->state == jobs::SegmentState::recording || segment->state == jobs::SegmentState::pending)
       return json_error(409, "not_ready", "segment " + std::to_string(segment->index) + " is still being recorded");
     const auto key = segment->state == jobs::SegmentState::uploaded ? fs::path(segment->object_key).filename().string()
-                                                                   : std::string();
+                                                                    : std::string();
     return serve_object(api, job, segment->local_path, key, "video/mp4", request);
   });
   router.add("GET", "/api/v1/recordings/{id}/segments/{n}/sidecar", [api, segment_of](const HttpRequest& request) {

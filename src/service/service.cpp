@@ -89,9 +89,10 @@ struct Service::Impl {
         site(storage::StorageSite::open(settings.storage_url)),
         uploader(*store, site, metrics, settings.jobs),
         runner(*store, uploader, metrics, settings),
-        sessions(io.get_executor(),
-                 [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
-                 manager_options(settings, uploader)) {
+        sessions(
+            io.get_executor(),
+            [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
+            manager_options(settings, uploader)) {
     sessions.on_count_changed([this](std::size_t n) {
       metrics.set("vncgate_sessions", "Live console sessions", {}, static_cast<double>(n));
     });
@@ -109,7 +110,8 @@ struct Service::Impl {
       site.storage().list(where.bucket, where.prefix);
       storage_ok = true;
     } catch (const std::exception& e) {
-      if (storage_ok.exchange(false)) spdlog::warn("storage {} is unreachable: {}", site.storage().describe(), e.what());
+      if (storage_ok.exchange(false))
+        spdlog::warn("storage {} is unreachable: {}", site.storage().describe(), e.what());
       std::lock_guard lock(health_mutex);
       storage_error = e.what();
     }
@@ -132,8 +134,10 @@ struct Service::Impl {
       if (auto r = serve_static(root, path, request)) return *r;
       return json_error(404, "not_found", "no such page");
     };
-    router.add("GET", "/", [file](const HttpRequest& r) { return file("index.html", r); }, true);
-    router.add("GET", "/console/{token}", [file](const HttpRequest& r) { return file("console.html", r); }, true);
+    router.add(
+        "GET", "/", [file](const HttpRequest& r) { return file("index.html", r); }, true);
+    router.add(
+        "GET", "/console/{token}", [file](const HttpRequest& r) { return file("console.html", r); }, true);
     router.set_fallback([file](const HttpRequest& r) { return file(r.path, r); });
   }
 
@@ -141,30 +145,41 @@ struct Service::Impl {
     Router router;
     add_recording_routes(router, RecordingsApi{*store, runner, site, settings, [this] { return storage_ok.load(); }});
     add_session_routes(router, sessions, settings);
-    router.add("GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
-    router.add("GET", "/readyz", [this](const HttpRequest&) {
-      const bool ready = storage_ok && database_ok;
-      json out = {{"status", ready ? "ready" : "not_ready"},
-                  {"checks", {{"database", database_ok ? "ok" : "failing"}, {"storage", storage_ok ? "ok" : "failing"}}}};
-      return json_response(ready ? 200 : 503, out.dump());
-    }, true);
-    router.add("GET", "/metrics", [this](const HttpRequest&) {
-      for (const auto& [state, n] : store->count_by_state())
-        metrics.set("vncgate_jobs", "Recording jobs by state", {{"state", std::string(jobs::to_string(state))}},
-                    static_cast<double>(n));
-      metrics.set("vncgate_active_recordings", "Recordings running in this process", {}, runner.active());
-      HttpResponse r;
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = metrics.render();
-      return r;
-    }, true);
+    router.add(
+        "GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
+    router.add(
+        "GET", "/readyz",
+        [this](const HttpRequest&) {
+          const bool ready = storage_ok && database_ok;
+          json out = {
+              {"status", ready ? "ready" : "not_ready"},
+              {"checks", {{"database", database_ok ? "ok" : "failing"}, {"storage", storage_ok ? "ok" : "failing"}}}};
+          return json_response(ready ? 200 : 503, out.dump());
+        },
+        true);
+    router.add(
+        "GET", "/metrics",
+        [this](const HttpRequest&) {
+          for (const auto& [state, n] : store->count_by_state())
+            metrics.set("vncgate_jobs", "Recording jobs by state", {{"state", std::string(jobs::to_string(state))}},
+                        static_cast<double>(n));
+          metrics.set("vncgate_active_recordings", "Recordings running in this process", {}, runner.active());
+          HttpResponse r;
+          r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+          r.body = metrics.render();
+          return r;
+        },
+        true);
     add_web_routes(router);
-    router.add("GET", "/api/v1/openapi.yaml", [](const HttpRequest&) {
-      HttpResponse r;
-      r.content_type = "application/yaml";
-      r.body = vncgate_openapi_yaml;
-      return r;
-    }, true);
+    router.add(
+        "GET", "/api/v1/openapi.yaml",
+        [](const HttpRequest&) {
+          HttpResponse r;
+          r.content_type = "application/yaml";
+          r.body = vncgate_openapi_yaml;
+          return r;
+        },
+        true);
     return router;
   }
 };

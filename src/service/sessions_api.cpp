@@ -30,20 +30,20 @@ bool is_session_id(const std::string& id) {
 
 json session_json(const gateway::SessionInfo& s) {
   json out = {{"session_id", s.id},
-          {"target", s.target_label},
-          {"state", gateway::to_string(s.state)},
-          {"viewers", s.viewers},
-          {"view_only_viewers", s.view_only_viewers},
-          {"created_at", iso8601_ms(s.created_unix_ms)},
-          {"last_used_at", iso8601_ms(s.last_used_unix_ms)},
-          {"bytes_to_viewers", s.bytes_to_viewers},
-          {"bytes_from_upstream", s.bytes_from_upstream},
-          {"frames", s.frames},
-          {"width", s.width},
-          {"height", s.height},
-          {"recording", s.recording},
-          {"total_connections", s.total_connections},
-          {"dropped_input_events", s.dropped_input_events}};
+              {"target", s.target_label},
+              {"state", gateway::to_string(s.state)},
+              {"viewers", s.viewers},
+              {"view_only_viewers", s.view_only_viewers},
+              {"created_at", iso8601_ms(s.created_unix_ms)},
+              {"last_used_at", iso8601_ms(s.last_used_unix_ms)},
+              {"bytes_to_viewers", s.bytes_to_viewers},
+              {"bytes_from_upstream", s.bytes_from_upstream},
+              {"frames", s.frames},
+              {"width", s.width},
+              {"height", s.height},
+              {"recording", s.recording},
+              {"total_connections", s.total_connections},
+              {"dropped_input_events", s.dropped_input_events}};
   if (s.recording) out["bucket_id"] = session_bucket(s.id);
   return out;
 }
@@ -100,8 +100,9 @@ asio::awaitable<void> refuse(Stream& stream, bhttp::status status, std::string m
   bhttp::response<bhttp::string_body> response{status, 11};
   response.set(bhttp::field::content_type, "application/json");
   response.set(bhttp::field::connection, "close");
-  response.body() = json{{"error", {{"code", status == bhttp::status::forbidden ? "forbidden" : "link_invalid"},
-                                    {"message", std::move(message)}}}}
+  response.body() = json{{"error",
+                          {{"code", status == bhttp::status::forbidden ? "forbidden" : "link_invalid"},
+                           {"message", std::move(message)}}}}
                         .dump();
   response.prepare_payload();
   co_await bhttp::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
@@ -219,7 +220,7 @@ void add_session_routes(Router& router, gateway::SessionManager& manager, const 
     return json_response(200, json{{"closed", manager.close_all()}}.dump());
   });
   router.add_upgrade("/ws/{token}", [&manager, &settings](UpgradeConnection connection, UpgradeRequest upgrade,
-                                                           const HttpRequest& request) {
+                                                          const HttpRequest& request) {
     auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
     asio::co_spawn(executor,
                    open_console(manager, std::move(connection), std::move(upgrade), allowed_origins(settings, request),

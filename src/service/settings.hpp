@@ -17,26 +17,26 @@ namespace vncgate::service {
 struct RecordingDefaults {
   int width = 0, height = 0;  // 0 = the console's own size
   double fps = 10;
-  int quality = 18;           // x264 CRF
+  int quality = 18;  // x264 CRF
   std::string preset = "veryfast";
   bool fbs = false;
   int reconnect_timeout_s = 60;
 };
 
 struct JobSettings {
-  int max_concurrent = 4;                  // recordings at once; later jobs wait queued
+  int max_concurrent = 4;  // recordings at once; later jobs wait queued
   std::string work_dir = "vncgate-data/work";
-  std::int64_t max_duration_s = 86400;     // per segment
-  int max_count = 1000;                    // segments per job
-  std::chrono::seconds upload_retry{30};   // a failed upload is tried again after this
-  bool keep_local = false;                 // keep segment files on disk after they were uploaded
+  std::int64_t max_duration_s = 86400;    // per segment
+  int max_count = 1000;                   // segments per job
+  std::chrono::seconds upload_retry{30};  // a failed upload is tried again after this
+  bool keep_local = false;                // keep segment files on disk after they were uploaded
 };
 
 // How a request's `server` becomes a console target.
 struct TargetSettings {
-  std::map<std::string, std::string> named;     // "demo" → "vnc://127.0.0.1:5990" (may hold secrets)
-  std::string default_provider = "openstack";   // for a server that is not a named target
-  std::vector<std::string> allow;               // extra networks for direct targets (loopback always)
+  std::map<std::string, std::string> named;    // "demo" → "vnc://127.0.0.1:5990" (may hold secrets)
+  std::string default_provider = "openstack";  // for a server that is not a named target
+  std::vector<std::string> allow;              // extra networks for direct targets (loopback always)
 };
 
 // Live consoles (/api/v1/sessions, /console/{token}, /ws/{token}).

@@ -53,8 +53,8 @@ void Uploader::feed_growing() {
         }
         const auto where = site_.locate_job(job->bucket_id);
         site_.storage().ensure_bucket(where.bucket);
-        g.upload = site_.storage().begin_growing_upload(where.bucket, where.prefix + fs::path(g.path).filename().string(),
-                                                        g.path);
+        g.upload = site_.storage().begin_growing_upload(where.bucket,
+                                                        where.prefix + fs::path(g.path).filename().string(), g.path);
       }
       if (!ec && size > g.reported) {
         const auto before = g.upload->streamed();

@@ -43,9 +43,9 @@ class Uploader {
  private:
   struct Item {
     std::string job_id;
-    int index = 0;           // a segment; 0 = `path` is an extra file
+    int index = 0;  // a segment; 0 = `path` is an extra file
     std::string path;
-    std::string bucket_id;   // set for files of no job
+    std::string bucket_id;  // set for files of no job
     std::chrono::steady_clock::time_point ready_at;
   };
   struct Growing {
@@ -56,7 +56,7 @@ class Uploader {
     std::uint64_t reported = 0;
   };
   void loop();
-  void feed_growing();  // uploader thread only
+  void feed_growing();            // uploader thread only
   bool upload(const Item& item);  // true when done (or nothing to do), false to retry later
   void finish_if_complete(const std::string& job_id);
   bool pending_for(const std::string& job_id) const;  // caller holds mutex_
@@ -68,8 +68,8 @@ class Uploader {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
-  std::set<std::string> in_flight_;  // job ids with an upload running right now
-  std::deque<Growing> growing_requests_;  // from the recorders, under mutex_
+  std::set<std::string> in_flight_;                         // job ids with an upload running right now
+  std::deque<Growing> growing_requests_;                    // from the recorders, under mutex_
   std::map<std::pair<std::string, int>, Growing> growing_;  // uploader thread only
   bool stopping_ = false;
   std::thread thread_;

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMinPartSize = std::uint64_t{5} * 1024 * 1024;  // S3 rejects smaller non-final parts
-constexpr int kMaxParts = 10000;                                         // S3 limit per multipart upload
+constexpr int kMaxParts = 10000;                                        // S3 limit per multipart upload
 
 bool retryable(int status) { return status >= 500 || status == 429; }
 
@@ -107,8 +107,8 @@ http::Response S3Storage::send_once(const Call& call) const {
   request.url += query;
   request.headers = to_sign.headers;  // sent exactly as signed; the client adds the same Host
   to_sign.headers.emplace_back("host", where.authority);
-  request.headers.emplace_back(
-      "Authorization", sigv4::sign(to_sign, options_.credentials, {options_.region, "s3"}, date).authorization);
+  request.headers.emplace_back("Authorization",
+                               sigv4::sign(to_sign, options_.credentials, {options_.region, "s3"}, date).authorization);
   request.body = call.body;
   request.tls = options_.tls;
   request.timeout = options_.request_timeout;
@@ -167,7 +167,8 @@ PutResult S3Storage::put_file(const std::string& bucket, const std::string& key,
   PutResult result;
   result.size = size;
   result.attempts = 0;
-  const Call call{"PUT", bucket, key, {}, {{"Content-Type", "application/octet-stream"}}, read_chunk(in, size, local_path)};
+  const Call call{
+      "PUT", bucket, key, {}, {{"Content-Type", "application/octet-stream"}}, read_chunk(in, size, local_path)};
   http::Response response;
   try {
     response = send(call, what, &result.attempts);
@@ -186,15 +187,17 @@ S3Storage::Multipart::~Multipart() { abort(); }
 
 void S3Storage::Multipart::put_part(std::string data, int* attempts) {
   if (!upload_id_) {
-    const auto created = s3_.send(Call{"POST", bucket_, key_, {{"uploads", ""}}, {{"Content-Type", "application/octet-stream"}}, ""},
-                                  what_ + " (create)", attempts);
+    const auto created =
+        s3_.send(Call{"POST", bucket_, key_, {{"uploads", ""}}, {{"Content-Type", "application/octet-stream"}}, ""},
+                 what_ + " (create)", attempts);
     upload_id_ = xml::text_of(created.body, "UploadId");
     if (created.status != 200 || !upload_id_) {
       upload_id_.reset();
       throw StorageError(what_ + ": create: " + describe_failure(created));
     }
   }
-  if (etags_.size() >= static_cast<std::size_t>(kMaxParts)) throw StorageError(what_ + ": more than 10000 parts; raise the part size");
+  if (etags_.size() >= static_cast<std::size_t>(kMaxParts))
+    throw StorageError(what_ + ": more than 10000 parts; raise the part size");
   const std::string n = std::to_string(etags_.size() + 1);
   const Call call{"PUT", bucket_, key_, {{"partNumber", n}, {"uploadId", *upload_id_}}, {}, std::move(data)};
   const auto response = s3_.send(call, what_ + " (part " + n + ")", attempts);
@@ -208,7 +211,11 @@ std::string S3Storage::Multipart::complete(int* attempts) {
   for (std::size_t i = 0; i < etags_.size(); ++i)
     parts_xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml::escape(etags_[i]) +
                  "</ETag></Part>";
-  const Call call{"POST", bucket_, key_, {{"uploadId", upload_id_.value_or("")}}, {{"Content-Type", "application/xml"}},
+  const Call call{"POST",
+                  bucket_,
+                  key_,
+                  {{"uploadId", upload_id_.value_or("")}},
+                  {{"Content-Type", "application/xml"}},
                   "<CompleteMultipartUpload>" + parts_xml + "</CompleteMultipartUpload>"};
   const auto response = s3_.send(call, what_ + " (complete)", attempts);
   // S3 may answer 200 and still put an <Error> into the body when completing fails late.
@@ -257,7 +264,10 @@ PutResult S3Storage::put_multipart(const std::string& bucket, const std::string&
 class S3Storage::Growing final : public GrowingUpload {
  public:
   Growing(S3Storage& s3, std::string bucket, std::string key, std::string path)
-      : s3_(s3), bucket_(std::move(bucket)), key_(std::move(key)), path_(std::move(path)),
+      : s3_(s3),
+        bucket_(std::move(bucket)),
+        key_(std::move(key)),
+        path_(std::move(path)),
         what_("upload of " + path_ + " to " + object_name(bucket_, key_)) {}
 
   void grown(std::uint64_t size) override {
@@ -410,9 +420,8 @@ bool S3Storage::download_file(const std::string& bucket, const std::string& key,
   try {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) throw StorageError("download of " + object_name(bucket, key) + ": cannot create " + temp.string());
-    fetch(bucket, key, 0, info->size, [&](const std::string& bytes) {
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    });
+    fetch(bucket, key, 0, info->size,
+          [&](const std::string& bytes) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
     out.close();
     if (!out) throw StorageError("download of " + object_name(bucket, key) + ": writing " + temp.string() + " failed");
     fs::rename(temp, target);

@@ -108,7 +108,8 @@ StorageSite StorageSite::open(const std::string& url, const GetEnv& env) {
   StorageSite site;
   if (url.starts_with("file://")) {
     const std::string dir = url.substr(7);
-    if (dir.empty() || dir.front() != '/') throw ConfigError("storage URL '" + url + "': expected file:///absolute/dir");
+    if (dir.empty() || dir.front() != '/')
+      throw ConfigError("storage URL '" + url + "': expected file:///absolute/dir");
     site.storage_ = std::make_shared<LocalStorage>(dir);
     return site;
   }
@@ -126,13 +127,20 @@ StorageSite StorageSite::open(const std::string& url, const GetEnv& env) {
   S3Options options;
   bool tls = true;
   for (const auto& [name, value] : parse_query(question == std::string::npos ? "" : rest.substr(question + 1), url)) {
-    if (name == "region") options.region = value;
-    else if (name == "style" && (value == "path" || value == "virtual")) options.path_style = value == "path";
-    else if (name == "tls") tls = parse_flag(name, value);
-    else if (name == "ca_file") options.tls.ca_file = value;
-    else if (name == "insecure") options.tls.insecure = parse_flag(name, value);
-    else if (name == "part_size_mb") options.part_size = std::stoull(value) * 1024 * 1024;
-    else throw ConfigError("storage URL '" + url + "': unknown option or value '" + name + "=" + value + "'");
+    if (name == "region")
+      options.region = value;
+    else if (name == "style" && (value == "path" || value == "virtual"))
+      options.path_style = value == "path";
+    else if (name == "tls")
+      tls = parse_flag(name, value);
+    else if (name == "ca_file")
+      options.tls.ca_file = value;
+    else if (name == "insecure")
+      options.tls.insecure = parse_flag(name, value);
+    else if (name == "part_size_mb")
+      options.part_size = std::stoull(value) * 1024 * 1024;
+    else
+      throw ConfigError("storage URL '" + url + "': unknown option or value '" + name + "=" + value + "'");
   }
   options.endpoint = std::string(tls ? "https" : "http") + "://" + authority;
   options.credentials.access_key = secret_from_env(env, "VNCGATE_S3_ACCESS_KEY");

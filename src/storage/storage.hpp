@@ -33,8 +33,8 @@ struct ByteRange {
 struct PutResult {
   std::uint64_t size = 0;
   std::string etag;
-  int parts = 1;      // > 1 when uploaded as a multipart upload
-  int attempts = 1;   // requests that were retried count here too
+  int parts = 1;     // > 1 when uploaded as a multipart upload
+  int attempts = 1;  // requests that were retried count here too
 };
 
 // An upload that starts while its local file is still being written. The file must only grow by appending

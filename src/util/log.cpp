@@ -15,7 +15,9 @@ void init(bool verbose, bool quiet) {
   level_from_flags = verbose || quiet;
   auto logger = spdlog::stderr_color_mt("vncgate");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  logger->set_level(quiet ? spdlog::level::warn : verbose ? (std::getenv("VNCGATE_TRACE") ? spdlog::level::trace : spdlog::level::debug) : spdlog::level::info);
+  logger->set_level(quiet     ? spdlog::level::warn
+                    : verbose ? (std::getenv("VNCGATE_TRACE") ? spdlog::level::trace : spdlog::level::debug)
+                              : spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
 

@@ -23,10 +23,10 @@ class ServiceApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     guest_ = new QemuGuest(QemuOptions{.mode = "text"});
     dir_ = new TempDir("vncgate-serve");
-    serve_ = new ServeProcess(ServeOptions{.data_dir = dir_->path(),
-                                           .targets = {"demo=" + guest_->vnc_url()},
-                                           .extra_args = {"--max-jobs", "4", "--set", "jobs.max_duration_s=3600",
-                                                          "--set", "jobs.max_count=100"}});
+    serve_ = new ServeProcess(ServeOptions{
+        .data_dir = dir_->path(),
+        .targets = {"demo=" + guest_->vnc_url()},
+        .extra_args = {"--max-jobs", "4", "--set", "jobs.max_duration_s=3600", "--set", "jobs.max_count=100"}});
     serve_->start();
   }
   static void TearDownTestSuite() {
@@ -110,13 +110,16 @@ TEST_F(ServiceApiTest, SeedCallRecordsGapFreeSegmentsIntoTheBucket) {
 TEST_F(ServiceApiTest, ListsFiltersAndPages) {
   std::set<std::string> ids;
   for (int i = 0; i < 3; ++i)
-    ids.insert(serve_->json("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 1, "count": 1, "fps": 5})",
-                            202).at("job_id").get<std::string>());
+    ids.insert(
+        serve_->json("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 1, "count": 1, "fps": 5})", 202)
+            .at("job_id")
+            .get<std::string>());
   for (const auto& id : ids) serve_->wait_state(id, "done", std::chrono::seconds(40));
   auto first = serve_->json("GET", "/api/v1/recordings?server=demo&limit=2");
   ASSERT_EQ(first.at("recordings").size(), 2u);
   ASSERT_TRUE(first.at("next_cursor").is_string());
-  auto second = serve_->json("GET", "/api/v1/recordings?server=demo&limit=2&cursor=" + first.at("next_cursor").get<std::string>());
+  auto second = serve_->json(
+      "GET", "/api/v1/recordings?server=demo&limit=2&cursor=" + first.at("next_cursor").get<std::string>());
   EXPECT_GE(second.at("recordings").size(), 1u);
   EXPECT_NE(first.at("recordings")[0].at("job_id"), second.at("recordings")[0].at("job_id"));
   auto done = serve_->json("GET", "/api/v1/recordings?state=done&limit=1000");
@@ -127,16 +130,22 @@ TEST_F(ServiceApiTest, ListsFiltersAndPages) {
 
 TEST_F(ServiceApiTest, CancelStopsTheJobAndKeepsFinishedSegments) {
   auto id = serve_->json("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 2, "count": 10})", 202)
-                .at("job_id").get<std::string>();
-  serve_->wait_job(id, [](const json& j) { return !j.at("progress").is_null() && j.at("progress").at("segment") >= 2; },
-                   std::chrono::seconds(30));
+                .at("job_id")
+                .get<std::string>();
+  serve_->wait_job(
+      id, [](const json& j) { return !j.at("progress").is_null() && j.at("progress").at("segment") >= 2; },
+      std::chrono::seconds(30));
   auto cancelled = serve_->json("DELETE", "/api/v1/recordings/" + id);
   EXPECT_TRUE(cancelled.at("cancel_requested").get<bool>());
   auto job = serve_->wait_state(id, "cancelled", std::chrono::seconds(15));
-  job = serve_->wait_job(id, [](const json& j) {
-    for (const auto& s : j.at("segments")) if (s.at("state") == "finished") return false;
-    return true;
-  }, std::chrono::seconds(15));
+  job = serve_->wait_job(
+      id,
+      [](const json& j) {
+        for (const auto& s : j.at("segments"))
+          if (s.at("state") == "finished") return false;
+        return true;
+      },
+      std::chrono::seconds(15));
   ASSERT_GE(job.at("segments").size(), 2u);
   EXPECT_LT(job.at("segments").size(), 10u);
   EXPECT_EQ(job.at("segments")[0].at("state"), "uploaded");

@@ -18,9 +18,12 @@ ServeProcess::~ServeProcess() { process_.stop(); }
 
 void ServeProcess::start() {
   const auto& d = options_.data_dir;
-  std::vector<std::string> argv = {VNCGATE_BINARY, "serve", "--port", std::to_string(port_), "--db", d + "/vncgate.db",
-                                   "--work-dir", d + "/work", "--storage",
-                                   options_.storage_url.empty() ? "file://" + d + "/recordings" : options_.storage_url};
+  std::vector<std::string> argv = {
+      VNCGATE_BINARY, "serve",
+      "--port",       std::to_string(port_),
+      "--db",         d + "/vncgate.db",
+      "--work-dir",   d + "/work",
+      "--storage",    options_.storage_url.empty() ? "file://" + d + "/recordings" : options_.storage_url};
   for (const auto& t : options_.targets) argv.insert(argv.end(), {"--target", t});
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = Process(argv, d + "/serve-" + std::to_string(++starts_) + ".log", options_.env);
@@ -85,13 +88,15 @@ nlohmann::json ServeProcess::wait_job(const std::string& job_id, const std::func
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   ADD_FAILURE() << "job " << job_id << " did not get there in " << timeout.count() << " s; last seen: " << job.dump()
-                << "\n" << log_tail();
+                << "\n"
+                << log_tail();
   return job;
 }
 
 nlohmann::json ServeProcess::wait_state(const std::string& job_id, const std::string& state,
                                         std::chrono::seconds timeout) const {
-  return wait_job(job_id, [&](const nlohmann::json& job) { return job.at("state") == state; }, timeout);
+  return wait_job(
+      job_id, [&](const nlohmann::json& job) { return job.at("state") == state; }, timeout);
 }
 
 std::string sha256_of_file(const std::string& path) {
@@ -99,7 +104,8 @@ std::string sha256_of_file(const std::string& path) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) EVP_DigestUpdate(ctx, buffer, static_cast<std::size_t>(in.gcount()));
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
+    EVP_DigestUpdate(ctx, buffer, static_cast<std::size_t>(in.gcount()));
   unsigned char digest[32];
   unsigned int n = 0;
   EVP_DigestFinal_ex(ctx, digest, &n);

@@ -14,23 +14,23 @@
 namespace vncgate::test {
 
 struct ServeOptions {
-  std::string data_dir;                       // database, work dir and (default) file storage live here
-  std::string storage_url;                    // "" = file://<data_dir>/recordings
-  std::vector<std::string> targets;           // NAME=TARGET
-  std::vector<std::string> extra_args;        // more flags (--set …)
-  Env env;                                    // more environment (VNCGATE_S3_*)
-  int port = 0;                               // 0 = a free one
-  std::string scheme = "http";                // "https" with server.tls_cert/tls_key set in extra_args
-  std::string ca_file;                        // for https: the certificate to trust
+  std::string data_dir;                 // database, work dir and (default) file storage live here
+  std::string storage_url;              // "" = file://<data_dir>/recordings
+  std::vector<std::string> targets;     // NAME=TARGET
+  std::vector<std::string> extra_args;  // more flags (--set …)
+  Env env;                              // more environment (VNCGATE_S3_*)
+  int port = 0;                         // 0 = a free one
+  std::string scheme = "http";          // "https" with server.tls_cert/tls_key set in extra_args
+  std::string ca_file;                  // for https: the certificate to trust
 };
 
 class ServeProcess {
  public:
   explicit ServeProcess(ServeOptions options);
   ~ServeProcess();
-  void start();                 // waits until /healthz answers
-  void kill9();                 // SIGKILL, as a crash
-  int stop();                   // SIGTERM; the exit status
+  void start();  // waits until /healthz answers
+  void kill9();  // SIGKILL, as a crash
+  int stop();    // SIGTERM; the exit status
   int port() const { return port_; }
   std::string url(const std::string& path) const {
     return options_.scheme + "://127.0.0.1:" + std::to_string(port_) + path;

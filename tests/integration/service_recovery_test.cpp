@@ -43,9 +43,9 @@ struct S3rver {
 std::map<std::string, std::string> read_with_minio(const TempDir& dir, int port, const std::string& bucket) {
   const std::string out = dir.file("minio.out"), err = dir.file("minio.err");
   // stdout alone (the JSON); node's warnings go to their own file.
-  const int code = run_command({"sh", "-c", "exec node \"$@\" 2>\"$0\"", err, kNodeDir + "/minio_reader.js",
-                                std::to_string(port), bucket},
-                               out, std::chrono::seconds(60));
+  const int code = run_command(
+      {"sh", "-c", "exec node \"$@\" 2>\"$0\"", err, kNodeDir + "/minio_reader.js", std::to_string(port), bucket}, out,
+      std::chrono::seconds(60));
   EXPECT_EQ(code, 0) << read_file(err);
   std::map<std::string, std::string> seen;
   if (code != 0) return seen;
@@ -65,12 +65,17 @@ TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
   ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
   serve.start();
   const auto id = serve.json("POST", "/record", R"({"server": "demo", "duration": 3, "count": 3})", 202)
-                      .at("job_id").get<std::string>();
+                      .at("job_id")
+                      .get<std::string>();
   // In the middle of segment 2, segment 1 safe in storage.
-  serve.wait_job(id, [](const json& j) {
-    return !j.at("progress").is_null() && j.at("progress").at("segment") == 2 && j.at("progress").at("elapsed_s") > 4.0 &&
-           j.at("segments").size() >= 1 && j.at("segments")[0].at("state") == "uploaded";
-  }, std::chrono::seconds(30));
+  serve.wait_job(
+      id,
+      [](const json& j) {
+        return !j.at("progress").is_null() && j.at("progress").at("segment") == 2 &&
+               j.at("progress").at("elapsed_s") > 4.0 && j.at("segments").size() >= 1 &&
+               j.at("segments")[0].at("state") == "uploaded";
+      },
+      std::chrono::seconds(30));
   serve.kill9();
 
   serve.start();
@@ -102,9 +107,11 @@ TEST_F(ServiceRecoveryTest, GracefulStopClosesTheSegmentAndTheJobResumes) {
   ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
   serve.start();
   const auto id = serve.json("POST", "/record", R"({"server": "demo", "duration": 4, "count": 2})", 202)
-                      .at("job_id").get<std::string>();
-  serve.wait_job(id, [](const json& j) { return !j.at("progress").is_null() && j.at("progress").at("elapsed_s") > 2.0; },
-                 std::chrono::seconds(30));
+                      .at("job_id")
+                      .get<std::string>();
+  serve.wait_job(
+      id, [](const json& j) { return !j.at("progress").is_null() && j.at("progress").at("elapsed_s") > 2.0; },
+      std::chrono::seconds(30));
   const int status = serve.stop();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n" << serve.log_tail();
   serve.start();
@@ -185,17 +192,19 @@ TEST_F(ServiceRecoveryTest, SeedCallIntoS3ReadBackWithTheMinioClient) {
 TEST_F(ServiceRecoveryTest, BigSegmentsStreamToS3WhileRecording) {
   TempDir dir("vncgate-serve-stream");
   XvncServer xvnc(XvncOptions{.width = 1024, .height = 768});
-  auto spew = xvnc.run_client({"xterm", "-geometry", "160x60+0+0", "-e", "sh", "-c",
-                               "while :; do head -c 3000 /dev/urandom | base64; done"},
-                              "xterm.log");
+  auto spew = xvnc.run_client(
+      {"xterm", "-geometry", "160x60+0+0", "-e", "sh", "-c", "while :; do head -c 3000 /dev/urandom | base64; done"},
+      "xterm.log");
   S3rver s3(dir);
   const int s3_port = s3.port;
-  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
-                                  .storage_url = "s3://127.0.0.1:" + std::to_string(s3_port) + "?tls=off&part_size_mb=5",
-                                  .targets = {"busy=" + xvnc.vnc_url()},
-                                  .env = {{"VNCGATE_S3_ACCESS_KEY", "S3RVER"}, {"VNCGATE_S3_SECRET_KEY", "S3RVER"}}});
+  ServeProcess serve(
+      ServeOptions{.data_dir = dir.path(),
+                   .storage_url = "s3://127.0.0.1:" + std::to_string(s3_port) + "?tls=off&part_size_mb=5",
+                   .targets = {"busy=" + xvnc.vnc_url()},
+                   .env = {{"VNCGATE_S3_ACCESS_KEY", "S3RVER"}, {"VNCGATE_S3_SECRET_KEY", "S3RVER"}}});
   serve.start();
-  auto created = serve.json("POST", "/record", R"({"server": "busy", "duration": 8, "count": 1, "lossless": true})", 202);
+  auto created =
+      serve.json("POST", "/record", R"({"server": "busy", "duration": 8, "count": 1, "lossless": true})", 202);
   auto job = serve.wait_state(created.at("job_id"), "done", std::chrono::seconds(90));
   ASSERT_EQ(job.at("segments").size(), 1u);
   const auto bytes = job.at("segments")[0].at("bytes").get<std::int64_t>();

@@ -22,8 +22,8 @@ void check_dashboard(ServeProcess& serve, const TempDir& dir, const http::Header
   auto response = serve.request("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 2, "count": 2})", auth);
   ASSERT_EQ(response.status, 202) << response.body;
   const std::string id = nlohmann::json::parse(response.body).at("job_id");
-  std::vector<std::string> args = {"--url", serve.url("/"), "--job", id, "--state", "done", "--out",
-                                   dir.file("dashboard.png")};
+  std::vector<std::string> args = {"--url",   serve.url("/"), "--job", id,
+                                   "--state", "done",         "--out", dir.file("dashboard.png")};
   if (!key.empty()) args.insert(args.end(), {"--api-key", key});
   const auto result = run_browser_check("dashboard_check.mjs", args, dir.path(), std::chrono::seconds(90));
   EXPECT_EQ(result.exit_code, kBrowserOk) << result.log << "\n" << serve.log_tail();
@@ -41,9 +41,8 @@ TEST_F(WebDashboardTest, RecordingReachesDoneWithThumbnailAndPlayableVideo) {
 TEST_F(WebDashboardTest, AsksForTheApiKeyWhenTheServerHasKeys) {
   TempDir dir("vncgate-dashboard-key");
   const std::string key = "dashboard-key-0123456789";
-  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
-                                  .targets = {"demo=" + guest_->vnc_url()},
-                                  .env = {{"VNCGATE_SERVER_API_KEYS", key}}});
+  ServeProcess serve(ServeOptions{
+      .data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}, .env = {{"VNCGATE_SERVER_API_KEYS", key}}});
   serve.start();
   EXPECT_EQ(serve.request("GET", "/").status, 200) << "the page itself is public";
   check_dashboard(serve, dir, {{"Authorization", "Bearer " + key}}, key);

@@ -13,10 +13,10 @@
 #include <boost/asio/write.hpp>
 #include <thread>
 
+#include "rfb/blocking_client.hpp"
 #include "service_fixture.hpp"
 #include "support/browser.hpp"
 #include "support/image.hpp"
-#include "rfb/blocking_client.hpp"
 #include "support/qemu.hpp"
 
 namespace vncgate::test {
@@ -53,7 +53,8 @@ class WebGatewayTest : public ::testing::Test {
     socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(serve_->port())});
     const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(serve_->port()) +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " + origin + "\r\n\r\n";
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " +
+                                origin + "\r\n\r\n";
     boost::asio::write(socket, boost::asio::buffer(request));
     boost::asio::streambuf reply;
     boost::asio::read_until(socket, reply, "\r\n");
@@ -94,11 +95,13 @@ TEST_F(WebGatewayTest, ConsoleLinkShowsTheGuestAndTypingReachesIt) {
 
 TEST_F(WebGatewayTest, ViewOnlyViewerSharesTheScreenButCannotType) {
   auto interactive = link(R"({"target": "demo"})");
-  auto view_only = serve_->json("POST", "/api/v1/sessions/" + interactive.at("session_id").get<std::string>() + "/links",
-                                R"({"view_only": true})", 201);
+  auto view_only =
+      serve_->json("POST", "/api/v1/sessions/" + interactive.at("session_id").get<std::string>() + "/links",
+                   R"({"view_only": true})", 201);
   EXPECT_EQ(view_only.at("session_id"), interactive.at("session_id")) << "one session, one upstream";
   const std::string a_png = dir_->file("viewer-a.png"), b_png = dir_->file("viewer-b.png");
-  BrowserRun a("console_check.mjs", {"--url", serve_->url(interactive.at("url")), "--out", a_png, "--expect-disconnect-ms", "30000"},
+  BrowserRun a("console_check.mjs",
+               {"--url", serve_->url(interactive.at("url")), "--out", a_png, "--expect-disconnect-ms", "30000"},
                dir_->path());
   ASSERT_TRUE(a.wait_ready(40s)) << a.finish(1s).log;
   const auto before = guest_->screendump();
@@ -114,7 +117,8 @@ TEST_F(WebGatewayTest, ViewOnlyViewerSharesTheScreenButCannotType) {
   auto info = serve_->json("GET", "/api/v1/sessions/" + interactive.at("session_id").get<std::string>());
   EXPECT_GE(info.at("total_connections").get<int>(), 2);
   // Closing the session ends the viewer still open.
-  EXPECT_EQ(serve_->request("DELETE", "/api/v1/sessions/" + interactive.at("session_id").get<std::string>()).status, 204);
+  EXPECT_EQ(serve_->request("DELETE", "/api/v1/sessions/" + interactive.at("session_id").get<std::string>()).status,
+            204);
   const auto ended = a.finish(30s);
   EXPECT_EQ(ended.exit_code, kBrowserOk) << ended.log;
   EXPECT_EQ(json::parse(ended.report, nullptr, false).value("state", ""), "disconnected") << ended.report;
@@ -131,8 +135,7 @@ TEST_F(WebGatewayTest, ExpiredAndForeignOriginLinksAreRefused) {
   // The foreign attempt did not burn the link: the real page still opens it.
   const auto r = check({"--url", serve_->url(fresh.at("url"))});
   EXPECT_EQ(r.exit_code, kBrowserOk) << r.log;
-  EXPECT_EQ(upgrade_status("/ws/" + token, "http://127.0.0.1:" + std::to_string(serve_->port())), "410")
-      << "used once";
+  EXPECT_EQ(upgrade_status("/ws/" + token, "http://127.0.0.1:" + std::to_string(serve_->port())), "410") << "used once";
   EXPECT_EQ(upgrade_status("/ws/not-a-token", "http://127.0.0.1:" + std::to_string(serve_->port())), "410");
 }
 

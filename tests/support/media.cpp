@@ -22,7 +22,8 @@ std::string capture(const std::vector<std::string>& argv, std::string* errors = 
   shell[2] = command + "> '" + dir.file("out") + "' 2> '" + dir.file("err") + "'";
   const int rc = run_command(shell, dir.file("log"), std::chrono::seconds(120));
   if (errors) *errors = read_file(dir.file("err"));
-  if (rc != 0) throw std::runtime_error(argv[0] + " failed (" + std::to_string(rc) + "): " + read_file(dir.file("err")));
+  if (rc != 0)
+    throw std::runtime_error(argv[0] + " failed (" + std::to_string(rc) + "): " + read_file(dir.file("err")));
   return read_file(dir.file("out"));
 }
 
