@@ -14,7 +14,7 @@
 # Writes a table to stdout and BUILD/bench/gateway.txt. Only the PIDs started here are killed.
 # Usage: bench/gateway.sh BUILD
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
-#        IDLE_GEOMETRY (640x480), VNCGATE (BUILD/src/cli/vncgate)
+#        IDLE_GEOMETRY (640x480), WS_SHARD (400 sessions per websockify instance), VNCGATE (BUILD/src/cli/vncgate)
 set -euo pipefail
 # SECONDS is bash's own clock: take it from the environment only when it was really given.
 busy_s=$(printenv SECONDS || echo 20)
@@ -30,6 +30,7 @@ sessions=${SESSIONS:-1000}
 idle_s=${IDLE_S:-30}
 latency_n=${LATENCY_N:-2000}
 idle_geometry=${IDLE_GEOMETRY:-640x480}
+ws_shard=${WS_SHARD:-400}
 for tool in Xvnc xterm websockify curl python3 "$vncgate" "$load"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
 done
@@ -162,38 +163,51 @@ say "(target: p99 added through the gateway < 1000 µs)"
 peers_cleanup
 
 # --- idle sessions ----------------------------------------------------------------------------------
-start_desktop "$idle_geometry" 'ls -l /usr/bin | head -25; sleep 100000'
-api_port=$(free_tcp_port)
-api=http://127.0.0.1:$api_port
-start "$tmp/serve.log" "$vncgate" serve -q --port "$api_port" --db "$tmp/vncgate.db" --work-dir "$tmp/work" \
-  --storage "file://$tmp/recordings"
-serve_pid=${pids[-1]}
-wait_port "$api_port"
-sleep 1
 declare -A pss0 pss1 idle_cpu ok
-pss0[gateway]=$(pss_kib "$serve_pid")
-# One session per distinct target string: the same Xvnc, told apart by a (for security None unused)
-# password, so each session opens its own upstream connection.
-: >"$tmp/urls.txt"
-for i in $(seq 1 "$sessions"); do
-  curl -fs -X POST "$api/api/v1/sessions" -d "{\"target\": \"vnc://:s$i@127.0.0.1:$port\", \"ttl\": 3600}" |
-    python3 -c "import json,sys; print('ws://127.0.0.1:$api_port/ws/' + json.load(sys.stdin)['url'].rsplit('/', 1)[1])" \
-      >>"$tmp/urls.txt"
-done
 idle_warm=$((15 + sessions / 50))
-for front in gateway websockify; do
-  if [ "$front" = gateway ]; then
-    "$load" --urls-file "$tmp/urls.txt" --origin "$api" --warmup "$idle_warm" --seconds "$((idle_s + 2))" \
-      >"$tmp/idle-$front.txt" &
-  else
-    start_front websockify
-    pss0[websockify]=$(pss_kib "$front_pid")
-    "$load" --viewers "$sessions" --warmup "$idle_warm" --seconds "$((idle_s + 2))" "$ws_url" \
-      >"$tmp/idle-$front.txt" &
-  fi
+# The gateway: `vncgate serve`, one session per distinct target string (the same Xvnc, told apart by a
+# password that security None leaves unused), so each session opens its own upstream connection. Sets $procs.
+idle_gateway() {
+  local api_port api i
+  api_port=$(free_tcp_port)
+  api=http://127.0.0.1:$api_port
+  start "$tmp/serve.log" "$vncgate" serve -q --port "$api_port" --db "$tmp/vncgate.db" --work-dir "$tmp/work" \
+    --storage "file://$tmp/recordings"
+  procs=${pids[-1]}
+  wait_port "$api_port"
+  sleep 1
+  pss0[gateway]=$(pss_kib "$procs")
+  for i in $(seq 1 "$sessions"); do
+    curl -fs -X POST "$api/api/v1/sessions" -d "{\"target\": \"vnc://:s$i@127.0.0.1:$port\", \"ttl\": 3600}" |
+      python3 -c "import json,sys; print('ws://127.0.0.1:$api_port/ws/' + json.load(sys.stdin)['url'].rsplit('/', 1)[1])"
+  done >"$tmp/urls.txt"
+  "$load" --urls-file "$tmp/urls.txt" --origin "$api" --warmup "$idle_warm" --seconds "$((idle_s + 2))" \
+    >"$tmp/idle-gateway.txt" &
   load_pid=$!
   sleep "$idle_warm"
-  if [ "$front" = gateway ]; then procs=$serve_pid; else procs=$(tree "$front_pid"); fi
+  sessions_up=$(curl -fs "$api/api/v1/sessions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')
+}
+# websockify 0.10 serves a connection with select(), which fails on descriptors >= 1024 ("filedescriptor out of
+# range"): one instance holds about 500 connections, so one instance per WS_SHARD (400) sessions. Sets $procs.
+idle_websockify() {
+  local ws_pids=() i
+  shards=$(((sessions + ws_shard - 1) / ws_shard))
+  for _ in $(seq 1 "$shards"); do
+    start_front websockify
+    ws_pids+=("$front_pid")
+    echo "$ws_url"
+  done >"$tmp/ws-urls.txt"
+  pss0[websockify]=$(pss_kib "${ws_pids[@]}")
+  for i in $(seq 0 $((sessions - 1))); do sed -n "$((i % shards + 1))p" "$tmp/ws-urls.txt"; done >"$tmp/ws-all.txt"
+  "$load" --urls-file "$tmp/ws-all.txt" --warmup "$idle_warm" --seconds "$((idle_s + 2))" >"$tmp/idle-websockify.txt" &
+  load_pid=$!
+  sleep "$idle_warm"
+  procs=$(for p in "${ws_pids[@]}"; do tree "$p"; done)
+}
+# Each side gets a fresh Xvnc (one that has just seen 1000 connections close answers new ones slowly).
+for front in gateway websockify; do
+  start_desktop "$idle_geometry" 'ls -l /usr/bin | head -25; sleep 100000'
+  "idle_$front"
   # shellcheck disable=SC2086
   pss1[$front]=$(pss_kib $procs)
   # shellcheck disable=SC2086
@@ -204,14 +218,13 @@ for front in gateway websockify; do
   wait "$load_pid" || echo "bench: some $front idle viewers failed" >&2
   ok[$front]=$(field "$tmp/idle-$front.txt" connected)
   idle_cpu[$front]=$(echo "($t1 - $t0) / $clk / $idle_s * 100" | bc -l)
-  [ "$front" = websockify ] && stop_last
+  peers_cleanup
 done
-sessions_up=$(curl -fs "$api/api/v1/sessions" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d if isinstance(d, list) else d.get("sessions", [])))')
 say ""
 say "== ${sessions} idle sessions (Xvnc ${idle_geometry}, idle xterm), one upstream connection + one ws:// viewer each"
 say "$(printf '%-30s %10s %12s %14s %12s\n' path viewers 'PSS MiB' 'MiB/session' 'cpu % core')"
 for front in gateway websockify; do
-  label=$([ "$front" = gateway ] && echo "vncgate serve ($sessions_up sessions)" || echo "websockify (all processes)")
+  label=$([ "$front" = gateway ] && echo "vncgate serve ($sessions_up sessions)" || echo "websockify ($shards x, all procs)")
   say "$(printf '%-30s %10s %12.1f %14.3f %12.2f\n' "$label" "${ok[$front]}" "$(echo "${pss1[$front]} / 1024" | bc -l)" \
     "$(echo "(${pss1[$front]} - ${pss0[$front]}) / 1024 / $sessions" | bc -l)" "${idle_cpu[$front]}")"
 done
