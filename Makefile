@@ -60,6 +60,7 @@ bench: build guest
 	@bash bench/run.sh $(BUILD)
 	@bash bench/record.sh $(BUILD)
 	@bash bench/service.sh $(BUILD)
+	@bash bench/gateway.sh $(BUILD)
 
 lint:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror

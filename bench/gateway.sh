@@ -1,128 +1,233 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Gateway benchmark, side by side in one run, `vncgate proxy --ws` (one upstream connection fanned out) vs
-# websockify (one forked Python process and one upstream connection per viewer), noVNC-style viewers
-# (WebSocket, `binary`, bench/idle_viewers.py) of one 1280x800 Xvnc desktop:
-#   idle  N viewers that finish the RFB handshake and stay silent: PSS (/proc/PID/smaps_rollup), summed over
-#         websockify's process tree. The cost per *viewer*; per *session* needs `vncgate serve`.
-#   busy  an xterm scrolling text; 1 and 20 viewers asking for Raw updates back to back: CPU seconds of the
-#         server (process tree) + Xvnc over BUSY_S seconds.
-# Usage: bench/gateway.sh BUILD    env: N (200), BUSY_S (10)
+# Gateway benchmark (issue 7), side by side in one run: `vncgate proxy` / `vncgate serve` vs websockify
+# (Debian; one forked Python process per connection). Viewers are vncgate_viewer_load, always over ws://.
+#   busy     Xvnc 1280x800 with an xterm scrolling text, watched by 1 and by VIEWERS viewers through
+#            `vncgate proxy` (one upstream connection) and through websockify (one child process and one
+#            upstream connection per viewer). CPU seconds over the same window of the gateway + Xvnc vs every
+#            websockify process (parent and forked children, /proc/PID/stat) + Xvnc.
+#   latency  an idle Xvnc screen: LATENCY_N non-incremental 64x64 requests, one at a time, direct, through the
+#            gateway and through websockify; added latency = percentile minus the direct one.
+#   idle     SESSIONS idle sessions, each with its own upstream connection and one idle viewer: `vncgate serve`
+#            (POST /api/v1/sessions with a distinct target string per session) vs websockify. PSS
+#            (smaps_rollup) of the gateway process vs the sum over all websockify processes; CPU over IDLE_S.
+# Writes a table to stdout and BUILD/bench/gateway.txt. Only the PIDs started here are killed.
+# Usage: bench/gateway.sh BUILD
+#   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
+#        IDLE_GEOMETRY (640x480), WS_SHARD (400 sessions per websockify instance), VNCGATE (BUILD/src/cli/vncgate)
 set -euo pipefail
+# SECONDS is bash's own clock: take it from the environment only when it was really given.
+busy_s=$(printenv SECONDS || echo 20)
 if [ $# -ne 1 ]; then
   echo "usage: $0 BUILD" >&2
   exit 2
 fi
 build=$(cd "$1" && pwd)
-vncgate=$build/src/cli/vncgate
-n=${N:-200}
-busy_s=${BUSY_S:-10}
-for tool in Xvnc xterm websockify python3 "$vncgate"; do
+vncgate=${VNCGATE:-$build/src/cli/vncgate}  # VNCGATE: another build of the CLI
+load=$build/bench/vncgate_viewer_load
+viewers=${VIEWERS:-20}
+sessions=${SESSIONS:-1000}
+idle_s=${IDLE_S:-30}
+latency_n=${LATENCY_N:-2000}
+idle_geometry=${IDLE_GEOMETRY:-640x480}
+ws_shard=${WS_SHARD:-400}
+for tool in Xvnc xterm websockify curl python3 "$vncgate" "$load"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
 done
+# Two sockets per session in the gateway, one per connection in Xvnc and the load client.
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -ge $((2 * sessions + 100)) ] || { echo "bench: ulimit -n too low for $sessions sessions" >&2; exit 2; }
 peers_tag=bench
 # shellcheck source=../scripts/lib/peers.sh
 source "$(dirname "$0")/../scripts/lib/peers.sh"
-here=$(cd "$(dirname "$0")" && pwd)
-
-pss_kib() {  # PSS of a PID and all its descendants, KiB
-  local total=0 p kids
+mkdir -p "$build/bench"
+report=$build/bench/gateway.txt
+: > "$report"
+say() { echo "$*" | tee -a "$report"; }
+clk=$(getconf CLK_TCK)
+free_tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# utime + stime in ticks of the given PIDs (fields after the "(comm)", which may hold spaces).
+ticks() {
+  local p sum=0 t
   for p in "$@"; do
-    total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
-    kids=$(pgrep -P "$p" || true)
-    if [ -n "$kids" ]; then
-      # shellcheck disable=SC2086
-      total=$((total + $(pss_kib $kids)))
-    fi
+    t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+    sum=$((sum + ${t:-0}))
   done
-  echo "$total"
+  echo "$sum"
 }
-ticks() {  # utime + stime of PIDs and their descendants, clock ticks
-  local total=0 p kids
+pss_kib() {
+  local p sum=0 k
   for p in "$@"; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-    kids=$(pgrep -P "$p" || true)
-    if [ -n "$kids" ]; then
-      # shellcheck disable=SC2086
-      total=$((total + $(ticks $kids)))
-    fi
+    k=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null) || k=0
+    sum=$((sum + ${k:-0}))
   done
-  echo "$total"
+  echo "$sum"
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+tree() { echo "$1" $(ps -o pid= --ppid "$1"); }  # websockify: the parent and its forked children
+# Stops the most recently started peer (the gateway or websockify of one measurement).
+stop_last() {
+  kill "${pids[-1]}" 2>/dev/null || true
+  wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
+}
+field() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 
-display=$(free_display)
-port=$((5900 + display))
-start "$tmp/xvnc.log" Xvnc ":$display" -rfbport "$port" -localhost -SecurityTypes None -geometry 1280x800 \
-  -depth 24 -nolisten tcp -AlwaysShared -BlacklistThreshold=100000
-xvnc_pid=${pids[-1]}
-wait_port "$port"
-
-measure() {  # name pid ws_port
-  local name=$1 pid=$2 ws=$3 before after
-  before=$(pss_kib "$pid")
-  coproc VIEWERS { python3 "$here/idle_viewers.py" "$ws" "$n" 600; }
-  local viewers_pid=$VIEWERS_PID
-  read -r line <&"${VIEWERS[0]}"
-  [ "$line" = ready ] || { echo "bench: $name viewers failed" >&2; exit 1; }
+# Xvnc of size $1 with an xterm running $2; sets $port and $xvnc_pid.
+start_desktop() {
+  local display
+  display=$(free_display)
+  port=$((5900 + display))
+  start "$tmp/xvnc-$display.log" Xvnc ":$display" -rfbport "$port" -localhost -SecurityTypes None \
+    -geometry "$1" -depth 24 -nolisten tcp -AlwaysShared -BlacklistThreshold=100000
+  xvnc_pid=${pids[-1]}
+  wait_port "$port"
+  DISPLAY=:$display start "$tmp/xterm-$display.log" xterm -fa Monospace -fs 10 -geometry 160x50+0+0 -e sh -c "$2"
   sleep 2
-  after=$(pss_kib "$pid")
-  printf '%-24s %6d viewers  %8.1f MiB before  %8.1f MiB with them  %7.1f KiB per viewer  (Xvnc %.1f MiB)\n' \
-    "$name" "$n" "$(echo "$before/1024" | bc -l)" "$(echo "$after/1024" | bc -l)" \
-    "$(echo "($after-$before)/$n" | bc -l)" "$(echo "$(pss_kib "$xvnc_pid")/1024" | bc -l)"
-  eval "exec ${VIEWERS[1]}>&-"
-  wait "$viewers_pid" || true
 }
-
-start_proxy() {  # sets server_pid, ws
-  ws=$(free_port)
-  start "$tmp/proxy.log" "$vncgate" proxy --target "vnc://127.0.0.1:$port" --listen "127.0.0.1:$(free_port)" \
-    --ws "127.0.0.1:$ws" -q
-  server_pid=${pids[-1]}
-  wait_port "$ws"
-  sleep 1
-}
-start_websockify() {
-  ws=$(free_port)
-  start "$tmp/websockify.log" websockify "127.0.0.1:$ws" "127.0.0.1:$port"
-  server_pid=${pids[-1]}
+# Starts the gateway (proxy) or websockify in front of $port; sets $ws_url and $front_pid.
+start_front() {
+  local ws
+  ws=$(free_tcp_port)
+  if [ "$1" = gateway ]; then
+    start "$tmp/proxy-$ws.log" "$vncgate" proxy -q --listen "127.0.0.1:$(free_tcp_port)" --ws "127.0.0.1:$ws" \
+      --target "vnc://127.0.0.1:$port"
+  else
+    start "$tmp/websockify-$ws.log" websockify "127.0.0.1:$ws" "127.0.0.1:$port"
+  fi
+  front_pid=${pids[-1]}
+  ws_url=ws://127.0.0.1:$ws/
   wait_port "$ws"
 }
+front_pids() { if [ "$1" = gateway ]; then echo "$front_pid"; else tree "$front_pid"; fi; }
 
-echo "== idle: $n viewers"
-start_proxy
-measure "vncgate proxy" "$server_pid" "$ws"
-kill "$server_pid"
-start_websockify
-measure "websockify" "$server_pid" "$ws"
-kill "$server_pid"
-
-echo "== busy: xterm scrolling ~100 new lines a second, viewers asking for Raw updates back to back, ${busy_s} s"
-DISPLAY=:$display start "$tmp/xterm.log" xterm -fa Monospace -fs 10 -geometry 160x50+0+0 \
-  -e sh -c 'i=0; while :; do i=$((i+1)); echo "line $i: the quick brown fox jumps over the lazy dog"; sleep 0.01; done'
-sleep 2
-hz=$(getconf CLK_TCK)
-busy() {  # name viewers
-  local name=$1 count=$2 s0 x0 s1 x1
-  coproc VIEWERS { python3 "$here/idle_viewers.py" "$ws" "$count" 600 active; }
-  local viewers_pid=$VIEWERS_PID
-  read -r line <&"${VIEWERS[0]}"
-  [ "$line" = ready ] || { echo "bench: $name viewers failed" >&2; exit 1; }
-  sleep 1
-  s0=$(ticks "$server_pid"); x0=$(ticks "$xvnc_pid")
-  sleep "$busy_s"
-  s1=$(ticks "$server_pid"); x1=$(ticks "$xvnc_pid")
-  printf '%-24s %3d viewers  server %6.2f s CPU  Xvnc %6.2f s CPU  total %6.2f s in %s s\n' "$name" "$count" \
-    "$(echo "($s1-$s0)/$hz" | bc -l)" "$(echo "($x1-$x0)/$hz" | bc -l)" "$(echo "($s1-$s0+$x1-$x0)/$hz" | bc -l)" \
-    "$busy_s"
-  eval "exec ${VIEWERS[1]}>&-"
-  wait "$viewers_pid" || true
-}
-for count in 1 20; do
-  start_proxy
-  busy "vncgate proxy" "$count"
-  kill "$server_pid"
-  start_websockify
-  busy "websockify" "$count"
-  kill "$server_pid"
+# --- busy -------------------------------------------------------------------------------------------
+start_desktop 1280x800 'while :; do ls -l /usr/bin | head -60; done'
+warm=4
+declare -A cpu upd
+for n in 1 "$viewers"; do
+  for front in gateway websockify; do
+    start_front "$front"
+    "$load" --viewers "$n" --warmup "$warm" --seconds "$busy_s" "$ws_url" >"$tmp/load-$front-$n.txt" &
+    load_pid=$!
+    sleep "$warm"
+    procs=$(front_pids "$front")
+    # shellcheck disable=SC2086
+    t0=$(ticks $procs "$xvnc_pid")
+    sleep "$busy_s"
+    # shellcheck disable=SC2086
+    t1=$(ticks $procs "$xvnc_pid")
+    wait "$load_pid" || echo "bench: some $front viewers failed (see above)" >&2
+    cpu[$front-$n]=$(echo "($t1 - $t0) / $clk" | bc -l)
+    upd[$front-$n]=$(field "$tmp/load-$front-$n.txt" updates_avg)
+    stop_last
+  done
 done
+say "== busy console: Xvnc 1280x800, xterm scrolling, ${busy_s} s; viewers over ws:// ask continuously"
+say "$(printf '%-9s %-34s %10s %10s %14s %16s\n' viewers path 'cpu s' 'cpu/s' 'updates/viewer' 'cpu ms/delivered')"
+# cpu ms/delivered: CPU per update that reached a viewer (the two paths need not deliver as many).
+busy_row() {
+  local n=$1 key=$2-$1 label=$3
+  say "$(printf '%-9s %-34s %10.2f %10.3f %14s %16.2f\n' "$n" "$label" "${cpu[$key]}" \
+    "$(echo "${cpu[$key]} / $busy_s" | bc -l)" "${upd[$key]}" \
+    "$(echo "${cpu[$key]} * 1000 / (${upd[$key]} * $n + 0.000001)" | bc -l)")"
+}
+for n in 1 "$viewers"; do
+  busy_row "$n" gateway 'vncgate proxy + Xvnc'
+  busy_row "$n" websockify "websockify ($((n + 1)) procs) + Xvnc"
+done
+say "$(printf 'ratio gateway/websockify, 1 viewer   = %.2f  (target <= 1)\n' \
+  "$(echo "${cpu[gateway-1]} / ${cpu[websockify-1]}" | bc -l)")"
+say "$(printf 'ratio gateway/websockify, %s viewers = %.2f  (target <= 0.2)\n' "$viewers" \
+  "$(echo "${cpu[gateway-$viewers]} / ${cpu[websockify-$viewers]}" | bc -l)")"
+peers_cleanup
+
+# --- latency ----------------------------------------------------------------------------------------
+start_desktop 1280x800 'ls -l /usr/bin | head -45; sleep 100000'
+"$load" --latency "$latency_n" "vnc://127.0.0.1:$port" >"$tmp/lat-direct.txt"
+for front in gateway websockify; do
+  start_front "$front"
+  "$load" --latency "$latency_n" "$ws_url" >"$tmp/lat-$front.txt"
+  stop_last
+done
+say ""
+say "== latency: idle Xvnc 1280x800, ${latency_n} non-incremental 64x64 requests one at a time (µs)"
+say "$(printf '%-22s %8s %8s %8s %14s %14s\n' path p50 p99 max 'p50 added' 'p99 added')"
+d50=$(field "$tmp/lat-direct.txt" p50_us)
+d99=$(field "$tmp/lat-direct.txt" p99_us)
+for what in direct gateway websockify; do
+  f=$tmp/lat-$what.txt
+  say "$(printf '%-22s %8s %8s %8s %14s %14s\n' "$what" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
+    "$(field "$f" max_us)" "$(($(field "$f" p50_us) - d50))" "$(($(field "$f" p99_us) - d99))")"
+done
+say "(target: p99 added through the gateway < 1000 µs)"
+peers_cleanup
+
+# --- idle sessions ----------------------------------------------------------------------------------
+declare -A pss0 pss1 idle_cpu ok
+idle_warm=$((15 + sessions / 50))
+# The gateway: `vncgate serve`, one session per distinct target string (the same Xvnc, told apart by a
+# password that security None leaves unused), so each session opens its own upstream connection. Sets $procs.
+idle_gateway() {
+  local api_port api i
+  api_port=$(free_tcp_port)
+  api=http://127.0.0.1:$api_port
+  start "$tmp/serve.log" "$vncgate" serve -q --port "$api_port" --db "$tmp/vncgate.db" --work-dir "$tmp/work" \
+    --storage "file://$tmp/recordings"
+  procs=${pids[-1]}
+  wait_port "$api_port"
+  sleep 1
+  pss0[gateway]=$(pss_kib "$procs")
+  for i in $(seq 1 "$sessions"); do
+    curl -fs -X POST "$api/api/v1/sessions" -d "{\"target\": \"vnc://:s$i@127.0.0.1:$port\", \"ttl\": 3600}" |
+      python3 -c "import json,sys; print('ws://127.0.0.1:$api_port/ws/' + json.load(sys.stdin)['url'].rsplit('/', 1)[1])"
+  done >"$tmp/urls.txt"
+  "$load" --urls-file "$tmp/urls.txt" --origin "$api" --warmup "$idle_warm" --seconds "$((idle_s + 2))" \
+    >"$tmp/idle-gateway.txt" &
+  load_pid=$!
+  sleep "$idle_warm"
+  sessions_up=$(curl -fs "$api/api/v1/sessions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')
+}
+# websockify 0.10 serves a connection with select(), which fails on descriptors >= 1024 ("filedescriptor out of
+# range"): one instance holds about 500 connections, so one instance per WS_SHARD (400) sessions. Sets $procs.
+idle_websockify() {
+  local ws_pids=() i
+  shards=$(((sessions + ws_shard - 1) / ws_shard))
+  for _ in $(seq 1 "$shards"); do
+    start_front websockify
+    ws_pids+=("$front_pid")
+    echo "$ws_url"
+  done >"$tmp/ws-urls.txt"
+  pss0[websockify]=$(pss_kib "${ws_pids[@]}")
+  for i in $(seq 0 $((sessions - 1))); do sed -n "$((i % shards + 1))p" "$tmp/ws-urls.txt"; done >"$tmp/ws-all.txt"
+  "$load" --urls-file "$tmp/ws-all.txt" --warmup "$idle_warm" --seconds "$((idle_s + 2))" >"$tmp/idle-websockify.txt" &
+  load_pid=$!
+  sleep "$idle_warm"
+  procs=$(for p in "${ws_pids[@]}"; do tree "$p"; done)
+}
+# Each side gets a fresh Xvnc (one that has just seen 1000 connections close answers new ones slowly).
+for front in gateway websockify; do
+  start_desktop "$idle_geometry" 'ls -l /usr/bin | head -25; sleep 100000'
+  "idle_$front"
+  # shellcheck disable=SC2086
+  pss1[$front]=$(pss_kib $procs)
+  # shellcheck disable=SC2086
+  t0=$(ticks $procs)
+  sleep "$idle_s"
+  # shellcheck disable=SC2086
+  t1=$(ticks $procs)
+  wait "$load_pid" || echo "bench: some $front idle viewers failed" >&2
+  ok[$front]=$(field "$tmp/idle-$front.txt" connected)
+  idle_cpu[$front]=$(echo "($t1 - $t0) / $clk / $idle_s * 100" | bc -l)
+  peers_cleanup
+done
+say ""
+say "== ${sessions} idle sessions (Xvnc ${idle_geometry}, idle xterm), one upstream connection + one ws:// viewer each"
+say "$(printf '%-30s %10s %12s %14s %12s\n' path viewers 'PSS MiB' 'MiB/session' 'cpu % core')"
+for front in gateway websockify; do
+  label=$([ "$front" = gateway ] && echo "vncgate serve ($sessions_up sessions)" || echo "websockify ($shards x, all procs)")
+  say "$(printf '%-30s %10s %12.1f %14.3f %12.2f\n' "$label" "${ok[$front]}" "$(echo "${pss1[$front]} / 1024" | bc -l)" \
+    "$(echo "(${pss1[$front]} - ${pss0[$front]}) / 1024 / $sessions" | bc -l)" "${idle_cpu[$front]}")"
+done
+say "$(printf 'ratio gateway/websockify PSS = %.3f  (target < 0.1; gateway < 200 MiB for 1000)\n' \
+  "$(echo "${pss1[gateway]} / ${pss1[websockify]}" | bc -l)")"
+say "$(echo "$idle_geometry" | awk -Fx '{printf "(floor of the gateway: each session holds its picture, %dx%d x 4 bytes = %.2f MiB)\n", $1, $2, $1 * $2 * 4 / 1048576}')"
