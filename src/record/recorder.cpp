@@ -43,11 +43,13 @@ void Recorder::cancel() {
   slot_.wake();
 }
 
-std::string Recorder::segment_name(int index) const {
-  char number[16];
-  std::snprintf(number, sizeof number, "%03d", index + options_.first_number);
-  return replace_all(options_.name_pattern, "{n}", number);
+std::string Recorder::segment_name(int number) const {
+  char text[16];
+  std::snprintf(text, sizeof text, "%03d", number);
+  return replace_all(options_.name_pattern, "{n}", text);
 }
+
+std::string Recorder::mp4_path(int number) const { return options_.output_dir + "/" + segment_name(number) + ".mp4"; }
 
 std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress&)>& progress,
                                          const std::function<void(const SegmentResult&)>& segment_done) {
@@ -100,7 +102,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   std::string name_start;
 
   auto open = [&](int index, std::int64_t start_ms) -> std::unique_ptr<SegmentSink> {
-    const auto path = options_.output_dir + "/" + segment_name(index) + ".mp4";
+    const auto path = mp4_path(index + options_.first_number);
     auto sink = std::make_unique<Mp4SegmentSink>(path, options_.encoder, out_w, out_h, start_ms);
     open_sink = sink.get();
     spdlog::info("record: segment {}/{} → {}", index + options_.first_number, options_.total_count, path);
@@ -113,7 +115,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     r.target = options_.target_label;
     r.index = index + options_.first_number;
     r.count = options_.total_count;
-    r.file = segment_name(index) + ".mp4";
+    r.file = segment_name(r.index) + ".mp4";
     r.start_ms = start_ms;
     r.end_ms = end_ms;
     r.start_unix_ms = start_unix_ms;
@@ -121,8 +123,8 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     r.height = out_h;
     r.stats = stats;
     r.encoder = options_.encoder;
-    result.mp4_path = options_.output_dir + "/" + r.file;
-    result.sidecar_path = options_.output_dir + "/" + segment_name(index) + ".json";
+    result.mp4_path = mp4_path(r.index);
+    result.sidecar_path = options_.output_dir + "/" + segment_name(r.index) + ".json";
     r.sha256 = sha256_file(result.mp4_path);
     {
       std::lock_guard lock(events_mutex);

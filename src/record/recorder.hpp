@@ -73,9 +73,12 @@ class Recorder {
                                  const std::function<void(const SegmentResult&)>& segment_done = {});
   // Ends the job early from any thread; the open segment is closed at the current instant.
   void cancel();
+  // Where segment `number` (in the job's numbering, as Progress::segment) is written.
+  std::string mp4_path(int number) const;
 
  private:
-  std::string segment_name(int index) const;
+  // The file name without extension of segment `number` (the job's numbering).
+  std::string segment_name(int number) const;
 
   Acquire acquire_;
   RecordOptions options_;

@@ -214,9 +214,7 @@ void JobRunner::run(Work work) {
         segment.job_id = job.id;
         segment.index = p.segment;
         segment.state = jobs::SegmentState::recording;
-        char name[32];
-        std::snprintf(name, sizeof name, "segment-%03d.mp4", p.segment);
-        segment.local_path = (fs::path(options.output_dir) / name).string();
+        segment.local_path = recorder.mp4_path(p.segment);
         store_.upsert_segment(segment);
         uploader_.segment_growing(job.id, p.segment, segment.local_path);
         open_segment = p.segment;

@@ -31,11 +31,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string database_path(const std::string& database) {
-  const std::string prefix = "sqlite:";
-  return database.compare(0, prefix.size(), prefix) == 0 ? database.substr(prefix.size()) : database;
-}
-
 // A console endpoint for a live session; a fresh ProviderSet per call, as sessions acquire concurrently.
 boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(std::vector<std::string> allow, std::string target) {
   providers::DirectSettings direct;
@@ -99,7 +94,7 @@ struct Service::Impl {
   }
 
   static std::unique_ptr<jobs::SqliteJobStore> open_store(const ServiceSettings& settings) {
-    const auto path = database_path(settings.database);
+    const auto& path = settings.database;
     if (const auto dir = fs::path(path).parent_path(); !dir.empty()) fs::create_directories(dir);
     return std::make_unique<jobs::SqliteJobStore>(jobs::SqliteOptions{path});
   }
@@ -212,7 +207,7 @@ void Service::start() {
     }
   });
   spdlog::info("serve: listening on http://{}:{} (database {}, storage {}, {} recordings at once)",
-               d.settings.http.bind, d.http->port(), database_path(d.settings.database), d.site.storage().describe(),
+               d.settings.http.bind, d.http->port(), d.settings.database, d.site.storage().describe(),
                d.settings.jobs.max_concurrent);
 }
 

@@ -50,7 +50,7 @@ struct GatewaySettings {
 
 struct ServiceSettings {
   ServerOptions http;
-  std::string database = "vncgate-data/vncgate.db";
+  std::string database = "vncgate-data/vncgate.db";  // the SQLite file (config turns sqlite:PATH into PATH)
   std::string storage_url = "file://vncgate-data/recordings";
   JobSettings jobs;
   RecordingDefaults recording;
