@@ -17,6 +17,8 @@ packages=(
   # recordings: ffprobe/ffmpeg decode what we wrote; GStreamer rfbsrc + x264enc is the benchmark peer
   bc ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly
+  # service benchmark (bench/service.sh): HTTP load generator
+  wrk
   # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
   # packages); openssl makes their test certificates
   python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl
