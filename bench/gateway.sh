@@ -14,7 +14,8 @@
 # Writes a table to stdout and BUILD/bench/gateway.txt. Only the PIDs started here are killed.
 # Usage: bench/gateway.sh BUILD
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
-#        IDLE_GEOMETRY (640x480), WS_SHARD (400 sessions per websockify instance), VNCGATE (BUILD/src/cli/vncgate)
+#        IDLE_GEOMETRY (640x480), WS_SHARD (400 sessions per websockify instance), VNCGATE (BUILD/src/cli/vncgate),
+#        PARTS ("busy latency idle": which measurements to run)
 set -euo pipefail
 # SECONDS is bash's own clock: take it from the environment only when it was really given.
 busy_s=$(printenv SECONDS || echo 20)
@@ -31,6 +32,8 @@ idle_s=${IDLE_S:-30}
 latency_n=${LATENCY_N:-2000}
 idle_geometry=${IDLE_GEOMETRY:-640x480}
 ws_shard=${WS_SHARD:-400}
+parts=" ${PARTS:-busy latency idle} "
+part() { [[ $parts == *" $1 "* ]]; }
 for tool in Xvnc xterm websockify curl python3 "$vncgate" "$load"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
 done
@@ -101,9 +104,10 @@ start_front() {
 front_pids() { if [ "$1" = gateway ]; then echo "$front_pid"; else tree "$front_pid"; fi; }
 
 # --- busy -------------------------------------------------------------------------------------------
+if part busy; then
 start_desktop 1280x800 'while :; do ls -l /usr/bin | head -60; done'
 warm=4
-declare -A cpu upd
+declare -A cpu upd xcpu
 for n in 1 "$viewers"; do
   for front in gateway websockify; do
     start_front "$front"
@@ -112,22 +116,26 @@ for n in 1 "$viewers"; do
     sleep "$warm"
     procs=$(front_pids "$front")
     # shellcheck disable=SC2086
-    t0=$(ticks $procs "$xvnc_pid")
+    t0=$(ticks $procs)
+    x0=$(ticks "$xvnc_pid")
     sleep "$busy_s"
     # shellcheck disable=SC2086
-    t1=$(ticks $procs "$xvnc_pid")
+    t1=$(ticks $procs)
+    x1=$(ticks "$xvnc_pid")
     wait "$load_pid" || echo "bench: some $front viewers failed (see above)" >&2
-    cpu[$front-$n]=$(echo "($t1 - $t0) / $clk" | bc -l)
+    cpu[$front-$n]=$(echo "($t1 - $t0 + $x1 - $x0) / $clk" | bc -l)
+    xcpu[$front-$n]=$(echo "($x1 - $x0) / $clk" | bc -l)
     upd[$front-$n]=$(field "$tmp/load-$front-$n.txt" updates_avg)
     stop_last
   done
 done
 say "== busy console: Xvnc 1280x800, xterm scrolling, ${busy_s} s; viewers over ws:// ask continuously"
-say "$(printf '%-9s %-34s %10s %10s %14s %16s\n' viewers path 'cpu s' 'cpu/s' 'updates/viewer' 'cpu ms/delivered')"
+say "$(printf '%-9s %-34s %10s %10s %10s %14s %16s\n' viewers path 'cpu s' 'of it Xvnc' 'cpu/s' 'updates/viewer' \
+  'cpu ms/delivered')"
 # cpu ms/delivered: CPU per update that reached a viewer (the two paths need not deliver as many).
 busy_row() {
   local n=$1 key=$2-$1 label=$3
-  say "$(printf '%-9s %-34s %10.2f %10.3f %14s %16.2f\n' "$n" "$label" "${cpu[$key]}" \
+  say "$(printf '%-9s %-34s %10.2f %10.2f %10.3f %14s %16.2f\n' "$n" "$label" "${cpu[$key]}" "${xcpu[$key]}" \
     "$(echo "${cpu[$key]} / $busy_s" | bc -l)" "${upd[$key]}" \
     "$(echo "${cpu[$key]} * 1000 / (${upd[$key]} * $n + 0.000001)" | bc -l)")"
 }
@@ -140,8 +148,10 @@ say "$(printf 'ratio gateway/websockify, 1 viewer   = %.2f  (target <= 1)\n' \
 say "$(printf 'ratio gateway/websockify, %s viewers = %.2f  (target <= 0.2)\n' "$viewers" \
   "$(echo "${cpu[gateway-$viewers]} / ${cpu[websockify-$viewers]}" | bc -l)")"
 peers_cleanup
+fi
 
 # --- latency ----------------------------------------------------------------------------------------
+if part latency; then
 start_desktop 1280x800 'ls -l /usr/bin | head -45; sleep 100000'
 "$load" --latency "$latency_n" "vnc://127.0.0.1:$port" >"$tmp/lat-direct.txt"
 for front in gateway websockify; do
@@ -161,8 +171,10 @@ for what in direct gateway websockify; do
 done
 say "(target: p99 added through the gateway < 1000 µs)"
 peers_cleanup
+fi
 
 # --- idle sessions ----------------------------------------------------------------------------------
+part idle || exit 0
 declare -A pss0 pss1 idle_cpu ok
 idle_warm=$((15 + sessions / 50))
 # The gateway: `vncgate serve`, one session per distinct target string (the same Xvnc, told apart by a

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fbs/writer.hpp"
+#include "io/endpoint.hpp"
 #include "record/recorder.hpp"
 #include "rfb/async_client.hpp"
 #include "rfb/server_connection.hpp"
@@ -52,6 +53,20 @@ std::vector<rfb::Encoding> without_cursor(std::vector<rfb::Encoding> encodings) 
     return e == rfb::Encoding::cursor || e == rfb::Encoding::x_cursor || e == rfb::Encoding::pointer_pos;
   });
   return encodings;
+}
+
+bool on_loopback(const std::string& url) {
+  const auto parsed = io::parse_url(url);
+  if (!parsed) return false;
+  return parsed->host == "localhost" || parsed->host == "::1" || parsed->host.starts_with("127.");
+}
+
+// CopyRect and Raw, then the pseudo-encodings of `encodings` (all negative numbers).
+std::vector<rfb::Encoding> raw_only(const std::vector<rfb::Encoding>& encodings) {
+  std::vector<rfb::Encoding> out{rfb::Encoding::copy_rect, rfb::Encoding::raw};
+  for (const auto e : encodings)
+    if (static_cast<std::int32_t>(e) < 0) out.push_back(e);  // pseudo-encodings are the negative numbers
+  return out;
 }
 
 }  // namespace
@@ -173,6 +188,8 @@ SessionInfo Session::info() const {
   out.bytes_from_upstream = bytes_from_upstream_;
   out.frames = frames_;
   out.dropped_input_events = dropped_;
+  out.updates_encoded = updates_encoded_;
+  out.updates_shared = updates_shared_;
   return out;
 }
 
@@ -212,6 +229,8 @@ asio::awaitable<void> Session::run_upstream() {
       if (closed_) break;
       auto client_options = options_.upstream;
       client_options.password = console.password;
+      if (options_.raw_on_loopback && on_loopback(console.endpoint.url))
+        client_options.encodings = raw_only(client_options.encodings);
       client_ = std::make_shared<rfb::AsyncClient>(strand_, std::move(client_options), upstream_.get());
       ++connection_;
       co_await client_->run(console.endpoint);
@@ -266,6 +285,19 @@ void Session::upstream_connected(const rfb::ServerInit& init) {
       spdlog::error("session {}: recording off for this connection: {}", id_, e.what());
     }
   }
+  update_rects_.clear();
+  conn.set_rect_observer(
+      [this](rfb::Encoding encoding, const framebuffer::Rect& r, std::span<const std::uint8_t> payload) {
+        constexpr std::size_t kMaxRects = 1024;  // beyond: the update's bounding box is dirty as a whole
+        if (update_rects_.size() == kMaxRects) {
+          update_rects_overflow_ = true;
+          return;
+        }
+        if (encoding == rfb::Encoding::copy_rect && payload.size() == 4)
+          update_rects_.push_back({r, true, payload[0] << 8 | payload[1], payload[2] << 8 | payload[3]});
+        else
+          update_rects_.push_back({r, false, 0, 0});
+      });
   conn.set_tap([this, record = std::move(record)](std::span<const std::uint8_t> bytes) {
     bytes_from_upstream_ += bytes.size();
     if (record) record(bytes);
@@ -276,6 +308,9 @@ void Session::upstream_connected(const rfb::ServerInit& init) {
 void Session::upstream_resized(int width, int height) {
   if (fb_.width() == width && fb_.height() == height) return;
   fb_.resize(width, height);
+  ++picture_version_;
+  update_rects_.clear();  // the whole new picture is dirty for every viewer
+  update_rects_overflow_ = false;
   {
     std::lock_guard lock(info_mutex_);
     info_.width = width;
@@ -290,6 +325,7 @@ void Session::upstream_update(const framebuffer::Rect& damage) {
   if (src.width() != fb_.width() || src.height() != fb_.height()) upstream_resized(src.width(), src.height());
   const auto r = damage.intersect(fb_.bounds());
   if (!r.empty()) fb_.put(r, src.row(r.y) + r.x, src.width());
+  if (!r.empty()) ++picture_version_;
   ++frames_;
   if (!have_picture_ && client_->connection().frame_complete()) {
     have_picture_ = true;
@@ -298,9 +334,20 @@ void Session::upstream_update(const framebuffer::Rect& damage) {
   if (mp4_ && client_->connection().frame_complete()) mp4_->slot().publish(fb_, mp4_->clock().start_or_now());
   for (auto& [id, v] : viewers_) {
     if (!v->conn) continue;
-    if (!r.empty()) v->conn->framebuffer_changed(r);
+    if (update_rects_overflow_) {
+      v->conn->framebuffer_changed(r);
+    } else {
+      for (const auto& u : update_rects_) {
+        if (u.copy)
+          v->conn->framebuffer_copied(u.area, u.src_x, u.src_y);
+        else
+          v->conn->framebuffer_changed(u.area);
+      }
+    }
     kick(v);
   }
+  update_rects_.clear();
+  update_rects_overflow_ = false;
   want_updates();
 }
 
@@ -344,7 +391,8 @@ asio::awaitable<void> Session::serve_viewer(std::shared_ptr<Viewer> v) {
     server.name = options_.target_label;
     v->conn = std::make_unique<rfb::ServerConnection>(std::move(server), fb_.width(), fb_.height(), v.get());
     kick(v);
-    std::vector<std::uint8_t> buffer(16 * 1024);
+    // Viewers send small messages (input, requests): a small buffer keeps an idle viewer cheap.
+    std::vector<std::uint8_t> buffer(2048);
     while (!v->gone) {
       const auto n = co_await v->stream->read_some(asio::buffer(buffer));
       if (v->gone) break;
@@ -372,7 +420,12 @@ asio::awaitable<void> Session::write_viewer(std::shared_ptr<Viewer> v) {
   auto self = shared_from_this();
   try {
     while (!v->gone) {
-      if (!v->conn->has_output() && (fb_.width() == 0 || !v->conn->send_update(fb_))) break;
+      if (!v->conn->has_output()) {
+        const auto plan = fb_.width() == 0 ? std::nullopt : v->conn->plan_update();
+        if (!plan) break;
+        const auto pixels = encoded_for(*plan);
+        v->conn->send_update(*plan, pixels.get());
+      }
       const auto bytes = v->conn->take_output();
       co_await v->stream->write(asio::buffer(bytes));
       bytes_to_viewers_ += bytes.size();
@@ -384,6 +437,25 @@ asio::awaitable<void> Session::write_viewer(std::shared_ptr<Viewer> v) {
   }
   v->writing = false;
   if (v->conn->closed()) drop(v, v->conn->close_reason());
+}
+
+std::shared_ptr<const rfb::EncodedPixels> Session::encoded_for(const rfb::UpdatePlan& plan) {
+  if (plan.pixels.empty()) return nullptr;
+  if (encoded_version_ != picture_version_) {
+    encoded_.clear();
+    encoded_version_ = picture_version_;
+  }
+  for (const auto& e : encoded_)
+    if (e.plan.pixels == plan.pixels && e.plan.params == plan.params) {
+      ++updates_shared_;
+      return e.pixels;
+    }
+  auto pixels = std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(fb_, plan.pixels, plan.params));
+  ++updates_encoded_;
+  constexpr std::size_t kKept = 8;  // distinct plans per picture version; more is unusual
+  if (encoded_.size() == kKept) encoded_.erase(encoded_.begin());
+  encoded_.push_back({plan, pixels});
+  return pixels;
 }
 
 void Session::drop(const std::shared_ptr<Viewer>& v, const std::string& why) {

@@ -20,6 +20,7 @@
 #include "providers/provider.hpp"
 #include "record/encoder_settings.hpp"
 #include "rfb/client_connection.hpp"
+#include "rfb/server_connection.hpp"
 
 namespace vncgate::fbs {
 class Writer;
@@ -51,6 +52,8 @@ struct SessionInfo {
   int total_connections = 0;               // viewers ever attached
   std::uint64_t dropped_input_events = 0;  // view-only viewers' key/pointer/clipboard/resize events
   int upstream_connections = 0;            // 1 + reconnects
+  // Pixel updates encoded, and updates that reused another viewer's encoding of the same change.
+  std::uint64_t updates_encoded = 0, updates_shared = 0;
 };
 
 // Where the upstream console is; called again for every reconnect (console tickets are one-time).
@@ -60,6 +63,9 @@ struct SessionOptions {
   std::string target;           // handed to acquire (may carry secrets: never logged)
   std::string target_label;     // for logs and listings
   rfb::ClientOptions upstream;  // encodings and format for the upstream; its password comes from acquire
+  // An upstream on loopback is asked for Raw and CopyRect only: encoding costs the VNC server more than the
+  // bytes cost the loopback, and Raw needs no decoding here.
+  bool raw_on_loopback = true;
   std::string viewer_password;  // VNC Authentication viewers must pass; empty = security None
   std::string record_dir;       // non-empty: FBS of the upstream stream + input audit log written there
   bool audit_keys = false;      // also log keystrokes in the audit log (privacy: off by default)
@@ -74,7 +80,8 @@ std::int64_t unix_now_ms();
 // copy of the picture, and any number of viewers, each an rfb::ServerConnection over a ByteStream.
 // Fan-out: every upstream update marks damage in each viewer's ServerConnection; a viewer is sent an update
 // only when it asked and its previous one is written, so a slow viewer holds at most one update in memory
-// and never slows the others or the upstream (newest wins). View-only viewers' input is dropped and counted.
+// and never slows the others or the upstream (newest wins). Viewers owed the same area of the same picture in
+// the same format and encoding share one encoding of it. View-only viewers' input is dropped and counted.
 // Thread-safety: all work runs on the session's strand; start(), attach(), close() and info() may be called
 // from any thread. Create it with std::make_shared (its coroutines keep it alive until they end).
 class Session : public std::enable_shared_from_this<Session> {
@@ -101,6 +108,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> serve_viewer(std::shared_ptr<Viewer> v);
   asio::awaitable<void> write_viewer(std::shared_ptr<Viewer> v);
   void kick(const std::shared_ptr<Viewer>& v);
+  // Encodes the plan's area of the current picture, or reuses the encoding another viewer's same plan got.
+  std::shared_ptr<const rfb::EncodedPixels> encoded_for(const rfb::UpdatePlan& plan);
   void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
   void do_close();
   void start_mp4();
@@ -131,6 +140,21 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<rfb::AsyncClient> client_;
   framebuffer::PixelBuffer fb_;  // the held picture; 0x0 until the first upstream connection
   std::map<int, std::shared_ptr<Viewer>> viewers_;
+  struct Encoded {
+    rfb::UpdatePlan plan;
+    std::shared_ptr<const rfb::EncodedPixels> pixels;
+  };
+  std::vector<Encoded> encoded_;       // encodings of picture version encoded_version_
+  std::uint64_t picture_version_ = 0;  // bumped by every change of the picture
+  // The current upstream update's rectangles in order (copies as such), told to viewers once it is complete.
+  struct UpstreamRect {
+    framebuffer::Rect area;
+    bool copy;
+    int src_x, src_y;
+  };
+  std::vector<UpstreamRect> update_rects_;
+  bool update_rects_overflow_ = false;
+  std::uint64_t encoded_version_ = 0;
   int next_viewer_ = 1;
   int connection_ = 0;
   bool closed_ = false;
@@ -146,6 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
   mutable std::mutex info_mutex_;  // guards info_ except the atomics below
   SessionInfo info_;
   std::atomic<std::uint64_t> bytes_to_viewers_{0}, bytes_from_upstream_{0}, frames_{0}, dropped_{0};
+  std::atomic<std::uint64_t> updates_encoded_{0}, updates_shared_{0};
 };
 
 }  // namespace vncgate::gateway

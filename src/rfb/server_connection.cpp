@@ -8,8 +8,6 @@
 #include <cstdio>
 
 #include "rfb/cut_text.hpp"
-#include "rfb/encoders/hextile_encoder.hpp"
-#include "rfb/encoders/tight_encoder.hpp"
 #include "rfb/encoders/wire.hpp"
 #include "rfb/encoders/zrle_encoder.hpp"
 #include "rfb/security/vnc_auth.hpp"
@@ -218,6 +216,7 @@ bool ServerConnection::read_set_pixel_format() {
       for (auto v : c) write_u16(v);
   }
   dirty_ = {0, 0, width_, height_};  // what the viewer holds is in the old format
+  copy_.reset();
   return true;
 }
 
@@ -240,7 +239,6 @@ bool ServerConnection::read_set_encodings() {
     if (quality >= 0 && quality <= 9 && jpeg_quality_ < 0) jpeg_quality_ = quality;
     if (compress >= 0 && compress <= 9 && !have_compress) compress_level_ = compress, have_compress = true;
   }
-  if (tight_) tight_->configure(compress_level_, jpeg_quality_);
   spdlog::debug("rfb server: viewer sent {} encodings, pixels go as {} (JPEG quality {}, compression {})", count,
                 encoding_name(static_cast<std::int32_t>(pixel_encoding())), jpeg_quality_, compress_level_);
   return true;
@@ -317,11 +315,24 @@ void ServerConnection::framebuffer_changed(const framebuffer::Rect& r) {
   dirty_ = dirty_.unite(r.intersect({0, 0, width_, height_}));
 }
 
+void ServerConnection::framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y) {
+  const framebuffer::Rect src{src_x, src_y, dst.w, dst.h};
+  // The viewer must hold the source as it was when the upstream copied it: nothing dirty in it, no copy
+  // pending (one is kept), and the size unchanged.
+  const bool usable = state_ == State::normal && !copy_ && !resize_pending_ && dst.inside(width_, height_) &&
+                      src.inside(width_, height_) && src.intersect(dirty_).empty() && supports(Encoding::copy_rect);
+  if (usable)
+    copy_ = Copy{dst, src_x, src_y};
+  else
+    framebuffer_changed(dst);
+}
+
 void ServerConnection::framebuffer_resized(int width, int height) {
   if (width == width_ && height == height_) return;
   width_ = width;
   height_ = height;
   dirty_ = {0, 0, width, height};
+  copy_.reset();
   if (state_ != State::normal) return;  // ServerInit will carry it
   resize_pending_ = true;
   if (!supports(Encoding::extended_desktop_size) && !supports(Encoding::desktop_size)) {
@@ -341,39 +352,44 @@ Encoding ServerConnection::pixel_encoding() const {
   return Encoding::raw;  // every viewer decodes Raw, named or not
 }
 
-int ServerConnection::write_pixels(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r) {
-  const Encoding encoding = pixel_encoding();
-  if (encoding == Encoding::tight) {
-    if (!tight_) {
-      tight_ = std::make_unique<TightEncoder>();
-      tight_->configure(compress_level_, jpeg_quality_);
-    }
-    return tight_->encode(fb, r, writer_, out_);
-  }
-  write_rect_header(r, static_cast<std::int32_t>(encoding));
-  if (encoding == Encoding::zrle) {
-    if (!zrle_) zrle_ = std::make_unique<ZrleEncoder>();
-    zrle_->encode(fb, r, writer_, out_);
-  } else if (encoding == Encoding::hextile) {
-    if (!hextile_) hextile_ = std::make_unique<HextileEncoder>();
-    hextile_->encode(fb, r, writer_, out_);
-  } else {
-    for (int y = r.y; y < r.bottom(); ++y) writer_.put_pixels(out_, fb.row(y) + r.x, static_cast<std::size_t>(r.w));
-  }
-  return 1;
+PixelParams ServerConnection::pixel_params() const {
+  return {pixel_encoding(), writer_.format(), compress_level_, jpeg_quality_};
+}
+
+std::optional<UpdatePlan> ServerConnection::plan_update() const {
+  if (state_ != State::normal || !request_pending_) return std::nullopt;
+  if (resize_pending_) return UpdatePlan{{0, 0, width_, height_}, pixel_params(), false};
+  // A copy whose destination the viewer did not ask for goes as pixels (with whatever else is dirty).
+  const bool copy = copy_ && copy_->dst.intersect(requested_) == copy_->dst;
+  const auto dirty = copy_ && !copy ? dirty_.unite(copy_->dst) : dirty_;
+  UpdatePlan plan{dirty.intersect(requested_), pixel_params(), copy};
+  if (plan.pixels.empty() && !copy && !announce_qemu_keys_) return std::nullopt;
+  return plan;
 }
 
 bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
-  if (state_ != State::normal || !request_pending_) return false;
+  const auto plan = plan_update();
+  if (!plan) return false;
   if (fb.width() != width_ || fb.height() != height_)
     throw std::logic_error("ServerConnection::send_update: framebuffer size was not reported");
-  const framebuffer::Rect pixels = resize_pending_ ? fb.bounds() : dirty_.intersect(requested_);
-  const int rects = (resize_pending_ ? 1 : 0) + (announce_qemu_keys_ ? 1 : 0) + (pixels.empty() ? 0 : 1);
-  if (rects == 0) return false;
+  if (plan->pixels.empty()) {
+    send_update(*plan, nullptr);
+  } else {
+    const auto pixels = encode_pixels(fb, plan->pixels, plan->params);
+    send_update(*plan, &pixels);
+  }
+  return true;
+}
 
+void ServerConnection::send_update(const UpdatePlan& plan, const EncodedPixels* pixels) {
+  if (!plan.pixels.empty() && (!pixels || pixels->rects < 1))
+    throw std::logic_error("ServerConnection::send_update: planned pixels were not encoded");
+  const int pixel_rects = plan.pixels.empty() ? 0 : pixels->rects;
+  const bool copy = plan.copy && copy_;
+  const int rects = (resize_pending_ ? 1 : 0) + (announce_qemu_keys_ ? 1 : 0) + (copy ? 1 : 0) + pixel_rects;
+  if (rects > 0xffff) throw std::logic_error("ServerConnection: update of more than 65535 rectangles");
   write_u8(0);
   write_u8(0);
-  const std::size_t count_at = out_.size();  // encoders may split the pixels: patched below
   write_u16(static_cast<unsigned>(rects));
   if (resize_pending_) {
     if (supports(Encoding::extended_desktop_size)) {
@@ -396,18 +412,26 @@ bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
     write_rect_header({}, static_cast<std::int32_t>(Encoding::qemu_extended_key_event));
     announce_qemu_keys_ = false;
   }
-  if (!pixels.empty()) {
-    const int count = rects - 1 + write_pixels(fb, pixels);
-    if (count > 0xffff) throw std::logic_error("ServerConnection: update of more than 65535 rectangles");
-    out_[count_at] = static_cast<std::uint8_t>(count >> 8);
-    out_[count_at + 1] = static_cast<std::uint8_t>(count);
+  if (copy) {
+    write_rect_header(copy_->dst, static_cast<std::int32_t>(Encoding::copy_rect));
+    write_u16(static_cast<unsigned>(copy_->src_x));
+    write_u16(static_cast<unsigned>(copy_->src_y));
+  } else if (copy_) {
+    dirty_ = dirty_.unite(copy_->dst);  // planned as pixels
+  }
+  copy_.reset();
+  if (pixel_rects > 0) {
+    if (plan.params.encoding == Encoding::zrle && zrle_started_)
+      append_zrle_continued(out_, pixels->bytes);
+    else
+      out_.insert(out_.end(), pixels->bytes.begin(), pixels->bytes.end());
+    if (plan.params.encoding == Encoding::zrle) zrle_started_ = true;
   }
   // One bounding rect is kept, so a dirty area partly outside the request stays dirty as a whole.
-  if (pixels.unite(dirty_) == pixels) dirty_ = {};
+  if (plan.pixels.unite(dirty_) == plan.pixels) dirty_ = {};
   resize_pending_ = false;
   request_pending_ = false;
   requested_ = {};
-  return true;
 }
 
 void ServerConnection::send_bell() {

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
+#include "rfb/encoders/pixel_encoder.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
 #include "rfb/encoding.hpp"
 #include "rfb/in_buffer.hpp"
@@ -17,9 +19,13 @@
 
 namespace vncgate::rfb {
 
-class ZrleEncoder;
-class TightEncoder;
-class HextileEncoder;
+// The update a viewer is owed: the pixel area (may be empty when only a resize or an announcement is due) and
+// how it wants pixels. Viewers with equal plans can be sent the same encoded bytes.
+struct UpdatePlan {
+  framebuffer::Rect pixels;
+  PixelParams params;
+  bool copy = false;  // a CopyRect goes first (not part of what viewers can share)
+};
 
 struct ServerOptions {
   std::string password;          // empty: security None; else VNC Authentication (first 8 bytes count)
@@ -48,8 +54,10 @@ class ServerListener {
 // framebuffer_changed()/framebuffer_resized() and calls send_update(fb), which answers the viewer's pending
 // FramebufferUpdateRequest from `fb` in the viewer's pixel format and the first of Tight, ZRLE, Hextile and
 // Raw in the viewer's preference order (Tight follows its JPEG quality and compression level pseudo-encodings). One
-// instance per viewer, so a gateway fans out one framebuffer to many. Malformed input throws ProtocolError; a failed
-// password is not thrown: the failure is queued for the viewer and closed() turns true. Single-threaded.
+// instance per viewer, holding no encoder state: a gateway fans out one framebuffer to many and encodes each
+// change once per distinct plan (plan_update(), encode_pixels(), send_update(plan, pixels)). Malformed input throws
+// ProtocolError; a failed password is not thrown: the failure is queued for the viewer and closed() turns true.
+// Single-threaded.
 class ServerConnection {
  public:
   // `width` x `height` is the size announced in ServerInit.
@@ -70,12 +78,22 @@ class ServerConnection {
 
   // The picture changed inside `r` (framebuffer coordinates).
   void framebuffer_changed(const framebuffer::Rect& r);
+  // The picture's `dst` area was copied from (src_x, src_y) (an upstream CopyRect, e.g. a scrolling terminal).
+  // The viewer gets a CopyRect too when it takes them and its copy of the source is current; else `dst` is
+  // simply dirty.
+  void framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y);
   // The picture is now `width` x `height`; the viewer learns it through DesktopSize/ExtendedDesktopSize on
   // its next update (a viewer supporting neither is closed: it cannot follow).
   void framebuffer_resized(int width, int height);
   // Answers a pending request from `fb` (its size must be the last one reported) when there is something to
   // send; returns true when an update was queued.
   bool send_update(const framebuffer::PixelBuffer& fb);
+  // The update to send now, if any: a request is pending and something changed (or a resize or announcement
+  // is due).
+  std::optional<UpdatePlan> plan_update() const;
+  // Queues the planned update; `pixels` = encode_pixels(picture, plan.pixels, plan.params), possibly made for
+  // another viewer with the same plan, or null when plan.pixels is empty. Plan and send without feed() between.
+  void send_update(const UpdatePlan& plan, const EncodedPixels* pixels);
   bool update_requested() const { return request_pending_; }
 
   void send_bell();
@@ -86,6 +104,7 @@ class ServerConnection {
   int protocol_minor() const { return minor_; }
   // The encoding pixel data is sent in: the viewer's first choice among those we encode.
   Encoding pixel_encoding() const;
+  PixelParams pixel_params() const;
 
  private:
   enum class State { version, security_choice, vnc_response, client_init, normal, closed };
@@ -107,8 +126,6 @@ class ServerConnection {
   void fail_auth(const std::string& reason);
   bool supports(Encoding e) const;
   void write_rect_header(const framebuffer::Rect& r, std::int32_t encoding);
-  // Appends the rectangles carrying `r` of `fb`; returns how many.
-  int write_pixels(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r);
   void write_u8(unsigned v) { out_.push_back(static_cast<std::uint8_t>(v)); }
   void write_u16(unsigned v);
   void write_u32(std::uint32_t v);
@@ -124,12 +141,15 @@ class ServerConnection {
   std::vector<std::uint8_t> out_;
   PixelWriter writer_;
   std::vector<std::int32_t> encodings_;
-  std::unique_ptr<ZrleEncoder> zrle_;
-  std::unique_ptr<TightEncoder> tight_;
-  std::unique_ptr<HextileEncoder> hextile_;
-  int compress_level_ = 1;  // Tight zlib level when the viewer names none (cheap, like ZRLE)
-  int jpeg_quality_ = -1;   // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
+  bool zrle_started_ = false;  // the viewer's ZRLE inflater has read its zlib header
+  int compress_level_ = 1;     // Tight zlib level when the viewer names none (cheap, like ZRLE)
+  int jpeg_quality_ = -1;      // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
   int width_, height_;
+  struct Copy {
+    framebuffer::Rect dst;
+    int src_x, src_y;
+  };
+  std::optional<Copy> copy_;     // to send before the dirty pixels
   framebuffer::Rect dirty_;      // changed and not yet sent
   framebuffer::Rect requested_;  // union of pending requests' areas
   bool request_pending_ = false;

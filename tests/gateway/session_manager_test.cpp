@@ -280,6 +280,9 @@ TEST_F(SessionManagerTest, ViewersSeeTheUpstreamPicture_ViewOnlyInputIsDropped) 
   EXPECT_GT(info.bytes_to_viewers, 2u * 64 * 48 * 4 / 8);  // two full frames in some encoding
   EXPECT_GT(info.bytes_from_upstream, 0u);
   EXPECT_EQ(upstream_.connections(), 1) << "one upstream connection fans out to every viewer";
+  // Same picture, same format and encoding: the second viewer's first frame reused the first one's encoding.
+  EXPECT_EQ(info.updates_encoded, 1u);
+  EXPECT_GE(info.updates_shared, 1u);
 }
 
 TEST_F(SessionManagerTest, MalformedViewerIsDropped_OthersLiveOn) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "rfb/client_connection.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
@@ -456,6 +458,113 @@ TEST(ServerConnection_Messages, SetDesktopSizeReachesListener_OnlyAfterServerSho
   EXPECT_EQ(resizes.sizes, (std::vector<std::pair<int, int>>{{640, 480}}));
   const std::vector<std::uint8_t> empty_layout{251, 0, 0, 10, 0, 10, 0, 0};
   EXPECT_THROW(server.feed(empty_layout), ProtocolError);
+}
+
+// Paints a random-ish change into `fb` (gradient, two colours or a few colours) and returns where.
+Rect paint_change(PixelBuffer& fb, int round) {
+  const Rect r{(round * 37) % (fb.width() - 40), (round * 23) % (fb.height() - 40), 8 + round % 30, 5 + round % 33};
+  const PixelBuffer other = test_picture(fb.width(), fb.height(), static_cast<unsigned>(round));
+  for (int y = r.y; y < r.bottom(); ++y)
+    for (int x = r.x; x < r.right(); ++x)
+      fb.row(y)[x] = round % 3 == 0   ? other.at(x, y)
+                     : round % 3 == 1 ? ((x ^ y) & 1 ? 0xffffffu : 0x000080u)
+                                      : 0x101010u * static_cast<unsigned>((x + y + round) % 5);
+  return r;
+}
+
+// The gateway's fan-out: each change is encoded once and the same bytes go to a viewer that has been there
+// from the start and to one that joined later (its zlib inflaters fresh). Both must decode exactly.
+class SharedEncoding : public testing::TestWithParam<Encoding> {};
+
+TEST_P(SharedEncoding, OneEncodingServesViewersThatJoinedAtDifferentTimes) {
+  PixelBuffer fb = test_picture(200, 120, 0);
+  const std::vector<Encoding> encodings{GetParam(), compress_level(3), Encoding::desktop_size};
+  std::vector<std::unique_ptr<Viewer>> viewers;
+  viewers.push_back(std::make_unique<Viewer>(fb, encodings));
+  for (int round = 0; round < 60; ++round) {
+    if (round == 20 || round == 41) viewers.push_back(std::make_unique<Viewer>(fb, encodings));
+    const Rect changed = paint_change(fb, round);
+    std::optional<UpdatePlan> first;
+    std::shared_ptr<EncodedPixels> pixels;
+    for (auto& v : viewers) {
+      v->server.framebuffer_changed(changed);
+      v->client.request_update(true);
+      v->server.feed(v->client.take_output());
+      const auto plan = v->server.plan_update();
+      ASSERT_TRUE(plan);
+      if (!first) {
+        first = plan;
+        pixels = std::make_shared<EncodedPixels>(encode_pixels(fb, plan->pixels, plan->params));
+      }
+      ASSERT_EQ(plan->pixels, first->pixels);
+      ASSERT_TRUE(plan->params == first->params);
+      v->server.send_update(*plan, pixels.get());
+      v->client.feed(v->server.take_output());
+      expect_same(v->client.framebuffer(), fb, "round " + std::to_string(round));
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Encodings, SharedEncoding,
+                         testing::Values(Encoding::tight, Encoding::zrle, Encoding::hextile, Encoding::raw),
+                         [](const testing::TestParamInfo<Encoding>& info) {
+                           return encoding_name(static_cast<std::int32_t>(info.param));
+                         });
+
+// Scrolls `fb` up by `lines` rows and paints new rows at the bottom, as a terminal does.
+void scroll(PixelBuffer& fb, int lines, unsigned seed) {
+  fb.copy({0, lines, fb.width(), fb.height() - lines}, 0, 0);
+  const PixelBuffer fresh = test_picture(fb.width(), lines, seed);
+  fb.put({0, fb.height() - lines, fb.width(), lines}, fresh.row(0), fresh.width());
+}
+
+TEST(ServerConnection_CopyRect, ScrollGoesAsCopyRectPlusTheNewRows) {
+  PixelBuffer fb = test_picture(160, 100, 0);
+  Viewer v(fb, {Encoding::copy_rect, Encoding::tight, Encoding::desktop_size});
+  v.rects.clear();
+  scroll(fb, 10, 1);
+  v.server.framebuffer_copied({0, 0, 160, 90}, 0, 10);
+  v.server.framebuffer_changed({0, 90, 160, 10});
+  v.client.request_update(true);
+  pump(v.client, v.server, fb);
+  expect_same(v.client.framebuffer(), fb, "after the scroll");
+  ASSERT_FALSE(v.rects.empty());
+  EXPECT_EQ(v.rects.front().first, (Rect{0, 0, 160, 90}));  // the CopyRect comes first
+  EXPECT_EQ(v.rects.front().second.size(), 4u);
+  for (std::size_t i = 1; i < v.rects.size(); ++i) EXPECT_GE(v.rects[i].first.y, 90);
+}
+
+TEST(ServerConnection_CopyRect, DirtySourceOrAViewerWithoutCopyRectGetPixels) {
+  PixelBuffer fb = test_picture(160, 100, 0);
+  Viewer with(fb, {Encoding::copy_rect, Encoding::zrle, Encoding::desktop_size});
+  Viewer without(fb, {Encoding::zrle, Encoding::desktop_size});
+  // A change inside the copy's source that the viewers have not been sent yet: the copy cannot be replayed.
+  for (int y = 20; y < 30; ++y)
+    for (int x = 0; x < 50; ++x) fb.row(y)[x] = 0x00ff00u;
+  for (auto* v : {&with, &without}) {
+    v->server.framebuffer_changed({0, 20, 50, 10});
+    v->rects.clear();
+  }
+  scroll(fb, 10, 2);
+  for (auto* v : {&with, &without}) {
+    v->server.framebuffer_copied({0, 0, 160, 90}, 0, 10);
+    v->server.framebuffer_changed({0, 90, 160, 10});
+    v->client.request_update(true);
+    pump(v->client, v->server, fb);
+    expect_same(v->client.framebuffer(), fb, "scroll over a dirty source");
+    for (const auto& [r, payload] : v->rects) EXPECT_NE(payload.size(), 4u) << "no CopyRect expected";
+  }
+  // In step again: now the copy goes as such, and a copy whose destination was not requested goes as pixels.
+  with.rects.clear();
+  scroll(fb, 5, 3);
+  with.server.framebuffer_copied({0, 0, 160, 95}, 0, 5);
+  with.server.framebuffer_changed({0, 95, 160, 5});
+  with.client.request_update(true);
+  pump(with.client, with.server, fb);
+  expect_same(with.client.framebuffer(), fb, "second scroll");
+  ASSERT_FALSE(with.rects.empty());
+  EXPECT_EQ(with.rects.front().second.size(), 4u);
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ void Deflater::reset(int level) {
   stream_ = std::make_unique<Stream>(level_);
 }
 
+void Deflater::restart() {
+  if (deflateReset(&stream_->z) != Z_OK) throw std::runtime_error("deflateReset failed");
+}
+
 void Deflater::compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) {
   auto& z = stream_->z;
   z.next_in = const_cast<std::uint8_t*>(data.data());  // zlib's API is not const-correct; it only reads

@@ -58,17 +58,13 @@ TightEncoder::TightEncoder() = default;
 TightEncoder::~TightEncoder() = default;
 
 void TightEncoder::configure(int compress_level, int jpeg_quality) {
-  compress_level = std::clamp(compress_level, 0, 9);
+  compress_level_ = std::clamp(compress_level, 0, 9);
   jpeg_quality_ = jpeg_quality < 0 ? -1 : std::min(jpeg_quality, 9);
-  for (std::size_t i = 0; i < streams_.size(); ++i) {
-    if (streams_[i].level() == compress_level) continue;
-    streams_[i].reset(compress_level);
-    pending_resets_ |= 1u << i;
-  }
 }
 
 int TightEncoder::encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
                          std::vector<std::uint8_t>& out) {
+  restarted_ = 0;
   int count = 0;
   for (int x = r.x; x < r.right(); x += kMaxWidth) {
     const int w = std::min(kMaxWidth, r.right() - x);
@@ -174,18 +170,29 @@ void TightEncoder::write_full_colour(const framebuffer::PixelBuffer& fb, const f
 
 void TightEncoder::write_data(unsigned type, int stream, std::vector<std::uint8_t>& out,
                               const std::vector<std::uint8_t>& header) {
-  // Restarted streams are announced on the next rectangle that uses zlib at all: every decoder applies the
-  // reset bits before the data, and fill/JPEG rectangles are left plain for decoders that read them strictly.
-  put_u8(out, type | pending_resets_);
-  pending_resets_ = 0;
-  out.insert(out.end(), header.begin(), header.end());
   if (data_.size() < kMinToCompress) {
+    put_u8(out, type);
+    out.insert(out.end(), header.begin(), header.end());
     out.insert(out.end(), data_.begin(), data_.end());
     return;
   }
+  // A stream's first use in this call starts it afresh and tells the viewer so in this rectangle's control
+  // byte (every decoder applies the reset bits before the data); fill/JPEG rectangles stay plain.
+  const unsigned bit = 1u << stream;
+  auto& deflater = streams_[static_cast<std::size_t>(stream)];
+  if (!(restarted_ & bit)) {
+    if (deflater.level() != compress_level_)
+      deflater.reset(compress_level_);
+    else
+      deflater.restart();
+    restarted_ |= bit;
+    type |= bit;
+  }
+  put_u8(out, type);
+  out.insert(out.end(), header.begin(), header.end());
   const std::size_t length_at = out.size();
   out.resize(length_at + 3);  // compact length, moved into place once known
-  streams_[static_cast<std::size_t>(stream)].compress(data_, out);
+  deflater.compress(data_, out);
   const std::size_t length = out.size() - length_at - 3;
   std::vector<std::uint8_t> compact;
   put_compact(compact, length);

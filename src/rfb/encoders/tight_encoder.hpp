@@ -13,9 +13,11 @@
 
 namespace vncgate::rfb {
 
-// Tight (rfbproto "Tight Encoding") for one viewer. Rectangles are cut to the spec's limits (2048 pixels wide,
-// 64K pixels), then each is sent as a solid fill, a palette (2-256 colours, 1 or 8 bit indices) or full
-// colour through the copy filter, with zlib on persistent streams (0 full colour, 1 two colours, 2 palette).
+// Tight (rfbproto "Tight Encoding"). Rectangles are cut to the spec's limits (2048 pixels wide, 64K pixels),
+// then each is sent as a solid fill, a palette (2-256 colours, 1 or 8 bit indices) or full colour through the
+// copy filter, with zlib streams 0 (full colour), 1 (two colours) and 2 (palette). Every encode() restarts the
+// streams it uses and sets their reset bits, so its output does not depend on earlier calls: one update's bytes
+// serve every viewer that asked for the same one, whenever it joined.
 // With a JPEG quality set, areas of more than 256 colours are cut into 64x64 tiles and the tiles that still
 // have too many colours go as JPEG; the rest stays lossless, so text never blurs.
 class TightEncoder {
@@ -26,7 +28,6 @@ class TightEncoder {
   TightEncoder& operator=(const TightEncoder&) = delete;
 
   // From the viewer's pseudo-encodings: compression level 0-9, JPEG quality 0-9 or -1 for lossless only.
-  // A new level restarts the zlib streams (the viewer is told through the reset bits).
   void configure(int compress_level, int jpeg_quality);
 
   // Appends complete rectangles (header and payload) covering `r` of `fb`, which must lie inside it, in
@@ -50,7 +51,8 @@ class TightEncoder {
 
   struct Jpeg;
   std::array<Deflater, 4> streams_;
-  unsigned pending_resets_ = 0;  // bit i: stream i was restarted, the viewer does not know yet
+  int compress_level_ = 1;
+  unsigned restarted_ = 0;  // bit i: stream i was restarted in this encode() call
   int jpeg_quality_ = -1;
   std::unique_ptr<Jpeg> jpeg_;
   ColourPalette palette_;

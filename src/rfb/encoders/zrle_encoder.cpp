@@ -12,6 +12,18 @@ constexpr std::size_t kMaxPalette = 16;
 
 }  // namespace
 
+void append_zrle_continued(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> rect) {
+  constexpr std::size_t kHeader = 12, kZlibHeader = 2;
+  if (rect.size() < kHeader + 4 + kZlibHeader || (rect[kHeader + 4] & 0x0f) != 8)
+    throw std::logic_error("append_zrle_continued: not a ZRLE rectangle starting a zlib stream");
+  const std::uint32_t length =
+      (std::uint32_t{rect[12]} << 24 | std::uint32_t{rect[13]} << 16 | std::uint32_t{rect[14]} << 8 | rect[15]) -
+      kZlibHeader;
+  out.insert(out.end(), rect.begin(), rect.begin() + kHeader);
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(length >> (24 - 8 * i)));
+  out.insert(out.end(), rect.begin() + kHeader + 4 + kZlibHeader, rect.end());
+}
+
 // Level 1: screens compress well even so, and a server feeding many viewers must stay cheap.
 ZrleEncoder::ZrleEncoder() : deflater_(1) {}
 ZrleEncoder::~ZrleEncoder() = default;
@@ -24,6 +36,7 @@ void ZrleEncoder::encode(const framebuffer::PixelBuffer& fb, const framebuffer::
       encode_tile(fb, {x, y, std::min(kTileSize, r.right() - x), std::min(kTileSize, r.bottom() - y)}, writer);
   const std::size_t length_at = out.size();
   out.resize(length_at + 4);
+  deflater_.restart();
   deflater_.compress(tiles_, out);
   const auto length = static_cast<std::uint32_t>(out.size() - length_at - 4);
   for (int i = 0; i < 4; ++i) out[length_at + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
@@ -11,8 +12,15 @@
 
 namespace vncgate::rfb {
 
-// ZRLE (RFC 6143 §7.7.6) for one viewer: 64x64 tiles as solid, packed palette (2-16 colours) or raw CPIXELs,
-// through one zlib deflate stream that lives as long as the connection (the viewer's inflater persists too).
+// ZRLE (RFC 6143 §7.7.6): 64x64 tiles as solid, packed palette (2-16 colours) or raw CPIXELs through zlib.
+// The viewer keeps one inflater for the whole connection, but each encode() starts a new zlib stream, so its
+// bytes do not depend on earlier calls and can serve every viewer: a viewer's first ZRLE rectangle goes as
+// encoded, later ones without the 2-byte zlib header (append_zrle_continued) — raw deflate blocks that never
+// refer back past their start are a valid continuation of any stream that ended on a sync flush.
+// Appends a ZRLE rectangle made by ZrleEncoder (header, u32 length, zlib data) for a viewer whose inflater has
+// already read a zlib header: the header is dropped and the length shortened by 2.
+void append_zrle_continued(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> rect);
+
 class ZrleEncoder {
  public:
   ZrleEncoder();
