@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,7 +128,13 @@ int run_load(const std::vector<std::string>& urls, int viewers, const std::strin
   }
   std::cout << "viewers=" << n << " connected=" << connected << " failed=" << failed << " seconds=" << seconds
             << " updates=" << total << " updates_min=" << lo << " updates_avg=" << (n ? total / n : 0)
-            << " updates_max=" << hi << " bytes=" << bytes << " bytes_per_viewer=" << (n ? bytes / n : 0) << "\n";
+            << " updates_max=" << hi << " bytes=" << bytes << " bytes_per_viewer=" << (n ? bytes / n : 0);
+  // Rectangles per encoding over the whole run (e.g. how much of a scroll came as CopyRect).
+  std::map<std::int32_t, std::uint64_t> rects;
+  for (auto& v : all)
+    for (const auto& [encoding, stats] : v->client->connection().stats()) rects[encoding] += stats.rects;
+  for (const auto& [encoding, count] : rects) std::cout << " rects_" << rfb::encoding_name(encoding) << "=" << count;
+  std::cout << "\n";
   if (!first_error.empty()) std::cerr << "viewer_load: first failure: " << first_error << "\n";
   return failed == 0 ? 0 : 1;
 }

@@ -33,6 +33,22 @@ struct Rect {
     int l = std::min(x, o.x), t = std::min(y, o.y);
     return {l, t, std::max(right(), o.right()) - l, std::max(bottom(), o.bottom()) - t};
   }
+  Rect translated(int dx, int dy) const { return {x + dx, y + dy, w, h}; }
+  // The bounding box of what is left of this rect after taking `o` away: exact when `o` cuts off a whole
+  // band (top, bottom, left or right), else this rect.
+  Rect minus(const Rect& o) const {
+    const Rect cut = intersect(o);
+    if (cut.empty()) return *this;
+    if (cut == *this) return {};
+    if (cut.x == x && cut.w == w) {  // a horizontal band
+      if (cut.y == y) return {x, cut.bottom(), w, bottom() - cut.bottom()};
+      if (cut.bottom() == bottom()) return {x, y, w, cut.y - y};
+    } else if (cut.y == y && cut.h == h) {  // a vertical band
+      if (cut.x == x) return {cut.right(), y, right() - cut.right(), h};
+      if (cut.right() == right()) return {x, y, cut.x - x, h};
+    }
+    return *this;
+  }
   bool operator==(const Rect&) const = default;
 };
 

@@ -63,7 +63,7 @@ bool on_loopback(const std::string& url) {
 
 // CopyRect and Raw, then the pseudo-encodings of `encodings` (all negative numbers).
 std::vector<rfb::Encoding> raw_only(const std::vector<rfb::Encoding>& encodings) {
-  std::vector<rfb::Encoding> out{rfb::Encoding::copy_rect, rfb::Encoding::raw};
+  std::vector<rfb::Encoding> out{rfb::Encoding::raw, rfb::Encoding::copy_rect};
   for (const auto e : encodings)
     if (static_cast<std::int32_t>(e) < 0) out.push_back(e);  // pseudo-encodings are the negative numbers
   return out;
@@ -324,7 +324,12 @@ void Session::upstream_update(const framebuffer::Rect& damage) {
   const auto& src = client_->connection().framebuffer();
   if (src.width() != fb_.width() || src.height() != fb_.height()) upstream_resized(src.width(), src.height());
   const auto r = damage.intersect(fb_.bounds());
-  if (!r.empty()) fb_.put(r, src.row(r.y) + r.x, src.width());
+  if (update_rects_overflow_) {
+    if (!r.empty()) fb_.put(r, src.row(r.y) + r.x, src.width());
+  } else {
+    for (const auto& u : update_rects_)  // only what changed: the bounding box of a busy update is the screen
+      if (const auto a = u.area.intersect(fb_.bounds()); !a.empty()) fb_.put(a, src.row(a.y) + a.x, src.width());
+  }
   if (!r.empty()) ++picture_version_;
   ++frames_;
   if (!have_picture_ && client_->connection().frame_complete()) {
@@ -450,7 +455,7 @@ std::shared_ptr<const rfb::EncodedPixels> Session::encoded_for(const rfb::Update
       ++updates_shared_;
       return e.pixels;
     }
-  auto pixels = std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(fb_, plan.pixels, plan.params));
+  auto pixels = std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(fb_, plan.pixels.rects(), plan.params));
   ++updates_encoded_;
   constexpr std::size_t kKept = 8;  // distinct plans per picture version; more is unusual
   if (encoded_.size() == kKept) encoded_.erase(encoded_.begin());

@@ -215,7 +215,7 @@ bool ServerConnection::read_set_pixel_format() {
     for (const auto& c : PixelWriter::colour_map())
       for (auto v : c) write_u16(v);
   }
-  dirty_ = {0, 0, width_, height_};  // what the viewer holds is in the old format
+  dirty_ = framebuffer::Damage({0, 0, width_, height_});  // what the viewer holds is in the old format
   copy_.reset();
   return true;
 }
@@ -255,7 +255,7 @@ bool ServerConnection::read_update_request() {
   r = r.intersect({0, 0, width_, height_});
   requested_ = request_pending_ ? requested_.unite(r) : r;
   request_pending_ = true;
-  if (!incremental) dirty_ = dirty_.unite(r);  // send the area even if unchanged
+  if (!incremental) dirty_.add(r);  // send the area even if unchanged
   return true;
 }
 
@@ -312,26 +312,49 @@ bool ServerConnection::supports(Encoding e) const {
 }
 
 void ServerConnection::framebuffer_changed(const framebuffer::Rect& r) {
-  dirty_ = dirty_.unite(r.intersect({0, 0, width_, height_}));
+  dirty_.add(r.intersect({0, 0, width_, height_}));
 }
 
 void ServerConnection::framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y) {
-  const framebuffer::Rect src{src_x, src_y, dst.w, dst.h};
-  // The viewer must hold the source as it was when the upstream copied it: nothing dirty in it, no copy
-  // pending (one is kept), and the size unchanged.
-  const bool usable = state_ == State::normal && !copy_ && !resize_pending_ && dst.inside(width_, height_) &&
-                      src.inside(width_, height_) && src.intersect(dirty_).empty() && supports(Encoding::copy_rect);
-  if (usable)
-    copy_ = Copy{dst, src_x, src_y};
-  else
+  const int dx = dst.x - src_x, dy = dst.y - src_y;
+  const framebuffer::Rect src = dst.translated(-dx, -dy);
+  if (state_ != State::normal || resize_pending_ || !supports(Encoding::copy_rect) || !dst.inside(width_, height_) ||
+      !src.inside(width_, height_)) {
     framebuffer_changed(dst);
+    return;
+  }
+  // Pixels the viewer has not been sent yet move with the copy: still to send, at their new place.
+  const auto move_dirty = [&] { dirty_.add(dirty_.intersect(src).translated(dx, dy).intersect(dst)); };
+  if (!copy_) {
+    move_dirty();
+    copy_ = Copy{dst, dx, dy};
+    return;
+  }
+  const framebuffer::Rect overlap = src.intersect(copy_->dst);
+  if (overlap.empty()) {  // unrelated to the pending copy: keep the bigger one as a copy
+    if (copy_->dst.area() >= dst.area()) {
+      framebuffer_changed(dst);
+      return;
+    }
+    move_dirty();
+    dirty_.add(copy_->dst);
+    copy_ = Copy{dst, dx, dy};
+    return;
+  }
+  // A continuation (scrolling again): the part of the new copy whose source the pending copy filled is one
+  // copy from the original place; the rest of both destinations becomes dirty.
+  move_dirty();
+  const framebuffer::Rect composed = overlap.translated(dx, dy);
+  dirty_.add(dst.minus(composed));
+  dirty_.add(copy_->dst.minus(composed));
+  copy_ = Copy{composed, copy_->dx + dx, copy_->dy + dy};
 }
 
 void ServerConnection::framebuffer_resized(int width, int height) {
   if (width == width_ && height == height_) return;
   width_ = width;
   height_ = height;
-  dirty_ = {0, 0, width, height};
+  dirty_ = framebuffer::Damage({0, 0, width, height});
   copy_.reset();
   if (state_ != State::normal) return;  // ServerInit will carry it
   resize_pending_ = true;
@@ -358,10 +381,11 @@ PixelParams ServerConnection::pixel_params() const {
 
 std::optional<UpdatePlan> ServerConnection::plan_update() const {
   if (state_ != State::normal || !request_pending_) return std::nullopt;
-  if (resize_pending_) return UpdatePlan{{0, 0, width_, height_}, pixel_params(), false};
+  if (resize_pending_) return UpdatePlan{framebuffer::Damage({0, 0, width_, height_}), pixel_params(), false};
   // A copy whose destination the viewer did not ask for goes as pixels (with whatever else is dirty).
   const bool copy = copy_ && copy_->dst.intersect(requested_) == copy_->dst;
-  const auto dirty = copy_ && !copy ? dirty_.unite(copy_->dst) : dirty_;
+  auto dirty = dirty_;
+  if (copy_ && !copy) dirty.add(copy_->dst);
   UpdatePlan plan{dirty.intersect(requested_), pixel_params(), copy};
   if (plan.pixels.empty() && !copy && !announce_qemu_keys_) return std::nullopt;
   return plan;
@@ -375,7 +399,7 @@ bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
   if (plan->pixels.empty()) {
     send_update(*plan, nullptr);
   } else {
-    const auto pixels = encode_pixels(fb, plan->pixels, plan->params);
+    const auto pixels = encode_pixels(fb, plan->pixels.rects(), plan->params);
     send_update(*plan, &pixels);
   }
   return true;
@@ -414,10 +438,10 @@ void ServerConnection::send_update(const UpdatePlan& plan, const EncodedPixels* 
   }
   if (copy) {
     write_rect_header(copy_->dst, static_cast<std::int32_t>(Encoding::copy_rect));
-    write_u16(static_cast<unsigned>(copy_->src_x));
-    write_u16(static_cast<unsigned>(copy_->src_y));
+    write_u16(static_cast<unsigned>(copy_->dst.x - copy_->dx));
+    write_u16(static_cast<unsigned>(copy_->dst.y - copy_->dy));
   } else if (copy_) {
-    dirty_ = dirty_.unite(copy_->dst);  // planned as pixels
+    dirty_.add(copy_->dst);  // planned as pixels
   }
   copy_.reset();
   if (pixel_rects > 0) {
@@ -427,8 +451,7 @@ void ServerConnection::send_update(const UpdatePlan& plan, const EncodedPixels* 
       out_.insert(out_.end(), pixels->bytes.begin(), pixels->bytes.end());
     if (plan.params.encoding == Encoding::zrle) zrle_started_ = true;
   }
-  // One bounding rect is kept, so a dirty area partly outside the request stays dirty as a whole.
-  if (plan.pixels.unite(dirty_) == plan.pixels) dirty_ = {};
+  dirty_.subtract(resize_pending_ ? framebuffer::Rect{0, 0, width_, height_} : requested_);
   resize_pending_ = false;
   request_pending_ = false;
   requested_ = {};

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "framebuffer/damage.hpp"
 #include "framebuffer/pixel_buffer.hpp"
 #include "rfb/encoders/pixel_encoder.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
@@ -22,7 +23,7 @@ namespace vncgate::rfb {
 // The update a viewer is owed: the pixel area (may be empty when only a resize or an announcement is due) and
 // how it wants pixels. Viewers with equal plans can be sent the same encoded bytes.
 struct UpdatePlan {
-  framebuffer::Rect pixels;
+  framebuffer::Damage pixels;
   PixelParams params;
   bool copy = false;  // a CopyRect goes first (not part of what viewers can share)
 };
@@ -79,8 +80,9 @@ class ServerConnection {
   // The picture changed inside `r` (framebuffer coordinates).
   void framebuffer_changed(const framebuffer::Rect& r);
   // The picture's `dst` area was copied from (src_x, src_y) (an upstream CopyRect, e.g. a scrolling terminal).
-  // The viewer gets a CopyRect too when it takes them and its copy of the source is current; else `dst` is
-  // simply dirty.
+  // The viewer gets a CopyRect when it takes them: copies compose while the viewer has not been sent one
+  // (a terminal scrolling twice is one copy), dirty pixels in the source move with it, and what cannot be
+  // replayed as a copy becomes dirty (TigerVNC's update tracker, with bounding boxes for regions).
   void framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y);
   // The picture is now `width` x `height`; the viewer learns it through DesktopSize/ExtendedDesktopSize on
   // its next update (a viewer supporting neither is closed: it cannot follow).
@@ -147,10 +149,10 @@ class ServerConnection {
   int width_, height_;
   struct Copy {
     framebuffer::Rect dst;
-    int src_x, src_y;
+    int dx, dy;  // destination minus source
   };
   std::optional<Copy> copy_;     // to send before the dirty pixels
-  framebuffer::Rect dirty_;      // changed and not yet sent
+  framebuffer::Damage dirty_;    // changed and not yet sent
   framebuffer::Rect requested_;  // union of pending requests' areas
   bool request_pending_ = false;
   bool resize_pending_ = false;

@@ -25,34 +25,37 @@ Encoders& this_thread_encoders() {
 
 }  // namespace
 
-EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelParams& params) {
+EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                            const PixelParams& params) {
   EncodedPixels out;
   const PixelWriter writer(params.format);
   auto& encoders = this_thread_encoders();
-  const auto encoding = static_cast<std::int32_t>(params.encoding);
-  switch (params.encoding) {
-    case Encoding::tight:
-      if (!encoders.tight) encoders.tight = std::make_unique<TightEncoder>();
-      encoders.tight->configure(params.compress_level, params.jpeg_quality);
-      out.rects = encoders.tight->encode(fb, r, writer, out.bytes);
-      return out;
-    case Encoding::zrle:
-      if (!encoders.zrle) encoders.zrle = std::make_unique<ZrleEncoder>();
-      put_rect_header(out.bytes, r, encoding);
-      encoders.zrle->encode(fb, r, writer, out.bytes);
-      break;
-    case Encoding::hextile:
-      if (!encoders.hextile) encoders.hextile = std::make_unique<HextileEncoder>();
-      put_rect_header(out.bytes, r, encoding);
-      encoders.hextile->encode(fb, r, writer, out.bytes);
-      break;
-    default:
-      put_rect_header(out.bytes, r, static_cast<std::int32_t>(Encoding::raw));
-      out.bytes.reserve(out.bytes.size() + static_cast<std::size_t>(r.area()) * params.format.bytes_per_pixel());
-      for (int y = r.y; y < r.bottom(); ++y)
-        writer.put_pixels(out.bytes, fb.row(y) + r.x, static_cast<std::size_t>(r.w));
+  if (params.encoding == Encoding::zrle) {
+    if (!encoders.zrle) encoders.zrle = std::make_unique<ZrleEncoder>();
+    out.rects = encoders.zrle->encode(fb, rects, writer, out.bytes);
+    return out;
   }
-  out.rects = 1;
+  if (params.encoding == Encoding::tight) {
+    if (!encoders.tight) encoders.tight = std::make_unique<TightEncoder>();
+    encoders.tight->configure(params.compress_level, params.jpeg_quality);
+    out.rects = encoders.tight->encode(fb, rects, writer, out.bytes);
+    return out;
+  }
+  for (const auto& r : rects) {
+    switch (params.encoding) {
+      case Encoding::hextile:
+        if (!encoders.hextile) encoders.hextile = std::make_unique<HextileEncoder>();
+        put_rect_header(out.bytes, r, static_cast<std::int32_t>(Encoding::hextile));
+        encoders.hextile->encode(fb, r, writer, out.bytes);
+        break;
+      default:
+        put_rect_header(out.bytes, r, static_cast<std::int32_t>(Encoding::raw));
+        out.bytes.reserve(out.bytes.size() + static_cast<std::size_t>(r.area()) * params.format.bytes_per_pixel());
+        for (int y = r.y; y < r.bottom(); ++y)
+          writer.put_pixels(out.bytes, fb.row(y) + r.x, static_cast<std::size_t>(r.w));
+    }
+    ++out.rects;
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
@@ -25,9 +26,10 @@ struct EncodedPixels {
   int rects = 0;
 };
 
-// Encodes `r` (inside `fb`) as `params` say. Nothing carries over from one call to the next (see TightEncoder
-// and ZrleEncoder), so the result can go to every viewer whose update is the same area in the same params —
-// the gateway encodes a change once for all its viewers. The encoders' scratch memory is per thread.
-EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelParams& params);
+// Encodes the areas `rects` (inside `fb`) as `params` say. Nothing carries over from one call to the next (see
+// TightEncoder and ZrleEncoder), so the result can go to every viewer whose update is the same area in the same params
+// — the gateway encodes a change once for all its viewers. The encoders' scratch memory is per thread.
+EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                            const PixelParams& params);
 
 }  // namespace vncgate::rfb

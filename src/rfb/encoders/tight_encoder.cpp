@@ -62,16 +62,17 @@ void TightEncoder::configure(int compress_level, int jpeg_quality) {
   jpeg_quality_ = jpeg_quality < 0 ? -1 : std::min(jpeg_quality, 9);
 }
 
-int TightEncoder::encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
-                         std::vector<std::uint8_t>& out) {
+int TightEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                         const PixelWriter& writer, std::vector<std::uint8_t>& out) {
   restarted_ = 0;
   int count = 0;
-  for (int x = r.x; x < r.right(); x += kMaxWidth) {
-    const int w = std::min(kMaxWidth, r.right() - x);
-    const int band = std::max(1, kMaxPixels / w);
-    for (int y = r.y; y < r.bottom(); y += band)
-      count += encode_part(fb, {x, y, w, std::min(band, r.bottom() - y)}, writer, out);
-  }
+  for (const auto& r : rects)
+    for (int x = r.x; x < r.right(); x += kMaxWidth) {
+      const int w = std::min(kMaxWidth, r.right() - x);
+      const int band = std::max(1, kMaxPixels / w);
+      for (int y = r.y; y < r.bottom(); y += band)
+        count += encode_part(fb, {x, y, w, std::min(band, r.bottom() - y)}, writer, out);
+    }
   return count;
 }
 

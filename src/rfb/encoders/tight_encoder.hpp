@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
@@ -30,9 +31,9 @@ class TightEncoder {
   // From the viewer's pseudo-encodings: compression level 0-9, JPEG quality 0-9 or -1 for lossless only.
   void configure(int compress_level, int jpeg_quality);
 
-  // Appends complete rectangles (header and payload) covering `r` of `fb`, which must lie inside it, in
+  // Appends complete rectangles (header and payload) covering the areas `rects` of `fb` (each inside it) in
   // `writer`'s format; returns how many.
-  int encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
+  int encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects, const PixelWriter& writer,
              std::vector<std::uint8_t>& out);
 
  private:

@@ -17,9 +17,9 @@ namespace vncgate::rfb {
 // bytes do not depend on earlier calls and can serve every viewer: a viewer's first ZRLE rectangle goes as
 // encoded, later ones without the 2-byte zlib header (append_zrle_continued) — raw deflate blocks that never
 // refer back past their start are a valid continuation of any stream that ended on a sync flush.
-// Appends a ZRLE rectangle made by ZrleEncoder (header, u32 length, zlib data) for a viewer whose inflater has
-// already read a zlib header: the header is dropped and the length shortened by 2.
-void append_zrle_continued(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> rect);
+// Appends ZRLE rectangles made by ZrleEncoder for a viewer whose inflater has already read a zlib header: the
+// first rectangle's zlib header is dropped and its length shortened by 2.
+void append_zrle_continued(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> rects);
 
 class ZrleEncoder {
  public:
@@ -28,9 +28,10 @@ class ZrleEncoder {
   ZrleEncoder(const ZrleEncoder&) = delete;
   ZrleEncoder& operator=(const ZrleEncoder&) = delete;
 
-  // Appends the rectangle's payload (u32 length + zlib data) for `r` of `fb`; `r` must lie inside `fb`.
-  void encode(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
-              std::vector<std::uint8_t>& out);
+  // Appends one ZRLE rectangle (header, u32 length, zlib data) per area of `fb` (each inside it), the first
+  // starting a new zlib stream and the others continuing it; returns how many.
+  int encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects, const PixelWriter& writer,
+             std::vector<std::uint8_t>& out);
 
  private:
   void encode_tile(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& t, const PixelWriter& writer);
