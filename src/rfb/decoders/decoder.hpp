@@ -33,6 +33,9 @@ class Decoder {
                       PixelBuffer& fb) = 0;
   // Forget stream state (zlib dictionaries) when a new connection starts on the same decoder set.
   virtual void reset() {}
+  // Frees per-rectangle buffers the next decode() rebuilds (an idle connection's hibernation); stream state
+  // (zlib dictionaries) is kept, since the server's next rectangle continues it.
+  virtual void release_scratch() {}
 };
 
 // Creates the decoder for a real (non-pseudo) encoding; nullptr when unsupported.
