@@ -108,8 +108,9 @@ class ClientConnection {
   }
 
   // Idle memory: compacts the framebuffer and frees what is rebuilt on demand (input storage, the gathered
-  // payload, decoders' scratch buffers, the output queue's capacity). Zlib streams stay: the server's next
-  // rectangle continues them. feed() wakes it as needed; so does wake(), before framebuffer() is read.
+  // payload, decoders' scratch buffers and zlib inflate state, the output queue's capacity). Zlib streams
+  // continue exactly (their dictionaries are kept deflated). feed() wakes it as needed; so does wake(),
+  // before framebuffer() is read.
   void hibernate();
   void wake();
   bool hibernating() const { return fb_.compacted(); }

@@ -33,8 +33,9 @@ class Decoder {
                       PixelBuffer& fb) = 0;
   // Forget stream state (zlib dictionaries) when a new connection starts on the same decoder set.
   virtual void reset() {}
-  // Frees per-rectangle buffers the next decode() rebuilds (an idle connection's hibernation); stream state
-  // (zlib dictionaries) is kept, since the server's next rectangle continues it.
+  // Frees what the next decode() rebuilds (an idle connection's hibernation): per-rectangle buffers, and
+  // zlib streams' inflate state, whose dictionary is kept deflated so the server's next rectangle continues
+  // the stream exactly (io::ZlibInflater::hibernate).
   virtual void release_scratch() {}
 };
 

@@ -168,6 +168,7 @@ void TightDecoder::release_scratch() {
   std::vector<Pixel>().swap(pixels_);
   std::vector<int>().swap(gradient_rows_);
   jpeg_.reset();
+  for (auto& s : streams_) s.hibernate();
 }
 
 void TightDecoder::reset() {
