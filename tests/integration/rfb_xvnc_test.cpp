@@ -6,9 +6,11 @@
 // test.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 
 #include "rfb_compare.hpp"
+#include "support/heap.hpp"
 #include "support/xvnc.hpp"
 #include "util/error.hpp"
 
@@ -192,6 +194,36 @@ TEST_P(XvncHibernate, ScrollingXterm_HibernatingAfterEveryUpdate_MatchesXwd) {
             "")
       << "after " << updates << " updates; stats " << stats_text(client);
   EXPECT_GT(rects_of(client, GetParam().back()), 0u) << stats_text(client);
+  xterm.stop(1000ms);
+}
+
+// What one idle upstream connection costs once hibernated: all the BlockingClient allocated (io_context,
+// socket, AsyncClient's read buffer, ClientConnection with its decoders) for an xterm full of text that went
+// still, in the default encodings (Tight first).
+class XvncIdleSession : public XvncHibernate {};
+
+TEST_F(XvncIdleSession, HibernatedConnectionHoldsTensOfKiB) {
+  if (!heap_statistics_work()) GTEST_SKIP() << "mallinfo2 does not see this build's allocator (sanitizers)";
+  XvncServer& x = *shared_.server;
+  Process xterm = x.run_client({"xterm", "-fa", "Monospace", "-fs", "10", "-geometry", "100x40+0+0", "-e", "sh", "-c",
+                                "ls -l /usr/bin | head -60; sleep 100000"},
+                               "xterm-idle.log");
+  const std::size_t base = heap_in_use();
+  auto client = std::make_unique<rfb::BlockingClient>(io::Endpoint{.url = x.vnc_url()}, rfb::ClientOptions{}, 10s);
+  client->full_update(10s);
+  client->connection().send_pointer(639, 479, 0);  // see scroll_and_compare
+  int updates = 0;
+  EXPECT_TRUE(wait_until_still(*client, 1500ms, 30s, &updates));
+  const std::size_t awake = heap_in_use() - base;
+  client->connection().hibernate();
+  const std::size_t asleep = heap_in_use() - base;
+  std::printf("[ measure  ] Xvnc 640x480 upstream: awake %zu B, hibernating %zu B (picture, buffers %zu B); %s\n",
+              awake, asleep, client->connection().buffer_bytes(), stats_text(*client).c_str());
+  EXPECT_LT(asleep, 96u * 1024);
+  client->connection().wake();
+  EXPECT_EQ(converge(
+                *client, [&] { return x.xwd_root(); }, 5s, kMaskExact, "XvncIdleSession"),
+            "");
   xterm.stop(1000ms);
 }
 

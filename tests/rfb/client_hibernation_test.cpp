@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ClientConnection's idle-memory mechanisms: hibernate()/wake() and handing a picture to the next connection.
 #include <gtest/gtest.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "rfb/client_test_util.hpp"
 #include "rfb/decoders/tight_test_util.hpp"
 #include "rfb/decoders/zrle_test_util.hpp"
+#include "support/heap.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::rfb {
@@ -22,6 +22,7 @@ using Bytes = std::vector<std::uint8_t>;
 using framebuffer::Pixel;
 using framebuffer::PixelBuffer;
 using test::Wire;
+using vncgate::test::heap_in_use;
 namespace pictures = framebuffer::test;
 
 ClientOptions options() {
@@ -238,12 +239,6 @@ TEST(ClientConnection_Take, LeavesTheConnectionWithoutAPicture) {
   EXPECT_THROW(c.feed(raw_update(screen, {0, 0, 4, 4}).bytes), ProtocolError);
 }
 
-// Heap bytes in use (arena and mmapped chunks: glibc serves large buffers with mmap).
-std::size_t heap_in_use() {
-  const struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-}
-
 // Measures what hibernate() saves on a 640x480 console (issue 7 budgets 200 KiB per gateway session).
 // `zlib_rects` adds rectangles after the Raw frame (to count the zlib streams Tight and ZRLE keep).
 std::pair<std::size_t, std::size_t> measure(const char* label, bool zlib_rects) {
@@ -275,17 +270,9 @@ std::pair<std::size_t, std::size_t> measure(const char* label, bool zlib_rects) 
   return {awake, asleep};
 }
 
-// mallinfo2 sees glibc's heap only; a sanitizer's allocator leaves it at zero.
-void* volatile escaped;  // keeps the probe allocation from being optimised away
-bool heap_statistics_work() {
-  const std::size_t before = heap_in_use();
-  auto probe = std::make_unique<std::uint8_t[]>(1 << 20);
-  escaped = probe.get();
-  return heap_in_use() >= before + (1 << 20);
-}
-
 TEST(ClientConnection_Hibernate, Idle640x480ConsoleFitsInTensOfKiB) {
-  if (!heap_statistics_work()) GTEST_SKIP() << "mallinfo2 does not see this build's allocator (sanitizers)";
+  if (!vncgate::test::heap_statistics_work())
+    GTEST_SKIP() << "mallinfo2 does not see this build's allocator (sanitizers)";
   const auto [awake, asleep] = measure("640x480 Raw", false);
   EXPECT_GT(awake, 640u * 480 * 4);
   EXPECT_LT(asleep, 48u * 1024);
