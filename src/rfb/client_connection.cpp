@@ -50,6 +50,19 @@ ClientConnection::~ClientConnection() = default;
 bool ClientConnection::ready() const { return state_ == State::normal; }
 
 void ClientConnection::feed(std::span<const std::uint8_t> bytes) {
+  feeding_ = true;
+  try {
+    parse(bytes);
+  } catch (...) {
+    feeding_ = false;
+    hibernate_after_feed_ = false;
+    throw;
+  }
+  feeding_ = false;
+  if (std::exchange(hibernate_after_feed_, false)) hibernate();
+}
+
+void ClientConnection::parse(std::span<const std::uint8_t> bytes) {
   in_.append(bytes);
   for (;;) {
     in_.mark();
@@ -461,6 +474,11 @@ void ClientConnection::resize(int width, int height) {
 }
 
 void ClientConnection::hibernate() {
+  // From a listener callback (inside feed) the parser still holds positions into the input buffer.
+  if (feeding_) {
+    hibernate_after_feed_ = true;
+    return;
+  }
   fb_.compact();
   in_.release();
   std::vector<std::uint8_t>().swap(impl_->payload);

@@ -110,7 +110,7 @@ class ClientConnection {
   // Idle memory: compacts the framebuffer and frees what is rebuilt on demand (input storage, the gathered
   // payload, decoders' scratch buffers and zlib inflate state, the output queue's capacity). Zlib streams
   // continue exactly (their dictionaries are kept deflated). feed() wakes it as needed; so does wake(),
-  // before framebuffer() is read.
+  // before framebuffer() is read. Called from a listener callback, it takes effect when feed() returns.
   void hibernate();
   void wake();
   bool hibernating() const { return fb_.compacted(); }
@@ -142,6 +142,7 @@ class ClientConnection {
 
  private:
   struct Impl;
+  void parse(std::span<const std::uint8_t> bytes);
   bool step();  // parses one unit; false when more bytes are needed
   bool read_version();
   bool read_security_types();
@@ -191,6 +192,8 @@ class ClientConnection {
   std::map<std::int32_t, EncodingStats> stats_;
   std::function<void(std::span<const std::uint8_t>)> tap_;
   RectObserver rect_observer_;
+  bool feeding_ = false;               // inside feed(): listeners run from here
+  bool hibernate_after_feed_ = false;  // hibernate() was called by a listener
 };
 
 }  // namespace vncgate::rfb

@@ -145,6 +145,35 @@ TEST(ClientConnection_Hibernate, InsideAPartialMessageKeepsTheUnparsedBytes) {
   EXPECT_TRUE(same_pixels(c.framebuffer(), reference(s)));
 }
 
+TEST(ClientConnection_Hibernate, FromAListenerTakesEffectWhenFeedReturns) {
+  // A gateway hibernates when an update leaves no viewer waiting; the parser is mid-buffer then.
+  struct Sleepy : ClientListener {
+    ClientConnection* conn = nullptr;
+    int updates = 0;
+    void on_update(const Rect&) override {
+      ++updates;
+      conn->hibernate();
+    }
+  } sleepy;
+  const Script s = script();
+  ClientConnection c(options(), &sleepy);
+  sleepy.conn = &c;
+  std::vector<std::uint8_t> all;
+  for (const Wire* w : {&s.handshake, &s.first, &s.second, &s.third})
+    all.insert(all.end(), w->bytes.begin(), w->bytes.end());
+  std::vector<std::uint8_t> tapped;
+  c.set_tap([&](std::span<const std::uint8_t> unit) { tapped.insert(tapped.end(), unit.begin(), unit.end()); });
+  c.feed(all);
+  EXPECT_EQ(sleepy.updates, 3);
+  EXPECT_TRUE(c.hibernating());
+  c.wake();
+  EXPECT_TRUE(same_pixels(c.framebuffer(), reference(s)));
+  // The tap saw every message byte after ServerInit, unchanged.
+  const std::size_t messages = s.first.bytes.size() + s.second.bytes.size() + s.third.bytes.size();
+  ASSERT_EQ(tapped.size(), messages);
+  EXPECT_TRUE(std::equal(tapped.begin(), tapped.end(), all.end() - static_cast<std::ptrdiff_t>(messages)));
+}
+
 TEST(ClientConnection_Hibernate, ReleasesBuffersAndWakeRestores) {
   const Script s = script();
   ClientConnection c(options());
