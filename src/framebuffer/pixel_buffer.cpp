@@ -11,7 +11,25 @@ void PixelBuffer::resize(int width, int height) {
   assert(width >= 0 && height >= 0);
   width_ = width;
   height_ = height;
+  packed_ = {};
+  compacted_ = false;
   pixels_.assign(static_cast<std::size_t>(width) * height, 0);
+}
+
+void PixelBuffer::compact() {
+  if (compacted_) return;
+  packed_ = pack(pixels_);
+  std::vector<Pixel>().swap(pixels_);
+  compacted_ = true;
+}
+
+void PixelBuffer::expand() {
+  if (!compacted_) return;
+  std::vector<Pixel> pixels(packed_.count);
+  unpack(packed_, pixels);
+  pixels_ = std::move(pixels);
+  packed_ = {};
+  compacted_ = false;
 }
 
 void PixelBuffer::fill(const Rect& r, Pixel p) {

@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "framebuffer/pixel.hpp"
+#include "framebuffer/pixel_packing.hpp"
 #include "framebuffer/rect.hpp"
 
 namespace vncgate::framebuffer {
 
-// The canonical pixel: 0x00RRGGBB in a native u32 (bytes B,G,R,X on little endian: FFmpeg's "bgr0").
-using Pixel = std::uint32_t;
-
-constexpr Pixel make_pixel(unsigned r, unsigned g, unsigned b) { return (r << 16) | (g << 8) | b; }
-constexpr unsigned red(Pixel p) { return (p >> 16) & 0xff; }
-constexpr unsigned green(Pixel p) { return (p >> 8) & 0xff; }
-constexpr unsigned blue(Pixel p) { return p & 0xff; }
-
 // A width x height surface of canonical pixels, rows contiguous (stride == width). Every write method
 // asserts its rect is inside; callers (the RFB reader) validate wire rects before decoding.
+// compact() trades the pixels for a compressed copy (pixel_packing.hpp: an idle console takes a few KiB
+// instead of 4 bytes a pixel); while compacted only the size may be asked; expand() restores them exactly.
 class PixelBuffer {
  public:
   PixelBuffer() = default;
@@ -33,20 +31,43 @@ class PixelBuffer {
     height_ = std::exchange(other.height_, 0);
     pixels_ = std::move(other.pixels_);
     other.pixels_.clear();
+    packed_ = std::exchange(other.packed_, {});
+    compacted_ = std::exchange(other.compacted_, false);
     return *this;
   }
 
-  // Resizes and clears to black (a new DesktopSize invalidates all content).
+  // Resizes and clears to black (a new DesktopSize invalidates all content); drops a compacted copy.
   void resize(int width, int height);
+
+  // Compresses the pixels and frees their storage; no-op when already compacted.
+  void compact();
+  // Restores the pixels compact() stored; no-op when not compacted. Throws std::bad_alloc.
+  void expand();
+  bool compacted() const { return compacted_; }
+  // Heap bytes held for pixel data (pixels or the compacted copy), for memory accounting.
+  std::size_t heap_bytes() const { return pixels_.capacity() * sizeof(Pixel) + packed_.heap_bytes(); }
 
   int width() const { return width_; }
   int height() const { return height_; }
   Rect bounds() const { return {0, 0, width_, height_}; }
-  Pixel* row(int y) { return pixels_.data() + static_cast<std::size_t>(y) * width_; }
-  const Pixel* row(int y) const { return pixels_.data() + static_cast<std::size_t>(y) * width_; }
+  // Pixel access (and every method below) is only valid while not compacted.
+  Pixel* row(int y) {
+    assert(!compacted_);
+    return pixels_.data() + static_cast<std::size_t>(y) * width_;
+  }
+  const Pixel* row(int y) const {
+    assert(!compacted_);
+    return pixels_.data() + static_cast<std::size_t>(y) * width_;
+  }
   Pixel at(int x, int y) const { return row(y)[x]; }
-  std::span<const Pixel> pixels() const { return pixels_; }
-  std::span<Pixel> pixels() { return pixels_; }
+  std::span<const Pixel> pixels() const {
+    assert(!compacted_);
+    return pixels_;
+  }
+  std::span<Pixel> pixels() {
+    assert(!compacted_);
+    return pixels_;
+  }
 
   void fill(const Rect& r, Pixel p);
   // Copies rect `src` to the same-sized rect at (dst_x, dst_y); overlapping areas are handled (CopyRect).
@@ -58,6 +79,8 @@ class PixelBuffer {
   int width_ = 0;
   int height_ = 0;
   std::vector<Pixel> pixels_;
+  PackedPixels packed_;  // the pixels while compacted
+  bool compacted_ = false;
 };
 
 }  // namespace vncgate::framebuffer

@@ -18,6 +18,12 @@ class ZlibInflater {
   ZlibInflater& operator=(const ZlibInflater&) = delete;
 
   void reset();
+  // Frees the inflate state and its 32 KiB window (an idle connection's hibernation), keeping the window's
+  // bytes deflated; the next inflate resumes the stream exactly (raw inflate primed with that dictionary).
+  // Possible only while the stream rests on a byte-aligned block boundary, which is where a server's sync
+  // flush leaves it after every chunk; elsewhere the stream is kept as is and this returns false.
+  bool hibernate();
+  bool hibernating() const;
   // Inflates `in` completely and returns exactly `out.size()` bytes into `out`; fails when the chunk yields
   // fewer (truncated) bytes. Surplus output beyond out.size() is an error too (desynchronised stream).
   void inflate_exact(std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
@@ -25,6 +31,8 @@ class ZlibInflater {
   void inflate_all(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out, std::size_t max_out);
 
  private:
+  void ensure_init();
+
   struct State;
   std::unique_ptr<State> state_;
 };

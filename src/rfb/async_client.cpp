@@ -11,8 +11,9 @@ namespace vncgate::rfb {
 
 namespace asio = boost::asio;
 
-AsyncClient::AsyncClient(asio::any_io_executor executor, ClientOptions options, ClientListener* listener)
-    : executor_(std::move(executor)), conn_(std::move(options), listener), read_buffer_(64 * 1024) {}
+AsyncClient::AsyncClient(asio::any_io_executor executor, ClientOptions options, ClientListener* listener,
+                         std::size_t read_buffer_size)
+    : executor_(std::move(executor)), conn_(std::move(options), listener), read_buffer_(read_buffer_size) {}
 
 AsyncClient::~AsyncClient() {
   *alive_ = false;
@@ -48,17 +49,20 @@ asio::awaitable<void> AsyncClient::run(io::Endpoint endpoint) {
 void AsyncClient::flush() {
   if (writing_ || closed_ || !stream_ || !conn_.has_output()) return;
   writing_ = true;
-  asio::co_spawn(executor_, [this, alive = alive_]() -> asio::awaitable<void> {
-    try {
-      while (*alive && conn_.has_output() && !closed_) {
-        auto bytes = conn_.take_output();
-        co_await stream_->write(asio::buffer(bytes));
-      }
-    } catch (...) {
-      if (*alive) fail(std::current_exception());
-    }
-    if (*alive) writing_ = false;
-  }, asio::detached);
+  asio::co_spawn(
+      executor_,
+      [this, alive = alive_]() -> asio::awaitable<void> {
+        try {
+          while (*alive && conn_.has_output() && !closed_) {
+            auto bytes = conn_.take_output();
+            co_await stream_->write(asio::buffer(bytes));
+          }
+        } catch (...) {
+          if (*alive) fail(std::current_exception());
+        }
+        if (*alive) writing_ = false;
+      },
+      asio::detached);
 }
 
 }  // namespace vncgate::rfb

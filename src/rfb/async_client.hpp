@@ -19,7 +19,12 @@ namespace vncgate::rfb {
 // Destroy it only after close() and once the executor has run the cancelled operations' handlers.
 class AsyncClient {
  public:
-  AsyncClient(boost::asio::any_io_executor executor, ClientOptions options, ClientListener* listener = nullptr);
+  // Bytes read per read_some(). Resident for as long as the client lives (an idle gateway session holds
+  // one), so kept small: bench/async_client_bench compares sizes on a Raw 1280x800 stream.
+  static constexpr std::size_t kReadBufferSize = 16 * 1024;
+
+  AsyncClient(boost::asio::any_io_executor executor, ClientOptions options, ClientListener* listener = nullptr,
+              std::size_t read_buffer_size = kReadBufferSize);
   ~AsyncClient();
   AsyncClient(const AsyncClient&) = delete;
   AsyncClient& operator=(const AsyncClient&) = delete;

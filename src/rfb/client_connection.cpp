@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "rfb/cut_text.hpp"
 #include "rfb/decoders/decoder.hpp"
@@ -48,6 +50,19 @@ ClientConnection::~ClientConnection() = default;
 bool ClientConnection::ready() const { return state_ == State::normal; }
 
 void ClientConnection::feed(std::span<const std::uint8_t> bytes) {
+  feeding_ = true;
+  try {
+    parse(bytes);
+  } catch (...) {
+    feeding_ = false;
+    hibernate_after_feed_ = false;
+    throw;
+  }
+  feeding_ = false;
+  if (std::exchange(hibernate_after_feed_, false)) hibernate();
+}
+
+void ClientConnection::parse(std::span<const std::uint8_t> bytes) {
   in_.append(bytes);
   for (;;) {
     in_.mark();
@@ -199,7 +214,8 @@ bool ClientConnection::read_server_init() {
     out_.insert(out_.end(), pf.begin(), pf.end());
   }
   conv_.set_format(wanted);
-  fb_.resize(width, height);
+  // An adopted picture of this size stays (compacted or not) until painted over: a reconnect shows no black.
+  if (width != fb_.width() || height != fb_.height()) fb_.resize(width, height);
   painted_.assign(static_cast<std::size_t>(width) * height, 0);
   unpainted_ = painted_.size();
   pointer_ = {width / 2, height / 2};
@@ -391,6 +407,7 @@ bool ClientConnection::read_pseudo(const Rect& r, std::int32_t encoding) {
   if (!decoder->gather(in_, r, conv_.format(), impl_->payload)) return false;
   if (rect_observer_) rect_observer_(static_cast<Encoding>(encoding), r, impl_->payload);
   if (!r.empty()) {
+    wake();
     decoder->decode(impl_->payload, r, conv_, fb_);
     if (unpainted_ > 0) mark_painted(r);
   }
@@ -455,6 +472,35 @@ void ClientConnection::resize(int width, int height) {
   damage_ = fb_.bounds();
   if (listener_) listener_->on_resize(width, height);
 }
+
+void ClientConnection::hibernate() {
+  // From a listener callback (inside feed) the parser still holds positions into the input buffer.
+  if (feeding_) {
+    hibernate_after_feed_ = true;
+    return;
+  }
+  fb_.compact();
+  in_.release();
+  std::vector<std::uint8_t>().swap(impl_->payload);
+  for (auto& entry : impl_->decoders) entry.second->release_scratch();
+  if (out_.empty())
+    std::vector<std::uint8_t>().swap(out_);
+  else
+    out_.shrink_to_fit();
+}
+
+void ClientConnection::wake() { fb_.expand(); }
+
+std::size_t ClientConnection::buffer_bytes() const {
+  return fb_.heap_bytes() + in_.capacity() + out_.capacity() + impl_->payload.capacity() + painted_.capacity();
+}
+
+void ClientConnection::adopt_framebuffer(framebuffer::PixelBuffer picture) {
+  if (ready()) throw std::logic_error("ClientConnection::adopt_framebuffer after ServerInit");
+  fb_ = std::move(picture);
+}
+
+framebuffer::PixelBuffer ClientConnection::take_framebuffer() { return std::exchange(fb_, {}); }
 
 void ClientConnection::mark_painted(const Rect& r) {
   for (int y = r.y; y < r.bottom(); ++y) {

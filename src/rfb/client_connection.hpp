@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -69,7 +70,8 @@ class ClientConnection {
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
 
-  // Processes as many complete messages as `bytes` (plus what was buffered) allow.
+  // Processes as many complete messages as `bytes` (plus what was buffered) allow. Wakes a hibernating
+  // connection when a rectangle has to be decoded (other messages leave it asleep).
   void feed(std::span<const std::uint8_t> bytes);
   // Bytes to write to the server, in order; empties the queue.
   std::vector<std::uint8_t> take_output();
@@ -99,7 +101,29 @@ class ClientConnection {
   bool extended_desktop_size() const { return extended_desktop_size_; }
   void send_set_encodings(const std::vector<Encoding>& encodings);
 
-  const framebuffer::PixelBuffer& framebuffer() const { return fb_; }
+  // Only while awake (asserted): a hibernating connection's picture is compressed.
+  const framebuffer::PixelBuffer& framebuffer() const {
+    assert(!hibernating());
+    return fb_;
+  }
+
+  // Idle memory: compacts the framebuffer and frees what is rebuilt on demand (input storage, the gathered
+  // payload, decoders' scratch buffers and zlib inflate state, the output queue's capacity). Zlib streams
+  // continue exactly (their dictionaries are kept deflated). feed() wakes it as needed; so does wake(),
+  // before framebuffer() is read. Called from a listener callback, it takes effect when feed() returns.
+  void hibernate();
+  void wake();
+  bool hibernating() const { return fb_.compacted(); }
+  // Heap bytes of the buffers hibernate() shrinks (framebuffer, input, output, payload, paint map).
+  std::size_t buffer_bytes() const;
+
+  // Hands a picture over across an upstream reconnect. adopt_framebuffer() is for before ServerInit: when
+  // ServerInit gives the same size, the picture is kept until painted over (otherwise cleared as before). A
+  // compacted picture is adopted as is (the connection then hibernates). frame_complete() still counts only
+  // this connection's painting. take_framebuffer() leaves the connection without a picture (0x0): a later
+  // rectangle is a ProtocolError, so take it only from a connection that is done.
+  void adopt_framebuffer(framebuffer::PixelBuffer picture);
+  framebuffer::PixelBuffer take_framebuffer();
   const framebuffer::Cursor& cursor() const { return cursor_; }
   // Last pointer position from PointerPos, or the centre of the screen when unknown.
   std::array<int, 2> pointer() const { return pointer_; }
@@ -118,6 +142,7 @@ class ClientConnection {
 
  private:
   struct Impl;
+  void parse(std::span<const std::uint8_t> bytes);
   bool step();  // parses one unit; false when more bytes are needed
   bool read_version();
   bool read_security_types();
@@ -167,6 +192,8 @@ class ClientConnection {
   std::map<std::int32_t, EncodingStats> stats_;
   std::function<void(std::span<const std::uint8_t>)> tap_;
   RectObserver rect_observer_;
+  bool feeding_ = false;               // inside feed(): listeners run from here
+  bool hibernate_after_feed_ = false;  // hibernate() was called by a listener
 };
 
 }  // namespace vncgate::rfb

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <span>
 #include <vector>
@@ -47,6 +47,17 @@ class InBuffer {
   void mark() { mark_ = pos_; }
   void restore() { pos_ = mark_; }
   std::size_t position() const { return pos_; }
+
+  // Frees the storage, keeping only the bytes from the restore point on in an exactly sized buffer (none
+  // between messages, the usual case): an idle connection's hibernation.
+  void release() {
+    const std::size_t keep_from = std::min(mark_, pos_);
+    std::vector<std::uint8_t> rest(data_.begin() + static_cast<std::ptrdiff_t>(keep_from), data_.end());
+    data_.swap(rest);
+    pos_ -= keep_from;
+    mark_ -= keep_from;
+  }
+  std::size_t capacity() const { return data_.capacity(); }
 
  private:
   // Drops bytes before the restore point once they are a large share of the buffer, so appends stay

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "framebuffer/cursor.hpp"
+#include "framebuffer/test_frames.hpp"
 
 namespace vncgate::framebuffer {
 namespace {
@@ -42,6 +45,91 @@ TEST(Cursor_Composite, ClipsAtEdgesAndHonoursMask) {
   EXPECT_EQ(fb.at(1, 1), 1u);
   EXPECT_EQ(fb.at(2, 1), 0u);
   EXPECT_EQ(fb.at(2, 2), 4u);
+}
+
+bool same_pixels(const PixelBuffer& a, const PixelBuffer& b) {
+  return a.width() == b.width() && a.height() == b.height() &&
+         std::equal(a.pixels().begin(), a.pixels().end(), b.pixels().begin(), b.pixels().end());
+}
+
+TEST(PixelBuffer_Compact, TextConsoleRoundTripsAndShrinks) {
+  const PixelBuffer original = test::text_console(640, 480);
+  PixelBuffer fb = original;
+  fb.compact();
+  ASSERT_TRUE(fb.compacted());
+  EXPECT_EQ(fb.width(), 640);
+  EXPECT_EQ(fb.height(), 480);
+  EXPECT_EQ(fb.bounds(), (Rect{0, 0, 640, 480}));
+  // The pixel storage is freed, not just cleared; what remains is the compressed copy, a few tens of KiB.
+  EXPECT_LT(fb.heap_bytes(), 48u * 1024);
+  EXPECT_GT(fb.heap_bytes(), 0u);
+  fb.expand();
+  EXPECT_FALSE(fb.compacted());
+  EXPECT_TRUE(same_pixels(fb, original));
+  EXPECT_EQ(fb.heap_bytes(), 640u * 480 * sizeof(Pixel));
+}
+
+TEST(PixelBuffer_Compact, NoiseRoundTripsExactly) {
+  const PixelBuffer original = test::noise(333, 77);  // odd sizes: no row or chunk alignment to lean on
+  PixelBuffer fb = original;
+  fb.compact();
+  fb.expand();
+  EXPECT_TRUE(same_pixels(fb, original));
+}
+
+TEST(PixelBuffer_Compact, RepeatedCompactExpandAndIdempotentCalls) {
+  const PixelBuffer original = test::text_console(200, 120, 3);
+  PixelBuffer fb = original;
+  fb.expand();  // not compacted: no-op
+  EXPECT_TRUE(same_pixels(fb, original));
+  for (int i = 0; i < 3; ++i) {
+    fb.compact();
+    const std::size_t packed = fb.heap_bytes();
+    fb.compact();  // already compacted: no-op
+    EXPECT_EQ(fb.heap_bytes(), packed);
+    fb.expand();
+    fb.row(5)[7] = static_cast<Pixel>(i);  // writes between rounds survive the next round
+  }
+  PixelBuffer expected = original;
+  expected.row(5)[7] = 2;
+  EXPECT_TRUE(same_pixels(fb, expected));
+}
+
+TEST(PixelBuffer_Compact, CopyAndMoveKeepTheState) {
+  const PixelBuffer original = test::text_console(64, 48);
+  PixelBuffer a = original;
+  a.compact();
+  PixelBuffer copy = a;
+  ASSERT_TRUE(copy.compacted());
+  PixelBuffer moved = std::move(a);
+  ASSERT_TRUE(moved.compacted());
+  EXPECT_FALSE(a.compacted());  // NOLINT(bugprone-use-after-move): moved-from is documented as empty
+  EXPECT_EQ(a.width(), 0);
+  copy.expand();
+  moved.expand();
+  EXPECT_TRUE(same_pixels(copy, original));
+  EXPECT_TRUE(same_pixels(moved, original));
+}
+
+TEST(PixelBuffer_Compact, ResizeWhileCompactedDropsTheCopy) {
+  PixelBuffer fb = test::text_console(64, 48);
+  fb.compact();
+  fb.resize(32, 16);
+  EXPECT_FALSE(fb.compacted());
+  EXPECT_EQ(fb.heap_bytes(), 32u * 16 * sizeof(Pixel));
+  EXPECT_TRUE(std::all_of(fb.pixels().begin(), fb.pixels().end(), [](Pixel p) { return p == 0; }));
+  fb.expand();  // nothing left to restore
+  EXPECT_EQ(fb.width(), 32);
+}
+
+TEST(PixelBuffer_Compact, EmptyBufferRoundTrips) {
+  PixelBuffer fb;
+  fb.compact();
+  EXPECT_TRUE(fb.compacted());
+  fb.expand();
+  EXPECT_FALSE(fb.compacted());
+  EXPECT_EQ(fb.width(), 0);
+  EXPECT_TRUE(fb.pixels().empty());
 }
 
 }  // namespace

@@ -2,12 +2,15 @@
 // The RFB client against TigerVNC's Xvnc (CopyRect, RRE, 16-bit depth), checked pixel for pixel against
 // `xwd -root`. The client connects first, then an xterm scrolls ~2400 lines (jump scroll: CopyRect plus new
 // text) and goes still; the client follows with incremental updates until nothing more comes, then must equal
-// the X server's root window. One Xvnc per suite, one xterm per test.
+// the X server's root window (also when it hibernated after every update). One Xvnc per suite, one xterm per
+// test.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 
 #include "rfb_compare.hpp"
+#include "support/heap.hpp"
 #include "support/xvnc.hpp"
 #include "util/error.hpp"
 
@@ -151,6 +154,84 @@ INSTANTIATE_TEST_SUITE_P(Encodings, XvncDepth16,
                          ::testing::Values(Encoding::raw, Encoding::rre, Encoding::hextile, Encoding::tight,
                                            Encoding::zrle),
                          [](const auto& info) { return encodings_label({info.param}); });
+
+// --- hibernation between updates (issue 7's idle sessions): 640x480, as a gateway session sees it -----------
+// After every update the connection hibernates: its picture is compacted and its zlib streams are reduced to
+// deflated dictionaries, so each next Tight/ZRLE rectangle resumes them as raw inflate. Any slip in that
+// shows up as corrupt data (ProtocolError) or wrong pixels.
+
+class XvncHibernate : public ::testing::TestWithParam<std::vector<Encoding>> {
+ protected:
+  static void SetUpTestSuite() { shared_.start({.width = 640, .height = 480, .depth = 24}); }
+  static void TearDownTestSuite() { shared_.server.reset(); }
+  void SetUp() override {
+    if (!shared_.server) GTEST_FAIL() << "Xvnc did not start: " << shared_.error;
+  }
+  static SharedXvnc shared_;
+};
+SharedXvnc XvncHibernate::shared_;
+
+TEST_P(XvncHibernate, ScrollingXterm_HibernatingAfterEveryUpdate_MatchesXwd) {
+  XvncServer& x = *shared_.server;
+  rfb::BlockingClient client(io::Endpoint{.url = x.vnc_url()}, client_options(GetParam()), 10s);
+  rfb::ClientConnection& conn = client.connection();
+  client.full_update(10s);
+  conn.send_pointer(639, 479, 0);  // see scroll_and_compare: keeps the server from drawing the pointer
+  Process xterm = x.run_client(kScrollingXterm, "xterm.log");
+  int updates = 0;
+  conn.hibernate();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && client.next_update(updates == 0 ? 3000ms : 1500ms)) {
+    ++updates;
+    conn.hibernate();
+  }
+  EXPECT_TRUE(xterm.running()) << "xterm exited early: " << xterm.log_tail();
+  EXPECT_GT(updates, 1);
+  EXPECT_TRUE(conn.hibernating());
+  conn.wake();
+  EXPECT_EQ(converge(
+                client, [&] { return x.xwd_root(); }, 5s, kMaskExact, test_label()),
+            "")
+      << "after " << updates << " updates; stats " << stats_text(client);
+  EXPECT_GT(rects_of(client, GetParam().back()), 0u) << stats_text(client);
+  xterm.stop(1000ms);
+}
+
+// What one idle upstream connection costs once hibernated: all the BlockingClient allocated (io_context,
+// socket, AsyncClient's read buffer, ClientConnection with its decoders) for an xterm full of text that went
+// still, in the default encodings (Tight first).
+class XvncIdleSession : public XvncHibernate {};
+
+TEST_F(XvncIdleSession, HibernatedConnectionHoldsTensOfKiB) {
+  if (!heap_statistics_work()) GTEST_SKIP() << "mallinfo2 does not see this build's allocator (sanitizers)";
+  XvncServer& x = *shared_.server;
+  Process xterm = x.run_client({"xterm", "-fa", "Monospace", "-fs", "10", "-geometry", "100x40+0+0", "-e", "sh", "-c",
+                                "ls -l /usr/bin | head -60; sleep 100000"},
+                               "xterm-idle.log");
+  const std::size_t base = heap_in_use();
+  auto client = std::make_unique<rfb::BlockingClient>(io::Endpoint{.url = x.vnc_url()}, rfb::ClientOptions{}, 10s);
+  client->full_update(10s);
+  client->connection().send_pointer(639, 479, 0);  // see scroll_and_compare
+  int updates = 0;
+  EXPECT_TRUE(wait_until_still(*client, 1500ms, 30s, &updates));
+  const std::size_t awake = heap_in_use() - base;
+  client->connection().hibernate();
+  const std::size_t asleep = heap_in_use() - base;
+  std::printf("[ measure  ] Xvnc 640x480 upstream: awake %zu B, hibernating %zu B (picture, buffers %zu B); %s\n",
+              awake, asleep, client->connection().buffer_bytes(), stats_text(*client).c_str());
+  EXPECT_LT(asleep, 96u * 1024);
+  client->connection().wake();
+  EXPECT_EQ(converge(
+                *client, [&] { return x.xwd_root(); }, 5s, kMaskExact, "XvncIdleSession"),
+            "");
+  xterm.stop(1000ms);
+}
+
+INSTANTIATE_TEST_SUITE_P(Encodings, XvncHibernate,
+                         ::testing::Values(std::vector<Encoding>{Encoding::tight},
+                                           std::vector<Encoding>{Encoding::zrle},
+                                           std::vector<Encoding>{Encoding::copy_rect, Encoding::tight}),
+                         [](const auto& info) { return encodings_label(info.param); });
 
 // --- VNC Authentication against TigerVNC ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "rfb/client_test_util.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/security/vnc_auth.hpp"
 #include "util/error.hpp"
@@ -10,27 +11,10 @@
 namespace vncgate::rfb {
 namespace {
 
+using test::greeting_38_none;
+using test::server_init;
+using test::text;
 using test::Wire;
-
-Wire& text(Wire& w, const std::string& s) {
-  for (char c : s) w.u8(static_cast<unsigned char>(c));
-  return w;
-}
-
-Wire server_init(int width, int height, const std::string& name = "test") {
-  Wire w;
-  w.u16(width).u16(height);
-  const auto pf = PixelFormat::canonical().serialize();
-  w.raw({pf.begin(), pf.end()});
-  w.u32(static_cast<std::uint32_t>(name.size()));
-  return text(w, name);
-}
-
-Wire greeting_38_none() {
-  Wire w;
-  text(w, "RFB 003.008\n").u8(1).u8(1).u32(0);
-  return w;
-}
 
 struct Recorder : ClientListener {
   int updates = 0;
@@ -60,9 +44,9 @@ TEST(ClientConnection_Handshake, Rfb38NoneSendsInitMessagesAndFullRequest) {
   auto out = c.take_output();
   const std::string version(out.begin(), out.begin() + 12);
   EXPECT_EQ(version, "RFB 003.008\n");
-  EXPECT_EQ(out[12], 1);  // security None
-  EXPECT_EQ(out[13], 1);  // shared
-  EXPECT_EQ(out[14], 0);  // SetPixelFormat
+  EXPECT_EQ(out[12], 1);       // security None
+  EXPECT_EQ(out[13], 1);       // shared
+  EXPECT_EQ(out[14], 0);       // SetPixelFormat
   EXPECT_EQ(out[14 + 20], 2);  // SetEncodings
   const std::size_t fbur = 14 + 20 + 4 + 4 * 5;
   ASSERT_EQ(out.size(), fbur + 10);
@@ -271,11 +255,11 @@ TEST(ClientConnection_Messages, KnownExtensionsSkippedAndBellCutTextDelivered) {
   c.feed(greeting_38_none().bytes);
   c.feed(server_init(4, 4).bytes);
   Wire w;
-  w.u8(2);                                          // Bell
-  w.u8(150);                                        // EndOfContinuousUpdates
-  w.u8(248).u8(0).u8(0).u8(0).u32(0).u8(2).u8(9).u8(9);  // Fence with 2 bytes
-  w.u8(250).u8(0).u8(1).u8(1);                      // xvp
-  w.u8(3).u8(0).u8(0).u8(0).u32(2).u8('h').u8('i');  // ServerCutText
+  w.u8(2);                                                // Bell
+  w.u8(150);                                              // EndOfContinuousUpdates
+  w.u8(248).u8(0).u8(0).u8(0).u32(0).u8(2).u8(9).u8(9);   // Fence with 2 bytes
+  w.u8(250).u8(0).u8(1).u8(1);                            // xvp
+  w.u8(3).u8(0).u8(0).u8(0).u32(2).u8('h').u8('i');       // ServerCutText
   w.u8(1).u8(0).u16(0).u16(1).u16(0xffff).u16(0).u16(0);  // SetColourMapEntries
   c.feed(w.bytes);
   EXPECT_EQ(events.bells, 1);

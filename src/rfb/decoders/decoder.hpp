@@ -33,6 +33,10 @@ class Decoder {
                       PixelBuffer& fb) = 0;
   // Forget stream state (zlib dictionaries) when a new connection starts on the same decoder set.
   virtual void reset() {}
+  // Frees what the next decode() rebuilds (an idle connection's hibernation): per-rectangle buffers, and
+  // zlib streams' inflate state, whose dictionary is kept deflated so the server's next rectangle continues
+  // the stream exactly (io::ZlibInflater::hibernate).
+  virtual void release_scratch() {}
 };
 
 // Creates the decoder for a real (non-pseudo) encoding; nullptr when unsupported.

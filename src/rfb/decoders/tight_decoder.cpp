@@ -163,6 +163,14 @@ struct TightDecoder::JpegHandle {
 TightDecoder::TightDecoder() = default;
 TightDecoder::~TightDecoder() = default;
 
+void TightDecoder::release_scratch() {
+  std::vector<std::uint8_t>().swap(inflated_);
+  std::vector<Pixel>().swap(pixels_);
+  std::vector<int>().swap(gradient_rows_);
+  jpeg_.reset();
+  for (auto& s : streams_) s.hibernate();
+}
+
 void TightDecoder::reset() {
   for (auto& s : streams_) s.reset();
 }

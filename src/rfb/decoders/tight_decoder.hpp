@@ -30,6 +30,8 @@ class TightDecoder final : public Decoder {
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
   void reset() override;
+  // Also drops the TurboJPEG decompressor (re-created on the next JPEG rectangle).
+  void release_scratch() override;
 
  private:
   struct JpegHandle;

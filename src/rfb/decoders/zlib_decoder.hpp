@@ -13,6 +13,10 @@ class ZlibDecoder final : public Decoder {
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
   void reset() override { zlib_.reset(); }
+  void release_scratch() override {
+    std::vector<std::uint8_t>().swap(pixels_);
+    zlib_.hibernate();
+  }
 
  private:
   io::ZlibInflater zlib_;

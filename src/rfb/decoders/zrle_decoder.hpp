@@ -16,6 +16,10 @@ class ZrleDecoder final : public Decoder {
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
   void reset() override { zlib_.reset(); }
+  void release_scratch() override {
+    std::vector<std::uint8_t>().swap(tiles_);
+    zlib_.hibernate();
+  }
 
  private:
   io::ZlibInflater zlib_;

@@ -8,51 +8,18 @@
 
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/decoders/deflate_test_util.hpp"
+#include "rfb/decoders/tight_test_util.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::rfb {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using test::basic_rect;
 using test::Deflater;
+using test::put_compact;
+using test::rgb;
 using test::Wire;
-
-void put_compact(Wire& w, std::size_t n) {
-  if (n < 0x80) {
-    w.u8(static_cast<unsigned>(n));
-  } else if (n < 0x4000) {
-    w.u8(0x80 | (n & 0x7f)).u8(static_cast<unsigned>(n >> 7));
-  } else {
-    w.u8(0x80 | (n & 0x7f)).u8(0x80 | ((n >> 7) & 0x7f)).u8(static_cast<unsigned>(n >> 14));
-  }
-}
-
-// Filter input as Tight sends it: as is under 12 bytes, else compact length + zlib data of stream `z`.
-void put_data(Wire& w, const Bytes& data, Deflater& z) {
-  if (data.size() < 12) {
-    w.raw(data);
-    return;
-  }
-  const Bytes compressed = z(data);
-  put_compact(w, compressed.size());
-  w.raw(compressed);
-}
-
-// A basic-compression rectangle: control byte, `header` (filter id, palette), filter input.
-Bytes basic_rect(unsigned control, const Bytes& data, Deflater& z, const Bytes& header = {}) {
-  Wire w;
-  w.u8(control).raw(header);
-  put_data(w, data, z);
-  return w.bytes;
-}
-
-// 24-bit TPIXELs: R, G, B bytes per 0xRRGGBB value.
-Bytes rgb(std::initializer_list<std::uint32_t> pixels) {
-  Bytes b;
-  for (auto p : pixels)
-    for (int shift : {16, 8, 0}) b.push_back(static_cast<std::uint8_t>(p >> shift));
-  return b;
-}
 
 Bytes make_jpeg(int w, int h, const std::vector<std::uint32_t>& pixels) {
   Bytes src;

@@ -3,6 +3,7 @@
 
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/decoders/deflate_test_util.hpp"
+#include "rfb/decoders/zrle_test_util.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::rfb {
@@ -10,31 +11,9 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 using test::Deflater;
+using test::Tiles;
 using test::Wire;
-
-// A ZRLE rectangle's wire bytes: u32 length + zlib data of `z`.
-Bytes zrle_rect(Deflater& z, const Bytes& tiles) {
-  const Bytes compressed = z(tiles);
-  return Wire{}.u32(static_cast<std::uint32_t>(compressed.size())).raw(compressed).bytes;
-}
-
-// Tile data under construction (before compression).
-struct Tiles {
-  Bytes bytes;
-  Tiles& u8(unsigned v) {
-    bytes.push_back(static_cast<std::uint8_t>(v));
-    return *this;
-  }
-  Tiles& sub(unsigned subencoding) { return u8(subencoding); }
-  // A CPIXEL of the canonical format: its low three bytes, little endian.
-  Tiles& cpx(std::uint32_t rgb) { return u8(rgb).u8(rgb >> 8).u8(rgb >> 16); }
-  // A run length of n >= 1 (RFC 6143 §7.7.6): n - 1 as bytes of 255 and a final byte below 255.
-  Tiles& run(std::size_t n) {
-    std::size_t rest = n - 1;
-    for (; rest >= 255; rest -= 255) u8(255);
-    return u8(static_cast<unsigned>(rest));
-  }
-};
+using test::zrle_rect;
 
 void decode_tiles(ZrleDecoder& d, const Rect& r, const PixelConverter& conv, const Bytes& tiles, PixelBuffer& fb) {
   Deflater z;

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "framebuffer/pixel_packing.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <limits>
+#include <new>
+#include <stdexcept>
+
+namespace vncgate::framebuffer {
+namespace {
+
+// Maps pixels to palette indices; false once a 257th colour shows up. A small open-addressed table (at most
+// a quarter full) plus a last-colour shortcut keeps this at a few ns per pixel.
+bool to_indices(std::span<const Pixel> pixels, std::vector<Pixel>& palette, std::vector<std::uint8_t>& indices) {
+  constexpr unsigned kSlots = 1024;
+  std::array<std::int16_t, kSlots> slots;
+  slots.fill(-1);
+  indices.resize(pixels.size());
+  Pixel last = 0;
+  std::uint8_t last_index = 0;
+  bool have_last = false;
+  for (std::size_t i = 0; i < pixels.size(); ++i) {
+    const Pixel p = pixels[i];
+    if (!have_last || p != last) {
+      unsigned h = (p * 2654435761u) >> 22;
+      while (slots[h] >= 0 && palette[static_cast<std::size_t>(slots[h])] != p) h = (h + 1) % kSlots;
+      if (slots[h] < 0) {
+        if (palette.size() == 256) return false;
+        slots[h] = static_cast<std::int16_t>(palette.size());
+        palette.push_back(p);
+      }
+      last = p;
+      last_index = static_cast<std::uint8_t>(slots[h]);
+      have_last = true;
+    }
+    indices[i] = last_index;
+  }
+  return true;
+}
+
+// Two indices per byte, the first in the low nibble; in place (the output never overtakes the input).
+void pack_nibbles(std::vector<std::uint8_t>& indices) {
+  const std::size_t n = indices.size();
+  for (std::size_t i = 0; i < n; i += 2)
+    indices[i / 2] = static_cast<std::uint8_t>(indices[i] | (i + 1 < n ? indices[i + 1] << 4 : 0));
+  indices.resize((n + 1) / 2);
+}
+
+// Deflates `in` at level 1 into an exactly sized vector, growing the output in chunks (never a
+// compressBound()-sized buffer).
+std::vector<std::uint8_t> deflate_all(std::span<const std::uint8_t> in) {
+  assert(in.size() <= std::numeric_limits<uInt>::max());  // frames are capped at 64 Mi pixels (256 MiB)
+  z_stream z{};
+  if (deflateInit2(&z, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
+  z.next_in = const_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  std::vector<std::uint8_t> out;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    const std::size_t done = out.size();
+    out.resize(done + std::max<std::size_t>(4096, done));
+    z.next_out = out.data() + done;
+    z.avail_out = static_cast<uInt>(out.size() - done);
+    rc = deflate(&z, Z_FINISH);
+    out.resize(out.size() - z.avail_out);
+  }
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::logic_error("pixel packing: deflate failed");
+  out.shrink_to_fit();
+  return out;
+}
+
+void inflate_exact(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+  auto length = static_cast<uLongf>(out.size());
+  const int rc = uncompress(out.data(), &length, in.data(), static_cast<uLong>(in.size()));
+  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+  if (rc != Z_OK || length != out.size()) throw std::logic_error("pixel packing: the compressed copy is corrupt");
+}
+
+}  // namespace
+
+PackedPixels pack(std::span<const Pixel> pixels) {
+  PackedPixels packed;
+  packed.count = pixels.size();
+  std::vector<std::uint8_t> indices;
+  if (to_indices(pixels, packed.palette, indices)) {
+    packed.bits = packed.palette.size() <= 16 ? 4 : 8;
+    if (packed.bits == 4) pack_nibbles(indices);
+    packed.palette.shrink_to_fit();
+    packed.data = deflate_all(indices);
+  } else {
+    std::vector<Pixel>().swap(packed.palette);
+    packed.data = deflate_all({reinterpret_cast<const std::uint8_t*>(pixels.data()), pixels.size_bytes()});
+  }
+  return packed;
+}
+
+void unpack(const PackedPixels& packed, std::span<Pixel> pixels) {
+  assert(pixels.size() == packed.count);
+  if (packed.bits == 32) {
+    inflate_exact(packed.data, {reinterpret_cast<std::uint8_t*>(pixels.data()), pixels.size_bytes()});
+    return;
+  }
+  const std::size_t n = pixels.size();
+  std::vector<std::uint8_t> indices(packed.bits == 4 ? (n + 1) / 2 : n);
+  inflate_exact(packed.data, indices);
+  // Every byte value indexes the table, so even a corrupt index cannot read out of bounds.
+  std::array<Pixel, 256> colour{};
+  std::copy_n(packed.palette.begin(), std::min<std::size_t>(packed.palette.size(), 256), colour.begin());
+  if (packed.bits == 8) {
+    for (std::size_t i = 0; i < n; ++i) pixels[i] = colour[indices[i]];
+  } else {
+    for (std::size_t i = 0; i < n; ++i) pixels[i] = colour[(indices[i / 2] >> (i % 2 * 4)) & 0xf];
+  }
+}
+
+}  // namespace vncgate::framebuffer
