@@ -69,8 +69,12 @@ pss_kib() {
 tree() { echo "$1" $(ps -o pid= --ppid "$1"); }  # websockify: the parent and its forked children
 # Stops the most recently started peer (the gateway or websockify of one measurement).
 stop_last() {
-  kill "${pids[-1]}" 2>/dev/null || true
-  wait "${pids[-1]}" 2>/dev/null || true
+  local p=${pids[-1]} i
+  kill "$p" 2>/dev/null || true
+  # websockify sometimes ignores SIGTERM while a child is around: give it 5 s, then SIGKILL.
+  for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
   unset 'pids[-1]'
 }
 field() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }

@@ -104,6 +104,7 @@ int proxy(ProxyOptions& o) {
   so.target = o.target.target;
   so.target_label = io::redact_url(o.target.target);
   so.upstream = o.target.client_options("");
+  so.raw_on_loopback = o.target.encodings.empty();  // --encodings is the user's word
   so.record_dir = o.record_dir;
   so.audit_keys = o.audit_keys;
   so.mp4 = !o.no_mp4;

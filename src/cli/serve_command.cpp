@@ -53,6 +53,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.web_root = c.server.web_root;
   s.gateway.link_ttl = std::chrono::seconds(c.gateway.link_ttl_s);
   s.gateway.idle_timeout = std::chrono::seconds(c.gateway.idle_timeout_s);
+  s.gateway.hibernate_after = std::chrono::seconds(c.gateway.hibernate_after_s);
   s.gateway.audit_keys = c.gateway.audit_keys;
   s.gateway.allowed_origins = c.server.allowed_origins;
   s.gateway.public_url = c.server.public_url;

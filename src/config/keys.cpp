@@ -70,6 +70,7 @@ const std::vector<Key>& keys() {
     k.push_back({"providers.allow", VNCGATE_FIELD(providers.allow)});
     k.push_back({"gateway.link_ttl_s", VNCGATE_FIELD(gateway.link_ttl_s), 1, kDay});
     k.push_back({"gateway.idle_timeout_s", VNCGATE_FIELD(gateway.idle_timeout_s), 1, 7 * kDay});
+    k.push_back({"gateway.hibernate_after_s", VNCGATE_FIELD(gateway.hibernate_after_s), 0, kDay});
     k.push_back({"gateway.audit_keys", VNCGATE_FIELD(gateway.audit_keys)});
     k.push_back({"log.level", VNCGATE_FIELD(log_level), {"trace", "debug", "info", "warn", "error"}});
     return k;

@@ -59,10 +59,11 @@ struct ProvidersSection {                      // [providers]
   bool operator==(const ProvidersSection&) const = default;
 };
 
-struct GatewaySection {       // [gateway] (live consoles, used by a later change)
-  int link_ttl_s = 60;        // one-time console link lifetime
-  int idle_timeout_s = 1800;  // sessions without viewers expire after this
-  bool audit_keys = false;    // record keystrokes in the input audit log
+struct GatewaySection {        // [gateway] (live consoles, used by a later change)
+  int link_ttl_s = 60;         // one-time console link lifetime
+  int idle_timeout_s = 1800;   // sessions without viewers expire after this
+  int hibernate_after_s = 10;  // an unchanging session keeps its picture compressed after this; 0 = never
+  bool audit_keys = false;     // record keystrokes in the input audit log
   bool operator==(const GatewaySection&) const = default;
 };
 

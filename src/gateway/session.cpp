@@ -109,7 +109,8 @@ Session::Session(asio::any_io_executor executor, std::string id, AcquireFn acqui
       options_(std::move(options)),
       upstream_(std::make_unique<Upstream>(*this)),
       first_picture_(strand_, steady_clock::time_point::max()),
-      backoff_timer_(strand_) {
+      backoff_timer_(strand_),
+      idle_timer_(strand_) {
   options_.upstream.encodings = without_cursor(options_.upstream.encodings);
   info_.id = id_;
   info_.target_label = options_.target_label;
@@ -190,6 +191,7 @@ SessionInfo Session::info() const {
   out.dropped_input_events = dropped_;
   out.updates_encoded = updates_encoded_;
   out.updates_shared = updates_shared_;
+  out.hibernating = hibernating_;
   return out;
 }
 
@@ -205,6 +207,7 @@ void Session::do_close() {
     if (client_) client_->close();
     backoff_timer_.cancel();
     first_picture_.cancel();
+    idle_timer_.cancel();
     for (auto& [id, v] : viewers_) v->stream->close();  // their coroutines drop them
     if (fbs_) fbs_->close();
     fbs_.reset();
@@ -232,6 +235,7 @@ asio::awaitable<void> Session::run_upstream() {
       if (options_.raw_on_loopback && on_loopback(console.endpoint.url))
         client_options.encodings = raw_only(client_options.encodings);
       client_ = std::make_shared<rfb::AsyncClient>(strand_, std::move(client_options), upstream_.get());
+      client_->connection().adopt_framebuffer(std::move(held_));  // repainted in place, not from black
       ++connection_;
       co_await client_->run(console.endpoint);
     } catch (...) {
@@ -242,6 +246,7 @@ asio::awaitable<void> Session::run_upstream() {
     // Let the cancelled writer unwind before the client (and its stream) goes away.
     asio::steady_timer settle(strand_, milliseconds(1));
     co_await settle.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (client_) held_ = client_->connection().take_framebuffer();
     client_.reset();
     if (fbs_) fbs_->close();
     fbs_.reset();
@@ -302,12 +307,14 @@ void Session::upstream_connected(const rfb::ServerInit& init) {
     bytes_from_upstream_ += bytes.size();
     if (record) record(bytes);
   });
-  if (fb_.width() != init.width || fb_.height() != init.height) upstream_resized(init.width, init.height);
+  if (width_ != init.width || height_ != init.height) upstream_resized(init.width, init.height);
 }
 
 void Session::upstream_resized(int width, int height) {
-  if (fb_.width() == width && fb_.height() == height) return;
-  fb_.resize(width, height);
+  if (width_ == width && height_ == height) return;
+  width_ = width;
+  height_ = height;
+  encoded_.clear();
   ++picture_version_;
   update_rects_.clear();  // the whole new picture is dirty for every viewer
   update_rects_overflow_ = false;
@@ -321,22 +328,17 @@ void Session::upstream_resized(int width, int height) {
 }
 
 void Session::upstream_update(const framebuffer::Rect& damage) {
-  const auto& src = client_->connection().framebuffer();
-  if (src.width() != fb_.width() || src.height() != fb_.height()) upstream_resized(src.width(), src.height());
-  const auto r = damage.intersect(fb_.bounds());
-  if (update_rects_overflow_) {
-    if (!r.empty()) fb_.put(r, src.row(r.y) + r.x, src.width());
-  } else {
-    for (const auto& u : update_rects_)  // only what changed: the bounding box of a busy update is the screen
-      if (const auto a = u.area.intersect(fb_.bounds()); !a.empty()) fb_.put(a, src.row(a.y) + a.x, src.width());
+  const auto r = damage.intersect({0, 0, width_, height_});
+  if (!r.empty()) {
+    ++picture_version_;
+    active();
   }
-  if (!r.empty()) ++picture_version_;
   ++frames_;
   if (!have_picture_ && client_->connection().frame_complete()) {
     have_picture_ = true;
     first_picture_.cancel();  // waiting viewers are greeted now, with a whole picture rather than black
   }
-  if (mp4_ && client_->connection().frame_complete()) mp4_->slot().publish(fb_, mp4_->clock().start_or_now());
+  if (mp4_ && client_->connection().frame_complete()) mp4_->slot().publish(picture(), mp4_->clock().start_or_now());
   for (auto& [id, v] : viewers_) {
     if (!v->conn) continue;
     if (update_rects_overflow_) {
@@ -367,6 +369,49 @@ void Session::want_updates() {
   client_->flush();
 }
 
+const framebuffer::PixelBuffer& Session::picture() {
+  if (client_) {
+    auto& conn = client_->connection();
+    if (conn.hibernating()) conn.wake();
+    return conn.framebuffer();
+  }
+  if (held_.compacted()) held_.expand();
+  return held_;
+}
+
+void Session::active() {
+  last_active_ = steady_clock::now();
+  hibernating_ = false;
+  if (!idle_armed_ && !closed_ && options_.hibernate_after.count() > 0)
+    arm_idle(last_active_ + options_.hibernate_after);
+}
+
+// One timer per active session, none for a hibernating one: idle sessions cost no wake-ups.
+void Session::arm_idle(steady_clock::time_point at) {
+  idle_armed_ = true;
+  idle_timer_.expires_at(at);
+  idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    self->idle_armed_ = false;
+    if (ec || self->closed_) return;
+    const auto quiet_until = self->last_active_ + self->options_.hibernate_after;
+    if (steady_clock::now() < quiet_until)
+      self->arm_idle(quiet_until);
+    else
+      self->hibernate();
+  });
+}
+
+void Session::hibernate() {
+  std::vector<Encoded>().swap(encoded_);
+  std::vector<UpstreamRect>().swap(update_rects_);
+  if (client_)
+    client_->connection().hibernate();
+  else
+    held_.compact();
+  hibernating_ = true;
+  spdlog::debug("session {}: idle, hibernating", id_);
+}
+
 void Session::upstream_cut_text(const std::string& text) {
   for (auto& [id, v] : viewers_) {
     if (!v->conn) continue;
@@ -394,7 +439,7 @@ asio::awaitable<void> Session::serve_viewer(std::shared_ptr<Viewer> v) {
     rfb::ServerOptions server;
     server.password = options_.viewer_password;
     server.name = options_.target_label;
-    v->conn = std::make_unique<rfb::ServerConnection>(std::move(server), fb_.width(), fb_.height(), v.get());
+    v->conn = std::make_unique<rfb::ServerConnection>(std::move(server), width_, height_, v.get());
     kick(v);
     // Viewers send small messages (input, requests): a small buffer keeps an idle viewer cheap.
     std::vector<std::uint8_t> buffer(2048);
@@ -426,7 +471,9 @@ asio::awaitable<void> Session::write_viewer(std::shared_ptr<Viewer> v) {
   try {
     while (!v->gone) {
       if (!v->conn->has_output()) {
-        const auto plan = fb_.width() == 0 ? std::nullopt : v->conn->plan_update();
+        // Not while an upstream update is half applied: viewers get whole updates, and copies replay right.
+        const bool between_updates = !client_ || !client_->connection().in_update();
+        const auto plan = width_ == 0 || !between_updates ? std::nullopt : v->conn->plan_update();
         if (!plan) break;
         const auto pixels = encoded_for(*plan);
         v->conn->send_update(*plan, pixels.get());
@@ -455,7 +502,9 @@ std::shared_ptr<const rfb::EncodedPixels> Session::encoded_for(const rfb::Update
       ++updates_shared_;
       return e.pixels;
     }
-  auto pixels = std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(fb_, plan.pixels.rects(), plan.params));
+  auto pixels =
+      std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(picture(), plan.pixels.rects(), plan.params));
+  active();
   ++updates_encoded_;
   constexpr std::size_t kKept = 8;  // distinct plans per picture version; more is unusual
   if (encoded_.size() == kKept) encoded_.erase(encoded_.begin());

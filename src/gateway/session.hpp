@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,6 +55,7 @@ struct SessionInfo {
   int upstream_connections = 0;            // 1 + reconnects
   // Pixel updates encoded, and updates that reused another viewer's encoding of the same change.
   std::uint64_t updates_encoded = 0, updates_shared = 0;
+  bool hibernating = false;  // idle: picture compressed, buffers freed
 };
 
 // Where the upstream console is; called again for every reconnect (console tickets are one-time).
@@ -72,12 +74,16 @@ struct SessionOptions {
   bool mp4 = true;              // with record_dir: also MP4 segments (video-NNN.mp4 + .json) of the picture
   record::EncoderSettings encoder;
   std::int64_t segment_ms = 600000;
+  // Nothing changed and nothing sent for this long: the picture is kept compressed and buffers are freed
+  // (rfb::ClientConnection::hibernate) until the next change or request. Zero: never.
+  std::chrono::milliseconds hibernate_after{10000};
 };
 
 std::int64_t unix_now_ms();
 
-// One live console: one upstream RFB connection (reconnected with backoff when it drops), the gateway's own
-// copy of the picture, and any number of viewers, each an rfb::ServerConnection over a ByteStream.
+// One live console: one upstream RFB connection (reconnected with backoff when it drops), whose picture is
+// the session's (handed from one connection to the next, so viewers keep it while the upstream reconnects),
+// and any number of viewers, each an rfb::ServerConnection over a ByteStream. An idle session hibernates.
 // Fan-out: every upstream update marks damage in each viewer's ServerConnection; a viewer is sent an update
 // only when it asked and its previous one is written, so a slow viewer holds at most one update in memory
 // and never slows the others or the upstream (newest wins). Viewers owed the same area of the same picture in
@@ -116,6 +122,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_state(SessionState state);
   void touch();
   void want_updates();
+  // The picture viewers are served from, awake (a hibernating one is expanded first).
+  const framebuffer::PixelBuffer& picture();
+  void active();  // something changed or was sent: (re)arms the hibernation check
+  void arm_idle(std::chrono::steady_clock::time_point at);
+  void hibernate();
 
   // Upstream events (from the client's feed(), on the strand).
   void upstream_connected(const rfb::ServerInit& init);
@@ -138,7 +149,11 @@ class Session : public std::enable_shared_from_this<Session> {
   SessionOptions options_;
   std::unique_ptr<Upstream> upstream_;
   std::shared_ptr<rfb::AsyncClient> client_;
-  framebuffer::PixelBuffer fb_;  // the held picture; 0x0 until the first upstream connection
+  framebuffer::PixelBuffer held_;  // the picture while no upstream connection holds it
+  int width_ = 0, height_ = 0;     // of the picture; 0x0 until the first upstream connection
+  asio::steady_timer idle_timer_;
+  bool idle_armed_ = false;
+  std::chrono::steady_clock::time_point last_active_;
   std::map<int, std::shared_ptr<Viewer>> viewers_;
   struct Encoded {
     rfb::UpdatePlan plan;
@@ -171,6 +186,7 @@ class Session : public std::enable_shared_from_this<Session> {
   SessionInfo info_;
   std::atomic<std::uint64_t> bytes_to_viewers_{0}, bytes_from_upstream_{0}, frames_{0}, dropped_{0};
   std::atomic<std::uint64_t> updates_encoded_{0}, updates_shared_{0};
+  std::atomic<bool> hibernating_{false};
 };
 
 }  // namespace vncgate::gateway

@@ -98,6 +98,7 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
       so.target_label = io::redact_url(target);
       so.viewer_password = options_.viewer_password;
       so.audit_keys = options_.audit_keys;
+      so.hibernate_after = options_.hibernate_after;
       if (record) so.record_dir = options_.record_dir + "/" + id;
       fresh = std::make_shared<Session>(executor_, id, acquire_, std::move(so));
       if (auto old = by_key_.find(key); old != by_key_.end()) sessions_.erase(old->second);

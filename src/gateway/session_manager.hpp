@@ -24,8 +24,9 @@ struct ManagerOptions {
   std::chrono::seconds sweep_interval{30};
   std::chrono::seconds link_ttl{60};  // default lifetime of a one-time link
   bool audit_keys = false;
-  std::string record_dir;       // recordings go to <record_dir>/<session id>/
-  std::string viewer_password;  // VNC Authentication for viewers (links are the usual gate)
+  std::chrono::milliseconds hibernate_after{10000};  // see SessionOptions
+  std::string record_dir;                            // recordings go to <record_dir>/<session id>/
+  std::string viewer_password;                       // VNC Authentication for viewers (links are the usual gate)
   // Called once a recorded session has closed and finalised its files in <record_dir>/<id>/ (any thread).
   std::function<void(const std::string& session_id, const std::string& dir)> recording_closed;
 };

@@ -86,6 +86,8 @@ class ClientConnection {
   void request_update(bool incremental);
   // True between a request and the end of the FramebufferUpdate that answers it.
   bool update_pending() const { return update_requested_; }
+  // Inside a FramebufferUpdate: some of its rectangles are applied, others still to come.
+  bool in_update() const { return in_update_; }
   std::uint64_t updates_completed() const { return updates_completed_; }
   // True once every pixel has been painted by the server since connect or the last resize (some servers,
   // e.g. TigerVNC, answer the first request with a pseudo-encoding-only update before the pixels).

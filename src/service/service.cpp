@@ -50,6 +50,7 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
       if (entry.is_regular_file()) uploader.enqueue_to_bucket(session_bucket(id), entry.path().string());
   };
   o.idle_timeout = s.gateway.idle_timeout;
+  o.hibernate_after = s.gateway.hibernate_after;
   o.link_ttl = s.gateway.link_ttl;
   o.audit_keys = s.gateway.audit_keys;
   o.record_dir = (fs::path(s.jobs.work_dir) / "sessions").string();

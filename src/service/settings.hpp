@@ -43,6 +43,7 @@ struct TargetSettings {
 struct GatewaySettings {
   std::chrono::seconds link_ttl{60};         // one-time link lifetime unless the request says
   std::chrono::seconds idle_timeout{1800};   // a session without viewers is closed after this
+  std::chrono::seconds hibernate_after{10};  // an unchanging session compresses its picture; 0 = never
   bool audit_keys = false;                   // keystrokes in the input audit log of recorded sessions
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty = the page's own origin
   std::string public_url;                    // base of console URLs in answers; "" = relative URLs

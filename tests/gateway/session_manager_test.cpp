@@ -285,6 +285,24 @@ TEST_F(SessionManagerTest, ViewersSeeTheUpstreamPicture_ViewOnlyInputIsDropped) 
   EXPECT_GE(info.updates_shared, 1u);
 }
 
+TEST_F(SessionManagerTest, IdleSessionHibernates_ANewViewerStillGetsTheWholePicture) {
+  ManagerOptions options;
+  options.hibernate_after = 150ms;
+  auto& m = manager(options);
+  const auto link = m.create_link(upstream_.url(), false, std::nullopt, false);
+  auto first = viewer(link.session_id, false);
+  EXPECT_TRUE(same_picture(first->framebuffer(), upstream_.picture()));
+  ASSERT_TRUE(eventually([&] { return m.get(link.session_id)->hibernating; }));
+  auto second = viewer(link.session_id, true);  // served from the compressed picture, woken for it
+  EXPECT_TRUE(same_picture(second->framebuffer(), upstream_.picture()));
+  EXPECT_FALSE(m.get(link.session_id)->hibernating);
+  ASSERT_TRUE(eventually([&] { return m.get(link.session_id)->hibernating; })) << "and sleeps again";
+  upstream_.drop();  // the held picture survives a reconnect while hibernating
+  ASSERT_TRUE(eventually([&] { return upstream_.connections() == 2; }));
+  auto third = viewer(link.session_id, true);
+  EXPECT_TRUE(same_picture(third->framebuffer(), upstream_.picture()));
+}
+
 TEST_F(SessionManagerTest, MalformedViewerIsDropped_OthersLiveOn) {
   auto& m = manager();
   const auto link = m.create_link(upstream_.url(), false, std::nullopt, false);
