@@ -253,4 +253,4 @@ for front in gateway websockify; do
 done
 say "$(printf 'ratio gateway/websockify PSS = %.3f  (target < 0.1; gateway < 200 MiB for 1000)\n' \
   "$(echo "${pss1[gateway]} / ${pss1[websockify]}" | bc -l)")"
-say "$(echo "$idle_geometry" | awk -Fx '{printf "(floor of the gateway: each session holds its picture, %dx%d x 4 bytes = %.2f MiB)\n", $1, $2, $1 * $2 * 4 / 1048576}')"
+say "(an idle session hibernates after gateway.hibernate_after_s = 10 s: its picture compressed, buffers freed)"

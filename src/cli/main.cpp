@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // vncgate: VNC console gateway and recorder. Wires the subcommands; each lives in its own file.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -17,6 +19,10 @@
 
 int main(int argc, char** argv) {
   using namespace vncgate;
+  // Pictures and frame buffers (> 256 KiB) come from mmap and go back to the system when freed. glibc's
+  // default threshold grows with every such free, after which they stay in the heap: a gateway whose idle
+  // sessions release their pictures (hibernation) would keep the memory anyway.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   CLI::App app{"vncgate — record and proxy VM consoles over VNC"};
   app.require_subcommand(1);
   app.fallthrough();  // -v/-q work after the subcommand too
