@@ -43,7 +43,10 @@ json session_json(const gateway::SessionInfo& s) {
               {"height", s.height},
               {"recording", s.recording},
               {"total_connections", s.total_connections},
-              {"dropped_input_events", s.dropped_input_events}};
+              {"dropped_input_events", s.dropped_input_events},
+              {"updates_encoded", s.updates_encoded},
+              {"updates_shared", s.updates_shared},
+              {"hibernating", s.hibernating}};
   if (s.recording) out["bucket_id"] = session_bucket(s.id);
   return out;
 }
