@@ -22,6 +22,10 @@ class Damage {
 
   void add(const Rect& r);
   void add(const Damage& d) {
+    if (rects_.empty()) {  // the usual case for a viewer in step: nothing to merge with
+      rects_ = d.rects_;
+      return;
+    }
     for (const auto& r : d.rects_) add(r);
   }
   void clear() { rects_.clear(); }

@@ -230,7 +230,8 @@ void Session::do_close() {
     audit_.reset();
     if (mp4_) mp4_->cancel();
     if (mp4_thread_.joinable()) mp4_thread_.join();  // the open segment is finalised
-    spdlog::info("session {}: closed", id_);
+    spdlog::info("session {}: closed ({} viewer updates encoded, {} shared)", id_, updates_encoded_.load(),
+                 updates_shared_.load());
   }
   auto callbacks = std::move(on_closed_);
   for (auto& f : callbacks) f();
@@ -355,10 +356,18 @@ void Session::upstream_update(const framebuffer::Rect& damage) {
     first_picture_.cancel();  // waiting viewers are greeted now, with a whole picture rather than black
   }
   if (mp4_ && client_->connection().frame_complete()) mp4_->slot().publish(picture(), mp4_->clock().start_or_now());
+  // Without copies the update's rectangles are merged once and handed to every viewer as one damage.
+  const bool has_copy =
+      std::any_of(update_rects_.begin(), update_rects_.end(), [](const UpstreamRect& u) { return u.copy; });
+  framebuffer::Damage changed;
+  if (update_rects_overflow_)
+    changed.add(r);
+  else if (!has_copy)
+    for (const auto& u : update_rects_) changed.add(u.area);
   for (auto& [id, v] : viewers_) {
     if (!v->conn) continue;
-    if (update_rects_overflow_) {
-      v->conn->framebuffer_changed(r);
+    if (update_rects_overflow_ || !has_copy) {
+      v->conn->framebuffer_changed(changed);
     } else {
       for (const auto& u : update_rects_) {
         if (u.copy)

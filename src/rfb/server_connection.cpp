@@ -234,10 +234,12 @@ bool ServerConnection::read_set_encodings() {
   jpeg_quality_ = -1;
   bool have_compress = false;
   for (const std::int32_t e : encodings_) {
-    const std::int32_t quality = e - static_cast<std::int32_t>(Encoding::jpeg_quality_level_0);
-    const std::int32_t compress = e - static_cast<std::int32_t>(Encoding::compress_level_0);
-    if (quality >= 0 && quality <= 9 && jpeg_quality_ < 0) jpeg_quality_ = quality;
-    if (compress >= 0 && compress <= 9 && !have_compress) compress_level_ = compress, have_compress = true;
+    // 64-bit: a hostile encoding number near INT32_MAX must not overflow (found by fuzz_viewer_messages).
+    const std::int64_t quality = std::int64_t{e} - static_cast<std::int32_t>(Encoding::jpeg_quality_level_0);
+    const std::int64_t compress = std::int64_t{e} - static_cast<std::int32_t>(Encoding::compress_level_0);
+    if (quality >= 0 && quality <= 9 && jpeg_quality_ < 0) jpeg_quality_ = static_cast<int>(quality);
+    if (compress >= 0 && compress <= 9 && !have_compress)
+      compress_level_ = static_cast<int>(compress), have_compress = true;
   }
   spdlog::debug("rfb server: viewer sent {} encodings, pixels go as {} (JPEG quality {}, compression {})", count,
                 encoding_name(static_cast<std::int32_t>(pixel_encoding())), jpeg_quality_, compress_level_);
@@ -313,6 +315,10 @@ bool ServerConnection::supports(Encoding e) const {
 
 void ServerConnection::framebuffer_changed(const framebuffer::Rect& r) {
   dirty_.add(r.intersect({0, 0, width_, height_}));
+}
+
+void ServerConnection::framebuffer_changed(const framebuffer::Damage& d) {
+  dirty_.add(d.intersect({0, 0, width_, height_}));
 }
 
 void ServerConnection::framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y) {

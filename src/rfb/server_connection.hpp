@@ -79,6 +79,7 @@ class ServerConnection {
 
   // The picture changed inside `r` (framebuffer coordinates).
   void framebuffer_changed(const framebuffer::Rect& r);
+  void framebuffer_changed(const framebuffer::Damage& d);
   // The picture's `dst` area was copied from (src_x, src_y) (an upstream CopyRect, e.g. a scrolling terminal).
   // The viewer gets a CopyRect when it takes them: copies compose while the viewer has not been sent one
   // (a terminal scrolling twice is one copy), dirty pixels in the source move with it, and what cannot be

@@ -398,6 +398,18 @@ TEST(ServerConnection_Messages, MalformedInputThrowsProtocolError) {
   EXPECT_THROW(fresh.feed({reinterpret_cast<const std::uint8_t*>(http.data()), http.size()}), ProtocolError);
 }
 
+// Encoding numbers at the ends of the int32 range (fuzz_viewer_messages found an overflow, UB, there).
+TEST(ServerConnection_Messages, ExtremeEncodingNumbersAreIgnored) {
+  ServerConnection server({}, 4, 4);
+  const std::string hello = "RFB 003.008\n";
+  server.feed({reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()});
+  server.feed(std::vector<std::uint8_t>{1, 1});
+  server.feed(std::vector<std::uint8_t>{2, 0, 0, 2, 0x7f, 0xff, 0xff, 0xff, 0x80, 0, 0, 0});
+  EXPECT_EQ(server.pixel_encoding(), Encoding::raw);
+  EXPECT_EQ(server.pixel_params().compress_level, 1);
+  EXPECT_EQ(server.pixel_params().jpeg_quality, -1);
+}
+
 TEST(ServerConnection_Updates, IncrementalRequestWaitsForAChange) {
   PixelBuffer fb = test_picture(16, 16, 2);
   ServerConnection server({}, 16, 16);
