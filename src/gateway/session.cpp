@@ -74,7 +74,7 @@ void release_free_memory(const asio::any_io_executor& executor) {
 bool on_loopback(const std::string& url) {
   const auto parsed = io::parse_url(url);
   if (!parsed) return false;
-  return parsed->host == "localhost" || parsed->host == "::1" || parsed->host.starts_with("127.");
+  return parsed->host == "localhost" || io::is_loopback_address(parsed->host);
 }
 
 // CopyRect and Raw, then the pseudo-encodings of `encodings` (all negative numbers).
@@ -124,9 +124,9 @@ Session::Session(asio::any_io_executor executor, std::string id, AcquireFn acqui
       acquire_(std::move(acquire)),
       options_(std::move(options)),
       upstream_(std::make_unique<Upstream>(*this)),
+      idle_timer_(strand_),
       first_picture_(strand_, steady_clock::time_point::max()),
-      backoff_timer_(strand_),
-      idle_timer_(strand_) {
+      backoff_timer_(strand_) {
   options_.upstream.encodings = without_cursor(options_.upstream.encodings);
   info_.id = id_;
   info_.target_label = options_.target_label;
@@ -331,8 +331,7 @@ void Session::upstream_resized(int width, int height) {
   if (width_ == width && height_ == height) return;
   width_ = width;
   height_ = height;
-  encoded_.clear();
-  ++picture_version_;
+  ++picture_version_;     // drops the encodings of the old size (encoded_for)
   update_rects_.clear();  // the whole new picture is dirty for every viewer
   update_rects_overflow_ = false;
   {

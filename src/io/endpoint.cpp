@@ -2,6 +2,7 @@
 #include "io/endpoint.hpp"
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <charconv>
 #include <string_view>
@@ -145,6 +146,12 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* error) {
     out.target = "/";
   }
   return out;
+}
+
+bool is_loopback_address(const std::string& host) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 std::string redact_url(const std::string& url) {

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "http/http_client.hpp"
+#include "io/endpoint.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -61,12 +62,6 @@ std::array<unsigned char, 32> sha256(const std::string& text) {
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
   return digest;
-}
-
-bool is_loopback(const std::string& bind) {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(bind, ec);
-  return !ec && address.is_loopback();
 }
 
 // What a fault means for the client: its request (4xx) or something behind us (5xx).
@@ -300,7 +295,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Router router, Metrics& metrics) {
-  if (options.api_keys.empty() && !is_loopback(options.bind))
+  if (options.api_keys.empty() && !io::is_loopback_address(options.bind))
     throw ConfigError("listening on " + options.bind + " needs API keys (only a loopback address may go without)");
   impl_ = std::make_shared<Impl>(io, std::move(options), std::move(router), metrics);
 }
