@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "rfb/encoders/colour_palette.hpp"
+#include "framebuffer/colour_palette.hpp"
 
 #include <algorithm>
 
-namespace vncgate::rfb {
+namespace vncgate::framebuffer {
 
 void ColourPalette::clear() {
   slots_.fill(-1);
@@ -11,7 +11,7 @@ void ColourPalette::clear() {
   overflowed_ = false;
 }
 
-int ColourPalette::find_or_add(framebuffer::Pixel p, int limit) {
+int ColourPalette::add(Pixel p, int limit) {
   for (std::size_t s = slot(p);; s = (s + 1) & (kSlots - 1)) {
     const int i = slots_[s];
     if (i < 0) {
@@ -24,17 +24,17 @@ int ColourPalette::find_or_add(framebuffer::Pixel p, int limit) {
   }
 }
 
-int ColourPalette::collect(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, int limit) {
+int ColourPalette::collect(const PixelBuffer& fb, const Rect& r, int limit) {
   clear();
   limit = std::clamp(limit, 1, kMaxColours);
   for (int y = r.y; y < r.bottom(); ++y) {
     const auto* row = fb.row(y) + r.x;
-    framebuffer::Pixel last = row[0];
-    int i = find_or_add(last, limit);
+    Pixel last = row[0];
+    int i = add(last, limit);
     for (int x = 0; x < r.w; ++x) {
       if (row[x] != last) {  // runs are common on screens: skip the lookup inside them
         last = row[x];
-        i = find_or_add(last, limit);
+        i = add(last, limit);
       }
       if (i < 0) {
         overflowed_ = true;
@@ -45,11 +45,11 @@ int ColourPalette::collect(const framebuffer::PixelBuffer& fb, const framebuffer
   return size_;
 }
 
-int ColourPalette::index(framebuffer::Pixel p) const {
+int ColourPalette::index(Pixel p) const {
   for (std::size_t s = slot(p);; s = (s + 1) & (kSlots - 1)) {
     if (slots_[s] < 0) return 0;  // not collected: a caller bug, but never an out-of-range index
     if (colours_[static_cast<std::size_t>(slots_[s])] == p) return slots_[s];
   }
 }
 
-}  // namespace vncgate::rfb
+}  // namespace vncgate::framebuffer

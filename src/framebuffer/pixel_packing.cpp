@@ -10,35 +10,27 @@
 #include <new>
 #include <stdexcept>
 
+#include "framebuffer/colour_palette.hpp"
+
 namespace vncgate::framebuffer {
 namespace {
 
-// Maps pixels to palette indices; false once a 257th colour shows up. A small open-addressed table (at most
-// a quarter full) plus a last-colour shortcut keeps this at a few ns per pixel.
+// Maps pixels to palette indices; false once a 257th colour shows up. A run of one colour costs a compare per
+// pixel; the palette's table is looked up only where the colour changes.
 bool to_indices(std::span<const Pixel> pixels, std::vector<Pixel>& palette, std::vector<std::uint8_t>& indices) {
-  constexpr unsigned kSlots = 1024;
-  std::array<std::int16_t, kSlots> slots;
-  slots.fill(-1);
+  ColourPalette colours;
+  colours.clear();
   indices.resize(pixels.size());
-  Pixel last = 0;
-  std::uint8_t last_index = 0;
-  bool have_last = false;
+  int index = -1;
   for (std::size_t i = 0; i < pixels.size(); ++i) {
-    const Pixel p = pixels[i];
-    if (!have_last || p != last) {
-      unsigned h = (p * 2654435761u) >> 22;
-      while (slots[h] >= 0 && palette[static_cast<std::size_t>(slots[h])] != p) h = (h + 1) % kSlots;
-      if (slots[h] < 0) {
-        if (palette.size() == 256) return false;
-        slots[h] = static_cast<std::int16_t>(palette.size());
-        palette.push_back(p);
-      }
-      last = p;
-      last_index = static_cast<std::uint8_t>(slots[h]);
-      have_last = true;
+    if (index < 0 || pixels[i] != pixels[i - 1]) {
+      index = colours.add(pixels[i], ColourPalette::kMaxColours);
+      if (index < 0) return false;
     }
-    indices[i] = last_index;
+    indices[i] = static_cast<std::uint8_t>(index);
   }
+  palette.clear();
+  for (int c = 0; c < colours.size(); ++c) palette.push_back(colours.colour(c));
   return true;
 }
 

@@ -80,7 +80,7 @@ int TightEncoder::encode_part(const framebuffer::PixelBuffer& fb, const framebuf
                               std::vector<std::uint8_t>& out) {
   const PixelFormat& pf = writer.format();
   const bool jpeg_ok = jpeg_quality_ >= 0 && pf.true_colour && pf.bits_per_pixel >= 16;
-  palette_.collect(fb, r, ColourPalette::kMaxColours);
+  palette_.collect(fb, r, framebuffer::ColourPalette::kMaxColours);
   if (palette_.overflowed() && jpeg_ok && (r.w > kJpegTile || r.h > kJpegTile)) {
     // Photo-like somewhere: decide per tile, so flat and text tiles next to a picture stay lossless.
     int count = 0;

@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "framebuffer/colour_palette.hpp"
 #include "framebuffer/pixel_buffer.hpp"
-#include "rfb/encoders/colour_palette.hpp"
 #include "rfb/encoders/deflater.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
 
@@ -56,7 +56,7 @@ class TightEncoder {
   unsigned restarted_ = 0;  // bit i: stream i was restarted in this encode() call
   int jpeg_quality_ = -1;
   std::unique_ptr<Jpeg> jpeg_;
-  ColourPalette palette_;
+  framebuffer::ColourPalette palette_;
   std::vector<std::uint8_t> data_;  // one rectangle's filter output before compression
 };
 
