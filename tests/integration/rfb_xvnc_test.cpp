@@ -22,16 +22,7 @@ using rfb::Encoding;
 using rfb::PixelFormat;
 
 const std::vector<std::string> kScrollingXterm{
-    "xterm",
-    "-fa",
-    "Monospace",
-    "-fs",
-    "10",
-    "-geometry",
-    "120x45+0+0",
-    "-e",
-    "sh",
-    "-c",
+    "xterm", "-fa", "Monospace", "-fs", "10", "-geometry", "120x45+0+0", "-e", "sh", "-c",
     // A few lines every 20 ms for ~3 s: a fast burst can reach the client as one changed region with no
     // CopyRect at all, a steady scroll always yields copies.
     "for i in $(seq 1 120); do ls -l /usr/bin | head -5; sleep 0.02; done; sleep 100000"};
@@ -47,6 +38,19 @@ struct SharedXvnc {
       error = e.what();
     }
   }
+};
+
+// A test suite's own Xvnc of W x H at `Depth`, started once for the suite; a test fails at once when it
+// could not start.
+template <class Param, int W, int H, int Depth>
+class XvncSuite : public ::testing::TestWithParam<Param> {
+ protected:
+  static void SetUpTestSuite() { shared_.start({.width = W, .height = H, .depth = Depth}); }
+  static void TearDownTestSuite() { shared_.server.reset(); }
+  void SetUp() override {
+    if (!shared_.server) GTEST_FAIL() << "Xvnc did not start: " << shared_.error;
+  }
+  static inline SharedXvnc shared_;
 };
 
 std::string test_label() {
@@ -85,16 +89,7 @@ ScrollResult scroll_and_compare(XvncServer& x, rfb::BlockingClient& client, Pixe
 
 // --- depth 24, canonical format -----------------------------------------------------------------------------
 
-class XvncDepth24 : public ::testing::TestWithParam<std::vector<Encoding>> {
- protected:
-  static void SetUpTestSuite() { shared_.start({.width = 1024, .height = 768, .depth = 24}); }
-  static void TearDownTestSuite() { shared_.server.reset(); }
-  void SetUp() override {
-    if (!shared_.server) GTEST_FAIL() << "Xvnc did not start: " << shared_.error;
-  }
-  static SharedXvnc shared_;
-};
-SharedXvnc XvncDepth24::shared_;
+using XvncDepth24 = XvncSuite<std::vector<Encoding>, 1024, 768, 24>;
 
 TEST_P(XvncDepth24, ScrollingXterm_FramebufferMatchesXwd) {
   XvncServer& x = *shared_.server;
@@ -127,16 +122,7 @@ INSTANTIATE_TEST_SUITE_P(Encodings, XvncDepth24,
 // --- depth 16, the server's native 16 bpp format decoded by us ---------------------------------------------
 // Xvnc refuses -depth 8 ("Couldn't add screen", TigerVNC 1.12), so 8 bpp is covered against QEMU instead.
 
-class XvncDepth16 : public ::testing::TestWithParam<Encoding> {
- protected:
-  static void SetUpTestSuite() { shared_.start({.width = 1024, .height = 768, .depth = 16}); }
-  static void TearDownTestSuite() { shared_.server.reset(); }
-  void SetUp() override {
-    if (!shared_.server) GTEST_FAIL() << "Xvnc did not start: " << shared_.error;
-  }
-  static SharedXvnc shared_;
-};
-SharedXvnc XvncDepth16::shared_;
+using XvncDepth16 = XvncSuite<Encoding, 1024, 768, 16>;
 
 TEST_P(XvncDepth16, NativeFormat_ScrollingXterm_MatchesXwdIn565Bits) {
   XvncServer& x = *shared_.server;
@@ -160,16 +146,7 @@ INSTANTIATE_TEST_SUITE_P(Encodings, XvncDepth16,
 // deflated dictionaries, so each next Tight/ZRLE rectangle resumes them as raw inflate. Any slip in that
 // shows up as corrupt data (ProtocolError) or wrong pixels.
 
-class XvncHibernate : public ::testing::TestWithParam<std::vector<Encoding>> {
- protected:
-  static void SetUpTestSuite() { shared_.start({.width = 640, .height = 480, .depth = 24}); }
-  static void TearDownTestSuite() { shared_.server.reset(); }
-  void SetUp() override {
-    if (!shared_.server) GTEST_FAIL() << "Xvnc did not start: " << shared_.error;
-  }
-  static SharedXvnc shared_;
-};
-SharedXvnc XvncHibernate::shared_;
+using XvncHibernate = XvncSuite<std::vector<Encoding>, 640, 480, 24>;
 
 TEST_P(XvncHibernate, ScrollingXterm_HibernatingAfterEveryUpdate_MatchesXwd) {
   XvncServer& x = *shared_.server;
