@@ -451,11 +451,14 @@ void ServerConnection::send_update(const UpdatePlan& plan, const EncodedPixels* 
   }
   copy_.reset();
   if (pixel_rects > 0) {
-    if (plan.params.encoding == Encoding::zrle && zrle_started_)
-      append_zrle_continued(out_, pixels->bytes);
+    // The viewer's inflaters live as long as the connection: a stream's first data carries the zlib header.
+    unsigned& started = plan.params.encoding == Encoding::zrle ? zrle_streams_started_ : tight_streams_started_;
+    const unsigned fresh = pixels->zlib_streams() & ~started;
+    if (fresh)
+      append_pixels(out_, *pixels, plan.params.encoding, fresh);
     else
       out_.insert(out_.end(), pixels->bytes.begin(), pixels->bytes.end());
-    if (plan.params.encoding == Encoding::zrle) zrle_started_ = true;
+    started |= pixels->zlib_streams();
   }
   dirty_.subtract(resize_pending_ ? framebuffer::Rect{0, 0, width_, height_} : requested_);
   resize_pending_ = false;

@@ -144,9 +144,10 @@ class ServerConnection {
   std::vector<std::uint8_t> out_;
   PixelWriter writer_;
   std::vector<std::int32_t> encodings_;
-  bool zrle_started_ = false;  // the viewer's ZRLE inflater has read its zlib header
-  int compress_level_ = 1;     // Tight zlib level when the viewer names none (cheap, like ZRLE)
-  int jpeg_quality_ = -1;      // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
+  // Bit i: the viewer's inflater for Tight stream i / ZRLE has read its zlib header.
+  unsigned tight_streams_started_ = 0, zrle_streams_started_ = 0;
+  int compress_level_ = 1;  // Tight zlib level when the viewer names none (cheap, like ZRLE)
+  int jpeg_quality_ = -1;   // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
   int width_, height_;
   struct Copy {
     framebuffer::Rect dst;

@@ -11,16 +11,20 @@ namespace vncgate::rfb {
 struct Deflater::Stream {
   z_stream z{};
   explicit Stream(int level) {
-    if (deflateInit(&z, level) != Z_OK) throw std::runtime_error("deflateInit failed");
+    // Negative window bits: raw deflate, 32K window, the default memory level.
+    if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("deflateInit2 failed");
   }
   ~Stream() { deflateEnd(&z); }
 };
 
-Deflater::Deflater(int level) : stream_(std::make_unique<Stream>(std::clamp(level, 0, 9))), level_(level) {}
+Deflater::Deflater(int level) : level_(std::clamp(level, 0, 9)), stream_(std::make_unique<Stream>(level_)) {}
 Deflater::~Deflater() = default;
 
-void Deflater::reset(int level) {
-  level_ = std::clamp(level, 0, 9);
+void Deflater::restart(int level) {
+  level = std::clamp(level, 0, 9);
+  if (level == level_) return restart();
+  level_ = level;
   stream_ = std::make_unique<Stream>(level_);
 }
 

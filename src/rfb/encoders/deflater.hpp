@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -8,9 +9,15 @@
 
 namespace vncgate::rfb {
 
-// One zlib deflate stream: each compress() ends with a sync flush, so the viewer can inflate every rectangle as
-// soon as it arrives. restart() begins a new stream on the same allocations: encoders restart for every
-// update, so an update's bytes do not depend on earlier ones and can be shared between viewers.
+// The 2-byte zlib header (RFC 1950: deflate, 32K window, no dictionary) a viewer's inflater reads once, before
+// the first data of a stream. Deflater output never carries it: the server adds it per viewer.
+inline constexpr std::array<std::uint8_t, 2> kZlibHeader{0x78, 0x01};
+
+// One raw deflate stream (no zlib header or trailer): each compress() ends with a sync flush, so the viewer can
+// inflate every rectangle as soon as it arrives. restart() begins again with no history: raw deflate blocks that
+// never refer back past their start continue any stream that ended on a sync flush, so the same bytes serve a
+// viewer whose inflater has seen earlier data and, after kZlibHeader, one whose inflater is fresh. Viewers'
+// inflaters are never told to reset (noVNC 1.3's pako loses its window on inflateReset, see TightEncoder).
 class Deflater {
  public:
   explicit Deflater(int level = 1);
@@ -19,17 +26,17 @@ class Deflater {
   Deflater& operator=(const Deflater&) = delete;
 
   int level() const { return level_; }
-  // Starts a fresh stream at `level`; the viewer must be told to reset its inflater before the next data.
-  void reset(int level);
-  // Starts a fresh stream at the same level (deflateReset: cheap, keeps the memory).
+  // Forgets the history and compresses at `level` from now on.
+  void restart(int level);
+  // Forgets the history (deflateReset: cheap, keeps the memory).
   void restart();
   // Appends the compressed form of `data` to `out`.
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out);
 
  private:
   struct Stream;
-  std::unique_ptr<Stream> stream_;
   int level_;
+  std::unique_ptr<Stream> stream_;
 };
 
 }  // namespace vncgate::rfb

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rfb/encoders/pixel_encoder.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <stdexcept>
+#include <utility>
 
+#include "rfb/encoders/deflater.hpp"
 #include "rfb/encoders/hextile_encoder.hpp"
 #include "rfb/encoders/tight_encoder.hpp"
 #include "rfb/encoders/wire.hpp"
@@ -23,7 +27,54 @@ Encoders& this_thread_encoders() {
   return encoders;
 }
 
+// Tight's compact length (rfbproto "Tight"): 7 bits a byte, low first, at most 3 bytes. Returns the value and
+// how many bytes it took.
+std::pair<std::size_t, std::size_t> read_compact(std::span<const std::uint8_t> b, std::size_t at) {
+  std::size_t n = 0, used = 0;
+  for (int shift = 0; used < 3; shift += 7) {
+    if (at + used >= b.size()) throw std::logic_error("append_pixels: length field out of range");
+    const unsigned byte = b[at + used++];
+    n |= static_cast<std::size_t>(used == 3 ? byte : byte & 0x7f) << shift;
+    if (used == 3 || !(byte & 0x80)) break;
+  }
+  return {n, used};
+}
+
 }  // namespace
+
+unsigned EncodedPixels::zlib_streams() const {
+  unsigned mask = 0;
+  for (std::size_t i = 0; i < zlib_starts.size(); ++i)
+    if (zlib_starts[i] >= 0) mask |= 1u << i;
+  return mask;
+}
+
+void append_pixels(std::vector<std::uint8_t>& out, const EncodedPixels& pixels, Encoding encoding,
+                   unsigned fresh_streams) {
+  const std::span<const std::uint8_t> b = pixels.bytes;
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < pixels.zlib_starts.size(); ++i)
+    if ((fresh_streams >> i & 1) && pixels.zlib_starts[i] >= 0)
+      starts.push_back(static_cast<std::size_t>(pixels.zlib_starts[i]));
+  std::sort(starts.begin(), starts.end());
+  std::size_t copied = 0;
+  for (const std::size_t at : starts) {
+    out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(copied), b.begin() + static_cast<std::ptrdiff_t>(at));
+    if (encoding == Encoding::zrle) {  // u32 length
+      if (at + 4 > b.size()) throw std::logic_error("append_pixels: length field out of range");
+      const std::uint32_t n =
+          std::uint32_t{b[at]} << 24 | std::uint32_t{b[at + 1]} << 16 | std::uint32_t{b[at + 2]} << 8 | b[at + 3];
+      put_u32(out, n + kZlibHeader.size());
+      copied = at + 4;
+    } else {
+      const auto [n, used] = read_compact(b, at);
+      put_tight_length(out, n + kZlibHeader.size());
+      copied = at + used;
+    }
+    out.insert(out.end(), kZlibHeader.begin(), kZlibHeader.end());
+  }
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(copied), b.end());
+}
 
 EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
                             const PixelParams& params) {
@@ -32,13 +83,13 @@ EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const 
   auto& encoders = this_thread_encoders();
   if (params.encoding == Encoding::zrle) {
     if (!encoders.zrle) encoders.zrle = std::make_unique<ZrleEncoder>();
-    out.rects = encoders.zrle->encode(fb, rects, writer, out.bytes);
+    encoders.zrle->encode(fb, rects, writer, out);
     return out;
   }
   if (params.encoding == Encoding::tight) {
     if (!encoders.tight) encoders.tight = std::make_unique<TightEncoder>();
     encoders.tight->configure(params.compress_level, params.jpeg_quality);
-    out.rects = encoders.tight->encode(fb, rects, writer, out.bytes);
+    encoders.tight->encode(fb, rects, writer, out);
     return out;
   }
   for (const auto& r : rects) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -20,10 +21,17 @@ struct PixelParams {
   bool operator==(const PixelParams&) const = default;
 };
 
-// Complete FramebufferUpdate rectangles (headers and payloads) for one area.
+// Complete FramebufferUpdate rectangles (headers and payloads) for one area, as a viewer whose zlib streams have
+// all been started gets them: compressed data is raw deflate (see Deflater).
 struct EncodedPixels {
   std::vector<std::uint8_t> bytes;
   int rects = 0;
+  // Per zlib stream (Tight 0-3; ZRLE has only 0): the offset in `bytes` of the length field of the first
+  // rectangle whose data goes through it, or -1. A viewer's first data on a stream needs kZlibHeader there.
+  std::array<std::int32_t, 4> zlib_starts{-1, -1, -1, -1};
+
+  // Bit i set: stream i carries data in these rectangles.
+  unsigned zlib_streams() const;
 };
 
 // Encodes the areas `rects` (inside `fb`) as `params` say. Nothing carries over from one call to the next (see
@@ -31,5 +39,10 @@ struct EncodedPixels {
 // — the gateway encodes a change once for all its viewers. The encoders' scratch memory is per thread.
 EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
                             const PixelParams& params);
+
+// Appends `pixels` (made with `encoding`) for a viewer whose inflaters have not read a zlib header yet on the
+// streams in `fresh_streams`: kZlibHeader goes before the first data of each and its length grows by 2.
+void append_pixels(std::vector<std::uint8_t>& out, const EncodedPixels& pixels, Encoding encoding,
+                   unsigned fresh_streams);
 
 }  // namespace vncgate::rfb

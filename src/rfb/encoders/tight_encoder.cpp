@@ -31,15 +31,6 @@ enum : int { kStreamFullColour = 0, kStreamMono = 1, kStreamIndexed = 2 };
 constexpr int kJpegQuality[10] = {15, 29, 41, 42, 62, 77, 79, 86, 92, 100};
 int jpeg_subsampling(int level) { return level <= 2 ? TJSAMP_420 : level <= 5 ? TJSAMP_422 : TJSAMP_444; }
 
-// Compact length: 7 bits per byte, low first, high bit set when another byte follows (at most 3 bytes).
-void put_compact(std::vector<std::uint8_t>& out, std::size_t n) {
-  put_u8(out, (n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-  if (n > 0x7f) {
-    put_u8(out, ((n >> 7) & 0x7f) | (n > 0x3fff ? 0x80 : 0));
-    if (n > 0x3fff) put_u8(out, (n >> 14) & 0xff);
-  }
-}
-
 }  // namespace
 
 struct TightEncoder::Jpeg {
@@ -62,45 +53,40 @@ void TightEncoder::configure(int compress_level, int jpeg_quality) {
   jpeg_quality_ = jpeg_quality < 0 ? -1 : std::min(jpeg_quality, 9);
 }
 
-int TightEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
-                         const PixelWriter& writer, std::vector<std::uint8_t>& out) {
-  restarted_ = 0;
-  int count = 0;
+void TightEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                          const PixelWriter& writer, EncodedPixels& out) {
   for (const auto& r : rects)
     for (int x = r.x; x < r.right(); x += kMaxWidth) {
       const int w = std::min(kMaxWidth, r.right() - x);
       const int band = std::max(1, kMaxPixels / w);
       for (int y = r.y; y < r.bottom(); y += band)
-        count += encode_part(fb, {x, y, w, std::min(band, r.bottom() - y)}, writer, out);
+        encode_part(fb, {x, y, w, std::min(band, r.bottom() - y)}, writer, out);
     }
-  return count;
 }
 
-int TightEncoder::encode_part(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
-                              std::vector<std::uint8_t>& out) {
+void TightEncoder::encode_part(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
+                               const PixelWriter& writer, EncodedPixels& out) {
   const PixelFormat& pf = writer.format();
   const bool jpeg_ok = jpeg_quality_ >= 0 && pf.true_colour && pf.bits_per_pixel >= 16;
   palette_.collect(fb, r, framebuffer::ColourPalette::kMaxColours);
   if (palette_.overflowed() && jpeg_ok && (r.w > kJpegTile || r.h > kJpegTile)) {
     // Photo-like somewhere: decide per tile, so flat and text tiles next to a picture stay lossless.
-    int count = 0;
     for (int y = r.y; y < r.bottom(); y += kJpegTile)
       for (int x = r.x; x < r.right(); x += kJpegTile)
-        count += encode_part(fb, {x, y, std::min(kJpegTile, r.right() - x), std::min(kJpegTile, r.bottom() - y)},
-                             writer, out);
-    return count;
+        encode_part(fb, {x, y, std::min(kJpegTile, r.right() - x), std::min(kJpegTile, r.bottom() - y)}, writer, out);
+    return;
   }
-  put_rect_header(out, r, static_cast<std::int32_t>(Encoding::tight));
+  ++out.rects;
+  put_rect_header(out.bytes, r, static_cast<std::int32_t>(Encoding::tight));
   if (!palette_.overflowed() && palette_.size() == 1) {
-    write_fill(palette_.colour(0), writer, out);
+    write_fill(palette_.colour(0), writer, out.bytes);
   } else if (!palette_.overflowed()) {
     write_palette(fb, r, writer, out);
   } else if (jpeg_ok) {
-    write_jpeg(fb, r, out);
+    write_jpeg(fb, r, out.bytes);
   } else {
     write_full_colour(fb, r, writer, out);
   }
-  return 1;
 }
 
 void TightEncoder::put_tpixel(std::vector<std::uint8_t>& out, framebuffer::Pixel p, const PixelWriter& writer) const {
@@ -116,7 +102,7 @@ void TightEncoder::write_fill(framebuffer::Pixel colour, const PixelWriter& writ
 }
 
 void TightEncoder::write_palette(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
-                                 const PixelWriter& writer, std::vector<std::uint8_t>& out) {
+                                 const PixelWriter& writer, EncodedPixels& out) {
   const int colours = palette_.size();
   const int stream = colours == 2 ? kStreamMono : kStreamIndexed;
   std::vector<std::uint8_t> header;
@@ -152,7 +138,7 @@ void TightEncoder::write_palette(const framebuffer::PixelBuffer& fb, const frame
 }
 
 void TightEncoder::write_full_colour(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
-                                     const PixelWriter& writer, std::vector<std::uint8_t>& out) {
+                                     const PixelWriter& writer, EncodedPixels& out) {
   data_.clear();
   if (writer.format().tight_rgb888()) {
     data_.resize(static_cast<std::size_t>(r.area()) * 3);
@@ -169,37 +155,30 @@ void TightEncoder::write_full_colour(const framebuffer::PixelBuffer& fb, const f
   write_data(static_cast<unsigned>(kStreamFullColour) << 4, kStreamFullColour, out, {});
 }
 
-void TightEncoder::write_data(unsigned type, int stream, std::vector<std::uint8_t>& out,
-                              const std::vector<std::uint8_t>& header) {
+void TightEncoder::write_data(unsigned type, int stream, EncodedPixels& out, const std::vector<std::uint8_t>& header) {
+  auto& bytes = out.bytes;
+  put_u8(bytes, type);
+  bytes.insert(bytes.end(), header.begin(), header.end());
   if (data_.size() < kMinToCompress) {
-    put_u8(out, type);
-    out.insert(out.end(), header.begin(), header.end());
-    out.insert(out.end(), data_.begin(), data_.end());
+    bytes.insert(bytes.end(), data_.begin(), data_.end());
     return;
   }
-  // A stream's first use in this call starts it afresh and tells the viewer so in this rectangle's control
-  // byte (every decoder applies the reset bits before the data); fill/JPEG rectangles stay plain.
-  const unsigned bit = 1u << stream;
+  // A stream's first use in this call starts it without history (no reset bit: see the class comment).
   auto& deflater = streams_[static_cast<std::size_t>(stream)];
-  if (!(restarted_ & bit)) {
-    if (deflater.level() != compress_level_)
-      deflater.reset(compress_level_);
-    else
-      deflater.restart();
-    restarted_ |= bit;
-    type |= bit;
+  auto& start = out.zlib_starts[static_cast<std::size_t>(stream)];
+  const std::size_t length_at = bytes.size();
+  if (start < 0) {
+    deflater.restart(compress_level_);
+    start = static_cast<std::int32_t>(length_at);
   }
-  put_u8(out, type);
-  out.insert(out.end(), header.begin(), header.end());
-  const std::size_t length_at = out.size();
-  out.resize(length_at + 3);  // compact length, moved into place once known
-  deflater.compress(data_, out);
-  const std::size_t length = out.size() - length_at - 3;
+  bytes.resize(length_at + 3);  // compact length, moved into place once known
+  deflater.compress(data_, bytes);
+  const std::size_t length = bytes.size() - length_at - 3;
   std::vector<std::uint8_t> compact;
-  put_compact(compact, length);
-  out.erase(out.begin() + static_cast<std::ptrdiff_t>(length_at + compact.size()),
-            out.begin() + static_cast<std::ptrdiff_t>(length_at + 3));
-  std::copy(compact.begin(), compact.end(), out.begin() + static_cast<std::ptrdiff_t>(length_at));
+  put_tight_length(compact, length);
+  bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(length_at + compact.size()),
+              bytes.begin() + static_cast<std::ptrdiff_t>(length_at + 3));
+  std::copy(compact.begin(), compact.end(), bytes.begin() + static_cast<std::ptrdiff_t>(length_at));
 }
 
 void TightEncoder::write_jpeg(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
@@ -216,7 +195,7 @@ void TightEncoder::write_jpeg(const framebuffer::PixelBuffer& fb, const framebuf
                   kJpegQuality[jpeg_quality_], TJFLAG_NOREALLOC) != 0)
     throw CodecError(std::string("TurboJPEG: ") + tjGetErrorStr2(jpeg_->handle));
   put_u8(out, kJpegType);
-  put_compact(out, size);
+  put_tight_length(out, size);
   out.insert(out.end(), dst, dst + size);
 }
 

@@ -2,7 +2,6 @@
 #include "rfb/encoders/zrle_encoder.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "rfb/encoders/wire.hpp"
 #include "rfb/encoding.hpp"
@@ -15,38 +14,28 @@ constexpr std::size_t kMaxPalette = 16;
 
 }  // namespace
 
-void append_zrle_continued(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> rects) {
-  constexpr std::size_t kHeader = 12, kZlibHeader = 2;
-  if (rects.size() < kHeader + 4 + kZlibHeader || (rects[kHeader + 4] & 0x0f) != 8)
-    throw std::logic_error("append_zrle_continued: not a ZRLE rectangle starting a zlib stream");
-  const std::uint32_t length =
-      (std::uint32_t{rects[12]} << 24 | std::uint32_t{rects[13]} << 16 | std::uint32_t{rects[14]} << 8 | rects[15]) -
-      kZlibHeader;
-  out.insert(out.end(), rects.begin(), rects.begin() + kHeader);
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(length >> (24 - 8 * i)));
-  out.insert(out.end(), rects.begin() + kHeader + 4 + kZlibHeader, rects.end());
-}
-
 // Level 1: screens compress well even so, and a server feeding many viewers must stay cheap.
 ZrleEncoder::ZrleEncoder() : deflater_(1) {}
 ZrleEncoder::~ZrleEncoder() = default;
 
-int ZrleEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
-                        const PixelWriter& writer, std::vector<std::uint8_t>& out) {
+void ZrleEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                         const PixelWriter& writer, EncodedPixels& out) {
   deflater_.restart();
+  auto& bytes = out.bytes;
   for (const auto& r : rects) {
-    put_rect_header(out, r, static_cast<std::int32_t>(Encoding::zrle));
+    put_rect_header(bytes, r, static_cast<std::int32_t>(Encoding::zrle));
     tiles_.clear();
     for (int y = r.y; y < r.bottom(); y += kTileSize)
       for (int x = r.x; x < r.right(); x += kTileSize)
         encode_tile(fb, {x, y, std::min(kTileSize, r.right() - x), std::min(kTileSize, r.bottom() - y)}, writer);
-    const std::size_t length_at = out.size();
-    out.resize(length_at + 4);
-    deflater_.compress(tiles_, out);
-    const auto length = static_cast<std::uint32_t>(out.size() - length_at - 4);
-    for (int i = 0; i < 4; ++i) out[length_at + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+    const std::size_t length_at = bytes.size();
+    if (out.zlib_starts[0] < 0) out.zlib_starts[0] = static_cast<std::int32_t>(length_at);
+    bytes.resize(length_at + 4);
+    deflater_.compress(tiles_, bytes);
+    const auto length = static_cast<std::uint32_t>(bytes.size() - length_at - 4);
+    for (int i = 0; i < 4; ++i) bytes[length_at + i] = static_cast<std::uint8_t>(length >> (24 - 8 * i));
+    ++out.rects;
   }
-  return static_cast<int>(rects.size());
 }
 
 // Subencoding 1 (solid), 2-16 (packed palette) or 0 (raw), whichever the tile's colour count allows.

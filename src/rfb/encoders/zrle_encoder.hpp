@@ -8,19 +8,15 @@
 
 #include "framebuffer/pixel_buffer.hpp"
 #include "rfb/encoders/deflater.hpp"
+#include "rfb/encoders/pixel_encoder.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
 
 namespace vncgate::rfb {
 
 // ZRLE (RFC 6143 §7.7.6): 64x64 tiles as solid, packed palette (2-16 colours) or raw CPIXELs through zlib.
-// The viewer keeps one inflater for the whole connection, but each encode() starts a new zlib stream, so its
-// bytes do not depend on earlier calls and can serve every viewer: a viewer's first ZRLE rectangle goes as
-// encoded, later ones without the 2-byte zlib header (append_zrle_continued) — raw deflate blocks that never
-// refer back past their start are a valid continuation of any stream that ended on a sync flush.
-// Appends ZRLE rectangles made by ZrleEncoder for a viewer whose inflater has already read a zlib header: the
-// first rectangle's zlib header is dropped and its length shortened by 2.
-void append_zrle_continued(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> rects);
-
+// The viewer keeps one inflater for the whole connection, but each encode() restarts the deflate stream without
+// history (see Deflater), so its bytes do not depend on earlier calls and can serve every viewer; a viewer's
+// first ZRLE rectangle gets the zlib header in front (append_pixels).
 class ZrleEncoder {
  public:
   ZrleEncoder();
@@ -28,10 +24,10 @@ class ZrleEncoder {
   ZrleEncoder(const ZrleEncoder&) = delete;
   ZrleEncoder& operator=(const ZrleEncoder&) = delete;
 
-  // Appends one ZRLE rectangle (header, u32 length, zlib data) per area of `fb` (each inside it), the first
-  // starting a new zlib stream and the others continuing it; returns how many.
-  int encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects, const PixelWriter& writer,
-             std::vector<std::uint8_t>& out);
+  // Appends one ZRLE rectangle (header, u32 length, deflate data) per area of `fb` (each inside it) to `out`
+  // (empty), the first restarting the stream and the others continuing it.
+  void encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects, const PixelWriter& writer,
+              EncodedPixels& out);
 
  private:
   void encode_tile(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& t, const PixelWriter& writer);
