@@ -15,6 +15,13 @@ std::uint32_t reduce(unsigned c, int max) { return (c * static_cast<unsigned>(ma
 }  // namespace
 
 PixelWriter::PixelWriter(const PixelFormat& pf) : pf_(pf) {
+  if (pf_.true_colour) {
+    const std::uint32_t all = pf_.bits_per_pixel >= 32 ? 0xffffffffu : (1u << pf_.bits_per_pixel) - 1;
+    const std::uint32_t colour = (static_cast<std::uint32_t>(pf_.red_max) << pf_.red_shift) |
+                                 (static_cast<std::uint32_t>(pf_.green_max) << pf_.green_shift) |
+                                 (static_cast<std::uint32_t>(pf_.blue_max) << pf_.blue_shift);
+    padding_ = all & ~colour;
+  }
   if (pf_.cpixel_bytes() == 3) {
     const int top = std::max({pf_.red_shift + bits(pf_.red_max), pf_.green_shift + bits(pf_.green_max),
                               pf_.blue_shift + bits(pf_.blue_max)});
@@ -36,7 +43,7 @@ std::uint32_t PixelWriter::value(framebuffer::Pixel p) const {
   const unsigned r = framebuffer::red(p), g = framebuffer::green(p), b = framebuffer::blue(p);
   if (!pf_.true_colour) return (reduce(r, 7) << 5) | (reduce(g, 7) << 2) | reduce(b, 3);
   return (reduce(r, pf_.red_max) << pf_.red_shift) | (reduce(g, pf_.green_max) << pf_.green_shift) |
-         (reduce(b, pf_.blue_max) << pf_.blue_shift);
+         (reduce(b, pf_.blue_max) << pf_.blue_shift) | padding_;
 }
 
 void PixelWriter::put_value(std::vector<std::uint8_t>& out, std::uint32_t v, int bytes) const {
@@ -60,7 +67,10 @@ void PixelWriter::put_pixels(std::vector<std::uint8_t>& out, const framebuffer::
   if (pf_ == PixelFormat::canonical()) {  // the framebuffer's own layout on little-endian hosts
     const std::size_t at = out.size();
     out.resize(at + n * 4);
-    std::memcpy(out.data() + at, src, n * 4);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t v = src[i] | padding_;
+      std::memcpy(out.data() + at + i * 4, &v, 4);
+    }
     return;
   }
   for (std::size_t i = 0; i < n; ++i) put_pixel(out, src[i]);

@@ -12,7 +12,9 @@ namespace vncgate::rfb {
 
 // Turns canonical pixels into a viewer's PIXEL_FORMAT (the inverse of PixelConverter): true colour at 8, 16
 // and 32 bpp in both byte orders, and 8 bpp colour-map formats through a fixed 3-3-2 palette that the server
-// sends with SetColourMapEntries (colour_map()).
+// sends with SetColourMapEntries (colour_map()). The bits of a true-colour PIXEL that carry no colour are sent as
+// ones: viewers ignore them (RFC 6143 §7.4), except noVNC 1.3's Raw decoder, which takes the padding byte of a
+// 32-bit pixel as canvas alpha where it fails to set it (pixels would be transparent).
 class PixelWriter {
  public:
   explicit PixelWriter(const PixelFormat& pf = PixelFormat::canonical());
@@ -34,6 +36,7 @@ class PixelWriter {
   void put_value(std::vector<std::uint8_t>& out, std::uint32_t v, int bytes) const;
 
   PixelFormat pf_;
+  std::uint32_t padding_ = 0;  // bits of a true-colour pixel value outside the colour fields
   bool cpixel_high_ = false;
 };
 
