@@ -331,8 +331,8 @@ void Session::upstream_resized(int width, int height) {
   if (width_ == width && height_ == height) return;
   width_ = width;
   height_ = height;
-  ++picture_version_;     // drops the encodings of the old size (encoded_for)
-  update_rects_.clear();  // the whole new picture is dirty for every viewer
+  encodings_.picture_changed();  // drops the encodings of the old size
+  update_rects_.clear();         // the whole new picture is dirty for every viewer
   update_rects_overflow_ = false;
   {
     std::lock_guard lock(info_mutex_);
@@ -346,7 +346,7 @@ void Session::upstream_resized(int width, int height) {
 void Session::upstream_update(const framebuffer::Rect& damage) {
   const auto r = damage.intersect({0, 0, width_, height_});
   if (!r.empty()) {
-    ++picture_version_;
+    encodings_.picture_changed();
     active();
   }
   ++frames_;
@@ -426,7 +426,7 @@ void Session::arm_idle(steady_clock::time_point at) {
 }
 
 void Session::hibernate() {
-  std::vector<Encoded>().swap(encoded_);
+  encodings_.release();
   std::vector<UpstreamRect>().swap(update_rects_);
   if (client_)
     client_->connection().hibernate();
@@ -500,7 +500,11 @@ asio::awaitable<void> Session::write_viewer(std::shared_ptr<Viewer> v) {
         const bool between_updates = !client_ || !client_->connection().in_update();
         const auto plan = width_ == 0 || !between_updates ? std::nullopt : v->conn->plan_update();
         if (!plan) break;
-        const auto pixels = encoded_for(*plan);
+        const auto encoded_before = encodings_.encoded();
+        const auto pixels = encodings_.get(*plan, [this]() -> const framebuffer::PixelBuffer& { return picture(); });
+        if (encodings_.encoded() != encoded_before) active();
+        updates_encoded_ = encodings_.encoded();
+        updates_shared_ = encodings_.shared();
         v->conn->send_update(*plan, pixels.get());
       }
       const auto bytes = v->conn->take_output();
@@ -514,27 +518,6 @@ asio::awaitable<void> Session::write_viewer(std::shared_ptr<Viewer> v) {
   }
   v->writing = false;
   if (v->conn->closed()) drop(v, v->conn->close_reason());
-}
-
-std::shared_ptr<const rfb::EncodedPixels> Session::encoded_for(const rfb::UpdatePlan& plan) {
-  if (plan.pixels.empty()) return nullptr;
-  if (encoded_version_ != picture_version_) {
-    encoded_.clear();
-    encoded_version_ = picture_version_;
-  }
-  for (const auto& e : encoded_)
-    if (e.plan.pixels == plan.pixels && e.plan.params == plan.params) {
-      ++updates_shared_;
-      return e.pixels;
-    }
-  auto pixels =
-      std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(picture(), plan.pixels.rects(), plan.params));
-  active();
-  ++updates_encoded_;
-  constexpr std::size_t kKept = 8;  // distinct plans per picture version; more is unusual
-  if (encoded_.size() == kKept) encoded_.erase(encoded_.begin());
-  encoded_.push_back({plan, pixels});
-  return pixels;
 }
 
 void Session::drop(const std::shared_ptr<Viewer>& v, const std::string& why) {

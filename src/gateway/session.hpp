@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
+#include "gateway/shared_encodings.hpp"
 #include "io/byte_stream.hpp"
 #include "providers/provider.hpp"
 #include "record/encoder_settings.hpp"
@@ -114,8 +115,6 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> serve_viewer(std::shared_ptr<Viewer> v);
   asio::awaitable<void> write_viewer(std::shared_ptr<Viewer> v);
   void kick(const std::shared_ptr<Viewer>& v);
-  // Encodes the plan's area of the current picture, or reuses the encoding another viewer's same plan got.
-  std::shared_ptr<const rfb::EncodedPixels> encoded_for(const rfb::UpdatePlan& plan);
   void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
   void do_close();
   void start_mp4();
@@ -155,12 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool idle_armed_ = false;
   std::chrono::steady_clock::time_point last_active_;
   std::map<int, std::shared_ptr<Viewer>> viewers_;
-  struct Encoded {
-    rfb::UpdatePlan plan;
-    std::shared_ptr<const rfb::EncodedPixels> pixels;
-  };
-  std::vector<Encoded> encoded_;       // encodings of picture version encoded_version_
-  std::uint64_t picture_version_ = 0;  // bumped by every change of the picture
+  SharedEncodings encodings_;  // of the current picture, for viewers with equal plans
   // The current upstream update's rectangles in order (copies as such), told to viewers once it is complete.
   struct UpstreamRect {
     framebuffer::Rect area;
@@ -169,7 +163,6 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   std::vector<UpstreamRect> update_rects_;
   bool update_rects_overflow_ = false;
-  std::uint64_t encoded_version_ = 0;
   int next_viewer_ = 1;
   int connection_ = 0;
   bool closed_ = false;

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gateway/shared_encodings.hpp"
+
+namespace vncgate::gateway {
+
+std::shared_ptr<const rfb::EncodedPixels> SharedEncodings::get(const rfb::UpdatePlan& plan, const PictureFn& picture) {
+  if (plan.pixels.empty()) return nullptr;
+  if (entries_version_ != picture_version_) {
+    entries_.clear();
+    entries_version_ = picture_version_;
+  }
+  for (const auto& e : entries_)
+    if (e.plan.pixels == plan.pixels && e.plan.params == plan.params) {
+      ++shared_count_;
+      return e.pixels;
+    }
+  auto pixels =
+      std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(picture(), plan.pixels.rects(), plan.params));
+  ++encoded_count_;
+  constexpr std::size_t kKept = 8;  // distinct plans per picture version; more is unusual
+  if (entries_.size() == kKept) entries_.erase(entries_.begin());
+  entries_.push_back({plan, pixels});
+  return pixels;
+}
+
+void SharedEncodings::release() { std::vector<Entry>().swap(entries_); }
+
+}  // namespace vncgate::gateway
