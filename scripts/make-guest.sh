@@ -11,6 +11,9 @@
 #   MODE=text    the same with a plain grey console (boot messages, a shell session): what recordings show.
 #   MODE=input   MODE=text, then keeps the console open for reading, so keys typed into the VM echo on
 #                screen (the gateway tests type through viewers and look for the change on the screendump).
+#   MODE=shell   an interactive busybox shell on the console (prompt "# ", blinking cursor), with commands for
+#                tests: `colours` (ANSI colours, bold, backgrounds), `nocursor` (hides the cursor so the screen
+#                holds still) and `drm-on` (loads the bochs DRM driver: the console changes size, as RESIZE_AT).
 #   RESIZE_AT=N  (tick mode, with video=800x600) loads the bochs DRM driver at tick N: the console switches
 #                from 720x400 text mode to an 800x600 framebuffer and VNC clients get a DesktopSize update.
 set -euo pipefail
@@ -125,6 +128,24 @@ paint_text() {
   printf 'root@vm-0001:~# ls /etc | head -4\nadduser.conf\nalternatives\napt\nbash.bashrc\nroot@vm-0001:~# '
   printf '%s[?25l' "$e"
 }
+
+if [ "$MODE" = shell ]; then
+  cat > /bin/colours <<'COLOURS'
+#!/bin/sh
+e=$(printf '\033')
+for fg in 31 32 33 34 35 36 37; do
+  printf '%s[%sm colour %s %s[1;%sm bold %s %s[%s;%sm on background %s[0m\n' "$e" "$fg" "$fg" "$e" "$fg" "$fg" \
+    "$e" "$((fg - 30 + 40))" "$(( (fg + 3) % 8 + 30 ))" "$e"
+done
+COLOURS
+  printf '#!/bin/sh\nprintf "\\033[?25l"\n' > /bin/nocursor
+  printf '#!/bin/sh\nfor m in /drm/*.ko; do insmod "$m"; done\n' > /bin/drm-on
+  chmod +x /bin/colours /bin/nocursor /bin/drm-on
+  echo ready > /dev/ttyS0
+  export PS1='# ' HOME=/ TERM=linux
+  # A session of its own with the console as controlling terminal: line editing and Ctrl-C work as on a VM.
+  while :; do setsid sh -c 'exec sh -i </dev/tty1 >/dev/tty1 2>&1'; sleep 1; done
+fi
 
 if [ "$MODE" = static ] || [ "$MODE" = text ] || [ "$MODE" = input ]; then
   if [ "$MODE" = static ]; then paint_static > /dev/tty0; else paint_text > /dev/tty0; fi

@@ -3,6 +3,10 @@
 // type through the page. Exit codes: see lib.mjs (3 = refused or dropped, with the page's reason).
 //   node console_check.mjs --url URL [--out canvas.png] [--type "echo hi\n" --out-after after.png]
 //        [--page-out page.png] [--timeout-ms 20000] [--report report.json]
+//        [--blinking]: the screen blinks (a console cursor) until the typed commands hide it: type once connected
+//        rather than once the canvas holds still
+//        [--park-pointer]: after typing, move the pointer to the canvas's bottom-right corner (an X server draws
+//        it into the picture)
 //        [--ready-file F --expect-disconnect-ms N]: once connected (and done typing) write F, then wait up to N ms
 //        for the server to end the connection (exit 0 with the page's reason; 2 if it stays connected), so a test
 //        can keep a viewer open while it closes the session.
@@ -18,6 +22,8 @@ const spec = {
   'ready-file': {},
   'expect-disconnect-ms': { number: true },
   type: {},
+  blinking: { flag: true },
+  'park-pointer': { flag: true },
   report: {},
   'timeout-ms': { number: true, default: 20000 },
   'settle-ms': { number: true, default: 600 },
@@ -74,7 +80,8 @@ runCheck(spec, async (page, options, report) => {
   // Native size, whatever the page defaults to: the PNG must match the server's framebuffer pixel for pixel.
   await page.selectOption('#scaling', 'off');
   await waitFor(page, deadline, 'a connected desktop', (s) => s.state === 'connected' && s.frames > 0);
-  const shot = await settledCanvas(page, deadline, options['settle-ms']);
+  const shot = options.blinking ? await page.evaluate(canvasPng)
+                                : await settledCanvas(page, deadline, options['settle-ms']);
   if (options.out) writeDataUrl(shot, options.out);
   Object.assign(report, await page.evaluate(pageState));
   report.width = await page.evaluate(() => window.vncgateConsole.canvas().width);
@@ -83,6 +90,10 @@ runCheck(spec, async (page, options, report) => {
   if (options.type !== undefined) {
     await page.click('#screen canvas');
     await page.keyboard.type(unescape(options.type), { delay: 30 });
+    if (options['park-pointer']) {
+      const box = await page.locator('#screen canvas').boundingBox();
+      await page.mouse.move(box.x + box.width - 1, box.y + box.height - 1);
+    }
     // Wait for the echo to come back (view-only pages must not change: then this waits the settle time only).
     const changeDeadline = Math.min(deadline, Date.now() + 5000);
     let after = shot;
