@@ -28,6 +28,8 @@ for port in "$vnc_port" "$api_port"; do
   fi
 done
 
+# A fresh log each run: the previous run's "ready" would end the wait below before this guest has booted.
+rm -f "$data_dir/demo-console.log"
 (exec qemu-system-x86_64 -accel tcg -m 256 -display none -nic none -vnc "127.0.0.1:$((vnc_port - 5900))" \
   -kernel "$guest/vmlinuz" -initrd "$guest/initrd.gz" \
   -append "console=ttyS0 console=tty0 consoleblank=0 loglevel=1 MODE=tick" \

@@ -47,6 +47,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.recording.preset = c.recording.preset;
   s.recording.fbs = c.recording.fbs;
   s.recording.reconnect_timeout_s = c.recording.reconnect_timeout_s;
+  s.recording.connect_grace_s = c.recording.connect_grace_s;
   s.targets.named = c.targets;
   s.targets.default_provider = c.providers.default_provider;
   s.targets.allow = c.providers.allow;

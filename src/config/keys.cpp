@@ -38,7 +38,7 @@ const std::vector<Key>& keys() {
   static const std::vector<Key> table = [] {
     constexpr double kDay = 86400;
     std::vector<Key> k;
-    k.reserve(32);
+    k.reserve(40);
     k.push_back({"server.bind", VNCGATE_FIELD(server.bind)});
     k.push_back({"server.port", VNCGATE_FIELD(server.port), 0, 65535});
     k.push_back({"server.api_keys", VNCGATE_FIELD(server.api_keys)});
@@ -66,6 +66,7 @@ const std::vector<Key>& keys() {
                  {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}});
     k.push_back({"recording.fbs", VNCGATE_FIELD(recording.fbs)});
     k.push_back({"recording.reconnect_timeout_s", VNCGATE_FIELD(recording.reconnect_timeout_s), 0, kDay});
+    k.push_back({"recording.connect_grace_s", VNCGATE_FIELD(recording.connect_grace_s), 0, 3600});
     k.push_back({"providers.default_provider", VNCGATE_FIELD(providers.default_provider), {"openstack", "proxmox"}});
     k.push_back({"providers.allow", VNCGATE_FIELD(providers.allow)});
     k.push_back({"gateway.link_ttl_s", VNCGATE_FIELD(gateway.link_ttl_s), 1, kDay});

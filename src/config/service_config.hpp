@@ -49,7 +49,8 @@ struct RecordingSection {     // [recording] defaults for jobs that do not say
   int quality = 18;  // x264 CRF, 0..51
   std::string preset = "veryfast";
   bool fbs = false;
-  int reconnect_timeout_s = 60;
+  int reconnect_timeout_s = 60;  // a lost console (or one a restart left) is retried this long
+  int connect_grace_s = 10;      // a new job waits this long for a console that is not reachable yet
   bool operator==(const RecordingSection&) const = default;
 };
 

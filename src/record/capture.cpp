@@ -26,6 +26,21 @@ asio::awaitable<void> sleep_for(steady_clock::duration d) {
   asio::steady_timer timer(co_await asio::this_coro::executor, d);
   co_await timer.async_wait(asio::use_awaitable);
 }
+
+// A console that is not reachable yet (refused, timed out, closed before the handshake ended) may be booting;
+// an auth, provider or protocol fault will not go away by waiting.
+bool not_reachable_yet(const std::exception_ptr& error) {
+  if (!error) return true;  // the server hung up
+  try {
+    std::rethrow_exception(error);
+  } catch (const IoError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string seconds_text(milliseconds d) { return fmt::format("{:g} s", static_cast<double>(d.count()) / 1000); }
 }  // namespace
 
 struct Capture::Impl : rfb::ClientListener {
@@ -81,6 +96,14 @@ struct Capture::Impl : rfb::ClientListener {
     }
   }
 
+  std::string give_up_message(milliseconds window, const std::string& reason) const {
+    const auto last = " (last error: " + reason + ")";
+    if (connected_once) return "upstream gone for " + seconds_text(window) + ", giving up" + last;
+    if (options.resumed)
+      return "console not reachable for " + seconds_text(window) + " after resuming, giving up" + last;
+    return "console not reachable within the " + seconds_text(window) + " connect grace" + last;
+  }
+
   void set_failure(std::exception_ptr e) {
     std::lock_guard lock(failure_mutex);
     if (!failure) failure = e;
@@ -113,7 +136,11 @@ struct Capture::Impl : rfb::ClientListener {
       } catch (const std::exception& e) {
         reason = e.what();
       }
-      if (!connected_once) {  // the first connection failing is the user's problem to see at once
+      // A new recording whose first connection fails is most often a mistake to report at once; it only waits
+      // out its grace for a console that is not reachable yet. A resumed one was up before the restart: like a
+      // dropped one, it retries anything until give_up.
+      const bool as_reconnect = connected_once || options.resumed;
+      if (!as_reconnect && (options.connect_grace <= milliseconds::zero() || !not_reachable_yet(error))) {
         set_failure(error ? error : std::make_exception_ptr(IoError(reason)));
         break;
       }
@@ -123,13 +150,16 @@ struct Capture::Impl : rfb::ClientListener {
         spdlog::warn("record: upstream lost ({}); reconnecting, holding the last frame", reason);
         if (events.disconnected) events.disconnected(reason);
       }
-      if (steady_clock::now() - down_since >= options.give_up) {
-        set_failure(std::make_exception_ptr(IoError("upstream gone for " +
-                                                    std::to_string(duration_cast<seconds>(options.give_up).count()) +
-                                                    " s, giving up (last error: " + reason + ")")));
+      const auto window = as_reconnect ? options.give_up : options.connect_grace;
+      const auto left = window - (steady_clock::now() - down_since);
+      if (left <= steady_clock::duration::zero()) {
+        set_failure(std::make_exception_ptr(IoError(give_up_message(window, reason))));
         break;
       }
-      backoff_timer.expires_after(backoff.next());
+      if (!connected_once && reconnects == 0)
+        spdlog::warn("record: console not reachable ({}); retrying for up to {}", reason, seconds_text(window));
+      // The last attempt falls on the end of the window, so giving up comes when the window says.
+      backoff_timer.expires_after(std::min<steady_clock::duration>(backoff.next(), left));
       try {
         co_await backoff_timer.async_wait(asio::use_awaitable);
       } catch (...) {  // cancelled by stop()

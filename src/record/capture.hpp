@@ -47,9 +47,16 @@ class JobClock {
 };
 
 struct CaptureOptions {
-  double fps = 10;                            // at most this many update requests (and frames) a second
-  std::chrono::milliseconds give_up{60000};   // stop reconnecting after the upstream was gone this long
-  bool cursor = false;                        // draw the remote pointer into the frames
+  double fps = 10;                           // at most this many update requests (and frames) a second
+  std::chrono::milliseconds give_up{60000};  // stop reconnecting after the upstream was gone this long
+  // Until a first connection came up, a new recording retries only a console that is not reachable yet (I/O
+  // faults: refused, timed out, closed), for this long: a VM still booting. Auth, provider and protocol faults
+  // end it at once (retrying cannot fix a typo or a wrong password). 0 = the first fault ends it.
+  std::chrono::milliseconds connect_grace{0};
+  // The recording continues one a restart interrupted: its console was up before, so the first connection is
+  // retried like a reconnect after a drop (any fault, backoff, for `give_up`).
+  bool resumed = false;
+  bool cursor = false;  // draw the remote pointer into the frames
 };
 
 // Network-thread events (all optional). `prepare` sees each new connection before it connects (install an
@@ -72,7 +79,8 @@ class Capture {
   void start();
   // Closes the connection and joins the thread. Idempotent.
   void stop();
-  // Set when the capture gave up (first connection failed, or the upstream stayed away past give_up).
+  // Set when the capture gave up: the first connection failed (at once, or past connect_grace), or the
+  // upstream stayed away past give_up.
   std::exception_ptr failure() const;
 
  private:

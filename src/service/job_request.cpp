@@ -171,6 +171,7 @@ JobEncoding job_encoding(const jobs::Job& job, const RecordingDefaults& defaults
   e.lossless = o.value("lossless", false);
   encoding.fbs = o.value("fbs", defaults.fbs);
   encoding.reconnect_timeout_s = defaults.reconnect_timeout_s;
+  encoding.connect_grace_s = defaults.connect_grace_s;
   return encoding;
 }
 

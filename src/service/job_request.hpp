@@ -45,6 +45,7 @@ struct JobEncoding {
   record::EncoderSettings encoder;
   bool fbs = false;
   int reconnect_timeout_s = 60;
+  int connect_grace_s = 10;
 };
 JobEncoding job_encoding(const jobs::Job& job, const RecordingDefaults& defaults);
 

@@ -106,7 +106,7 @@ void JobRunner::recover() {
                    found.remaining);
       if (job.state == jobs::JobState::recording) store_.transition(job.id, jobs::JobState::connecting);
       std::lock_guard lock(mutex_);
-      resumed_.push_back({job, found.next_index, found.remaining});
+      resumed_.push_back({job, found.next_index, found.remaining, true});
     }
   }
 }
@@ -182,6 +182,10 @@ void JobRunner::run(Work work) {
   options.encoder = encoding.encoder;
   options.capture.fps = encoding.encoder.fps;
   options.capture.give_up = seconds(encoding.reconnect_timeout_s);
+  // A resumed job waits for its console like one that lost it; a new one for a console still booting.
+  options.capture.resumed = work.resumed;
+  options.capture.connect_grace = seconds(encoding.connect_grace_s);
+  options.first_frame_timeout += work.resumed ? options.capture.give_up : options.capture.connect_grace;
   options.target_label = job.target;
   options.fbs = encoding.fbs;
   const auto thumbnail = thumbnail_path(job.id);

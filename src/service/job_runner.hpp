@@ -46,6 +46,7 @@ class JobRunner {
     jobs::Job job;
     int first_number = 1;
     int remaining = 0;
+    bool resumed = false;  // interrupted by a restart: its console was up before
   };
   struct Live {
     record::Recorder* recorder = nullptr;

@@ -20,7 +20,8 @@ struct RecordingDefaults {
   int quality = 18;  // x264 CRF
   std::string preset = "veryfast";
   bool fbs = false;
-  int reconnect_timeout_s = 60;
+  int reconnect_timeout_s = 60;  // a console lost while recording (or by a restart) is retried this long
+  int connect_grace_s = 10;      // a new job waits this long for a console that is not reachable yet
 };
 
 struct JobSettings {

@@ -76,6 +76,7 @@ quality = 23
 preset = "fast"
 fbs = true
 reconnect_timeout_s = 0
+connect_grace_s = 45
 
 [providers]
 default_provider = "proxmox"
@@ -122,6 +123,7 @@ recording:
   preset: fast
   fbs: true
   reconnect_timeout_s: 0
+  connect_grace_s: 45
 providers:
   default_provider: proxmox
   allow: [10.0.0.0/8, vnc.example.com]
@@ -160,6 +162,7 @@ void expect_full_config(const ServiceConfig& c) {
   EXPECT_EQ(c.recording.preset, "fast");
   EXPECT_TRUE(c.recording.fbs);
   EXPECT_EQ(c.recording.reconnect_timeout_s, 0);
+  EXPECT_EQ(c.recording.connect_grace_s, 45);
   EXPECT_EQ(c.providers.default_provider, "proxmox");
   EXPECT_EQ(c.providers.allow, (std::vector<std::string>{"10.0.0.0/8", "vnc.example.com"}));
   EXPECT_EQ(c.gateway.link_ttl_s, 30);
@@ -360,6 +363,9 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(toml_error("[recording]\nquality = 52\n"),
               HasSubstr("recording.quality: expected an integer 0..51, got '52'"));
   EXPECT_THAT(toml_error("[recording]\nfps = 0\n"), HasSubstr("recording.fps"));
+  EXPECT_THAT(env_error({{"VNCGATE_RECORDING_CONNECT_GRACE_S", "3601"}}),
+              HasSubstr("recording.connect_grace_s: expected an integer 0..3600, got '3601'"));
+  EXPECT_THAT(toml_error("[recording]\nconnect_grace_s = -1\n"), HasSubstr("recording.connect_grace_s"));
   EXPECT_THAT(toml_error("[recording]\npreset = \"quick\"\n"),
               HasSubstr("recording.preset: expected one of ultrafast|"));
   EXPECT_THAT(toml_error("[log]\nlevel = \"loud\"\n"),

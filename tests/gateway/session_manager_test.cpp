@@ -1,31 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
-// SessionManager and Session over loopback: the upstream is our own rfb::ServerConnection serving a fixed
-// picture (a real RFB peer), viewers are rfb::BlockingClient instances and raw sockets.
+// SessionManager and Session over loopback: the upstream is test::RfbUpstream (our own rfb::ServerConnection
+// serving a fixed picture, a real RFB peer), viewers are rfb::BlockingClient instances and raw sockets.
 #include "gateway/session_manager.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
-#include <list>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "rfb/blocking_client.hpp"
-#include "rfb/server_connection.hpp"
 #include "support/process.hpp"
+#include "support/rfb_upstream.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::gateway {
@@ -45,73 +41,6 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
   }
   return pred();
 }
-
-// A tiny RFB server on loopback: a 64x48 gradient, records the keys it receives; drop() cuts every connection.
-class Upstream {
- public:
-  explicit Upstream(asio::io_context& ctx) : acceptor_(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    fb_.resize(64, 48);
-    for (int y = 0; y < 48; ++y)
-      for (int x = 0; x < 64; ++x) fb_.row(y)[x] = framebuffer::make_pixel(x * 4, y * 5, 200);
-    asio::co_spawn(ctx, accept(), asio::detached);
-  }
-  std::string url() const { return "vnc://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
-  const PixelBuffer& picture() const { return fb_; }
-  std::vector<std::uint32_t> keys() const {
-    std::lock_guard lock(mutex_);
-    return keys_;
-  }
-  int connections() const { return connections_; }
-  void drop() {
-    asio::post(acceptor_.get_executor(), [this] {
-      for (auto* s : sockets_) s->close();
-    });
-  }
-
- private:
-  struct Keys : rfb::ServerListener {
-    Upstream& u;
-    explicit Keys(Upstream& up) : u(up) {}
-    void on_key(std::uint32_t keysym, bool down) override {
-      std::lock_guard lock(u.mutex_);
-      if (down) u.keys_.push_back(keysym);
-    }
-  };
-
-  asio::awaitable<void> accept() {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-      ++connections_;
-      asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> serve(tcp::socket socket) {
-    sockets_.insert(&socket);
-    Keys keys(*this);
-    rfb::ServerConnection conn({}, fb_.width(), fb_.height(), &keys);
-    std::vector<std::uint8_t> buf(4096);
-    try {
-      for (;;) {
-        conn.send_update(fb_);
-        const auto out = conn.take_output();
-        if (!out.empty()) co_await asio::async_write(socket, asio::buffer(out), asio::use_awaitable);
-        const auto n = co_await socket.async_read_some(asio::buffer(buf), asio::use_awaitable);
-        conn.feed({buf.data(), n});
-      }
-    } catch (const std::exception&) {
-    }
-    sockets_.erase(&socket);
-  }
-
-  tcp::acceptor acceptor_;
-  PixelBuffer fb_;
-  std::set<tcp::socket*> sockets_;
-  mutable std::mutex mutex_;
-  std::vector<std::uint32_t> keys_;
-  std::atomic<int> connections_{0};
-};
 
 class SessionManagerTest : public testing::Test {
  protected:
@@ -160,7 +89,7 @@ class SessionManagerTest : public testing::Test {
 
   asio::io_context ctx_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ctx_.get_executor()};
-  Upstream upstream_{ctx_};
+  test::RfbUpstream upstream_{ctx_};
   std::unique_ptr<SessionManager> manager_;
   std::thread thread_;
 };

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // `vncgate serve` when things go wrong, and with S3: kill -9 in the middle of a job and restart (the job
-// resumes, no finished segment is lost or uploaded twice), a graceful restart, storage down (503), API keys,
-// and the seed call into s3rver read back with the minio npm client.
+// resumes, no finished segment is lost or uploaded twice; its console may come back later, or too late), a new
+// job whose console is still booting, a graceful restart, storage down (503), API keys, and the seed call into
+// s3rver read back with the minio npm client.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "service_fixture.hpp"
 #include "support/media.hpp"
@@ -60,15 +62,15 @@ std::vector<int> indexes(const json& job, const std::string& state) {
   return out;
 }
 
-TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
-  TempDir dir("vncgate-serve-crash");
-  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
-  serve.start();
-  const auto id = serve.json("POST", "/record", R"({"server": "demo", "duration": 3, "count": 3})", 202)
-                      .at("job_id")
-                      .get<std::string>();
-  // In the middle of segment 2, segment 1 safe in storage.
-  serve.wait_job(
+// POST /record of `count` 3-second segments of target "demo"; returns the job id.
+std::string record_demo(const ServeProcess& serve, int count) {
+  const auto body = R"({"server": "demo", "duration": 3, "count": )" + std::to_string(count) + "}";
+  return serve.json("POST", "/record", body, 202).at("job_id").get<std::string>();
+}
+
+// Waits until the job is in the middle of segment 2 with segment 1 safe in storage; the job then.
+json wait_mid_second_segment(const ServeProcess& serve, const std::string& id) {
+  return serve.wait_job(
       id,
       [](const json& j) {
         return !j.at("progress").is_null() && j.at("progress").at("segment") == 2 &&
@@ -76,6 +78,14 @@ TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
                j.at("segments")[0].at("state") == "uploaded";
       },
       std::chrono::seconds(30));
+}
+
+TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
+  TempDir dir("vncgate-serve-crash");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
+  serve.start();
+  const auto id = record_demo(serve, 3);
+  wait_mid_second_segment(serve, id);
   serve.kill9();
 
   serve.start();
@@ -100,6 +110,82 @@ TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
   ASSERT_TRUE(fs::exists(partial));
   EXPECT_GT(probe_duration(partial), 0.5);
   EXPECT_EQ(json::parse(read_file(bucket + "/segment-004.json")).at("segment"), 4);
+}
+
+// `make run`, POST /record, kill -9 of `vncgate serve` (`make run` stops the demo guest with it), `make run`
+// again: the service is back before the console, and the resumed job waits for it as for a lost upstream.
+TEST_F(ServiceRecoveryTest, KillNineWithTheConsoleBackSecondsLaterResumesOnceItIsThere) {
+  TempDir dir("vncgate-serve-console-late");
+  auto console = std::make_unique<QemuGuest>(QemuOptions{.mode = "tick"});
+  const int port = console->port();
+  // No connect grace: only the resume rule keeps the job waiting.
+  ServeProcess serve(ServeOptions{
+      .data_dir = dir.path(),
+      .targets = {"demo=" + console->vnc_url()},
+      .extra_args = {"--set", "recording.reconnect_timeout_s=20", "--set", "recording.connect_grace_s=0"}});
+  serve.start();
+  const auto id = record_demo(serve, 3);
+  wait_mid_second_segment(serve, id);
+  serve.kill9();
+  console.reset();
+
+  serve.start();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(serve.json("GET", "/api/v1/recordings/" + id).at("state"), "connecting")
+      << "waiting for its console, not failed\n"
+      << serve.log_tail();
+  console = std::make_unique<QemuGuest>(QemuOptions{.mode = "tick", .port = port});  // back where it was
+  auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
+  EXPECT_EQ(indexes(job, "uploaded"), (std::vector<int>{1, 3, 4})) << job.dump(1);
+  EXPECT_EQ(indexes(job, "failed"), (std::vector<int>{2})) << "the segment cut by the crash";
+  const std::string bucket = dir.path() + "/recordings/" + job.at("bucket_id").get<std::string>();
+  for (const char* file : {"segment-001.mp4", "segment-003.mp4", "segment-004.mp4"})
+    EXPECT_NEAR(probe_duration(bucket + "/" + file), 3.0, 0.1) << file;
+  EXPECT_NE(read_file(dir.path() + "/serve-2.log").find("retrying for up to 20 s"), std::string::npos);
+}
+
+// The same, with the console back only after the reconnect window: the job fails with the reason, and the
+// segment finished before the crash stays uploaded.
+TEST_F(ServiceRecoveryTest, KillNineWithTheConsoleGonePastTheReconnectWindowFailsKeepingWhatWasFinished) {
+  TempDir dir("vncgate-serve-console-gone");
+  auto console = std::make_unique<QemuGuest>(QemuOptions{.mode = "tick"});
+  ServeProcess serve(
+      ServeOptions{.data_dir = dir.path(),
+                   .targets = {"demo=" + console->vnc_url()},
+                   .extra_args = {"--set", "recording.reconnect_timeout_s=3", "--set", "recording.connect_grace_s=0"}});
+  serve.start();
+  const auto id = record_demo(serve, 3);
+  const auto uploaded_sha = wait_mid_second_segment(serve, id).at("segments")[0].at("sha256");
+  serve.kill9();
+  console.reset();
+
+  const auto restarted = std::chrono::steady_clock::now();
+  serve.start();
+  auto job = serve.wait_state(id, "failed", std::chrono::seconds(30));
+  EXPECT_GE(std::chrono::steady_clock::now() - restarted, std::chrono::seconds(3)) << "not before the window";
+  const auto reason = job.at("failure_reason").get<std::string>();
+  EXPECT_NE(reason.find("not reachable for 3 s after resuming, giving up"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("refused"), std::string::npos) << reason;
+  EXPECT_EQ(indexes(job, "uploaded"), (std::vector<int>{1})) << job.dump(1);
+  EXPECT_EQ(indexes(job, "failed"), (std::vector<int>{2}));
+  EXPECT_EQ(job.at("segments").size(), 2u) << "no segment started without a console";
+  const std::string bucket = dir.path() + "/recordings/" + job.at("bucket_id").get<std::string>();
+  EXPECT_EQ(sha256_of_file(bucket + "/segment-001.mp4"), uploaded_sha);
+}
+
+// Recording a VM that is still booting: a new job waits `recording.connect_grace_s` (10 s by default) for a
+// console that refuses connections yet.
+TEST_F(ServiceRecoveryTest, NewJobWaitsForAConsoleThatIsStillComingUp) {
+  TempDir dir("vncgate-serve-booting");
+  const int port = free_port();
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=vnc://127.0.0.1:" + std::to_string(port)}});
+  serve.start();
+  const auto id = record_demo(serve, 1);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(serve.json("GET", "/api/v1/recordings/" + id).at("state"), "connecting");
+  QemuGuest console(QemuOptions{.mode = "tick", .port = port});
+  auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
+  EXPECT_EQ(indexes(job, "uploaded"), (std::vector<int>{1})) << job.dump(1);
 }
 
 TEST_F(ServiceRecoveryTest, GracefulStopClosesTheSegmentAndTheJobResumes) {
