@@ -30,6 +30,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.http.api_keys = c.server.api_keys;
   s.http.body_limit = c.server.body_limit;
   s.http.request_timeout = std::chrono::seconds(c.server.request_timeout_s);
+  s.http.write_timeout = std::chrono::seconds(c.server.write_timeout_s);
   s.http.tls_cert = c.server.tls_cert;
   s.http.tls_key = c.server.tls_key;
   s.database = c.jobs.database;

@@ -44,6 +44,7 @@ const std::vector<Key>& keys() {
     k.push_back({"server.api_keys", VNCGATE_FIELD(server.api_keys)});
     k.push_back({"server.body_limit", VNCGATE_FIELD(server.body_limit), 1024, 1 << 30});
     k.push_back({"server.request_timeout_s", VNCGATE_FIELD(server.request_timeout_s), 1, 3600});
+    k.push_back({"server.write_timeout_s", VNCGATE_FIELD(server.write_timeout_s), 1, 3600});
     k.push_back({"server.public_url", VNCGATE_FIELD(server.public_url)});
     k.push_back({"server.allowed_origins", VNCGATE_FIELD(server.allowed_origins)});
     k.push_back({"server.tls_cert", VNCGATE_FIELD(server.tls_cert)});

@@ -20,6 +20,7 @@ struct ServerSection {  // [server]
   std::vector<std::string> api_keys;  // secret; also from api_keys_file (one key per line, # comments)
   std::size_t body_limit = 1 << 20;   // bytes; accepts "1MiB", "512KiB", plain numbers
   int request_timeout_s = 30;
+  int write_timeout_s = 60;
   std::string public_url;                    // e.g. "https://gw.example.com"; "" = derive from the request Host
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty = same origin as public_url/Host
   std::string tls_cert, tls_key;             // paths; both or neither

@@ -6,11 +6,14 @@
 #include <strings.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -20,6 +23,7 @@
 
 #include "http/http_client.hpp"
 #include "io/endpoint.hpp"
+#include "io/offload.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -64,6 +68,14 @@ std::array<unsigned char, 32> sha256(const std::string& text) {
   return digest;
 }
 
+// Request methods as metric labels: the standard ones, anything else "other" (a label must not take any value a
+// client sends).
+std::string method_label(const std::string& method) {
+  for (const char* known : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+    if (method == known) return method;
+  return method == "-" ? method : "other";
+}
+
 // What a fault means for the client: its request (4xx) or something behind us (5xx).
 int status_for(ErrorCategory category) {
   switch (category) {
@@ -99,7 +111,8 @@ void Router::add_upgrade(const std::string& pattern, UpgradeHandler handler) {
        std::move(handler)});
 }
 
-Router::Match Router::match(const std::string& method, const std::string& path) const {
+Router::Match Router::match(const std::string& request_method, const std::string& path) const {
+  const std::string& method = request_method == "HEAD" ? std::string("GET") : request_method;
   Match result;
   result.route = "unmatched";
   const auto parts = split_path(path);
@@ -124,7 +137,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     result.public_route = route.public_route;
     return result;
   }
-  if (!result.path_known && fallback_ && method == "GET") {
+  if (!result.path_known && fallback_ && method == "GET") {  // HEAD too
     result.handler = &fallback_;
     result.route = "static";
     result.public_route = true;
@@ -134,15 +147,28 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& io;
+  asio::any_io_executor blocking;
   ServerOptions options;
   Router router;
   Metrics& metrics;
+  asio::strand<asio::io_context::executor_type> accept_strand;
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;  // set when the options name a certificate
-  bool stopped = false;
+  std::atomic<bool> stopped = false;
 
-  Impl(asio::io_context& i, ServerOptions o, Router r, Metrics& m)
-      : io(i), options(std::move(o)), router(std::move(r)), metrics(m), acceptor(i) {}
+  Impl(asio::io_context& i, asio::any_io_executor b, ServerOptions o, Router r, Metrics& m)
+      : io(i),
+        blocking(std::move(b)),
+        options(std::move(o)),
+        router(std::move(r)),
+        metrics(m),
+        accept_strand(asio::make_strand(i)),
+        acceptor(accept_strand) {}
+
+  void count(const std::string& route, const std::string& method, int status) {
+    metrics.add("vncgate_http_requests_total", "HTTP requests by route, method and status",
+                {{"route", route}, {"method", method_label(method)}, {"status", std::to_string(status)}});
+  }
 
   HttpResponse dispatch(HttpRequest& request, std::string& route) {
     auto match = router.match(request.method, request.path);
@@ -193,6 +219,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
+    auto self = shared_from_this();  // connections outlive neither the server's state nor each other's
     if (!tls) {
       beast::tcp_stream stream(std::move(socket));
       co_await serve_on(stream);
@@ -205,7 +232,21 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     co_await serve_on(stream);
   }
 
-  // The HTTP/1.1 loop on a plain or TLS stream.
+  struct Handled {
+    HttpResponse response;
+    std::string route;
+  };
+  // Runs the request's handler on the blocking pool; the caller resumes on the connection's strand.
+  asio::awaitable<Handled> handle(HttpRequest request) {
+    auto run = [self = shared_from_this(), request = std::make_shared<HttpRequest>(std::move(request))] {
+      Handled out;
+      out.response = self->dispatch(*request, out.route);
+      return out;
+    };
+    return io::offload(blocking, run);
+  }
+
+  // The HTTP/1.1 loop on a plain or TLS stream, on the connection's strand.
   template <class Stream>
   asio::awaitable<void> serve_on(Stream& stream) {
     auto& tcp_layer = beast::get_lowest_layer(stream);
@@ -219,7 +260,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       (void)n;
       HttpResponse response;
       std::string route = "unmatched", method = "-";
-      bool keep_alive = false;
+      bool keep_alive = false, head = false;
       if (ec == bhttp::error::body_limit) {
         response = json_error(413, "body_too_large",
                               "request body over the limit of " + std::to_string(options.body_limit) + " bytes");
@@ -233,8 +274,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                                                       0, parser.get().target().find('?'))))
                                                  .value_or(""));
             match.upgrade) {
-          metrics.add("vncgate_http_requests_total", "HTTP requests by route, method and status",
-                      {{"route", match.route}, {"method", "GET"}, {"status", "101"}});
+          count(match.route, "GET", 101);
           auto request = convert(parser.get());
           request.params = std::move(match.params);
           tcp_layer.expires_never();
@@ -250,23 +290,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         }
         response = json_error(404, "not_found", "no WebSocket endpoint here");
       } else {
-        auto request = convert(parser.get());
-        method = request.method;
+        method = std::string(parser.get().method_string());
+        head = method == "HEAD";
         keep_alive = parser.get().keep_alive() && !stopped;
-        response = dispatch(request, route);
+        tcp_layer.expires_never();  // the handler may take its time; the client is not waited for meanwhile
+        // Named first: g++ 12 destroys non-trivial temporaries of a co_await expression twice (io/offload.hpp).
+        auto request = convert(parser.get());
+        auto handling = handle(std::move(request));
+        Handled handled = co_await std::move(handling);
+        response = std::move(handled.response);
+        route = std::move(handled.route);
       }
-      metrics.add("vncgate_http_requests_total", "HTTP requests by route, method and status",
-                  {{"route", route}, {"method", method}, {"status", std::to_string(response.status)}});
-      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
-      out.set(bhttp::field::server, "vncgate");
-      out.set(bhttp::field::content_type, response.content_type);
-      for (const auto& [name, value] : response.headers) out.set(name, value);
-      out.body() = std::move(response.body);
-      out.keep_alive(keep_alive);
-      out.prepare_payload();
-      auto [wec, wn] = co_await bhttp::async_write(stream, out, asio::as_tuple(asio::use_awaitable));
-      (void)wn;
-      if (wec || !keep_alive) break;
+      count(route, method, response.status);
+      if (!co_await write_response(stream, response, keep_alive, head) || !keep_alive) break;
     }
     beast::error_code ignored;
     tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -281,23 +317,84 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Writes the status line, headers and body (in pieces from its source, each within write_timeout, so a slow
+  // download goes on as long as it moves). False when the connection failed.
+  template <class Stream>
+  asio::awaitable<bool> write_response(Stream& stream, HttpResponse& response, bool keep_alive, bool head) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
+    out.set(bhttp::field::server, "vncgate");
+    out.set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) out.set(name, value);
+    out.keep_alive(keep_alive);
+    const bool streamed = response.source != nullptr;
+    if (streamed)
+      out.content_length(response.source_length);
+    else
+      out.content_length(response.body.size());
+    if (!head && !streamed) out.body() = std::move(response.body);
+    bhttp::response_serializer<bhttp::string_body> serializer{out};
+    tcp_layer.expires_after(options.write_timeout);
+    if (head || streamed) {
+      auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      if (ec) co_return false;
+    } else {
+      auto [ec, n] = co_await bhttp::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      co_return !ec;
+    }
+    if (head || !streamed) co_return true;
+    // One piece in memory per download, whatever the size of the file.
+    constexpr std::size_t kPiece = 256 * 1024;
+    std::vector<char> piece(static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, response.source_length)));
+    auto source = response.source;
+    for (std::uint64_t left = response.source_length; left > 0;) {
+      const std::span<char> into(piece.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, piece.size())));
+      std::size_t got = 0;
+      const auto read_piece = [source, into] { return source->read(into); };
+      try {
+        got = co_await io::offload(blocking, read_piece);
+      } catch (const std::exception& e) {
+        spdlog::warn("http: a download stopped after {} of {} bytes: {}", response.source_length - left,
+                     response.source_length, e.what());
+        co_return false;
+      }
+      if (got == 0) {
+        spdlog::warn("http: a download's source ended {} bytes early", left);
+        co_return false;
+      }
+      tcp_layer.expires_after(options.write_timeout);
+      auto [ec, n] =
+          co_await asio::async_write(stream, asio::buffer(piece.data(), got), asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      if (ec) co_return false;
+      left -= got;
+    }
+    co_return true;
+  }
+
+  // Every connection gets a strand of its own: its reads, writes and timers never run at the same time.
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     while (!stopped) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      auto strand = asio::make_strand(io);  // named: see handle() on temporaries in co_await expressions
+      auto [ec, socket] = co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopped) break;
         continue;
       }
-      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
     }
   }
 };
 
-HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Router router, Metrics& metrics) {
+HttpServer::HttpServer(asio::io_context& io, asio::any_io_executor blocking, ServerOptions options, Router router,
+                       Metrics& metrics) {
   if (options.api_keys.empty() && !io::is_loopback_address(options.bind))
     throw ConfigError("listening on " + options.bind + " needs API keys (only a loopback address may go without)");
-  impl_ = std::make_shared<Impl>(io, std::move(options), std::move(router), metrics);
+  impl_ = std::make_shared<Impl>(io, std::move(blocking), std::move(options), std::move(router), metrics);
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -326,13 +423,13 @@ void HttpServer::start() {
   if (ec)
     throw IoError("cannot listen on " + d.options.bind + ":" + std::to_string(d.options.port) + ": " + ec.message());
   d.acceptor.listen();
-  asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+  asio::co_spawn(d.accept_strand, d.accept_loop(), asio::detached);
 }
 
 void HttpServer::stop() {
   if (!impl_) return;
   auto d = impl_;
-  asio::post(d->io, [d] {
+  asio::post(d->accept_strand, [d] {
     d->stopped = true;
     boost::system::error_code ignored;
     d->acceptor.close(ignored);

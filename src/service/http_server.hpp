@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,17 +37,31 @@ struct HttpRequest {
   std::optional<std::string> header(const std::string& name) const;
 };
 
+// A response body too large to hold in memory (a recording in a file or in storage), sent in pieces: read() is
+// called on the server's blocking pool, one piece at a time, until `length` bytes were sent.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Copies the next bytes into `into` (at most its size); 0 only at the end. Throws on a fault: the
+  // connection is then closed, as the status line is already out.
+  virtual std::size_t read(std::span<char> into) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
-  std::string body;
+  std::string body;  // ignored when `source` is set
   Headers headers;
+  std::shared_ptr<BodySource> source;  // a streamed body of `source_length` bytes
+  std::uint64_t source_length = 0;
 };
 
 // {"error":{"code":…,"message":…}} with `status`: the one error shape of the API.
 HttpResponse json_error(int status, const std::string& code, const std::string& message);
 HttpResponse json_response(int status, const std::string& json_text);
 
+// Runs on the server's blocking pool: it may block (database, storage, files), and may run on several threads at
+// once for different requests.
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
 // The connection a WebSocket upgrade arrived on: plain TCP, or TLS when the server has a certificate.
@@ -54,8 +70,8 @@ struct UpgradeConnection {
   std::unique_ptr<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
   std::shared_ptr<boost::asio::ssl::context> tls_context;  // what `tls` was accepted with
 };
-// Takes over the connection of a WebSocket upgrade request (the 101 answer is the handler's to send), on the
-// server's io_context. `request` has the route's params.
+// Takes over the connection of a WebSocket upgrade request (the 101 answer is the handler's to send); runs on the
+// connection's strand and must not block (it hands the connection on). `request` has the route's params.
 using UpgradeHandler =
     std::function<void(UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request)>;
 
@@ -97,18 +113,23 @@ struct ServerOptions {
   std::uint16_t port = 8090;                         // 0 = any free port (tests)
   std::size_t body_limit = 1 << 20;                  // larger bodies get 413
   std::chrono::milliseconds request_timeout{30000};  // reading one request, headers and body
+  // Writing one piece of a response (a streamed download goes on as long as each piece is taken in this time).
+  std::chrono::milliseconds write_timeout{60000};
   // Bearer API keys; empty = no key needed, which is only allowed on a loopback bind.
   std::vector<std::string> api_keys;
   // PEM files: with both, the listener speaks HTTPS (and wss:// for consoles), TLS 1.2 or newer.
   std::string tls_cert, tls_key;
 };
 
-// HTTP/1.1 server on Boost.Beast: keep-alive, body limit, per-request timeout, API-key check (constant time),
-// JSON errors, a request counter per route and status. Handlers run on the server's io_context thread(s) and
-// must not block. Throws ConfigError when an open bind has no API keys.
+// HTTP/1.1 server on Boost.Beast: keep-alive, body limit, per-request read timeout, per-piece write timeout,
+// API-key check (constant time), JSON errors, a request counter per route, method and status. Each connection
+// runs on its own strand of `io`; handlers (and BodySource reads) run on `blocking`, a pool for work that may
+// block, so a slow database or storage never stalls a thread that carries network I/O. HEAD is answered as GET
+// without the body. Throws ConfigError when an open bind has no API keys.
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, ServerOptions options, Router router, Metrics& metrics);
+  HttpServer(boost::asio::io_context& io, boost::asio::any_io_executor blocking, ServerOptions options, Router router,
+             Metrics& metrics);
   ~HttpServer();
   void start();  // binds and accepts; throws IoError when the address is taken
   void stop();   // stops accepting; open connections finish their current request

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "service/recordings_api.hpp"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
+#include <set>
 
 #include "service/job_request.hpp"
+#include "util/log.hpp"
 
 namespace vncgate::service {
 
@@ -35,6 +41,37 @@ std::string new_bucket_id() {
   return out;
 }
 
+// recording.fbs, recording-2.fbs (a later connection) and their .idx files: what the recorder writes.
+bool is_fbs_file_name(const std::string& name) {
+  std::string_view rest(name);
+  if (!rest.starts_with("recording")) return false;
+  rest.remove_prefix(9);
+  if (rest.starts_with("-")) {
+    rest.remove_prefix(1);
+    const auto digits = rest.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string_view::npos || digits > 6) return false;
+    rest.remove_prefix(digits);
+  }
+  return rest == ".fbs" || rest == ".fbs.idx";
+}
+
+// The FBS files of a job that asked for them: still in the work directory, or in storage.
+std::vector<std::string> fbs_files(const RecordingsApi& api, const jobs::Job& job) {
+  std::set<std::string> names;
+  if (!job.encoder_options.value("fbs", false)) return {};
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(api.settings.jobs.work_dir) / job.id, ec))
+    if (is_fbs_file_name(entry.path().filename().string())) names.insert(entry.path().filename().string());
+  try {
+    const auto where = api.site.locate_job(job.bucket_id);
+    for (const auto& object : api.site.storage().list(where.bucket, where.prefix))
+      if (const auto name = object.key.substr(where.prefix.size()); is_fbs_file_name(name)) names.insert(name);
+  } catch (const Error& e) {
+    spdlog::warn("job {}: cannot list its files in storage: {}", job.id, e.what());
+  }
+  return {names.begin(), names.end()};
+}
+
 bool is_job_id(const std::string& id) {
   return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
@@ -49,50 +86,83 @@ std::optional<int> parse_int(const std::string& text) {
 json time_or_null(std::int64_t unix_ms) { return unix_ms > 0 ? json(iso8601_ms(unix_ms)) : json(nullptr); }
 json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
-std::optional<std::string> read_local(const std::string& path, std::uint64_t offset, std::uint64_t length) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::string data(length, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(length));
-  data.resize(static_cast<std::size_t>(in.gcount()));
-  return data;
-}
+// A local file from `offset`, read a piece at a time (the file stays open: the uploader may remove its name).
+class FileSource : public BodySource {
+ public:
+  FileSource(int fd, std::uint64_t offset) : fd_(fd), offset_(offset) {}
+  ~FileSource() override { ::close(fd_); }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  std::size_t read(std::span<char> into) override {
+    const auto n = ::pread(fd_, into.data(), into.size(), static_cast<off_t>(offset_));
+    if (n < 0) throw IoError(std::string("reading a recording: ") + std::strerror(errno));
+    offset_ += static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
+  }
 
-// Serves a file that is either still local (not uploaded yet) or in storage, honouring Range.
+ private:
+  int fd_;
+  std::uint64_t offset_;
+};
+
+// An object in storage from `offset`, a ranged GET per piece: memory stays one piece whatever the object's size.
+class StorageSource : public BodySource {
+ public:
+  StorageSource(std::shared_ptr<storage::Storage> storage, std::string bucket, std::string key, std::uint64_t offset)
+      : storage_(std::move(storage)), bucket_(std::move(bucket)), key_(std::move(key)), offset_(offset) {}
+  std::size_t read(std::span<char> into) override {
+    auto data = storage_->read(bucket_, key_, storage::ByteRange{offset_, into.size()});
+    if (!data) throw StorageError("the object " + key_ + " disappeared from storage during a download");
+    const std::size_t n = std::min(data->size(), into.size());
+    std::memcpy(into.data(), data->data(), n);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::shared_ptr<storage::Storage> storage_;
+  std::string bucket_, key_;
+  std::uint64_t offset_;
+};
+
+// Serves a file that is either still local (not uploaded yet) or in storage, honouring Range; the body is
+// streamed from the file or the object (BodySource), never read whole.
 HttpResponse serve_object(const RecordingsApi& api, const jobs::Job& job, const std::string& local_path,
                           const std::string& key, const std::string& content_type, const HttpRequest& request) {
   std::uint64_t size = 0;
-  bool local = !local_path.empty() && fs::exists(local_path);
+  const int fd = local_path.empty() ? -1 : ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
   const auto where = api.site.locate_job(job.bucket_id);
-  if (local) {
-    size = fs::file_size(local_path);
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    size = static_cast<std::uint64_t>(st.st_size);
   } else {
+    if (fd >= 0) ::close(fd);
     if (key.empty()) return json_error(404, "not_found", "the file is not available");
     auto info = api.site.storage().stat(where.bucket, where.prefix + key);
     if (!info) return json_error(404, "not_found", "the file is not in storage");
     size = info->size;
   }
+  const bool local = fd >= 0 && S_ISREG(st.st_mode);
   auto range = parse_range(request.header("Range").value_or(""), size);
   if (range && range->length == 0) {
+    if (local) ::close(fd);
     auto r = json_error(416, "range_not_satisfiable", "the range is outside the file");
     r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
     return r;
   }
   const std::uint64_t offset = range ? range->offset : 0, length = range ? range->length : size;
-  std::optional<std::string> data =
-      local ? read_local(local_path, offset, length)
-            : api.site.storage().read(where.bucket, where.prefix + key, storage::ByteRange{offset, length});
-  if (!data) return json_error(404, "not_found", "the file disappeared");
   HttpResponse r;
   r.status = range ? 206 : 200;
   r.content_type = content_type;
-  r.body = std::move(*data);
+  if (local)
+    r.source = std::make_shared<FileSource>(fd, offset);
+  else
+    r.source = std::make_shared<StorageSource>(api.site.shared_storage(), where.bucket, where.prefix + key, offset);
+  r.source_length = length;
   r.headers.emplace_back("Accept-Ranges", "bytes");
   if (range)
     r.headers.emplace_back("Content-Range", "bytes " + std::to_string(offset) + "-" +
-                                                std::to_string(offset + r.body.size() - 1) + "/" +
-                                                std::to_string(size));
+                                                std::to_string(offset + length - 1) + "/" + std::to_string(size));
   return r;
 }
 
@@ -208,7 +278,11 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     return api.store.get(id);
   };
   auto full_json = [api](const jobs::Job& job) {
-    return job_json(job, api.store.segments(job.id), api.runner.progress(job.id), true);
+    auto out = job_json(job, api.store.segments(job.id), api.runner.progress(job.id), true);
+    out["files"] = json::array();
+    for (const auto& name : fbs_files(api, job))
+      out["files"].push_back({{"name", name}, {"url", "/api/v1/recordings/" + job.id + "/files/" + name}});
+    return out;
   };
 
   router.add("POST", "/record", [api](const HttpRequest& request) {
@@ -288,13 +362,18 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
   router.add("GET", "/api/v1/recordings/{id}/thumbnail", [api, find_job](const HttpRequest& request) {
     auto job = find_job(request);
     if (!job) return json_error(404, "not_found", "no such recording");
-    auto data = read_local(api.runner.thumbnail_path(job->id), 0, 16 << 20);
-    if (!data || data->empty()) return json_error(404, "not_found", "no frame captured yet");
-    HttpResponse r;
-    r.content_type = "image/png";
-    r.body = std::move(*data);
+    auto r = serve_object(api, *job, api.runner.thumbnail_path(job->id), {}, "image/png", request);
+    if (r.status == 404) return json_error(404, "not_found", "no frame captured yet");
     r.headers.emplace_back("Cache-Control", "no-cache");
     return r;
+  });
+  // The lossless FBS files of a job (one per upstream connection, each with its seek index).
+  router.add("GET", "/api/v1/recordings/{id}/files/{name}", [api, find_job](const HttpRequest& request) {
+    auto job = find_job(request);
+    const auto& name = request.params.at("name");
+    if (!job || !is_fbs_file_name(name)) return json_error(404, "not_found", "no such file");
+    const auto local = fs::path(api.settings.jobs.work_dir) / job->id / name;
+    return serve_object(api, *job, local.string(), name, "application/octet-stream", request);
   });
 }
 

@@ -4,12 +4,14 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "gateway/session_manager.hpp"
+#include "jobs/notifying_job_store.hpp"
 #include "jobs/sqlite/sqlite_job_store.hpp"
 #include "providers/provider_set.hpp"
 #include "service/http_server.hpp"
@@ -62,29 +64,35 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
 struct Service::Impl {
   ServiceSettings settings;
   Metrics metrics;
-  std::unique_ptr<jobs::SqliteJobStore> store;
+  std::unique_ptr<jobs::SqliteJobStore> database;
+  jobs::NotifyingJobStore store;  // the database; job changes wake the housekeeping thread (job gauges)
   storage::StorageSite site;
   Uploader uploader;
   JobRunner runner;
-  boost::asio::io_context io;
+  boost::asio::io_context io;         // network I/O only: every connection and session on its own strand
+  boost::asio::thread_pool blocking;  // HTTP handlers and downloads: database, storage, files
   gateway::SessionManager sessions;
   std::unique_ptr<HttpServer> http;
   std::vector<std::thread> io_threads;
 
-  // Readiness: checked in the background so that requests never wait on a slow storage endpoint.
+  // Readiness and the job gauges: kept up to date in the background so that requests never wait on a slow
+  // storage endpoint or the database.
   std::atomic<bool> storage_ok{true}, database_ok{true};
   std::string storage_error;  // guarded by health_mutex
   std::mutex health_mutex;
   std::condition_variable health_wake;
   bool stopping = false;
+  bool jobs_changed = true;  // guarded by health_mutex
   std::thread health_thread;
 
   explicit Impl(ServiceSettings s)
       : settings(std::move(s)),
-        store(open_store(settings)),
+        database(open_store(settings)),
+        store(*database, [this] { kick_housekeeping(); }),
         site(storage::StorageSite::open(settings.storage_url)),
-        uploader(*store, site, metrics, settings.jobs),
-        runner(*store, uploader, metrics, settings),
+        uploader(store, site, metrics, settings.jobs),
+        runner(store, uploader, metrics, settings),
+        blocking(static_cast<std::size_t>(std::max(1, settings.blocking_threads))),
         sessions(
             io.get_executor(),
             [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
@@ -100,6 +108,24 @@ struct Service::Impl {
     return std::make_unique<jobs::SqliteJobStore>(jobs::SqliteOptions{path});
   }
 
+  void kick_housekeeping() {
+    {
+      std::lock_guard lock(health_mutex);
+      jobs_changed = true;
+    }
+    health_wake.notify_all();
+  }
+
+  void refresh_job_gauges() {
+    try {
+      for (const auto& [state, n] : store.count_by_state())
+        metrics.set("vncgate_jobs", "Recording jobs by state", {{"state", std::string(jobs::to_string(state))}},
+                    static_cast<double>(n));
+    } catch (const std::exception& e) {
+      spdlog::warn("metrics: cannot count jobs: {}", e.what());
+    }
+  }
+
   void check_health() {
     try {
       const auto where = site.locate_job("vncgate-health-check");
@@ -112,7 +138,7 @@ struct Service::Impl {
       storage_error = e.what();
     }
     try {
-      store->count_by_state();
+      store.count_by_state();
       database_ok = true;
     } catch (const std::exception& e) {
       if (database_ok.exchange(false)) spdlog::error("database: {}", e.what());
@@ -139,7 +165,7 @@ struct Service::Impl {
 
   Router routes() {
     Router router;
-    add_recording_routes(router, RecordingsApi{*store, runner, site, settings, [this] { return storage_ok.load(); }});
+    add_recording_routes(router, RecordingsApi{store, runner, site, settings, [this] { return storage_ok.load(); }});
     add_session_routes(router, sessions, settings);
     router.add(
         "GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
@@ -156,9 +182,7 @@ struct Service::Impl {
     router.add(
         "GET", "/metrics",
         [this](const HttpRequest&) {
-          for (const auto& [state, n] : store->count_by_state())
-            metrics.set("vncgate_jobs", "Recording jobs by state", {{"state", std::string(jobs::to_string(state))}},
-                        static_cast<double>(n));
+          // Counters and gauges kept up to date elsewhere: a scrape never touches the database.
           metrics.set("vncgate_active_recordings", "Recordings running in this process", {}, runner.active());
           HttpResponse r;
           r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -188,7 +212,7 @@ void Service::start() {
   auto& d = *impl_;
   fs::create_directories(d.settings.jobs.work_dir);
   d.check_health();
-  d.http = std::make_unique<HttpServer>(d.io, d.settings.http, d.routes(), d.metrics);
+  d.http = std::make_unique<HttpServer>(d.io, d.blocking.get_executor(), d.settings.http, d.routes(), d.metrics);
   d.uploader.start();
   // Live-session recordings a stop or crash left behind (uploaded files are removed from there).
   std::error_code ec;
@@ -197,13 +221,22 @@ void Service::start() {
       if (file.is_regular_file()) d.uploader.enqueue_to_bucket(session_bucket(session.path().filename()), file.path());
   d.runner.start();
   d.http->start();
+  d.refresh_job_gauges();
   d.health_thread = std::thread([&d] {
+    using clock = std::chrono::steady_clock;
     std::unique_lock lock(d.health_mutex);
+    auto next_check = clock::now() + std::chrono::seconds(5);
     while (!d.stopping) {
-      d.health_wake.wait_for(lock, std::chrono::seconds(5));
+      d.health_wake.wait_until(lock, next_check, [&d] { return d.stopping || d.jobs_changed; });
       if (d.stopping) break;
+      const bool recount = std::exchange(d.jobs_changed, false);
       lock.unlock();
-      d.check_health();
+      if (recount) d.refresh_job_gauges();
+      if (clock::now() >= next_check) {
+        d.check_health();
+        d.refresh_job_gauges();  // jobs other processes changed
+        next_check = clock::now() + std::chrono::seconds(5);
+      }
       lock.lock();
     }
   });
@@ -245,6 +278,7 @@ void Service::stop() {
   d.uploader.stop();
   if (d.health_thread.joinable()) d.health_thread.join();
   d.io.stop();
+  d.blocking.join();  // handlers in progress finish; nothing new arrives
   spdlog::info("serve: stopped");
 }
 

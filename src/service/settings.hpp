@@ -58,8 +58,9 @@ struct ServiceSettings {
   RecordingDefaults recording;
   TargetSettings targets;
   GatewaySettings gateway;
-  std::string web_root;  // dashboard and console pages; "" = the built-in default
-  int io_threads = 2;    // HTTP io_context threads
+  std::string web_root;      // dashboard and console pages; "" = the built-in default
+  int io_threads = 2;        // network threads: HTTP connections, console viewers and upstreams
+  int blocking_threads = 8;  // threads for work that blocks: HTTP handlers, downloads (database, storage, files)
 };
 
 }  // namespace vncgate::service

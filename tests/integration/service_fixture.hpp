@@ -32,6 +32,8 @@ class ServeProcess {
   void kill9();  // SIGKILL, as a crash
   int stop();    // SIGTERM; the exit status
   int port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
+  bool running() { return process_.running(); }
   std::string url(const std::string& path) const {
     return options_.scheme + "://127.0.0.1:" + std::to_string(port_) + path;
   }

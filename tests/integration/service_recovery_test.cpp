@@ -11,6 +11,7 @@
 #include "service_fixture.hpp"
 #include "support/media.hpp"
 #include "support/qemu.hpp"
+#include "support/s3rver.hpp"
 #include "support/xvnc.hpp"
 
 namespace vncgate::test {
@@ -19,41 +20,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kNodeDir = VNCGATE_STORAGE_NODE_DIR;
-
 class ServiceRecoveryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { guest_ = new QemuGuest(QemuOptions{.mode = "tick"}); }
   static void TearDownTestSuite() { delete guest_; }
   static inline QemuGuest* guest_ = nullptr;
 };
-
-// s3rver (npm) on a free loopback port, its data in dir/s3.
-struct S3rver {
-  explicit S3rver(const TempDir& dir) : port(free_port()) {
-    fs::create_directories(dir.file("s3"));
-    process = Process({kNodeDir + "/node_modules/.bin/s3rver", "-d", dir.file("s3"), "-a", "127.0.0.1", "-p",
-                       std::to_string(port), "--no-vhost-buckets"},
-                      dir.file("s3rver.log"));
-    if (!wait_for_port(port, std::chrono::seconds(20))) throw std::runtime_error("s3rver: " + process.log_tail());
-  }
-  int port;
-  Process process;
-};
-
-// {key -> sha256} of everything in `bucket`, as the minio npm client lists and downloads it.
-std::map<std::string, std::string> read_with_minio(const TempDir& dir, int port, const std::string& bucket) {
-  const std::string out = dir.file("minio.out"), err = dir.file("minio.err");
-  // stdout alone (the JSON); node's warnings go to their own file.
-  const int code = run_command(
-      {"sh", "-c", "exec node \"$@\" 2>\"$0\"", err, kNodeDir + "/minio_reader.js", std::to_string(port), bucket}, out,
-      std::chrono::seconds(60));
-  EXPECT_EQ(code, 0) << read_file(err);
-  std::map<std::string, std::string> seen;
-  if (code != 0) return seen;
-  for (const auto& o : json::parse(read_file(out))) seen[o.at("key")] = o.at("sha256");
-  return seen;
-}
 
 std::vector<int> indexes(const json& job, const std::string& state) {
   std::vector<int> out;
@@ -245,8 +217,8 @@ TEST_F(ServiceRecoveryTest, ApiKeysAreRequiredWhenConfigured) {
 
 TEST_F(ServiceRecoveryTest, SeedCallIntoS3ReadBackWithTheMinioClient) {
   TempDir dir("vncgate-serve-s3");
-  S3rver s3(dir);
-  const int s3_port = s3.port;
+  S3rver s3(dir.file("s3"), dir.file("s3rver.log"));
+  const int s3_port = s3.port();
   ServeProcess serve(ServeOptions{.data_dir = dir.path(),
                                   .storage_url = "s3://127.0.0.1:" + std::to_string(s3_port) + "?tls=off",
                                   .targets = {"demo=" + guest_->vnc_url()},
@@ -258,7 +230,7 @@ TEST_F(ServiceRecoveryTest, SeedCallIntoS3ReadBackWithTheMinioClient) {
   auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
 
   // The minio client lists and downloads the bucket on its own and hashes what it got.
-  auto seen = read_with_minio(dir, s3_port, bucket);
+  auto seen = read_with_minio(dir.path(), s3_port, bucket);
   ASSERT_TRUE(seen.count("segment-001.mp4") && seen.count("segment-002.mp4"));
   EXPECT_TRUE(seen.count("segment-001.json") && seen.count("recording.fbs") && seen.count("recording.fbs.idx"));
   for (const auto& s : job.at("segments")) {
@@ -281,8 +253,8 @@ TEST_F(ServiceRecoveryTest, BigSegmentsStreamToS3WhileRecording) {
   auto spew = xvnc.run_client(
       {"xterm", "-geometry", "160x60+0+0", "-e", "sh", "-c", "while :; do head -c 3000 /dev/urandom | base64; done"},
       "xterm.log");
-  S3rver s3(dir);
-  const int s3_port = s3.port;
+  S3rver s3(dir.file("s3"), dir.file("s3rver.log"));
+  const int s3_port = s3.port();
   ServeProcess serve(
       ServeOptions{.data_dir = dir.path(),
                    .storage_url = "s3://127.0.0.1:" + std::to_string(s3_port) + "?tls=off&part_size_mb=5",
@@ -303,7 +275,7 @@ TEST_F(ServiceRecoveryTest, BigSegmentsStreamToS3WhileRecording) {
   EXPECT_LT(streamed, finished) << "parts went up before the segment was complete\n" << log;
   EXPECT_NE(log.find("parts)"), std::string::npos) << log;
 
-  auto seen = read_with_minio(dir, s3_port, created.at("bucket_id"));
+  auto seen = read_with_minio(dir.path(), s3_port, created.at("bucket_id"));
   EXPECT_EQ(seen["segment-001.mp4"], job.at("segments")[0].at("sha256"));
   spew.stop();
 }

@@ -14,6 +14,7 @@
 
 #include "storage/s3_storage.hpp"
 #include "support/process.hpp"
+#include "support/s3rver.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::storage {
@@ -25,7 +26,7 @@ using test::read_file;
 using test::TempDir;
 using test::write_file;
 
-const std::string kNodeDir = VNCGATE_STORAGE_NODE_DIR;
+const std::string kNodeDir = test::storage_node_dir();
 
 std::string pattern(std::size_t size, unsigned seed) {
   std::string out(size, '\0');
@@ -50,12 +51,8 @@ class S3rverTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir("vncgate-s3");
-    port_ = free_port();
-    std::filesystem::create_directories(dir_->file("data"));
-    server_ = new Process({kNodeDir + "/node_modules/.bin/s3rver", "-d", dir_->file("data"), "-a", "127.0.0.1", "-p",
-                           std::to_string(port_), "--no-vhost-buckets"},
-                          dir_->file("s3rver.log"));
-    ASSERT_TRUE(test::wait_for_port(port_, std::chrono::seconds(20))) << server_->log_tail();
+    server_ = new test::S3rver(dir_->file("data"), dir_->file("s3rver.log"));
+    port_ = server_->port();
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -72,14 +69,11 @@ class S3rverTest : public ::testing::Test {
 
   // {key -> sha256} of what the minio client lists and downloads from `bucket`.
   static std::map<std::string, std::string> read_with_minio(const std::string& bucket) {
-    const std::string out = run_node(*dir_, {kNodeDir + "/minio_reader.js", std::to_string(port_), bucket}, "reader");
-    std::map<std::string, std::string> seen;
-    for (const auto& o : nlohmann::json::parse(out)) seen[o.at("key").get<std::string>()] = o.at("sha256");
-    return seen;
+    return test::read_with_minio(dir_->path(), port_, bucket);
   }
 
   static inline TempDir* dir_ = nullptr;
-  static inline Process* server_ = nullptr;
+  static inline test::S3rver* server_ = nullptr;
   static inline int port_ = 0;
 };
 
@@ -131,12 +125,12 @@ TEST_F(S3rverTest, UploadListReadDownload_RoundTripsAndMinioReadsTheSameBytes) {
 }
 
 TEST_F(S3rverTest, SharedBucketWithPrefix_KeepsEachJobUnderItsPrefix) {
-  const auto site = StorageSite::open(
-      "s3://127.0.0.1:" + std::to_string(port_) + "/recordings/vncgate?tls=off&part_size_mb=5",
-      [](const std::string& name) -> std::optional<std::string> {
-        if (name == "VNCGATE_S3_ACCESS_KEY" || name == "VNCGATE_S3_SECRET_KEY") return "S3RVER";
-        return std::nullopt;
-      });
+  const auto site =
+      StorageSite::open("s3://127.0.0.1:" + std::to_string(port_) + "/recordings/vncgate?tls=off&part_size_mb=5",
+                        [](const std::string& name) -> std::optional<std::string> {
+                          if (name == "VNCGATE_S3_ACCESS_KEY" || name == "VNCGATE_S3_SECRET_KEY") return "S3RVER";
+                          return std::nullopt;
+                        });
   const auto where = site.locate_job("job-0002");
   site.storage().ensure_bucket(where.bucket);
   write_file(dir_->file("seg.mp4"), pattern(4096, 3));
@@ -180,8 +174,8 @@ class FlakyServer {
         http::request<http::string_body> request;
         http::read(socket, buffer, request, ec);
         if (ec) continue;
-        http::response<http::string_body> response(served < failures ? http::status::service_unavailable
-                                                                     : http::status::ok, 11);
+        http::response<http::string_body> response(
+            served < failures ? http::status::service_unavailable : http::status::ok, 11);
         response.set(http::field::etag, "\"tag\"");
         if (served < failures) response.body() = "<Error><Code>SlowDown</Code><Message>busy</Message></Error>";
         response.prepare_payload();
@@ -260,25 +254,32 @@ TEST(MinioSignatures, HeaderAndPresignedSignatures_MatchMinioJs) {
   };
   const std::vector<HeaderCase> header_cases = {
       {"GET", "/job-0001", "list-type=2&prefix=segments%2F", {{"list-type", "2"}, {"prefix", "segments/"}}, {}},
-      {"PUT", "/job-0001/segments/0001 final.mp4", "partNumber=2&uploadId=abc",
-       {{"uploadId", "abc"}, {"partNumber", "2"}}, {}},
+      {"PUT",
+       "/job-0001/segments/0001 final.mp4",
+       "partNumber=2&uploadId=abc",
+       {{"uploadId", "abc"}, {"partNumber", "2"}},
+       {}},
       {"GET", "/job-0001/segments/0001.mp4", "", {}, {{"range", "bytes=0-1023"}}},
   };
-  nlohmann::json input = {{"accessKey", credentials.access_key}, {"secretKey", credentials.secret_key},
-                          {"region", scope.region},          {"date", "2026-01-15T09:30:00Z"},
-                          {"host", "127.0.0.1"},             {"port", 9000}};
+  nlohmann::json input = {{"accessKey", credentials.access_key},
+                          {"secretKey", credentials.secret_key},
+                          {"region", scope.region},
+                          {"date", "2026-01-15T09:30:00Z"},
+                          {"host", "127.0.0.1"},
+                          {"port", 9000}};
   input["cases"] = nlohmann::json::array();
   for (const auto& c : header_cases) {
     nlohmann::json headers = {{"host", host}, {"x-amz-date", date}, {"x-amz-content-sha256", payload}};
     for (const auto& [name, value] : c.headers) headers[name] = value;
-    input["cases"].push_back({{"kind", "header"},
-                              {"method", c.method},
-                              {"path", sigv4::uri_encode(c.path, false) + (c.query_wire.empty() ? "" : "?" + c.query_wire)},
-                              {"headers", headers},
-                              {"payloadHash", payload}});
+    input["cases"].push_back(
+        {{"kind", "header"},
+         {"method", c.method},
+         {"path", sigv4::uri_encode(c.path, false) + (c.query_wire.empty() ? "" : "?" + c.query_wire)},
+         {"headers", headers},
+         {"payloadHash", payload}});
   }
-  input["cases"].push_back({{"kind", "presign"}, {"bucket", "job-0001"}, {"key", "segments/0001 final+1.mp4"},
-                            {"expires", 3600}});
+  input["cases"].push_back(
+      {{"kind", "presign"}, {"bucket", "job-0001"}, {"key", "segments/0001 final+1.mp4"}, {"expires", 3600}});
 
   const auto output = nlohmann::json::parse(run_node(dir, {kNodeDir + "/minio_sign.js", input.dump()}, "sign"));
   ASSERT_EQ(output.size(), header_cases.size() + 1);

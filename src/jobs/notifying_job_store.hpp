@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <functional>
+#include <utility>
+
+#include "jobs/job_store.hpp"
+
+namespace vncgate::jobs {
+
+// A JobStore that calls `changed` after every call that may have changed a job's state (create, transition,
+// claim, cancel, recovery), so that figures derived from the store (the /metrics job gauges) are refreshed when
+// they change rather than read from the database on every scrape. Everything else is passed through.
+// `changed` runs on the caller's thread and must not block.
+class NotifyingJobStore : public JobStore {
+ public:
+  NotifyingJobStore(JobStore& inner, std::function<void()> changed) : inner_(inner), changed_(std::move(changed)) {}
+
+  Job create(const NewJob& job) override { return notify(inner_.create(job)); }
+  std::optional<Job> get(const std::string& job_id) override { return inner_.get(job_id); }
+  JobPage list(const JobQuery& query) override { return inner_.list(query); }
+  std::optional<Job> transition(const std::string& job_id, JobState to, const std::string& reason = {}) override {
+    return notify(inner_.transition(job_id, to, reason));
+  }
+  std::optional<Job> claim_next_queued() override { return notify(inner_.claim_next_queued()); }
+  std::optional<Job> request_cancel(const std::string& job_id, const std::string& reason = {}) override {
+    return notify(inner_.request_cancel(job_id, reason));
+  }
+  bool add_reconnect(const std::string& job_id) override { return inner_.add_reconnect(job_id); }
+  Segment upsert_segment(const Segment& segment) override { return inner_.upsert_segment(segment); }
+  Segment finish_segment(const std::string& job_id, int index, const FinishedSegment& result) override {
+    return inner_.finish_segment(job_id, index, result);
+  }
+  Segment fail_segment(const std::string& job_id, int index, const std::string& error) override {
+    return inner_.fail_segment(job_id, index, error);
+  }
+  Segment mark_uploaded(const std::string& job_id, int index, const std::string& object_key) override {
+    return inner_.mark_uploaded(job_id, index, object_key);
+  }
+  Segment record_upload_failure(const std::string& job_id, int index, const std::string& error) override {
+    return inner_.record_upload_failure(job_id, index, error);
+  }
+  std::vector<Segment> segments(const std::string& job_id) override { return inner_.segments(job_id); }
+  std::optional<Segment> segment(const std::string& job_id, int index) override {
+    return inner_.segment(job_id, index);
+  }
+  std::map<JobState, std::int64_t> count_by_state() override { return inner_.count_by_state(); }
+  std::vector<RecoveredJob> recover_after_restart() override { return notify(inner_.recover_after_restart()); }
+
+ private:
+  template <class T>
+  T notify(T result) {
+    changed_();
+    return result;
+  }
+
+  JobStore& inner_;
+  std::function<void()> changed_;
+};
+
+}  // namespace vncgate::jobs
