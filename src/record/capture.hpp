@@ -47,15 +47,17 @@ class JobClock {
 };
 
 struct CaptureOptions {
-  double fps = 10;                            // at most this many update requests (and frames) a second
-  std::chrono::milliseconds give_up{60000};   // stop reconnecting after the upstream was gone this long
-  bool cursor = false;                        // draw the remote pointer into the frames
+  double fps = 10;                           // at most this many update requests (and frames) a second
+  std::chrono::milliseconds give_up{60000};  // stop reconnecting after the upstream was gone this long
+  bool cursor = false;                       // draw the remote pointer into the frames
 };
 
 // Network-thread events (all optional). `prepare` sees each new connection before it connects (install an
-// FBS tap there: the stream carries zlib state from its first byte).
+// FBS tap there: the stream carries zlib state from its first byte); `tick` comes once per capture period
+// (1/fps) while that connection is open, also when the screen is still (an FBS writer's upkeep).
 struct CaptureEvents {
   std::function<void(int connection, rfb::ClientConnection&)> prepare;
+  std::function<void(int connection)> tick;
   std::function<void(int connection, const rfb::ServerInit&, const rfb::PixelFormat& pinned)> connected;
   std::function<void(const std::string& reason)> disconnected;
   std::function<void(int width, int height)> resized;
