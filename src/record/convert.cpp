@@ -63,14 +63,14 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
     throw ProtocolError(input + ": no picture to convert" +
                         (replayed.decode_error.empty() ? replayed.read.message : replayed.decode_error));
   }
-  // The recording ends at its last timestamp (a time mark, docs/fbs.md §2). A file without marks ends with the
-  // update that completed its last picture: show that picture for one frame period, or a frame at the very end
-  // would last 0 ms and the video would end on the one before.
+  // The recording ends at its last timestamp (the closing time mark, docs/fbs.md §2). A file that ends with the
+  // update of its last picture (no marks: older files, other writers) shows that picture for one frame period,
+  // or a frame at the very end would last 0 ms and the video would end on the one before.
   const std::int64_t frame_period = static_cast<std::int64_t>(1000.0 / std::max(1.0, options.encoder.fps));
-  const std::int64_t end =
-      std::min<std::int64_t>(std::max<std::int64_t>(replayed.last_ms, last_frame_t + start_ms + frame_period),
-                             options.to_ms) -
-      start_ms;
+  const std::int64_t last_frame_ms = last_frame_t + start_ms;
+  const std::int64_t recorded_end =
+      replayed.last_ms > last_frame_ms ? std::int64_t{replayed.last_ms} : last_frame_ms + frame_period;
+  const std::int64_t end = std::min<std::int64_t>(recorded_end, options.to_ms) - start_ms;
   advance_to(end);
   timeline->stop(end);
   if (!replayed.decode_error.empty())

@@ -187,6 +187,17 @@ TEST_F(StillRecording, ConvertLastsUntilTheEndFromTheFirstPaintedScreen) {
   EXPECT_EQ(record::convert_fbs(path_, dir_.file("head.mp4"), options).duration_ms, 1450);
 }
 
+// A picture 30 ms before the end lasts those 30 ms: with the end known, no frame period is added.
+TEST_F(StillRecording, ConvertEndsAtTheMarkEvenRightAfterAFrame) {
+  tick_until(2970);
+  feed_at(2970, raw_update({0, 0, 4, 4}, 0xffffff));
+  now_ = 3000;
+  writer_->close();
+  record::ConvertOptions options;
+  options.encoder.lossless = true;
+  EXPECT_EQ(record::convert_fbs(path_, dir_.file("late.mp4"), options).duration_ms, 2950);
+}
+
 // Files from before time marks (and other writers' files) still read: they end at their last block.
 TEST(FbsTimeMark, FilesWithoutMarksEndAtTheirLastBlock) {
   Wire init = hello_38_none(16, 8);
