@@ -169,13 +169,15 @@ class ReplayThread {
         spdlog::error("play: {}", e.what());
         break;
       }
+      if (result.stopped) break;
       if (!result.decode_error.empty())
         spdlog::warn("play: recording damaged, played up to there: {}", result.decode_error);
       else if (result.read.damaged())
         spdlog::warn("play: recording damaged, played up to there: {}", result.read.message);
-      else
-        spdlog::info("play: end of recording at {:.3f} s", result.last_ms / 1000.0);
-      if (result.stopped) break;
+      // The screen may stand still after the last frame (a quiet console): the recording ends at its last
+      // timestamp, not at its last picture.
+      if (!wait_until(due(result.last_ms, started, from_ms))) break;
+      if (result.ok()) spdlog::info("play: end of recording at {:.3f} s", result.last_ms / 1000.0);
     } while (options_.loop && !stopping());
     std::lock_guard lock(mutex_);
     finished_ = true;
@@ -187,13 +189,23 @@ class ReplayThread {
     return stopping_;
   }
 
+  // When recording time `ms` is due in a replay started at `started` from `from_ms`; a time before from_ms
+  // (the final frame of a start past the end) at once.
+  Clock::time_point due(std::uint32_t ms, Clock::time_point started, std::uint32_t from_ms) const {
+    const double late_ms = ms > from_ms ? ms - from_ms : 0.0;
+    return started + std::chrono::microseconds(static_cast<long long>(late_ms * 1000.0 / options_.speed));
+  }
+
+  // false when stopped first.
+  bool wait_until(Clock::time_point when) {
+    std::unique_lock lock(mutex_);
+    return !wake_.wait_until(lock, when, [&] { return stopping_; });
+  }
+
   // Waits until the frame is due (or stop), then hands a copy to the io thread.
   bool deliver(const fbs::Frame& f, Clock::time_point started, std::uint32_t from_ms) {
-    // A start past the end gets the final frame (ms < from_ms) at once.
-    const double late_ms = f.ms > from_ms ? f.ms - from_ms : 0.0;
-    const auto due = started + std::chrono::microseconds(static_cast<long long>(late_ms * 1000.0 / options_.speed));
-    std::unique_lock lock(mutex_);
-    if (wake_.wait_until(lock, due, [&] { return stopping_; })) return false;
+    if (!wait_until(due(f.ms, started, from_ms))) return false;
+    std::lock_guard lock(mutex_);
     asio::post(ctx_, [this, pixels = f.pixels, damage = f.damage, resized = f.resized || !first_frame_]() mutable {
       server_.show(std::move(pixels), damage, resized);
     });

@@ -35,12 +35,16 @@ Reader::Reader(std::unique_ptr<std::istream> in, std::string name) : in_(std::mo
   std::uint8_t magic[kMagicSize];
   const std::size_t got = read_up_to(*in_, magic, kMagicSize);
   const std::string_view text(reinterpret_cast<const char*>(magic), got);
-  if (text == kMagic001) minor_ = 1;
-  else if (text == kMagic000) minor_ = 0;
+  if (text == kMagic001)
+    minor_ = 1;
+  else if (text == kMagic000)
+    minor_ = 0;
   else if (got == kMagicSize && text.substr(0, 8) == "FBS 001.")
-    throw ProtocolError(name_ + ": unsupported FBS version '" + std::string(text.substr(0, 11)) + "' (001.000 and 001.001 are read)");
+    throw ProtocolError(name_ + ": unsupported FBS version '" + std::string(text.substr(0, 11)) +
+                        "' (001.000 and 001.001 are read)");
   else
-    throw ProtocolError(name_ + ": not an FBS recording (expected header 'FBS 001.001', got " + std::to_string(got) + " bytes that differ)");
+    throw ProtocolError(name_ + ": not an FBS recording (expected header 'FBS 001.001', got " + std::to_string(got) +
+                        " bytes that differ)");
   offset_ = kMagicSize;
   status_.good_bytes = offset_;
 }
@@ -96,8 +100,10 @@ std::optional<Block> Reader::next() {
     return std::nullopt;
   }
   if (length == 0) {
+    // rfbproxy's "timestamped EOF": the recording lasted until its timestamp.
     stop(StopReason::end_marker, "end marker (empty block)" + where);
     status_.good_bytes = at + 4 + body;
+    status_.last_ms = block.ms;
     return std::nullopt;
   }
   offset_ = at + 4 + body;

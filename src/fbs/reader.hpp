@@ -20,22 +20,24 @@ struct Block {
 // Why reading stopped. Anything but `end` / `end_marker` means the file is damaged after `good_bytes`;
 // everything before that point was delivered and stays usable.
 enum class StopReason {
-  reading,             // not stopped yet
-  end,                 // clean end of file after a whole block
-  end_marker,          // a zero-length block (rfbproxy's EOF marker)
-  truncated,           // the file ends inside a block (e.g. the recorder was killed)
-  absurd_length,       // a length field above kMaxBlockBytes
-  timestamp_backwards, // a block older than the one before it
-  timestamp_jump,      // a block more than kMaxTimestampJumpMs after the one before it
+  reading,              // not stopped yet
+  end,                  // clean end of file after a whole block
+  end_marker,           // a zero-length block (rfbproxy's EOF marker; its timestamp is the end)
+  truncated,            // the file ends inside a block (e.g. the recorder was killed)
+  absurd_length,        // a length field above kMaxBlockBytes
+  timestamp_backwards,  // a block older than the one before it
+  timestamp_jump,       // a block more than kMaxTimestampJumpMs after the one before it
 };
 
 struct ReadStatus {
   StopReason reason = StopReason::reading;
-  std::string message;          // for the user, e.g. "truncated block at offset 4242 (file ends after 17 of 64 bytes)"
-  std::uint64_t good_bytes = 0; // file bytes of complete, valid blocks (header included)
-  std::uint64_t blocks = 0;     // blocks delivered
-  std::uint32_t last_ms = 0;    // timestamp of the last block delivered
-  bool damaged() const { return reason != StopReason::reading && reason != StopReason::end && reason != StopReason::end_marker; }
+  std::string message;           // for the user, e.g. "truncated block at offset 4242 (file ends after 17 of 64 bytes)"
+  std::uint64_t good_bytes = 0;  // file bytes of complete, valid blocks (header included)
+  std::uint64_t blocks = 0;      // blocks delivered
+  std::uint32_t last_ms = 0;     // timestamp of the last block delivered, or of the end marker
+  bool damaged() const {
+    return reason != StopReason::reading && reason != StopReason::end && reason != StopReason::end_marker;
+  }
 };
 
 // Reads FBS 001.001 (ours, docs/fbs.md) and 001.000 (rfbproxy, vncproxy) files block by block, without
@@ -74,10 +76,10 @@ class Reader {
 // --from/--to against the length before a replay.
 struct Summary {
   int minor_version = 1;
-  std::uint32_t duration_ms = 0;  // timestamp of the last good block
+  std::uint32_t duration_ms = 0;  // timestamp of the last good block (or end marker)
   std::uint64_t blocks = 0;
-  std::uint64_t data_bytes = 0;   // RFB stream bytes in good blocks
-  ReadStatus status;              // how the file ended (damaged files are summarised up to the damage)
+  std::uint64_t data_bytes = 0;  // RFB stream bytes in good blocks
+  ReadStatus status;             // how the file ended (damaged files are summarised up to the damage)
 };
 Summary summarize(Reader reader);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fbs/replay.hpp"
 
+#include <algorithm>
+
 #include "rfb/client_connection.hpp"
 #include "util/error.hpp"
 
@@ -33,7 +35,8 @@ struct FrameEmitter : rfb::ClientListener {
 
   void on_update(const framebuffer::Rect& d) override {
     damage = damage.unite(d);
-    if (started) emit(block_ms);
+    // An update that painted nothing (a writer's time mark, docs/fbs.md §2) is not a new picture.
+    if (started && (!damage.empty() || resized)) emit(block_ms);
   }
   void on_resize(int, int) override { resized = true; }
 
@@ -43,7 +46,7 @@ struct FrameEmitter : rfb::ClientListener {
     if (!started || resized) damage = fb.bounds();
     started = true;
     ++frames;
-    stop = !on_frame(Frame{fb, damage, ms, resized});
+    stop = !on_frame(Frame{fb, damage, ms, resized, conn->frame_complete()});
     damage = {};
     resized = false;
   }
@@ -60,7 +63,11 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
   ReplayResult result;
   while (!emitter.stop) {
     auto block = reader_.next();
-    if (!block || block->ms > to_ms) break;
+    if (!block) break;
+    if (block->ms > to_ms) {
+      result.last_ms = to_ms;  // the recording went on past to_ms
+      break;
+    }
     if (!emitter.started && block->ms > from_ms && conn.ready()) emitter.emit(from_ms);
     if (emitter.stop) break;
     emitter.block_ms = block->ms;
@@ -74,6 +81,8 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
     (void)conn.take_output();  // requests to a server that is not there
     result.last_ms = block->ms;
   }
+  if (reader_.status().reason == StopReason::end_marker)
+    result.last_ms = std::max(result.last_ms, std::min(reader_.status().last_ms, to_ms));
   // A start beyond the last block still gets the final picture.
   if (!emitter.started && !emitter.stop && conn.ready()) emitter.emit(std::min(from_ms, result.last_ms));
   result.read = reader_.status();

@@ -26,14 +26,17 @@ struct Frame {
   framebuffer::Rect damage;  // changed since the previous frame delivered (the whole screen for the first)
   std::uint32_t ms;          // recording time of the picture
   bool resized;              // the size changed since the previous frame
+  bool painted;              // every pixel was painted at least once (before that, parts are still black)
 };
 
 struct ReplayResult {
-  ReadStatus read;            // how the file ended (damaged files stop early, their frames were delivered)
-  std::string decode_error;   // the RFB stream inside is malformed: replay stopped there
-  std::uint32_t last_ms = 0;  // timestamp of the last block decoded
-  std::uint64_t frames = 0;   // frames delivered
-  bool stopped = false;       // on_frame asked to stop
+  ReadStatus read;           // how the file ended (damaged files stop early, their frames were delivered)
+  std::string decode_error;  // the RFB stream inside is malformed: replay stopped there
+  // How far the recording went: the timestamp of the last block decoded (time marks included) or of an end
+  // marker, or to_ms when a block beyond it was read. Frames stop earlier when the screen stood still.
+  std::uint32_t last_ms = 0;
+  std::uint64_t frames = 0;  // frames delivered
+  bool stopped = false;      // on_frame asked to stop
   bool ok() const { return decode_error.empty() && !read.damaged(); }
 };
 
@@ -49,10 +52,12 @@ class Replay {
   explicit Replay(Reader reader, ReplayOptions options = {});
 
   // Delivers the screen as it was at `from_ms` (ms = from_ms, damage = whole screen), then a frame after
-  // each FramebufferUpdate completed in a block with from_ms < ms <= to_ms. Never throws for bad content:
-  // see ReplayResult. The caller paces (Frame::ms says when a frame is due).
+  // each FramebufferUpdate that painted something, completed in a block with from_ms < ms <= to_ms. Never throws for
+  // bad content: see ReplayResult. The caller paces (Frame::ms says when a frame is due).
   ReplayResult run(std::uint32_t from_ms, std::uint32_t to_ms, const FrameCallback& on_frame);
-  ReplayResult run(const FrameCallback& on_frame) { return run(0, std::numeric_limits<std::uint32_t>::max(), on_frame); }
+  ReplayResult run(const FrameCallback& on_frame) {
+    return run(0, std::numeric_limits<std::uint32_t>::max(), on_frame);
+  }
 
  private:
   Reader reader_;

@@ -84,7 +84,7 @@ struct Capture::Impl : rfb::ClientListener {
 
   // Asks for an incremental update at most `fps` times a second; an unchanged screen leaves the request
   // outstanding and costs nothing until the server answers it.
-  asio::awaitable<void> pace(std::shared_ptr<rfb::AsyncClient> c) {
+  asio::awaitable<void> pace(std::shared_ptr<rfb::AsyncClient> c, int n) {
     const auto period = duration_cast<steady_clock::duration>(duration<double>(1.0 / options.fps));
     while (!c->closed()) {
       auto& conn = c->connection();
@@ -92,6 +92,7 @@ struct Capture::Impl : rfb::ClientListener {
         conn.request_update(true);
         c->flush();
       }
+      if (events.tick) events.tick(n);
       co_await sleep_for(period);
     }
   }
@@ -120,7 +121,7 @@ struct Capture::Impl : rfb::ClientListener {
         client = std::make_shared<rfb::AsyncClient>(executor, console.options, this);
         ++connection;
         if (events.prepare) events.prepare(connection, client->connection());
-        asio::co_spawn(executor, pace(client), asio::detached);
+        asio::co_spawn(executor, pace(client, connection), asio::detached);
         co_await client->run(console.endpoint);
       } catch (...) {
         error = std::current_exception();

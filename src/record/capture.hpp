@@ -60,9 +60,11 @@ struct CaptureOptions {
 };
 
 // Network-thread events (all optional). `prepare` sees each new connection before it connects (install an
-// FBS tap there: the stream carries zlib state from its first byte).
+// FBS tap there: the stream carries zlib state from its first byte); `tick` comes once per capture period
+// (1/fps) while that connection is open, also when the screen is still (an FBS writer's upkeep).
 struct CaptureEvents {
   std::function<void(int connection, rfb::ClientConnection&)> prepare;
+  std::function<void(int connection)> tick;
   std::function<void(int connection, const rfb::ServerInit&, const rfb::PixelFormat& pinned)> connected;
   std::function<void(const std::string& reason)> disconnected;
   std::function<void(int width, int height)> resized;

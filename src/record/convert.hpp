@@ -25,7 +25,8 @@ struct ConvertResult {
 };
 
 // Replays an FBS recording through the RFB decoders into one MP4 with the recorder's encoder and timeline
-// rules (frames on change, a repeat every second, the last frame lasting to the end), as fast as the CPU allows.
+// rules (starting at the first completely painted screen, frames on change, a repeat every second, the last
+// frame lasting to the recording's end), as fast as the CPU allows.
 // A damaged input (truncated, corrupt) is converted up to the damage and reported in `damage`; an input with
 // no picture at all throws ProtocolError. `progress(ms, total_ms)` is called now and then (total 0 = unknown).
 ConvertResult convert_fbs(const std::string& input, const std::string& output, const ConvertOptions& options,

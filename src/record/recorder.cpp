@@ -16,6 +16,11 @@ using namespace std::chrono;
 
 namespace {
 
+// An FBS file's clock: milliseconds from `opened` to `t`.
+std::uint32_t ms_since(steady_clock::time_point opened, steady_clock::time_point t = steady_clock::now()) {
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(0, duration_cast<milliseconds>(t - opened).count()));
+}
+
 std::int64_t unix_now_ms() { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
@@ -69,24 +74,42 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   capture_events.resized = [&](int w, int h) { note("resize", std::to_string(w) + "x" + std::to_string(h)); };
 
   // One FBS file per connection: a new connection restarts the RFB stream (and its zlib state).
-  std::vector<std::unique_ptr<fbs::LazyWriter>> fbs_writers;  // used by the capture thread until it stops
+  struct FbsFile {
+    std::unique_ptr<fbs::LazyWriter> writer;
+    steady_clock::time_point opened;  // the file's time 0
+  };
+  std::vector<FbsFile> fbs_files;  // used by the capture thread until it stops
   if (options_.fbs) {
     capture_events.prepare = [&](int n, rfb::ClientConnection& conn) {
       std::string path = options_.output_dir + "/recording";
       if (n > 1) path.append("-").append(std::to_string(n));
       path += ".fbs";
       const auto opened = steady_clock::now();
-      fbs_writers.push_back(std::make_unique<fbs::LazyWriter>(conn, path, [opened] {
-        return static_cast<std::uint32_t>(duration_cast<milliseconds>(steady_clock::now() - opened).count());
-      }));
+      fbs_files.push_back(
+          {std::make_unique<fbs::LazyWriter>(conn, path, [opened] { return ms_since(opened); }), opened});
+    };
+    // Time marks while the screen is still, so a killed recording keeps its length (docs/fbs.md §2).
+    capture_events.tick = [&](int n) {
+      if (n >= 1 && n <= static_cast<int>(fbs_files.size())) fbs_files[n - 1].writer->tick();
+    };
+    // A lost connection's file ends when the loss was noticed.
+    capture_events.disconnected = [&, disconnected = capture_events.disconnected](const std::string& reason) {
+      disconnected(reason);
+      if (!fbs_files.empty()) fbs_files.back().writer->close();
     };
   }
-  struct CloseFbs {
-    std::vector<std::unique_ptr<fbs::LazyWriter>>& writers;
-    ~CloseFbs() {
-      for (auto& w : writers) w->close();
+  // Each file ends at the job's end (when known), on its own clock: the MP4s and the FBS agree on the length.
+  auto close_fbs = [&](std::optional<std::int64_t> job_end_ms) {
+    for (auto& f : fbs_files) {
+      std::optional<std::uint32_t> end;
+      if (job_end_ms && clock.started()) end = ms_since(f.opened, clock.at(*job_end_ms));
+      f.writer->close(end);
     }
-  } close_fbs{fbs_writers};  // declared before the capture: closed after its thread has stopped
+  };
+  struct CloseFbs {
+    std::function<void()> close;
+    ~CloseFbs() { close(); }
+  } close_fbs_on_error{[&] { close_fbs(std::nullopt); }};  // declared before the capture: after its thread stopped
 
   std::optional<Capture> capture;  // none when the owner feeds the slot
   if (acquire_) {
@@ -159,14 +182,20 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   auto last_report = steady_clock::now();
   auto last_observed = steady_clock::time_point{};
   std::exception_ptr failure;
+  std::optional<std::int64_t> job_end;
+  auto stop_early = [&] {
+    if (!clock.started()) return;
+    job_end = clock.now_ms();
+    segmenter.stop(*job_end);
+  };
   try {
     while (!segmenter.done()) {
       if (cancelled_) {
-        if (clock.started()) segmenter.stop(clock.now_ms());
+        stop_early();
         break;
       }
       if (capture && (failure = capture->failure())) {
-        if (clock.started()) segmenter.stop(clock.now_ms());
+        stop_early();
         break;
       }
       steady_clock::time_point deadline;
@@ -179,7 +208,13 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
         deadline = std::min(first_frame_deadline, steady_clock::now() + milliseconds(200));
       }
       deadline = std::min(deadline, steady_clock::now() + milliseconds(500));  // progress and cancel checks
-      if (auto frame = slot_.take(deadline, std::move(spare))) {
+      auto frame = slot_.take(deadline, std::move(spare));
+      if (clock.started() && clock.now_ms() >= segmenter.end_ms() && !job_end) {
+        // The end: nothing may reach the FBS files after it, while the last segment is being finished.
+        job_end = segmenter.end_ms();
+        if (capture) capture->stop();
+      }
+      if (frame) {
         if (out_w == 0) {
           std::tie(out_w, out_h) = output_size(options_.encoder, frame->pixels.width(), frame->pixels.height());
           start_unix_ms = unix_now_ms() - clock.now_ms();
@@ -204,6 +239,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     throw;
   }
   if (capture) capture->stop();
+  close_fbs(job_end);
   report();
   if (failure) std::rethrow_exception(failure);
   return results;

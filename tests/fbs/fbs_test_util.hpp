@@ -50,6 +50,13 @@ inline Wire& server_init(Wire& w, int width, int height, const rfb::PixelFormat&
   return text(w, name);
 }
 
+// What an RFB 3.8 server without security sends up to and including its ServerInit.
+inline Wire hello_38_none(int width, int height) {
+  Wire w;
+  text(w, "RFB 003.008\n").u8(1).u8(1).u32(0);
+  return server_init(w, width, height, rfb::PixelFormat::canonical(), "guest");
+}
+
 // A FramebufferUpdate with one Raw rectangle of canonical pixels filled with `colour`.
 inline std::vector<std::uint8_t> raw_update(const framebuffer::Rect& r, std::uint32_t colour) {
   Wire w;

@@ -66,6 +66,9 @@ TEST(FbsReader_Blocks, ZeroLengthBlockIsEndMarker) {
   EXPECT_FALSE(r.next());
   EXPECT_EQ(r.status().reason, StopReason::end_marker);
   EXPECT_FALSE(r.status().damaged());
+  // rfbproxy's "timestamped EOF": the recording lasted until the marker's time.
+  EXPECT_EQ(r.status().last_ms, 5u);
+  EXPECT_EQ(summarize(Reader::from_bytes(file_with({{{1}, 0}, {{}, 5}}))).duration_ms, 5u);
 }
 
 TEST(FbsReader_Damage, TruncationAtEveryOffsetKeepsWholeBlocks) {
@@ -79,7 +82,8 @@ TEST(FbsReader_Damage, TruncationAtEveryOffsetKeepsWholeBlocks) {
     EXPECT_EQ(r.status().reason, at_boundary ? StopReason::end : StopReason::truncated) << n;
     EXPECT_LE(r.status().good_bytes, n);
     EXPECT_EQ(blocks, static_cast<std::size_t>(std::upper_bound(block_ends.begin(), block_ends.end(), n) -
-                                               block_ends.begin() - 1)) << n;
+                                               block_ends.begin() - 1))
+        << n;
     if (!at_boundary) {
       EXPECT_NE(r.status().message.find("truncated"), std::string::npos) << r.status().message;
     }

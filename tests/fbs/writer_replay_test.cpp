@@ -37,12 +37,6 @@ std::vector<Captured> replay_all(Reader reader, std::uint32_t from = 0, ReplayRe
   return frames;
 }
 
-Wire hello_38_none(int width, int height) {
-  Wire w;
-  text(w, "RFB 003.008\n").u8(1).u8(1).u32(0);
-  return server_init(w, width, height, rfb::PixelFormat::canonical(), "guest");
-}
-
 // Records a synthetic 8x4 session through ClientConnection's tap: updates at 100, 1500 and 2600 ms, the last
 // one arriving in two pieces, so blocks are not message aligned.
 class FbsRoundTrip : public testing::Test {
@@ -83,8 +77,8 @@ TEST_F(FbsRoundTrip, ReplayReproducesEveryFrameAtItsTime) {
   EXPECT_EQ(frames[0].ms, 0u);
   EXPECT_EQ(frames[0].damage, (Rect{0, 0, 8, 4}));
   EXPECT_EQ(frames[1].ms, 100u);
-  EXPECT_TRUE(std::equal(frames[1].pixels.pixels().begin(), frames[1].pixels.pixels().end(),
-                         after_first_.pixels().begin()));
+  EXPECT_TRUE(
+      std::equal(frames[1].pixels.pixels().begin(), frames[1].pixels.pixels().end(), after_first_.pixels().begin()));
   EXPECT_EQ(frames[2].ms, 1500u);
   EXPECT_EQ(frames[2].damage, (Rect{1, 1, 2, 2}));
   EXPECT_EQ(frames[3].ms, 2600u);
@@ -106,8 +100,8 @@ TEST_F(FbsRoundTrip, SeekingStartsAtTheScreenAsItWasThen) {
   const auto frames = replay_all(Reader::open(path_), 1600);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].ms, 1600u);
-  EXPECT_TRUE(std::equal(frames[0].pixels.pixels().begin(), frames[0].pixels.pixels().end(),
-                         after_second_.pixels().begin()));
+  EXPECT_TRUE(
+      std::equal(frames[0].pixels.pixels().begin(), frames[0].pixels.pixels().end(), after_second_.pixels().begin()));
   EXPECT_EQ(frames[1].ms, 2600u);
   // Beyond the end: the final picture, once.
   const auto late = replay_all(Reader::open(path_), 99999);
@@ -120,14 +114,16 @@ TEST_F(FbsRoundTrip, FinalFrameStopsAtTime) {
   EXPECT_TRUE(std::equal(at.pixels().begin(), at.pixels().end(), after_second_.pixels().begin()));
 }
 
-TEST_F(FbsRoundTrip, IndexPointsAtUpdateBoundariesOncePerSecond) {
+TEST_F(FbsRoundTrip, IndexPointsAtUpdateBoundariesOncePerSecondAndAtTheEnd) {
   const auto index = read_index(index_path_for(path_));
-  ASSERT_EQ(index.size(), 3u);
+  ASSERT_EQ(index.size(), 4u);
   EXPECT_EQ(index[0].ms, 100u);
   EXPECT_EQ(index[0].flags & kIndexScreenPainted, kIndexScreenPainted);
   EXPECT_EQ(index[1].ms, 1500u);
   EXPECT_EQ(index[2].ms, 2600u);
-  EXPECT_EQ(index[2].offset, read_bytes(path_).size());  // after the last block
+  EXPECT_EQ(index[2].offset + 12, read_bytes(path_).size());  // then the end's time mark (a 12-byte block)
+  EXPECT_EQ(index[3].ms, 2600u);
+  EXPECT_EQ(index[3].offset, read_bytes(path_).size());  // after the last block
   auto reader = Reader::open(path_);
   reader.seek(index[0].offset, index[0].ms);
   auto next = reader.next();
@@ -141,7 +137,7 @@ TEST_F(FbsRoundTrip, IndexPointsAtUpdateBoundariesOncePerSecond) {
 TEST_F(FbsRoundTrip, TornIndexRecordIsDropped) {
   auto bytes = read_bytes(index_path_for(path_));
   bytes.resize(bytes.size() - 3);
-  EXPECT_EQ(parse_index(bytes)->size(), 2u);
+  EXPECT_EQ(parse_index(bytes)->size(), 3u);
   bytes[0] = 'X';
   EXPECT_FALSE(parse_index(bytes));
 }
@@ -164,7 +160,7 @@ TEST_F(FbsRoundTrip, TruncationAtEveryOffsetNeverThrowsAndKeepsEarlierFrames) {
       EXPECT_TRUE(result.read.damaged());
     }
   }
-  EXPECT_EQ(previous_frames, 3u);  // the last update's block is cut off in every strict prefix
+  EXPECT_EQ(previous_frames, 4u);  // only the end's time mark is cut off in the longest prefixes
 }
 
 // A ZRLE session (one zlib stream across updates) in rgb565 served by our ServerConnection: the replayed
@@ -196,7 +192,8 @@ TEST(FbsRoundTrip_Zrle, StatefulStreamInPinnedFormatReplaysExactly) {
     now = 400 * step;
     const Rect r{step * 7, step * 5, 60, 40};
     for (int y = r.y; y < r.bottom(); ++y)
-      for (int x = r.x; x < r.right(); ++x) fb.row(y)[x] = framebuffer::make_pixel(x * 3 + step * 40, y * 4, (x ^ y) * step);
+      for (int x = r.x; x < r.right(); ++x)
+        fb.row(y)[x] = framebuffer::make_pixel(x * 3 + step * 40, y * 4, (x ^ y) * step);
     server.framebuffer_changed(r);
     if (step > 0) client.request_update(true);
     pump();
@@ -225,8 +222,8 @@ TEST(FbsWriter_Blocks, CutBySizeAndAgeAndSplitWhenHuge) {
     w.append(small, 120);  // block is now 120 ms old: cut
     w.append(small, 130);
     w.append(std::vector<std::uint8_t>(995, 1), 131);  // reaches 1000 bytes: cut
-    w.append(big, 140);   // 3 MiB: split into 1 MiB blocks
-    w.append(small, 90);  // older than the last: raised to 140
+    w.append(big, 140);                                // 3 MiB: split into 1 MiB blocks
+    w.append(small, 90);                               // older than the last: raised to 140
   }
   auto r = Reader::open(path);
   std::vector<std::pair<std::size_t, std::uint32_t>> blocks;

@@ -3,7 +3,8 @@
 // Damage after the header must never throw or crash: the reader stops with a reason and the replay keeps the
 // frames before it. Checked invariants: blocks are contiguous and in time order, good_bytes never passes the
 // input, a clean end means the whole input was read, every frame's damage lies inside its picture, frame
-// times never decrease. The same bytes also go through parse_index (it must not crash).
+// times never decrease and none lies past the replay's end, which equals the summary's duration. The same bytes
+// also go through parse_index (it must not crash).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,13 @@ void check_replay(const std::vector<std::uint8_t>& input) {
     last_ms = f.ms;
     return true;
   });
+  // The recording's length (time marks and end markers included) is the same from the replay and the summary,
+  // and no frame lies beyond it.
+  if (result.decode_error.empty()) {
+    if (result.last_ms < last_ms) broken("a frame after the recording's end");
+    if (!result.read.damaged() && summarize(fbs::Reader::from_bytes(input)).duration_ms != result.last_ms)
+      broken("replay and summary disagree on the length");
+  }
   if (std::getenv("VNCGATE_FUZZ_VERBOSE"))
     std::fprintf(stderr, "frames %llu last_ms %u read: %s decode: %s\n", static_cast<unsigned long long>(result.frames),
                  result.last_ms, result.read.message.c_str(), result.decode_error.c_str());

@@ -250,6 +250,10 @@ def fbs_reader_seeds():
         fbs_block(zrle[7:], 1501)
     yield "ours", ours
     yield "truncated", ours[:-9]
+    # Time marks (a FramebufferUpdate with no rectangles, in a block of its own) on a still screen and at the end.
+    marked = ours + fbs_block(bytes(4), 2501) + fbs_block(bytes(4), 3501) + fbs_block(bytes(4), 4000)
+    yield "time-marks", marked
+    yield "time-marks-killed", marked[:-6]
     yield "backwards", b"FBS 001.001\n" + fbs_block(prologue, 0) + fbs_block(raw, 100) + fbs_block(raw, 50)
     yield "end-marker", b"FBS 001.000\n" + fbs_block(prologue + raw, 0) + fbs_block(b"", 9) + fbs_block(raw, 10)
     vncproxy = b"RFB 003.003\n" + u32(1) + u16(2) + u16(1) + rgb565 + u32(8) + b"vncproxy" + \

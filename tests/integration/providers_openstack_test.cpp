@@ -151,6 +151,74 @@ TEST_F(OpenStackProvider, CloudsYaml_OsCloudSelectsTheEntry) {
   EXPECT_EQ(snapshot(kServer, {{"OS_CLOUD", "test"}, {"OS_CLIENT_CONFIG_FILE", dir_.file("clouds.yaml")}}), 0) << log();
 }
 
+TEST_F(OpenStackProvider, AuthType_PicksTheMethod_WhenBothMethodsAreInTheEnvironment) {
+  // Two openrc files sourced one after the other: OS_AUTH_TYPE decides, the other method's variables are ignored.
+  const auto& ids = keystone_->ids();
+  auto both = [&](const std::string& type, const std::string& password, const std::string& secret) {
+    auto env = password_env("demo", password);
+    env.emplace_back("OS_AUTH_TYPE", type);
+    env.emplace_back("OS_APPLICATION_CREDENTIAL_ID", ids["app_cred_id"]);
+    env.emplace_back("OS_APPLICATION_CREDENTIAL_NAME", "vncgate");
+    env.emplace_back("OS_APPLICATION_CREDENTIAL_SECRET", secret);
+    return env;
+  };
+  const auto secret = ids["app_cred_secret"].get<std::string>();
+  // The reported case: only the name is left over from the application credential's openrc.
+  auto env = password_env();
+  env.emplace_back("OS_AUTH_TYPE", "password");
+  env.emplace_back("OS_APPLICATION_CREDENTIAL_NAME", "vncgate");
+  const auto png = dir_.file("type.png");
+  ASSERT_EQ(snapshot(kServer, env, png), 0) << log();
+  EXPECT_EQ(diff_summary(guest_->screendump(), load_png(png)), "");
+  // A wrong value in the method not chosen does not matter; the chosen one is really used.
+  EXPECT_EQ(snapshot(kServer, both("v3password", "demo-pw", "wrong-secret")), 0) << log();
+  EXPECT_EQ(snapshot(kServer, both("v3applicationcredential", "wrong-password", secret)), 0) << log();
+  EXPECT_EQ(snapshot(kServer, both("v3password", "wrong-password", secret)), 3);
+  expect_log("rejected the credentials of user 'demo'");
+  EXPECT_EQ(snapshot(kServer, both("v3applicationcredential", "demo-pw", "wrong-secret")), 3);
+  expect_log("rejected the credentials of application credential");
+  // Contradictory or unknown settings are config errors (exit 2) naming what to set.
+  EXPECT_EQ(snapshot(kServer, both("v3applicationcredential", "demo-pw", "")), 2);
+  expect_log("OS_AUTH_TYPE is v3applicationcredential: set OS_APPLICATION_CREDENTIAL_SECRET");
+  EXPECT_EQ(snapshot(kServer, both("v3totp", "demo-pw", secret)), 2);
+  expect_log("auth type 'v3totp' (OS_AUTH_TYPE) is not supported");
+  EXPECT_EQ(snapshot(kServer, both("", "demo-pw", secret)), 2);
+  expect_log("OS_APPLICATION_CREDENTIAL_SECRET and OS_PASSWORD are set; set OS_AUTH_TYPE");
+}
+
+TEST_F(OpenStackProvider, TokenAuth_RescopesAnExistingToken) {
+  // OS_TOKEN from an earlier login (here: the demo user's own session), with both other methods' variables
+  // present and wrong: the token alone gets the console.
+  providers::openstack::NovaProvider login(direct_settings());
+  const std::string token = cached_token(login);
+  ASSERT_FALSE(token.empty());
+  auto env = password_env("demo", "wrong-password");
+  env.emplace_back("OS_AUTH_TYPE", "v3token");
+  env.emplace_back("OS_TOKEN", token);
+  env.emplace_back("OS_APPLICATION_CREDENTIAL_ID", keystone_->ids()["app_cred_id"]);
+  env.emplace_back("OS_APPLICATION_CREDENTIAL_SECRET", "wrong-secret");
+  const auto png = dir_.file("token.png");
+  ASSERT_EQ(snapshot(kServer, env, png), 0) << log() << nova_->log();
+  EXPECT_EQ(diff_summary(guest_->screendump(), load_png(png)), "");
+  EXPECT_EQ(log().find(token), std::string::npos) << "token leaked into the log";
+  // Inferred from OS_TOKEN alone (in a file), no auth type.
+  write_file(dir_.file("token"), token + "\n");
+  EXPECT_EQ(snapshot(kServer, {{"OS_AUTH_URL", keystone_->url()},
+                               {"OS_TOKEN_FILE", dir_.file("token")},
+                               {"OS_PROJECT_NAME", "demo"},
+                               {"OS_REGION_NAME", "RegionOne"}}),
+            0)
+      << log();
+  // A token Keystone does not know.
+  env = {{"OS_AUTH_URL", keystone_->url()},
+         {"OS_AUTH_TYPE", "token"},
+         {"OS_TOKEN", "gAAAAABnot-a-real-token"},
+         {"OS_PROJECT_NAME", "demo"},
+         {"OS_REGION_NAME", "RegionOne"}};
+  EXPECT_EQ(snapshot(kServer, env), 3);
+  expect_log("the token in OS_TOKEN");
+}
+
 TEST_F(OpenStackProvider, AccessRules_ConsoleOnlyCredentialWorks_OthersAreRefused) {
   // The least-privilege application credential from docs/providers.md; Nova (here: the emulator, as
   // keystonemiddleware) enforces its access rules.

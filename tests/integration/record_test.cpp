@@ -10,6 +10,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "fbs/index.hpp"
+#include "fbs/reader.hpp"
 #include "support/image.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
@@ -114,8 +116,9 @@ TEST_F(RecordQemu, TextStaysAbove45dB) {
     std::vector<std::string> flags;
     const char* what;
   };
-  for (const auto& c : {Case{text_.get(), {}, "text console, default settings"},
-                        Case{still_.get(), {"--yuv444", "--tune", "psnr"}, "colour test screen, --yuv444 --tune psnr"}}) {
+  for (const auto& c :
+       {Case{text_.get(), {}, "text console, default settings"},
+        Case{still_.get(), {"--yuv444", "--tune", "psnr"}, "colour test screen, --yuv444 --tune psnr"}}) {
     std::vector<std::string> args{"--duration", "2"};
     args.insert(args.end(), c.flags.begin(), c.flags.end());
     std::filesystem::remove_all(out());
@@ -142,9 +145,8 @@ TEST_F(RecordQemu, SizeAndScaleAreHonoured) {
       << log();
   EXPECT_EQ(load_json(out() + "/segment-001.json")["width"], 1280);
   EXPECT_EQ(decode_frames(out() + "/segment-001.mp4", 1280, 720).size() > 0, true);
-  ASSERT_EQ(record(still_->vnc_url(), dir_.file("half"), {"--duration", "1", "--scale", "0.5"},
-                   dir_.file("record.log")),
-            0)
+  ASSERT_EQ(
+      record(still_->vnc_url(), dir_.file("half"), {"--duration", "1", "--scale", "0.5"}, dir_.file("record.log")), 0)
       << log();
   EXPECT_EQ(load_json(dir_.file("half") + "/segment-001.json")["height"], 200);
 }
@@ -171,9 +173,8 @@ TEST_F(RecordQemu, SigkillKeepsFinishedSegmentsAndLeavesTheOpenOnePlayable) {
 
 TEST_F(RecordQemu, ConnectionRefusedFailsAtOnceWithExitCode3) {
   const auto started = Clock::now();
-  EXPECT_EQ(record("vnc://127.0.0.1:" + std::to_string(free_port()), out(), {"--duration", "5"},
-                   dir_.file("record.log")),
-            3);
+  EXPECT_EQ(
+      record("vnc://127.0.0.1:" + std::to_string(free_port()), out(), {"--duration", "5"}, dir_.file("record.log")), 3);
   EXPECT_LT(Clock::now() - started, 5s);
   EXPECT_NE(log().find("refused"), std::string::npos) << log();
 }
@@ -197,7 +198,8 @@ TEST(RecordUpstream, ReconnectsAndContinuesTheTimeline) {
   Process recorder({VNCGATE_BINARY, "record", guest->vnc_url(), "-o", dir.file("out"), "--duration", "16",
                     "--reconnect-timeout", "40"},
                    dir.file("record.log"));
-  ASSERT_TRUE(wait_for_file_contains(dir.file("record.log"), "segment 1/1 →", 20s)) << read_file(dir.file("record.log"));
+  ASSERT_TRUE(wait_for_file_contains(dir.file("record.log"), "segment 1/1 →", 20s))
+      << read_file(dir.file("record.log"));
   std::this_thread::sleep_for(2s);
   guest.reset();  // the VM is gone
   options.port = port;
@@ -316,6 +318,70 @@ TEST_F(RecordQemu, FbsRoundTripIsBitExactThroughConvertAndPlay) {
             0)
       << read_file(dir_.file("snapshot.log"));
   EXPECT_EQ(diff_summary(oracle, load_png(out() + "/played.png")), "");
+}
+
+// A still console sends one full screen and then nothing: the FBS must still know the recording lasted 3 s
+// (time marks, docs/fbs.md §2). `convert` and `play` reproduce it within a frame at 10 fps; the index agrees.
+TEST_F(RecordQemu, FbsOfAStillConsoleKeepsItsLengthThroughConvertAndPlay) {
+  ASSERT_EQ(record(still_->vnc_url(), out(), {"--duration", "3", "--count", "1", "--lossless", "--fbs"},
+                   dir_.file("record.log")),
+            0)
+      << log();
+  const std::string fbs = out() + "/recording.fbs";
+  ASSERT_EQ(vncgate({"convert", fbs, out() + "/still.mp4", "--lossless"}, dir_.file("convert.log")), 0)
+      << read_file(dir_.file("convert.log"));
+  const double converted = probe_duration(out() + "/still.mp4");
+  std::printf("still console, 3 s recorded: live MP4 %.3f s, converted FBS %.3f s\n",
+              probe_duration(out() + "/segment-001.mp4"), converted);
+  EXPECT_NEAR(converted, 3.0, 0.1);
+  EXPECT_EQ(diff_summary(still_->screendump(), decode_frames(out() + "/still.mp4", 720, 400).back()), "");
+
+  // The file's length (from its connection, so a little more than 3 s) is the index's last entry.
+  const auto summary = fbs::summarize(fbs::Reader::open(fbs));
+  EXPECT_FALSE(summary.status.damaged()) << summary.status.message;
+  EXPECT_GE(summary.duration_ms, 3000u);
+  const auto index = fbs::read_index(fbs::index_path_for(fbs));
+  ASSERT_FALSE(index.empty());
+  EXPECT_EQ(index.back().ms, summary.duration_ms);
+  EXPECT_EQ(index.back().offset, std::filesystem::file_size(fbs));
+
+  // `play` holds the still screen for as long as it was recorded before it reports the end.
+  const int port = free_port();
+  Process player({VNCGATE_BINARY, "play", fbs, "--listen", "127.0.0.1:" + std::to_string(port)}, dir_.file("play.log"));
+  ASSERT_TRUE(wait_for_port(port, 10s)) << player.log_tail();
+  const auto serving = Clock::now();
+  ASSERT_TRUE(wait_for_file_contains(dir_.file("play.log"), "end of recording at", 10s)) << player.log_tail();
+  const double waited = std::chrono::duration<double>(Clock::now() - serving).count();
+  const auto play_log = read_file(dir_.file("play.log"));
+  const double reported = std::stod(play_log.substr(play_log.find("end of recording at") + 20));
+  EXPECT_NEAR(reported, summary.duration_ms / 1000.0, 0.001);
+  EXPECT_GT(waited, reported - 0.3) << "the end came before the recorded time had passed";
+  EXPECT_LT(waited, reported + 1.0);
+}
+
+// A recorder killed 3.5 s into a still console leaves an FBS that lasts until its last time mark (<= 1 s
+// before the kill), not until its only update.
+TEST_F(RecordQemu, FbsOfAKilledRecordingKeepsItsLengthUpToTheLastMark) {
+  Process recorder({VNCGATE_BINARY, "record", still_->vnc_url(), "-o", out(), "--duration", "30", "--count", "1",
+                    "--lossless", "--fbs"},
+                   dir_.file("record.log"));
+  ASSERT_TRUE(wait_for_file_contains(dir_.file("record.log"), "segment 1/1 →", 20s)) << log();
+  const auto first_frame = Clock::now();
+  std::this_thread::sleep_for(3500ms);
+  ::kill(recorder.pid(), SIGKILL);
+  recorder.wait(5s);
+  const double alive = std::chrono::duration<double>(Clock::now() - first_frame).count();
+
+  const std::string fbs = out() + "/recording.fbs";
+  const auto summary = fbs::summarize(fbs::Reader::open(fbs));
+  EXPECT_FALSE(summary.status.damaged()) << summary.status.message;  // marks are written whole
+  EXPECT_EQ(fbs::read_index(fbs::index_path_for(fbs)).back().ms, summary.duration_ms);
+  ASSERT_EQ(vncgate({"convert", fbs, out() + "/killed.mp4", "--lossless"}, dir_.file("convert.log")), 0)
+      << read_file(dir_.file("convert.log"));
+  const double converted = probe_duration(out() + "/killed.mp4");
+  std::printf("killed %.2f s after the first frame: converted FBS %.3f s\n", alive, converted);
+  EXPECT_GT(converted, alive - 1.3) << "more than the mark interval (1 s) lost";
+  EXPECT_LT(converted, alive + 0.1);
 }
 
 TEST_F(RecordQemu, ConvertFlagsDamagedRecordingsAndKeepsWhatItCould) {

@@ -131,6 +131,121 @@ TEST(Keystone, AuthRequest_MissingSettings_NameTheVariable) {
                       "OS_APPLICATION_CREDENTIAL_SECRET");
 }
 
+// Two openrc files sourced one after the other: a password one and an application credential one.
+std::map<std::string, std::string> both_methods(std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> vars{{"OS_AUTH_URL", "http://k/v3"},
+                                          {"OS_USERNAME", "demo"},
+                                          {"OS_PASSWORD", "pw"},
+                                          {"OS_PROJECT_NAME", "demo"},
+                                          {"OS_APPLICATION_CREDENTIAL_ID", "ac1"},
+                                          {"OS_APPLICATION_CREDENTIAL_NAME", "vncgate"},
+                                          {"OS_APPLICATION_CREDENTIAL_SECRET", "s3"},
+                                          {"OS_TOKEN", "gAAAA-tok"}};
+  for (auto& [k, v] : extra) vars[k] = v;
+  return vars;
+}
+
+nlohmann::json request_for(std::map<std::string, std::string> vars) {
+  return auth_request(KeystoneSettings::from_env(env_of(std::move(vars))));
+}
+
+std::string config_error_of(std::map<std::string, std::string> vars) {
+  try {
+    request_for(std::move(vars));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(KeystoneAuthType, Password_IgnoresApplicationCredentialName) {
+  // The reported case: OS_AUTH_TYPE=password with OS_APPLICATION_CREDENTIAL_NAME left over from another openrc.
+  const auto body = request_for({{"OS_AUTH_URL", "http://k/v3"},
+                                 {"OS_AUTH_TYPE", "password"},
+                                 {"OS_USERNAME", "demo"},
+                                 {"OS_PASSWORD", "pw"},
+                                 {"OS_PROJECT_NAME", "demo"},
+                                 {"OS_APPLICATION_CREDENTIAL_NAME", "vncgate"}});
+  EXPECT_EQ(body["auth"]["identity"]["methods"], nlohmann::json::array({"password"}));
+  EXPECT_EQ(body["auth"]["identity"]["password"]["user"]["name"], "demo");
+  EXPECT_EQ(body["auth"]["scope"]["project"]["name"], "demo");
+}
+
+TEST(KeystoneAuthType, EachTypeUsesOnlyItsOwnVariables) {
+  for (const char* type : {"password", "v3password", "V3Password"}) {
+    const auto body = request_for(both_methods({{"OS_AUTH_TYPE", type}}));
+    EXPECT_EQ(body, nlohmann::json::parse(R"({"auth": {
+      "identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"id": "default"},
+                   "password": "pw"}}},
+      "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}}})"))
+        << type;
+  }
+  EXPECT_EQ(request_for(both_methods({{"OS_AUTH_TYPE", "v3applicationcredential"}})),
+            nlohmann::json::parse(R"({"auth": {"identity": {"methods": ["application_credential"],
+              "application_credential": {"id": "ac1", "secret": "s3"}}}})"));
+  for (const char* type : {"token", "v3token"}) {
+    EXPECT_EQ(request_for(both_methods({{"OS_AUTH_TYPE", type}})), nlohmann::json::parse(R"({"auth": {
+      "identity": {"methods": ["token"], "token": {"id": "gAAAA-tok"}},
+      "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}}})"))
+        << type;
+  }
+}
+
+TEST(KeystoneAuthType, Inferred_FromTheOneSecretThatIsSet) {
+  auto method_of = [](std::map<std::string, std::string> vars) {
+    return auth_method(KeystoneSettings::from_env(env_of(std::move(vars))));
+  };
+  EXPECT_EQ(method_of({{"OS_PASSWORD", "pw"}, {"OS_APPLICATION_CREDENTIAL_NAME", "vncgate"}}), AuthMethod::password);
+  EXPECT_EQ(method_of({{"OS_USERNAME", "u"}, {"OS_APPLICATION_CREDENTIAL_SECRET", "s"}}),
+            AuthMethod::application_credential);
+  EXPECT_EQ(method_of({{"OS_TOKEN", "t"}, {"OS_USERNAME", "u"}}), AuthMethod::token);
+  EXPECT_EQ(method_of({{"OS_APPLICATION_CREDENTIAL_ID", "a"}}), AuthMethod::application_credential);
+  EXPECT_EQ(method_of({{"OS_USERNAME", "u"}}), AuthMethod::password);
+  // Two secrets and no auth type: ask instead of guessing.
+  const auto error = config_error_of(both_methods());
+  EXPECT_NE(error.find("OS_APPLICATION_CREDENTIAL_SECRET and OS_TOKEN and OS_PASSWORD are set; set OS_AUTH_TYPE"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(
+      config_error_of(both_methods({{"OS_TOKEN", ""}, {"OS_APPLICATION_CREDENTIAL_SECRET", ""}})).find("(no error)"),
+      std::string::npos);
+}
+
+TEST(KeystoneAuthType, Contradictions_NameTheTypeAndTheVariable) {
+  auto vars = both_methods({{"OS_AUTH_TYPE", "v3applicationcredential"}, {"OS_APPLICATION_CREDENTIAL_SECRET", ""}});
+  EXPECT_NE(
+      config_error_of(vars).find("OS_AUTH_TYPE is v3applicationcredential: set OS_APPLICATION_CREDENTIAL_SECRET (or "
+                                 "OS_APPLICATION_CREDENTIAL_SECRET_FILE)"),
+      std::string::npos)
+      << config_error_of(vars);
+  vars = both_methods({{"OS_AUTH_TYPE", "v3applicationcredential"},
+                       {"OS_APPLICATION_CREDENTIAL_ID", ""},
+                       {"OS_APPLICATION_CREDENTIAL_NAME", ""}});
+  EXPECT_NE(config_error_of(vars).find("OS_AUTH_TYPE is v3applicationcredential: set OS_APPLICATION_CREDENTIAL_ID"),
+            std::string::npos)
+      << config_error_of(vars);
+  vars = both_methods({{"OS_AUTH_TYPE", "v3token"}, {"OS_TOKEN", ""}});
+  EXPECT_NE(config_error_of(vars).find("OS_AUTH_TYPE is v3token: set OS_TOKEN"), std::string::npos)
+      << config_error_of(vars);
+  vars = both_methods({{"OS_AUTH_TYPE", "v3token"}, {"OS_PROJECT_NAME", ""}});
+  EXPECT_NE(config_error_of(vars).find("OS_AUTH_TYPE is v3token: set OS_PROJECT_NAME or OS_PROJECT_ID"),
+            std::string::npos)
+      << config_error_of(vars);
+  vars = both_methods({{"OS_AUTH_TYPE", "password"}, {"OS_PASSWORD", ""}});
+  EXPECT_NE(config_error_of(vars).find("OS_AUTH_TYPE is password: set OS_PASSWORD"), std::string::npos)
+      << config_error_of(vars);
+}
+
+TEST(KeystoneAuthType, UnknownOrUnsupported_ConfigError) {
+  EXPECT_NE(config_error_of(both_methods({{"OS_AUTH_TYPE", "pasword"}}))
+                .find("unknown auth type 'pasword' (OS_AUTH_TYPE); use password, "),
+            std::string::npos);
+  EXPECT_NE(config_error_of(both_methods({{"OS_AUTH_TYPE", "v3totp"}}))
+                .find("auth type 'v3totp' (OS_AUTH_TYPE) is not supported by vncgate"),
+            std::string::npos);
+  EXPECT_NE(config_error_of(both_methods({{"OS_AUTH_TYPE", "v2password"}})).find("not supported"), std::string::npos);
+}
+
 TEST(CloudsYaml, ParseYaml_MappingsSequencesQuotedScalars) {
   const auto json = parse_yaml(
       "clouds:\n  a:\n    auth: {auth_url: 'https://k:5000/v3', password: \"p: w#1\"}\n"
@@ -178,6 +293,37 @@ TEST(CloudsYaml, OsCloud_ReadsEntry_EnvironmentOverrides) {
   EXPECT_TRUE(lab.tls.insecure);
   EXPECT_THROW(KeystoneSettings::from_env(env_of({{"OS_CLOUD", "nope"}, {"OS_CLIENT_CONFIG_FILE", file}})),
                ConfigError);
+  std::filesystem::remove(path);
+}
+
+TEST(CloudsYaml, AuthType_ChoosesTheMethod_OsAuthTypeOverrides) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("vncgate-clouds-type-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << R"(clouds:
+  both:
+    auth_type: v3password
+    auth: {auth_url: 'http://k:5000', username: demo, password: pw, project_name: demo,
+           application_credential_id: ac1, application_credential_secret: s3, token: tok}
+  odd:
+    auth_type: v3oidcpassword
+    auth: {auth_url: 'http://k:5000', username: demo, password: pw}
+)";
+  const std::string file = path.string();
+  auto both = KeystoneSettings::from_env(env_of({{"OS_CLOUD", "both"}, {"OS_CLIENT_CONFIG_FILE", file}}));
+  EXPECT_EQ(auth_method(both), AuthMethod::password);
+  EXPECT_EQ(both.token, "tok");
+  auto overridden = KeystoneSettings::from_env(
+      env_of({{"OS_CLOUD", "both"}, {"OS_CLIENT_CONFIG_FILE", file}, {"OS_AUTH_TYPE", "v3token"}}));
+  EXPECT_EQ(auth_request(overridden)["auth"]["identity"]["token"]["id"], "tok");
+  try {
+    auth_request(KeystoneSettings::from_env(env_of({{"OS_CLOUD", "odd"}, {"OS_CLIENT_CONFIG_FILE", file}})));
+    ADD_FAILURE() << "v3oidcpassword accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("auth type 'v3oidcpassword' (auth_type of cloud 'odd' in " + file +
+                                         ") is not supported"),
+              std::string::npos)
+        << e.what();
+  }
   std::filesystem::remove(path);
 }
 

@@ -83,6 +83,8 @@ std::optional<KeystoneSettings> settings_from_clouds_yaml(const Getenv& getenv) 
     const auto& cloud = yaml["clouds"][name];
     const auto auth = cloud.is_object() && cloud.contains("auth") ? cloud["auth"] : nlohmann::json::object();
     KeystoneSettings s;
+    s.auth_type = text_of(cloud, "auth_type");
+    s.auth_type_origin = "auth_type of cloud '" + std::string(name) + "' in " + path;
     s.auth_url = text_of(auth, "auth_url");
     s.username = text_of(auth, "username");
     s.user_id = text_of(auth, "user_id");
@@ -96,6 +98,7 @@ std::optional<KeystoneSettings> settings_from_clouds_yaml(const Getenv& getenv) 
     s.application_credential_id = text_of(auth, "application_credential_id");
     s.application_credential_name = text_of(auth, "application_credential_name");
     s.application_credential_secret = text_of(auth, "application_credential_secret");
+    s.token = text_of(auth, "token");
     s.region_name = text_of(cloud, "region_name");
     if (auto i = text_of(cloud, "interface"); !i.empty()) s.interface = i;
     s.tls.ca_file = text_of(cloud, "cacert");

@@ -20,7 +20,7 @@ nlohmann::json parse_yaml(const std::string& text, const std::string& what);
 // $HOME/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml (as openstacksdk does).
 std::vector<std::string> clouds_yaml_paths(const Getenv& getenv);
 
-// When OS_CLOUD names a cloud: its clouds.yaml entry (auth.*, region_name, interface, cacert, verify) as
+// When OS_CLOUD names a cloud: its clouds.yaml entry (auth_type, auth.*, region_name, interface, cacert, verify) as
 // settings. nullopt when OS_CLOUD is unset; ConfigError when no file has that cloud.
 std::optional<KeystoneSettings> settings_from_clouds_yaml(const Getenv& getenv);
 

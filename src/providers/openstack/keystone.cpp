@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <set>
+#include <vector>
 
 #include "http/http_client.hpp"
 #include "providers/openstack/clouds_yaml.hpp"
@@ -53,6 +55,16 @@ http::Request token_request(const KeystoneSettings& settings) {
   return request;
 }
 
+// Whose credentials Keystone refused, for messages (never the secret itself).
+std::string describe_identity(const KeystoneSettings& s) {
+  switch (auth_method(s)) {
+    case AuthMethod::application_credential: return "application credential";
+    case AuthMethod::token: return "the token in OS_TOKEN";
+    case AuthMethod::password: break;
+  }
+  return "user '" + (s.username.empty() ? s.user_id : s.username) + "'";
+}
+
 }  // namespace
 
 KeystoneSettings KeystoneSettings::from_env(const Getenv& getenv) {
@@ -62,6 +74,10 @@ KeystoneSettings KeystoneSettings::from_env(const Getenv& getenv) {
     if (!value.empty()) field = std::move(value);
   };
   set(s.auth_url, env(getenv, "OS_AUTH_URL"));
+  if (std::string type = env(getenv, "OS_AUTH_TYPE"); !type.empty()) {
+    s.auth_type = std::move(type);
+    s.auth_type_origin = "OS_AUTH_TYPE";
+  }
   set(s.username, env(getenv, "OS_USERNAME"));
   set(s.user_id, env(getenv, "OS_USER_ID"));
   set(s.password, env_or_file(getenv, "OS_PASSWORD"));
@@ -78,6 +94,7 @@ KeystoneSettings KeystoneSettings::from_env(const Getenv& getenv) {
   set(s.application_credential_id, env(getenv, "OS_APPLICATION_CREDENTIAL_ID"));
   set(s.application_credential_name, env(getenv, "OS_APPLICATION_CREDENTIAL_NAME"));
   set(s.application_credential_secret, env_or_file(getenv, "OS_APPLICATION_CREDENTIAL_SECRET"));
+  set(s.token, env_or_file(getenv, "OS_TOKEN"));
   set(s.region_name, env(getenv, "OS_REGION_NAME"));
   set(s.interface, env(getenv, "OS_INTERFACE", "OS_ENDPOINT_TYPE"));
   // openrc files from older clouds say "publicURL"/"internalURL".
@@ -89,15 +106,55 @@ KeystoneSettings KeystoneSettings::from_env(const Getenv& getenv) {
   return s;
 }
 
+AuthMethod auth_method(const KeystoneSettings& s) {
+  std::string type = s.auth_type;
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type == "password" || type == "v3password") return AuthMethod::password;
+  if (type == "v3applicationcredential") return AuthMethod::application_credential;
+  if (type == "token" || type == "v3token") return AuthMethod::token;
+  if (!type.empty()) {
+    // keystoneauth's other plugins: real auth types, just not ones vncgate implements.
+    constexpr std::string_view kOtherPlugins =
+        " admin_token http_basic none noauth token_endpoint v2password v2token v3adfspassword v3fedkerb v3kerberos"
+        " v3multifactor v3oauth1 v3oauth2clientcredential v3oidcaccesstoken v3oidcauthcode v3oidcclientcredentials"
+        " v3oidcdeviceauthz v3oidcpassword v3samlpassword v3tokenlessauth v3totp ";
+    const std::string what = "auth type '" + s.auth_type + "' (" + s.auth_type_origin + ")";
+    const char* supported = "password, v3password, v3applicationcredential, token or v3token";
+    if (kOtherPlugins.find(" " + type + " ") != std::string_view::npos)
+      throw ConfigError("OpenStack: " + what + " is not supported by vncgate; use " + supported);
+    throw ConfigError("OpenStack: unknown " + what + "; use " + supported);
+  }
+  // No auth type: the method whose secret is set. Two openrc files sourced one after the other leave both
+  // methods' variables behind; guessing would log in as the wrong identity, so ask.
+  std::vector<std::string> secrets;
+  if (!s.application_credential_secret.empty()) secrets.emplace_back("OS_APPLICATION_CREDENTIAL_SECRET");
+  if (!s.token.empty()) secrets.emplace_back("OS_TOKEN");
+  if (!s.password.empty()) secrets.emplace_back("OS_PASSWORD");
+  if (secrets.size() > 1) {
+    std::string names;
+    for (const auto& n : secrets) names += (names.empty() ? "" : " and ") + n;
+    throw ConfigError("OpenStack: " + names +
+                      " are set; set OS_AUTH_TYPE (v3password, v3applicationcredential or v3token) to choose");
+  }
+  if (!s.application_credential_secret.empty()) return AuthMethod::application_credential;
+  if (!s.token.empty()) return AuthMethod::token;
+  if (!s.password.empty()) return AuthMethod::password;
+  const bool app_cred_named = !s.application_credential_id.empty() || !s.application_credential_name.empty();
+  return app_cred_named ? AuthMethod::application_credential : AuthMethod::password;
+}
+
 nlohmann::json auth_request(const KeystoneSettings& s) {
   if (s.auth_url.empty())
     throw ConfigError("OpenStack: set OS_AUTH_URL (the Keystone URL, e.g. https://cloud:5000/v3)");
-  nlohmann::json identity;
-  const bool app_cred = !s.application_credential_id.empty() || !s.application_credential_name.empty();
-  if (app_cred) {
-    if (s.application_credential_secret.empty()) {
-      throw ConfigError("OpenStack: set OS_APPLICATION_CREDENTIAL_SECRET (or _SECRET_FILE)");
-    }
+  const AuthMethod method = auth_method(s);
+  // "OS_AUTH_TYPE is v3token: " when the type was chosen, so the message explains why this variable is needed.
+  const std::string because = s.auth_type.empty() ? "" : s.auth_type_origin + " is " + s.auth_type + ": ";
+  auto missing = [&](const std::string& what) { return ConfigError("OpenStack: " + because + "set " + what); };
+  if (method == AuthMethod::application_credential) {
+    if (s.application_credential_id.empty() && s.application_credential_name.empty())
+      throw missing("OS_APPLICATION_CREDENTIAL_ID (or OS_APPLICATION_CREDENTIAL_NAME with OS_USERNAME)");
+    if (s.application_credential_secret.empty())
+      throw missing("OS_APPLICATION_CREDENTIAL_SECRET (or OS_APPLICATION_CREDENTIAL_SECRET_FILE)");
     nlohmann::json cred{{"secret", s.application_credential_secret}};
     if (!s.application_credential_id.empty()) {
       cred["id"] = s.application_credential_id;
@@ -109,20 +166,26 @@ nlohmann::json auth_request(const KeystoneSettings& s) {
       cred["name"] = s.application_credential_name;
       cred["user"] = named(s.user_id, s.username, s.user_domain_id, s.user_domain_name);
     }
-    identity = {{"methods", {"application_credential"}}, {"application_credential", cred}};
+    const nlohmann::json identity{{"methods", {"application_credential"}}, {"application_credential", cred}};
     // Application credentials carry their own project scope; Keystone rejects an explicit one.
     return {{"auth", {{"identity", identity}}}};
   }
-  if (s.username.empty() && s.user_id.empty()) {
-    throw ConfigError("OpenStack: set OS_USERNAME (or OS_USER_ID) and OS_PASSWORD, or an application credential");
+  nlohmann::json identity;
+  if (method == AuthMethod::token) {
+    if (s.token.empty()) throw missing("OS_TOKEN (or OS_TOKEN_FILE)");
+    identity = {{"methods", {"token"}}, {"token", {{"id", s.token}}}};
+  } else {
+    if (s.username.empty() && s.user_id.empty()) {
+      throw ConfigError("OpenStack: " + because + "set OS_USERNAME (or OS_USER_ID) and OS_PASSWORD" +
+                        (because.empty() ? ", or an application credential" : ""));
+    }
+    if (s.password.empty()) throw missing("OS_PASSWORD (or OS_PASSWORD_FILE)");
+    auto user = named(s.user_id, s.username, s.user_domain_id, s.user_domain_name);
+    user["password"] = s.password;
+    identity = {{"methods", {"password"}}, {"password", {{"user", user}}}};
   }
-  if (s.password.empty()) throw ConfigError("OpenStack: set OS_PASSWORD (or OS_PASSWORD_FILE)");
-  if (s.project_name.empty() && s.project_id.empty()) {
-    throw ConfigError("OpenStack: set OS_PROJECT_NAME or OS_PROJECT_ID (consoles need a project-scoped token)");
-  }
-  auto user = named(s.user_id, s.username, s.user_domain_id, s.user_domain_name);
-  user["password"] = s.password;
-  identity = {{"methods", {"password"}}, {"password", {{"user", user}}}};
+  if (s.project_name.empty() && s.project_id.empty())
+    throw missing("OS_PROJECT_NAME or OS_PROJECT_ID (consoles need a project-scoped token)");
   auto project = named(s.project_id, s.project_name, s.project_domain_id, s.project_domain_name);
   return {{"auth", {{"identity", identity}, {"scope", {{"project", project}}}}}};
 }
@@ -225,9 +288,7 @@ asio::awaitable<Token> KeystoneSession::token() {
   if (cached_ && now_() + margin_ < cached_->expires_at) co_return *cached_;
   cached_.reset();
   const auto response = co_await http::send(token_request(settings_));
-  const std::string who = settings_.application_credential_id.empty() && settings_.application_credential_name.empty()
-                              ? "user '" + (settings_.username.empty() ? settings_.user_id : settings_.username) + "'"
-                              : "application credential";
+  const std::string who = describe_identity(settings_);
   if (response.status == 401) {
     throw AuthError("Keystone " + io::redact_url(settings_.auth_url) + " rejected the credentials of " + who + ": " +
                     describe_failure(response));
