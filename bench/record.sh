@@ -53,7 +53,7 @@ floor_s=10
 ffmpeg -v error -f x11grab -framerate 10 -video_size 1280x800 -i ":$display" -t "$floor_s" -f rawvideo \
   -pix_fmt bgr0 "$tmp/frames.raw"
 /usr/bin/time -f "%U %S" -o "$tmp/vg.time" "$vncgate" record "vnc://127.0.0.1:$port" -o "$tmp/vg" -q \
-  --duration "$busy_s" --fps 10 --preset veryfast --qp 23 --tune '' &
+  --duration "$busy_s" --fps 10 --preset veryfast --qp 23 --tune '' --chroma 420 &
 vg=$!
 (sleep 2; /usr/bin/time -f "%U %S" -o "$tmp/floor.time" ffmpeg -v error -f rawvideo -pix_fmt bgr0 -s 1280x800 \
   -r 10 -i "$tmp/frames.raw" -c:v libx264 -preset veryfast -qp 23 -tune zerolatency -threads 1 -pix_fmt yuv420p \

@@ -7,7 +7,8 @@
 #
 # Kernel command line switches (they reach /init's environment):
 #   MODE=tick    (default) prints "tick N HH:MM:SS" on tty0 every second; "ready" on ttyS0 after the first.
-#   MODE=static  paints a fixed multi-colour screen once, hides the cursor, prints "ready" on ttyS0, sleeps.
+#   MODE=static  paints a fixed multi-colour screen once (scripts/lib/colour-screen.sh), hides the cursor,
+#                prints "ready" on ttyS0, sleeps.
 #   MODE=text    the same with a plain grey console (boot messages, a shell session): what recordings show.
 #   MODE=input   MODE=text, then keeps the console open for reading, so keys typed into the VM echo on
 #                screen (the gateway tests type through viewers and look for the change on the screendump).
@@ -16,6 +17,8 @@
 #                holds still) and `drm-on` (loads the bochs DRM driver: the console changes size, as RESIZE_AT).
 #   RESIZE_AT=N  (tick mode, with video=800x600) loads the bochs DRM driver at tick N: the console switches
 #                from 720x400 text mode to an 800x600 framebuffer and VNC clients get a DesktopSize update.
+#   vga=0x317    (a kernel parameter, any mode) boots into the 1024x768 framebuffer console (fbcon) instead
+#                of 720x400 VGA text mode.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -24,11 +27,12 @@ if [ $# -ne 1 ]; then
 fi
 out=$1
 script=$(readlink -f "$0")
+colour_screen=$(dirname "$script")/lib/colour-screen.sh
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && [ "$out/vmlinuz" -nt "$script" ] &&
-   [ "$out/initrd.gz" -nt "$script" ]; then
+   [ "$out/initrd.gz" -nt "$script" ] && [ "$out/initrd.gz" -nt "$colour_screen" ]; then
   exit 0
 fi
 
@@ -77,6 +81,7 @@ fi
 ird=$work/ird
 mkdir -p "$ird/bin" "$ird/dev" "$ird/proc" "$ird/sys"
 cp "$busybox" "$ird/bin/busybox"
+cp "$colour_screen" "$ird/bin/colour-screen"
 mkdir -p "$ird/drm" && cp "$out"/drm/*.ko "$ird/drm/"
 cat > "$ird/init" <<'EOF'
 #!/bin/busybox sh
@@ -86,31 +91,6 @@ mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 MODE=${MODE:-tick}
-
-paint_static() {
-  e=$(printf '\033')
-  printf '%s[2J%s[H' "$e" "$e"
-  printf '%s[1;37;44m vncgate test guest: static screen                                    %s[0m\n' "$e" "$e"
-  printf '\n'
-  printf '  %s[31mred text%s[0m  %s[32mgreen text%s[0m  %s[33myellow%s[0m  %s[34mblue%s[0m  %s[35mmagenta%s[0m  %s[36mcyan%s[0m\n' \
-    "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
-  printf '  %s[1;31mbold red%s[0m  %s[1;32mbold green%s[0m  %s[1;33mbold yellow%s[0m  %s[1mbold white%s[0m\n' \
-    "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
-  printf '  %s[42;30m black on green %s[0m %s[41;37m white on red %s[0m %s[43;34m blue on yellow %s[0m %s[46;35m magenta on cyan %s[0m\n' \
-    "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
-  printf '  %s[7m reverse video %s[0m  %s[4munderlined%s[0m  %s[2mdim text%s[0m\n' "$e" "$e" "$e" "$e" "$e" "$e"
-  printf '\n'
-  i=0
-  while [ $i -lt 12 ]; do
-    fg=$((30 + i % 8)); bg=$((40 + (i + 3) % 8))
-    printf '  %s[%d;%dm line %02d: The quick brown fox jumps over the lazy dog 0123456789 %s[0m\n' \
-      "$e" "$fg" "$bg" "$i" "$e"
-    i=$((i + 1))
-  done
-  printf '\n  %s[1;35m#####%s[1;36m#####%s[1;33m#####%s[1;32m#####%s[0m  end of test pattern\n' \
-    "$e" "$e" "$e" "$e" "$e"
-  printf '%s[?25l' "$e"
-}
 
 # What a Linux VM's text console usually shows: grey boot messages and a login prompt.
 paint_text() {
@@ -148,7 +128,7 @@ COLOURS
 fi
 
 if [ "$MODE" = static ] || [ "$MODE" = text ] || [ "$MODE" = input ]; then
-  if [ "$MODE" = static ]; then paint_static > /dev/tty0; else paint_text > /dev/tty0; fi
+  if [ "$MODE" = static ]; then colour-screen > /dev/tty0; else paint_text > /dev/tty0; fi
   echo ready > /dev/ttyS0
   # The line discipline echoes typed keys only while someone has the console open.
   if [ "$MODE" = input ]; then while :; do cat < /dev/tty0 > /dev/null; done; fi

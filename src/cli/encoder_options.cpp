@@ -19,11 +19,17 @@ void EncoderOptions::add_to(CLI::App& app) {
   app.add_option("--crf", s.crf, "x264 quality, 0-51, lower is better")->check(CLI::Range(0, 51));
   app.add_option("--qp", s.qp, "constant x264 quantizer instead of --crf")->check(CLI::Range(0, 69));
   app.add_option("--preset", s.preset, "x264 preset (ultrafast … veryslow)")
-      ->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-                             "veryslow", "placebo"}));
-  app.add_option("--tune", s.tune, "x264 tune: stillimage (text), animation, film, grain, psnr, ssim, or ''")
+      ->check(CLI::IsMember(
+          {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}));
+  app.add_option("--tune", s.tune,
+                 "x264 tune: psnr (default, sharpest text), stillimage, animation, film, grain, ssim, ''")
       ->check(CLI::IsMember({"", "stillimage", "animation", "film", "grain", "psnr", "ssim"}));
-  app.add_flag("--yuv444", s.yuv444, "full chroma resolution (sharper coloured text)");
+  auto* chroma_option = app.add_option("--chroma", chroma,
+                                       "444: full colour resolution, sharp coloured text (default); 420: plays "
+                                       "in every player, coloured text smeared")
+                            ->check(CLI::IsMember({"444", "420"}));
+  // Kept for scripts written when 4:2:0 was the default.
+  app.add_flag("--yuv444", yuv444, "same as --chroma 444 (the default)")->excludes(chroma_option);
   app.add_flag("--lossless", s.lossless, "bit-exact RGB (libx264rgb, qp 0; large files, High 4:4:4 profile)");
   app.add_option("--keyframe-interval", s.keyframe_interval_s, "seconds between keyframes at most")
       ->check(CLI::Range(1, 600));
@@ -31,6 +37,8 @@ void EncoderOptions::add_to(CLI::App& app) {
 
 record::EncoderSettings EncoderOptions::resolve() const {
   auto s = settings;
+  if (!chroma.empty()) s.chroma = *record::parse_chroma(chroma);  // IsMember checked it
+  if (yuv444) s.chroma = record::Chroma::yuv444;
   if (!size.empty()) {
     auto parsed = record::parse_size(size);
     if (!parsed) throw UsageError("--size must be WxH with even numbers in 16..8192, not '" + size + "'");

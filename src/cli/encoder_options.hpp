@@ -8,14 +8,16 @@
 
 namespace vncgate::cli {
 
-// The video flags `record` and `convert` share: --size/--scale, --fps, --crf, --preset, --tune, --yuv444,
-// --lossless.
+// The video flags `record` and `convert` share: --size/--scale, --fps, --crf, --preset, --tune, --chroma
+// (--yuv444), --lossless.
 struct EncoderOptions {
   record::EncoderSettings settings;
   std::string size;
+  std::string chroma;  // "444" / "420"; "" = the default
+  bool yuv444 = false;
 
   void add_to(CLI::App& app);
-  // The settings with --size applied; throws UsageError on a malformed size.
+  // The settings with --size and --chroma applied; throws UsageError on a malformed size.
   record::EncoderSettings resolve() const;
 };
 

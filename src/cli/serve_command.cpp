@@ -46,6 +46,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.recording.fps = c.recording.fps;
   s.recording.quality = c.recording.quality;
   s.recording.preset = c.recording.preset;
+  s.recording.chroma = *record::parse_chroma(c.recording.chroma);  // the config checked the choice
   s.recording.fbs = c.recording.fbs;
   s.recording.reconnect_timeout_s = c.recording.reconnect_timeout_s;
   s.recording.connect_grace_s = c.recording.connect_grace_s;

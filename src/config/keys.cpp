@@ -65,6 +65,7 @@ const std::vector<Key>& keys() {
     k.push_back({"recording.preset",
                  VNCGATE_FIELD(recording.preset),
                  {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}});
+    k.push_back({"recording.chroma", VNCGATE_FIELD(recording.chroma), {"444", "420"}});
     k.push_back({"recording.fbs", VNCGATE_FIELD(recording.fbs)});
     k.push_back({"recording.reconnect_timeout_s", VNCGATE_FIELD(recording.reconnect_timeout_s), 0, kDay});
     k.push_back({"recording.connect_grace_s", VNCGATE_FIELD(recording.connect_grace_s), 0, 3600});

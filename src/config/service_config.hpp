@@ -47,8 +47,9 @@ struct StorageSection {  // [storage]
 struct RecordingSection {     // [recording] defaults for jobs that do not say
   int width = 0, height = 0;  // 0 = the console's own size; otherwise both, even, 16..8192
   double fps = 10;
-  int quality = 18;  // x264 CRF, 0..51
+  int quality = 16;  // x264 CRF, 0..51
   std::string preset = "veryfast";
+  std::string chroma = "444";  // 444 (sharp coloured text) | 420 (plays in every player)
   bool fbs = false;
   int reconnect_timeout_s = 60;  // a lost console (or one a restart left) is retried this long
   int connect_grace_s = 10;      // a new job waits this long for a console that is not reachable yet

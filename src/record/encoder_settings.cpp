@@ -7,6 +7,14 @@
 
 namespace vncgate::record {
 
+std::optional<Chroma> parse_chroma(std::string_view text) {
+  if (text == "444" || text == "yuv444p") return Chroma::yuv444;
+  if (text == "420" || text == "yuv420p") return Chroma::yuv420;
+  return std::nullopt;
+}
+
+const char* chroma_name(Chroma chroma) { return chroma == Chroma::yuv444 ? "444" : "420"; }
+
 std::optional<std::pair<int, int>> parse_size(const std::string& text) {
   int w = 0, h = 0;
   char tail = 0;

@@ -82,15 +82,18 @@ struct Mp4Writer::Impl {
     }
   }
 
+  bool full_chroma() const { return settings.chroma == Chroma::yuv444; }
+
   AVPixelFormat pixel_format() const {
     if (settings.lossless) return AV_PIX_FMT_BGR0;
-    return settings.yuv444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
+    return full_chroma() ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
   }
 
   void open() {
     const char* encoder_name = settings.lossless ? "libx264rgb" : "libx264";
     const AVCodec* encoder = avcodec_find_encoder_by_name(encoder_name);
-    if (!encoder) throw CodecError(std::string("FFmpeg has no ") + encoder_name + " encoder (install libavcodec with x264)");
+    if (!encoder)
+      throw CodecError(std::string("FFmpeg has no ") + encoder_name + " encoder (install libavcodec with x264)");
     codec.reset(avcodec_alloc_context3(encoder));
     codec->width = width;
     codec->height = height;
@@ -110,9 +113,13 @@ struct Mp4Writer::Impl {
     // zerolatency: no lookahead or frame delay, so each frame is muxed (and crash-safe) as soon as it exists.
     const std::string tune = settings.tune.empty() ? "zerolatency" : settings.tune + ",zerolatency";
     av_opt_set(codec->priv_data, "tune", tune.c_str(), 0);
-    if (settings.lossless) av_opt_set(codec->priv_data, "qp", "0", 0);
-    else if (settings.qp >= 0) av_opt_set_int(codec->priv_data, "qp", settings.qp, 0);
-    else av_opt_set_double(codec->priv_data, "crf", settings.crf, 0);
+    if (settings.lossless)
+      av_opt_set(codec->priv_data, "qp", "0", 0);
+    else if (settings.qp >= 0)
+      av_opt_set_int(codec->priv_data, "qp", settings.qp, 0);
+    else
+      av_opt_set_double(codec->priv_data, "crf", settings.crf, 0);
+    if (!settings.x264_params.empty()) av_opt_set(codec->priv_data, "x264-params", settings.x264_params.c_str(), 0);
 
     check(avformat_alloc_output_context2(&format, nullptr, "mp4", path.c_str()), "cannot set up MP4 for " + path);
     if (format->oformat->flags & AVFMT_GLOBALHEADER) codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -160,8 +167,8 @@ struct Mp4Writer::Impl {
       for (int y = 0; y < height; ++y) std::memset(frame->data[0] + y * frame->linesize[0], 0, width * 4);
       return;
     }
-    const int chroma_h = settings.yuv444 ? height : height / 2;
-    const int chroma_w = settings.yuv444 ? width : width / 2;
+    const int chroma_h = full_chroma() ? height : height / 2;
+    const int chroma_w = full_chroma() ? width : width / 2;
     for (int y = 0; y < height; ++y) std::memset(frame->data[0] + y * frame->linesize[0], 16, width);
     for (int p = 1; p <= 2; ++p)
       for (int y = 0; y < chroma_h; ++y) std::memset(frame->data[p] + y * frame->linesize[p], 128, chroma_w);
@@ -182,9 +189,9 @@ struct Mp4Writer::Impl {
       // Colour conversion only: libyuv's SIMD BT.601 (limited range, as tagged) takes a fraction of swscale's
       // time. Its "ARGB" is our canonical pixel (bytes B, G, R, X).
       const auto* src = reinterpret_cast<const std::uint8_t*>(source.pixels().data());
-      const auto convert = settings.yuv444 ? libyuv::ARGBToI444 : libyuv::ARGBToI420;
-      if (convert(src, sw * 4, frame->data[0], frame->linesize[0], frame->data[1], frame->linesize[1],
-                  frame->data[2], frame->linesize[2], sw, sh) != 0)
+      const auto convert = full_chroma() ? libyuv::ARGBToI444 : libyuv::ARGBToI420;
+      if (convert(src, sw * 4, frame->data[0], frame->linesize[0], frame->data[1], frame->linesize[1], frame->data[2],
+                  frame->linesize[2], sw, sh) != 0)
         throw CodecError("colour conversion failed");
       return;
     }
@@ -200,8 +207,8 @@ struct Mp4Writer::Impl {
     const int src_stride[1] = {sw * 4};
     std::uint8_t* dst[4] = {};
     for (int p = 0; p < 4 && frame->data[p]; ++p) {
-      const int cx = (p == 0 || settings.yuv444 || settings.lossless) ? x : x / 2;
-      const int cy = (p == 0 || settings.yuv444 || settings.lossless) ? y : y / 2;
+      const int cx = (p == 0 || full_chroma() || settings.lossless) ? x : x / 2;
+      const int cy = (p == 0 || full_chroma() || settings.lossless) ? y : y / 2;
       const int bytes_per_pixel = settings.lossless ? 4 : 1;
       dst[p] = frame->data[p] + cy * frame->linesize[p] + cx * bytes_per_pixel;
     }
@@ -247,7 +254,8 @@ Mp4Writer::Mp4Writer(const std::string& path, const EncoderSettings& settings, i
     : impl_(std::make_unique<Impl>(path, settings, width, height, start_ms)) {
   quiet_libav();
   if (width < 16 || height < 16 || width % 2 || height % 2)
-    throw CodecError("output size " + std::to_string(width) + "x" + std::to_string(height) + " is not even or too small");
+    throw CodecError("output size " + std::to_string(width) + "x" + std::to_string(height) +
+                     " is not even or too small");
   impl_->open();
 }
 
@@ -289,8 +297,6 @@ SegmentStats Mp4Writer::finish(std::int64_t end_ms) {
 }
 
 std::int64_t Mp4Writer::frames() const { return impl_->frames; }
-std::int64_t Mp4Writer::bytes() const {
-  return impl_->format && impl_->format->pb ? avio_tell(impl_->format->pb) : 0;
-}
+std::int64_t Mp4Writer::bytes() const { return impl_->format && impl_->format->pb ? avio_tell(impl_->format->pb) : 0; }
 
 }  // namespace vncgate::record

@@ -19,10 +19,20 @@ std::string utc_iso8601(std::int64_t unix_ms) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
   return text;
 }
+
+namespace {
+
+// As ffmpeg names the encoded picture's format.
+const char* pixel_format(const EncoderSettings& enc) {
+  if (enc.lossless) return "bgr0";
+  return enc.chroma == Chroma::yuv444 ? "yuv444p" : "yuv420p";
+}
+
+}  // namespace
 
 std::string to_json(const SegmentRecord& r) {
   nlohmann::json events = nlohmann::json::array();
@@ -49,7 +59,7 @@ std::string to_json(const SegmentRecord& r) {
         {"tune", enc.tune},
         {"crf", enc.lossless ? nlohmann::json(nullptr) : nlohmann::json(enc.crf)},
         {"lossless", enc.lossless},
-        {"pixel_format", enc.lossless ? "bgr0" : enc.yuv444 ? "yuv444p" : "yuv420p"},
+        {"pixel_format", pixel_format(enc)},
         {"fps_cap", enc.fps}}},
       {"events", events},
   };

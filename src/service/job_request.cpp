@@ -150,6 +150,11 @@ std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body_
       job.encoder_options[flag] = it->get<bool>();
     }
   }
+  if (auto chroma = body.find("chroma"); chroma != body.end() && !chroma->is_null()) {
+    const auto parsed = chroma->is_string() ? record::parse_chroma(chroma->get<std::string>()) : std::nullopt;
+    if (!parsed) return bad("invalid_field", "chroma must be \"444\" or \"420\"");
+    job.encoder_options["chroma"] = record::chroma_name(*parsed);
+  }
 
   auto resolved = resolve_target(settings.targets, job.server, provider);
   if (auto* rejection = std::get_if<Rejection>(&resolved)) return *rejection;
@@ -169,6 +174,7 @@ JobEncoding job_encoding(const jobs::Job& job, const RecordingDefaults& defaults
   e.crf = o.value("quality", defaults.quality);
   e.preset = defaults.preset;
   e.lossless = o.value("lossless", false);
+  e.chroma = record::parse_chroma(o.value("chroma", std::string())).value_or(defaults.chroma);
   encoding.fbs = o.value("fbs", defaults.fbs);
   encoding.reconnect_timeout_s = defaults.reconnect_timeout_s;
   encoding.connect_grace_s = defaults.connect_grace_s;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "record/encoder_settings.hpp"
 #include "service/http_server.hpp"
 
 namespace vncgate::service {
@@ -17,8 +18,9 @@ namespace vncgate::service {
 struct RecordingDefaults {
   int width = 0, height = 0;  // 0 = the console's own size
   double fps = 10;
-  int quality = 18;  // x264 CRF
+  int quality = 16;  // x264 CRF (see record::EncoderSettings::crf)
   std::string preset = "veryfast";
+  record::Chroma chroma = record::Chroma::yuv444;
   bool fbs = false;
   int reconnect_timeout_s = 60;  // a console lost while recording (or by a restart) is retried this long
   int connect_grace_s = 10;      // a new job waits this long for a console that is not reachable yet

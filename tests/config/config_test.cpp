@@ -74,6 +74,7 @@ height = 720
 fps = 12.5
 quality = 23
 preset = "fast"
+chroma = "420"
 fbs = true
 reconnect_timeout_s = 0
 connect_grace_s = 45
@@ -121,6 +122,7 @@ recording:
   fps: 12.5
   quality: 23
   preset: fast
+  chroma: "420"
   fbs: true
   reconnect_timeout_s: 0
   connect_grace_s: 45
@@ -160,6 +162,7 @@ void expect_full_config(const ServiceConfig& c) {
   EXPECT_DOUBLE_EQ(c.recording.fps, 12.5);
   EXPECT_EQ(c.recording.quality, 23);
   EXPECT_EQ(c.recording.preset, "fast");
+  EXPECT_EQ(c.recording.chroma, "420");
   EXPECT_TRUE(c.recording.fbs);
   EXPECT_EQ(c.recording.reconnect_timeout_s, 0);
   EXPECT_EQ(c.recording.connect_grace_s, 45);
@@ -368,6 +371,7 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(toml_error("[recording]\nconnect_grace_s = -1\n"), HasSubstr("recording.connect_grace_s"));
   EXPECT_THAT(toml_error("[recording]\npreset = \"quick\"\n"),
               HasSubstr("recording.preset: expected one of ultrafast|"));
+  EXPECT_THAT(toml_error("[recording]\nchroma = \"422\"\n"), HasSubstr("recording.chroma: expected one of 444|420"));
   EXPECT_THAT(toml_error("[log]\nlevel = \"loud\"\n"),
               HasSubstr("log.level: expected one of trace|debug|info|warn|error"));
   EXPECT_THAT(toml_error("[providers]\ndefault_provider = \"aws\"\n"), HasSubstr("providers.default_provider"));

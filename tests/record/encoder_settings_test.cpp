@@ -28,6 +28,17 @@ TEST(EncoderSettings, OutputSizeIsExplicitOrScaledToEvenNumbers) {
   EXPECT_EQ(output_size(s, 1024, 768), std::make_pair(640, 360));
 }
 
+TEST(EncoderSettings, ChromaIsFullByDefaultAndParsesItsTwoNames) {
+  EXPECT_EQ(EncoderSettings{}.chroma, Chroma::yuv444);  // coloured console text stays sharp (docs/recording.md)
+  EXPECT_EQ(parse_chroma("444"), Chroma::yuv444);
+  EXPECT_EQ(parse_chroma("yuv420p"), Chroma::yuv420);
+  EXPECT_EQ(parse_chroma("420"), Chroma::yuv420);
+  EXPECT_FALSE(parse_chroma("422"));
+  EXPECT_FALSE(parse_chroma(""));
+  EXPECT_STREQ(chroma_name(Chroma::yuv420), "420");
+  EXPECT_STREQ(chroma_name(Chroma::yuv444), "444");
+}
+
 TEST(FrameSlot, NewestFrameWinsAndOverwritesAreCounted) {
   FrameSlot slot;
   framebuffer::PixelBuffer a(2, 2), b(2, 2);

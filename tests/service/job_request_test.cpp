@@ -53,6 +53,26 @@ TEST(JobRequest, OptionalFieldsAreKept) {
   EXPECT_TRUE(encoding.fbs);
 }
 
+TEST(JobRequest, ChromaIsTheConfiguredDefaultUnlessTheRequestSaysSo) {
+  jobs::Job job;
+  RecordingDefaults defaults;
+  EXPECT_EQ(job_encoding(job, defaults).encoder.chroma, record::Chroma::yuv444);
+  defaults.chroma = record::Chroma::yuv420;
+  EXPECT_EQ(job_encoding(job, defaults).encoder.chroma, record::Chroma::yuv420);
+
+  auto result = parse_job_request(R"({"server": "demo", "duration": 5, "count": 1, "chroma": "444"})", settings());
+  ASSERT_TRUE(std::holds_alternative<jobs::NewJob>(result));
+  job.encoder_options = std::get<jobs::NewJob>(result).encoder_options;
+  EXPECT_EQ(job.encoder_options.at("chroma"), "444");
+  EXPECT_EQ(job_encoding(job, defaults).encoder.chroma, record::Chroma::yuv444);
+  for (const char* bad : {R"("422")", "420", "true", R"("")"}) {
+    const auto rejection =
+        rejected(std::string(R"({"server": "demo", "duration": 5, "count": 1, "chroma": )") + bad + "}");
+    EXPECT_EQ(rejection.code, "invalid_field") << bad;
+    EXPECT_NE(rejection.message.find("chroma"), std::string::npos) << rejection.message;
+  }
+}
+
 TEST(JobRequest, BadBodiesAreRejectedWithCodes) {
   EXPECT_EQ(rejected("").code, "malformed_json");
   EXPECT_EQ(rejected("\"text\"").code, "invalid_body");

@@ -51,6 +51,13 @@ double probe_duration(const std::string& path) {
   return std::stod(capture({"ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path}));
 }
 
+std::string probe_video_format(const std::string& path) {
+  auto text = capture({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,pix_fmt",
+                       "-of", "csv=p=0", path});
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
 std::vector<framebuffer::PixelBuffer> decode_frames(const std::string& path, int width, int height) {
   // Every coded frame once (no constant-rate duplication or dropping: a short last frame must not vanish).
   const auto raw = capture(

@@ -20,6 +20,8 @@ struct ProbedPacket {
 std::vector<ProbedPacket> probe_packets(const std::string& path, std::string* warnings = nullptr);
 // The container's duration in seconds (ffprobe format=duration).
 double probe_duration(const std::string& path);
+// The first video stream's profile and pixel format as ffprobe names them, e.g. "High 4:4:4 Predictive,yuv444p".
+std::string probe_video_format(const std::string& path);
 // Every frame decoded by ffmpeg, converted to bgr0 (the canonical pixel), as separate images.
 std::vector<framebuffer::PixelBuffer> decode_frames(const std::string& path, int width, int height);
 // Peak signal-to-noise ratio over R, G and B in dB (infinity when identical).

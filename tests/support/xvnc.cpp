@@ -112,10 +112,60 @@ framebuffer::PixelBuffer XvncServer::xwd_root() {
   return image;
 }
 
+void XvncServer::hide_pointer() {
+  const std::string blank = dir_.file("blank.xbm");
+  write_file(blank,
+             "#define blank_width 8\n#define blank_height 8\n#define blank_x_hot 0\n#define blank_y_hot 0\n"
+             "static char blank_bits[] = {\n0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};\n");
+  const std::string log = dir_.file("pointer.log");
+  if (run_command({"xsetroot", "-cursor", blank, blank}, log, 10s, x_env()) != 0)
+    throw std::runtime_error("xsetroot -cursor failed: " + read_file(log));
+  // XWarpPointer through ctypes: no xdotool in Debian's base set.
+  const std::string warp =
+      "import ctypes\n"
+      "x = ctypes.cdll.LoadLibrary('libX11.so.6')\n"
+      "x.XOpenDisplay.restype = ctypes.c_void_p\n"
+      "x.XOpenDisplay.argtypes = [ctypes.c_char_p]\n"
+      "x.XDefaultRootWindow.restype = ctypes.c_ulong\n"
+      "x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]\n"
+      "x.XWarpPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong] + [ctypes.c_int] * 2 + "
+      "[ctypes.c_uint] * 2 + [ctypes.c_int] * 2\n"
+      "x.XCloseDisplay.argtypes = [ctypes.c_void_p]\n"
+      "d = x.XOpenDisplay(None)\n"
+      "assert d, 'cannot open the display'\n"
+      "x.XWarpPointer(d, 0, x.XDefaultRootWindow(d), 0, 0, 0, 0, " +
+      std::to_string(options_.width - 1) + ", " + std::to_string(options_.height - 1) +
+      ")\n"
+      "x.XCloseDisplay(d)\n";
+  if (run_command({"python3", "-c", warp}, log, 10s, x_env()) != 0)
+    throw std::runtime_error("warping the X pointer failed: " + read_file(log));
+}
+
 int XvncServer::xrandr(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"xrandr", "-display", display_name()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, dir_.file("xrandr.log"), 20s);
+}
+
+Process start_colour_xterm(XvncServer& x) {
+  x.hide_pointer();
+  Process xterm = x.run_client({"xterm", "-fa", "Monospace", "-fs", "10", "-geometry", "100x40+0+0", "-e", "sh", "-c",
+                                "sh '" VNCGATE_COLOUR_SCREEN_SCRIPT "'; exec sleep 100000"},
+                               "colour-xterm.log");
+  // Painted when two dumps half a second apart agree and the script's last line is there (some pixels of the
+  // bold magenta/cyan/yellow/green bar at the bottom of the pattern: not a colour xterm itself uses).
+  PixelBuffer previous;
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline && xterm.running()) {
+    std::this_thread::sleep_for(500ms);
+    PixelBuffer now = x.xwd_root();
+    int magenta = 0;
+    for (const Pixel p : now.pixels())
+      magenta += framebuffer::red(p) > 200 && framebuffer::green(p) < 120 && framebuffer::blue(p) > 200;
+    if (magenta > 20 && previous.width() == now.width() && diff_summary(previous, now).empty()) return xterm;
+    previous = std::move(now);
+  }
+  throw std::runtime_error("the colour xterm did not settle: " + xterm.log_tail());
 }
 
 }  // namespace vncgate::test

@@ -35,6 +35,10 @@ class XvncServer {
   Process run_client(const std::vector<std::string>& argv, const std::string& log_name = "client.log");
   // The root window as the X server sees it: `xwd -root` converted to PPM by ImageMagick.
   framebuffer::PixelBuffer xwd_root();
+  // Makes the X pointer invisible in the picture: the root window gets a blank cursor and the pointer is warped
+  // to the bottom-right corner (over the root window). TigerVNC draws the pointer into the framebuffer it sends
+  // a client that never moved it (a recorder), and xwd never shows it, so pixel checks of such clients need this.
+  void hide_pointer();
   // Runs `xrandr ARGS` against this display; its exit code.
   int xrandr(const std::vector<std::string>& args);
   Env x_env() const { return {{"DISPLAY", display_name()}}; }
@@ -47,5 +51,11 @@ class XvncServer {
   int port_ = 0;
   int dumps_ = 0;
 };
+
+// Starts an xterm (Monospace 10, 100x40 at the top left) on `x` showing scripts/lib/colour-screen.sh — the
+// QEMU guest's MODE=static picture: ANSI colours, bold, coloured backgrounds — with the pointer hidden
+// (hide_pointer), and returns once the root window shows it and holds still. Throws std::runtime_error (with
+// xterm's log) when it does not appear.
+Process start_colour_xterm(XvncServer& x);
 
 }  // namespace vncgate::test

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Opens the dashboard, waits for the recording row of --job to reach --state, checks that its thumbnail loaded
-// and that a finished segment plays in the page's <video> (readyState >= 2, duration > 0), saves a screenshot.
-// With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
+// and that a finished segment plays in the page's <video> (readyState >= 2, duration > 0, Chromium decoded
+// frames, currentTime advances), saves a screenshot. With --frame-out the picture the browser decoded is saved
+// as a PNG (drawn from the paused <video> into a canvas) for the caller to compare with the server's
+// framebuffer. With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
 //   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 1] (1-based, as in the API) [--api-key KEY]
-//        [--out page.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000] [--report report.json]
-//        [--ready-file F] (written when all checks passed)
+//        [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
+//        [--report report.json] [--ready-file F] (written when all checks passed)
 import { writeFileSync } from 'node:fs';
-import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep } from './lib.mjs';
+import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep, writeDataUrl } from './lib.mjs';
 
 const spec = {
   url: { required: true },
@@ -15,6 +17,7 @@ const spec = {
   segment: { default: '1' },
   'api-key': {},
   out: {},
+  'frame-out': {},
   report: {},
   'ready-file': {},
   'no-thumbnail': { flag: true },
@@ -89,6 +92,25 @@ runCheck(spec, async (page, options, report) => {
       return video.play();
     });
     report.played = await until(page, deadline, 'playback', () => document.querySelector('#player video').currentTime > 0);
+    // Frames really went through the decoder (a player that only parsed the metadata has none).
+    report.decoded = await until(page, deadline, 'decoded frames', () => {
+      const video = document.querySelector('#player video');
+      const frames = video.getVideoPlaybackQuality().totalVideoFrames;
+      return frames > 0 ? { frames, webkit_decoded: video.webkitDecodedFrameCount, current_time: video.currentTime } : null;
+    });
+    if (options['frame-out']) {
+      const url = await page.evaluate(async () => {
+        const video = document.querySelector('#player video');
+        video.pause();
+        await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+        const canvas = document.createElement('canvas');
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        canvas.getContext('2d').drawImage(video, 0, 0);
+        return canvas.toDataURL('image/png');
+      });
+      writeDataUrl(url, options['frame-out']);
+    }
   }
   if (options.out) await page.screenshot({ path: options.out, fullPage: true });
   if (options['ready-file']) writeFileSync(options['ready-file'], 'ready\n');

@@ -210,8 +210,17 @@ function progressCell(job) {
       `${formatSeconds(p.total_s)}, ${p.frames} frames`));
 }
 
+// Recordings are H.264 High 4:4:4 by default (sharp coloured text): Chromium decodes it, Safari, hardware
+// decoders and some Firefox builds do not. Say so instead of leaving a black player.
+function explainVideoError(video) {
+  if (!video.error || video.error.code === MediaError.MEDIA_ERR_ABORTED) return;
+  showNotice('This browser cannot play this recording (' + (video.error.message || 'MediaError ' + video.error.code) +
+    '). 4:4:4 recordings play in Chromium/Chrome, VLC and mpv; download it, or record with chroma 4:2:0.');
+}
+
 function play(job, segment) {
   const video = $('player').querySelector('video');
+  video.onerror = () => explainVideoError(video);
   $('player-title').textContent = `${job.server} — segment ${segment.index} (${formatSeconds(segment.duration)})`;
   $('player').hidden = false;
   $('player').dataset.jobId = job.job_id;
@@ -360,6 +369,7 @@ function wireForms() {
       provider: form.elements.provider.value || undefined,
       fps: numberField(form, 'fps'),
       quality: numberField(form, 'quality'),
+      chroma: form.elements.chroma.value || undefined,
       fbs: form.elements.fbs.checked || undefined,
     };
     try {
