@@ -222,6 +222,15 @@ TEST_F(ServiceIoTest, AStalledS3DoesNotStallLiveConsoles) {
   // service has network threads).
   proxy.stall(true);
   std::vector<std::thread> stuck;
+  struct Release {  // also when a check below throws: storage answers again and the clients finish
+    TcpProxy& proxy;
+    std::vector<std::thread>& threads;
+    ~Release() {
+      proxy.stall(false);
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } release{proxy, stuck};
   for (int i = 0; i < 6; ++i)
     stuck.emplace_back([&] {
       try {
