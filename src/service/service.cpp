@@ -82,6 +82,8 @@ struct Service::Impl {
   std::mutex health_mutex;
   std::condition_variable health_wake;
   bool stopping = false;
+  std::mutex stop_mutex;     // held for the whole of stop(): a second caller returns only once the first is done
+  std::thread stopper;       // runs stop() for a signal (stop() joins the io threads a handler would be on)
   bool jobs_changed = true;  // guarded by health_mutex
   std::thread health_thread;
 
@@ -206,7 +208,10 @@ struct Service::Impl {
 
 Service::Service(ServiceSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
 
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+  if (impl_->stopper.joinable()) impl_->stopper.join();
+}
 
 void Service::start() {
   auto& d = *impl_;
@@ -254,7 +259,7 @@ void Service::run(bool handle_signals) {
     signals.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       spdlog::info("serve: signal {}, shutting down", signal);
-      std::thread([this] { stop(); }).detach();
+      impl_->stopper = std::thread([this] { stop(); });
     });
   }
   auto work = boost::asio::make_work_guard(d.io);
@@ -262,10 +267,13 @@ void Service::run(bool handle_signals) {
   d.io.run();
   for (auto& t : d.io_threads) t.join();
   d.io_threads.clear();
+  // io.run() returns in the middle of stop(); the caller may destroy the service next.
+  if (d.stopper.joinable()) d.stopper.join();
 }
 
 void Service::stop() {
   auto& d = *impl_;
+  std::lock_guard whole(d.stop_mutex);
   {
     std::lock_guard lock(d.health_mutex);
     if (d.stopping) return;
