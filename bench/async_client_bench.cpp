@@ -89,10 +89,11 @@ void bm_raw_stream(benchmark::State& state) {
     tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
     asio::co_spawn(io, serve(acceptor, frame), [](std::exception_ptr) {});  // ends when the client closes
     Counter counter;
-    rfb::AsyncClient client(io.get_executor(), options, &counter, static_cast<std::size_t>(state.range(0)) * 1024);
-    counter.client = &client;
-    const std::string url = "vnc://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
-    asio::co_spawn(io, client.run({url}), [](std::exception_ptr) {});  // ends with close(): expected
+    auto client = std::make_shared<rfb::AsyncClient>(io.get_executor(), options, &counter,
+                                                     static_cast<std::size_t>(state.range(0)) * 1024);
+    counter.client = client.get();
+    const io::Endpoint endpoint{"vnc://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port())};
+    asio::co_spawn(io, client->run(endpoint), [](std::exception_ptr) {});  // ends with close(): expected
     io.run();
     if (counter.updates != kFrames) state.SkipWithError("the stream ended early");
   }

@@ -54,7 +54,7 @@ std::uint64_t payload_bytes(const rfb::ClientConnection& conn) {
 // One viewer: asks again as soon as an update completes (the connection itself keeps asking until the
 // first frame is complete, so only then is it our turn).
 struct Viewer : rfb::ClientListener {
-  std::unique_ptr<rfb::AsyncClient> client;
+  std::shared_ptr<rfb::AsyncClient> client;
   bool connected = false;
   bool failed = false;
   std::uint64_t updates0 = 0, bytes0 = 0;
@@ -73,7 +73,7 @@ int run_load(const std::vector<std::string>& urls, int viewers, const std::strin
   const int n = urls.size() == 1 ? viewers : static_cast<int>(urls.size());
   for (int i = 0; i < n; ++i) {
     auto v = std::make_unique<Viewer>();
-    v->client = std::make_unique<rfb::AsyncClient>(io.get_executor(), rfb::ClientOptions{}, v.get());
+    v->client = std::make_shared<rfb::AsyncClient>(io.get_executor(), rfb::ClientOptions{}, v.get());
     all.push_back(std::move(v));
   }
   // Connections are opened 2 ms apart: a burst of hundreds would overflow the listeners' accept backlogs.
@@ -87,7 +87,8 @@ int run_load(const std::vector<std::string>& urls, int viewers, const std::strin
               [&, i]() -> asio::awaitable<void> {
                 Viewer& v = *all[i];
                 try {
-                  co_await v.client->run(endpoint_for(urls[urls.size() == 1 ? 0 : i], origin));
+                  const auto endpoint = endpoint_for(urls[urls.size() == 1 ? 0 : i], origin);
+                  co_await v.client->run(endpoint);
                 } catch (const std::exception& e) {
                   if (!v.client->closed() || !v.connected) {
                     v.failed = true;

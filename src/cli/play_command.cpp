@@ -12,7 +12,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,7 +19,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/listen.hpp"
 #include "fbs/replay.hpp"
-#include "rfb/server_connection.hpp"
+#include "io/byte_stream.hpp"
+#include "rfb/async_server.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -40,94 +40,42 @@ struct PlayOptions {
   std::string password_file;
 };
 
-// One connected viewer: its socket and its RFB server state. Lives on the io thread only.
-struct Viewer {
-  tcp::socket socket;
-  rfb::ServerConnection conn;
-  bool writing = false;
-  Viewer(tcp::socket s, const rfb::ServerOptions& options, int width, int height)
-      : socket(std::move(s)), conn(options, width, height) {}
-};
-
-// The screen being played and the viewers watching it; every member is touched on the io thread only.
-class PlaybackServer {
+// The screen being played, served to every viewer by an rfb::AsyncServer (each change encoded once for the
+// viewers that want the same update); everything on the io thread.
+class PlaybackServer : public rfb::PictureSource {
  public:
-  PlaybackServer(asio::io_context& ctx, rfb::ServerOptions options) : ctx_(ctx), options_(std::move(options)) {}
+  PlaybackServer(asio::io_context& ctx, rfb::ServerOptions options)
+      : server_(std::make_shared<rfb::AsyncServer>(ctx.get_executor(), std::move(options), *this, nullptr, "play")) {}
+  ~PlaybackServer() override { server_->close(); }
 
   // A new picture from the replay (damage in its coordinates, or a resize).
   void show(framebuffer::PixelBuffer pixels, const framebuffer::Rect& damage, bool resized) {
     screen_ = std::move(pixels);
-    for (auto& v : viewers_) {
-      if (resized)
-        v->conn.framebuffer_resized(screen_.width(), screen_.height());
-      else
-        v->conn.framebuffer_changed(damage);
-      v->conn.send_update(screen_);
-      flush(v);
-    }
+    if (!server_->opened())
+      server_->open(screen_.width(), screen_.height());
+    else if (resized)
+      server_->resized(screen_.width(), screen_.height());
+    else
+      server_->changed(framebuffer::Damage(damage));
+    server_->update_ready();
   }
 
   asio::awaitable<void> accept(tcp::acceptor& acceptor) {
     for (;;) {
       auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-      socket.set_option(tcp::no_delay(true));
-      auto viewer = std::make_shared<Viewer>(std::move(socket), options_, screen_.width(), screen_.height());
-      viewers_.push_back(viewer);
-      asio::co_spawn(ctx_, serve(viewer), asio::detached);
+      boost::system::error_code ec;
+      const auto peer = socket.remote_endpoint(ec);
+      const int id = server_->attach(io::adopt_tcp(std::move(socket)), false);
+      spdlog::info("play: viewer {} from {}:{}", id, peer.address().to_string(), peer.port());
     }
   }
+
+  const framebuffer::PixelBuffer& picture() override { return screen_; }
+  bool can_serve() const override { return screen_.width() > 0; }
 
  private:
-  asio::awaitable<void> serve(std::shared_ptr<Viewer> v) {
-    boost::system::error_code ec;
-    const auto peer = v->socket.remote_endpoint(ec);
-    spdlog::info("play: viewer {}:{} connected", peer.address().to_string(), peer.port());
-    std::vector<std::uint8_t> buffer(64 * 1024);
-    try {
-      flush(v);
-      while (!v->conn.closed()) {
-        const auto n = co_await v->socket.async_read_some(asio::buffer(buffer), asio::use_awaitable);
-        v->conn.feed({buffer.data(), n});
-        v->conn.send_update(screen_);
-        flush(v);
-      }
-      spdlog::warn("play: viewer {}:{}: {}", peer.address().to_string(), peer.port(), v->conn.close_reason());
-    } catch (const Error& e) {
-      spdlog::warn("play: viewer {}:{}: {}", peer.address().to_string(), peer.port(), e.what());
-      v->socket.close(ec);
-    } catch (const boost::system::system_error&) {
-      spdlog::info("play: viewer {}:{} disconnected", peer.address().to_string(), peer.port());
-      v->socket.close(ec);
-    }
-    viewers_.remove(v);
-  }
-
-  // One writer per viewer drains its queued output; a viewer closed by the protocol is shut after it.
-  void flush(const std::shared_ptr<Viewer>& v) {
-    if (v->writing || !v->conn.has_output()) return;
-    v->writing = true;
-    asio::co_spawn(
-        ctx_,
-        [v]() -> asio::awaitable<void> {
-          boost::system::error_code ec;
-          try {
-            while (v->conn.has_output()) {
-              const auto bytes = v->conn.take_output();
-              co_await asio::async_write(v->socket, asio::buffer(bytes), asio::use_awaitable);
-            }
-            if (v->conn.closed()) v->socket.close(ec);
-          } catch (const boost::system::system_error&) {
-            v->socket.close(ec);
-          }
-          v->writing = false;
-        },
-        asio::detached);
-  }
-
-  asio::io_context& ctx_;
-  rfb::ServerOptions options_;
   framebuffer::PixelBuffer screen_;
-  std::list<std::shared_ptr<Viewer>> viewers_;
+  std::shared_ptr<rfb::AsyncServer> server_;
 };
 
 // Runs the replay on its own thread at real time x speed and posts each frame to the io thread. The first

@@ -64,6 +64,8 @@ class Writer {
   // its index entry, then flush() and close both files; idempotent.
   void close(std::optional<std::uint32_t> end_ms = std::nullopt);
 
+  // The recording's clock (milliseconds since it started) for tick() and close(); tap_for() sets it too.
+  void set_clock(std::function<std::uint32_t()> now_ms) { now_ms_ = std::move(now_ms); }
   // A ClientConnection tap that appends every unit at `now_ms()` and reports update and message boundaries.
   // Install it right after ServerInit (ClientListener::on_connected): the stream carries zlib state from its
   // start. `now_ms` also becomes the clock of tick() and close().

@@ -9,32 +9,22 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
-#include "gateway/shared_encodings.hpp"
 #include "io/byte_stream.hpp"
 #include "providers/provider.hpp"
 #include "record/encoder_settings.hpp"
+#include "rfb/async_server.hpp"
 #include "rfb/client_connection.hpp"
-#include "rfb/server_connection.hpp"
-
-namespace vncgate::fbs {
-class Writer;
-}
-namespace vncgate::rfb {
-class AsyncClient;
-}
-namespace vncgate::record {
-class Recorder;
-}
+#include "rfb/upstream_link.hpp"
 
 namespace vncgate::gateway {
+
+class SessionRecording;
 
 namespace asio = boost::asio;
 
@@ -82,79 +72,74 @@ struct SessionOptions {
 
 std::int64_t unix_now_ms();
 
-// One live console: one upstream RFB connection (reconnected with backoff when it drops), whose picture is
-// the session's (handed from one connection to the next, so viewers keep it while the upstream reconnects),
-// and any number of viewers, each an rfb::ServerConnection over a ByteStream. An idle session hibernates.
-// Fan-out: every upstream update marks damage in each viewer's ServerConnection; a viewer is sent an update
-// only when it asked and its previous one is written, so a slow viewer holds at most one update in memory
-// and never slows the others or the upstream (newest wins). Viewers owed the same area of the same picture in
-// the same format and encoding share one encoding of it. View-only viewers' input is dropped and counted.
-// Thread-safety: all work runs on the session's strand; start(), attach(), close() and info() may be called
-// from any thread. Create it with std::make_shared (its coroutines keep it alive until they end).
-class Session : public std::enable_shared_from_this<Session> {
+// One live console: an rfb::UpstreamLink to the console (reconnected with backoff when it drops, the picture
+// kept across), an rfb::AsyncServer fanning the picture out to any number of viewers (one encoding per change
+// for viewers with the same plan; view-only viewers' input dropped), an optional SessionRecording (FBS, MP4 and
+// the input audit log, on its own thread), and idle hibernation. All of it runs on the session's strand;
+// start(), attach(), close() and info() may be called from any thread. Create it with std::make_shared: its
+// link, server and timers hold it while they run.
+class Session : public std::enable_shared_from_this<Session>,
+                private rfb::LinkListener,
+                private rfb::PictureSource,
+                private rfb::ViewerEvents {
  public:
   Session(asio::any_io_executor executor, std::string id, AcquireFn acquire, SessionOptions options);
-  ~Session();
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   const std::string& id() const { return id_; }
-  // Starts connecting the upstream.
+  // Starts connecting the upstream (and the recording). Throws IoError when the recording cannot start.
   void start();
   // Adds a viewer; it is greeted (RFB handshake) once the first upstream picture is there.
   void attach(std::unique_ptr<io::ByteStream> viewer, bool view_only);
-  // Closes viewers and upstream and finalises the recording; `done` (optional) runs on the strand after.
+  // Closes viewers and upstream; `done` (optional) runs once the recording is finalised (on the recording's
+  // thread), or at once on the strand when there is none.
   void close(std::function<void()> done = {});
   SessionInfo info() const;
 
  private:
-  struct Viewer;
-  struct Upstream;
-
-  asio::awaitable<void> run_upstream();
-  asio::awaitable<void> serve_viewer(std::shared_ptr<Viewer> v);
-  asio::awaitable<void> write_viewer(std::shared_ptr<Viewer> v);
-  void kick(const std::shared_ptr<Viewer>& v);
-  void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
+  asio::awaitable<rfb::Console> acquire_console();
   void do_close();
-  void start_mp4();
   void set_state(SessionState state);
   void touch();
   void want_updates();
-  // The picture viewers are served from, awake (a hibernating one is expanded first).
-  const framebuffer::PixelBuffer& picture();
   void active();  // something changed or was sent: (re)arms the hibernation check
   void arm_idle(std::chrono::steady_clock::time_point at);
   void hibernate();
 
-  // Upstream events (from the client's feed(), on the strand).
-  void upstream_connected(const rfb::ServerInit& init);
-  void upstream_resized(int width, int height);
-  void upstream_update(const framebuffer::Rect& damage);
-  void upstream_cut_text(const std::string& text);
-  void upstream_bell();
+  // rfb::LinkListener: upstream events, on the strand.
+  void link_connecting(int number, const std::shared_ptr<rfb::AsyncClient>& client) override;
+  void link_closed(int number, bool was_up, const std::string& reason) override;
+  void link_failed(std::exception_ptr why) override;
+  void on_connected(const rfb::ServerInit& init) override;
+  void on_resize(int width, int height) override;
+  void on_update(const framebuffer::Rect& damage) override;
+  void on_bell() override;
+  void on_server_cut_text(const std::string& text) override;
 
-  // Viewer input (from a viewer's feed(), on the strand).
-  void input_key(Viewer& v, std::uint32_t keysym, std::uint32_t keycode, bool down, bool qemu);
-  void input_pointer(Viewer& v, int x, int y, std::uint8_t buttons);
-  void input_cut_text(Viewer& v, const std::string& text);
-  void input_desktop_size(Viewer& v, int width, int height);
-  bool allow_input(Viewer& v);
-  void audit(const std::string& json_line);
+  // rfb::PictureSource: what viewers are served from.
+  const framebuffer::PixelBuffer& picture() override;
+  bool can_serve() const override;
+  void served() override { active(); }
+
+  // rfb::ViewerEvents: interactive viewers' input, forwarded upstream (and to the audit log).
+  void key(int viewer, std::uint32_t keysym, std::uint32_t keycode, bool down, bool qemu) override;
+  void pointer(int viewer, int x, int y, std::uint8_t buttons, bool buttons_changed) override;
+  void cut_text(int viewer, const std::string& latin1) override;
+  void desktop_size(int viewer, int width, int height) override;
+  void viewer_left(int viewer) override;
+  rfb::ClientConnection* upstream_ready();  // the live upstream connection when it can take input
 
   asio::strand<asio::any_io_executor> strand_;
   std::string id_;
   AcquireFn acquire_;
   SessionOptions options_;
-  std::unique_ptr<Upstream> upstream_;
-  std::shared_ptr<rfb::AsyncClient> client_;
-  framebuffer::PixelBuffer held_;  // the picture while no upstream connection holds it
-  int width_ = 0, height_ = 0;     // of the picture; 0x0 until the first upstream connection
-  asio::steady_timer idle_timer_;
-  bool idle_armed_ = false;
-  std::chrono::steady_clock::time_point last_active_;
-  std::map<int, std::shared_ptr<Viewer>> viewers_;
-  SharedEncodings encodings_;  // of the current picture, for viewers with equal plans
+  std::shared_ptr<rfb::UpstreamLink> link_;
+  std::shared_ptr<rfb::AsyncServer> server_;
+  std::shared_ptr<SessionRecording> recording_;
+  int width_ = 0, height_ = 0;  // of the picture; 0x0 until the first upstream connection
+  bool have_picture_ = false;   // the upstream painted every pixel once: viewers may be greeted
   // The current upstream update's rectangles in order (copies as such), told to viewers once it is complete.
   struct UpstreamRect {
     framebuffer::Rect area;
@@ -163,22 +148,15 @@ class Session : public std::enable_shared_from_this<Session> {
   };
   std::vector<UpstreamRect> update_rects_;
   bool update_rects_overflow_ = false;
-  int next_viewer_ = 1;
-  int connection_ = 0;
+  asio::steady_timer idle_timer_;
+  bool idle_armed_ = false;
+  std::chrono::steady_clock::time_point last_active_;
   bool closed_ = false;
-  bool have_picture_ = false;         // the upstream painted every pixel once: viewers may be greeted
-  asio::steady_timer first_picture_;  // viewers wait on it until have_picture_
-  asio::steady_timer backoff_timer_;
-  std::unique_ptr<fbs::Writer> fbs_;
-  std::unique_ptr<record::Recorder> mp4_;  // its encoder loop runs on mp4_thread_
-  std::thread mp4_thread_;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> audit_{nullptr, &std::fclose};
   std::vector<std::function<void()>> on_closed_;
 
   mutable std::mutex info_mutex_;  // guards info_ except the atomics below
   SessionInfo info_;
-  std::atomic<std::uint64_t> bytes_to_viewers_{0}, bytes_from_upstream_{0}, frames_{0}, dropped_{0};
-  std::atomic<std::uint64_t> updates_encoded_{0}, updates_shared_{0};
+  std::atomic<std::uint64_t> bytes_from_upstream_{0}, frames_{0};
   std::atomic<bool> hibernating_{false};
 };
 

@@ -12,15 +12,14 @@
 #include "io/endpoint.hpp"
 #include "record/frame_slot.hpp"
 #include "rfb/client_connection.hpp"
+#include "rfb/upstream_link.hpp"
 
 namespace vncgate::record {
 
-// How to reach the console right now. Called again for every reconnect: provider consoles hand out
-// one-time ports and tickets.
-struct Console {
-  io::Endpoint endpoint;
-  rfb::ClientOptions options;
-};
+using Console = rfb::Console;
+// How to reach the console right now. Called again for every reconnect (provider consoles hand out one-time
+// ports and tickets), on the capture's own thread: it may block (a provider's HTTP API) — only this recording,
+// whose connection is down meanwhile, waits for it.
 using Acquire = std::function<Console()>;
 
 // The job's timeline: milliseconds since the first complete frame. Shared by the network and encoder threads.
@@ -70,9 +69,9 @@ struct CaptureEvents {
   std::function<void(int width, int height)> resized;
 };
 
-// The network side of a recording: one RFB connection (re-acquired and reconnected with backoff when it
-// drops), update requests paced at `fps`, and every completed screen published into a FrameSlot stamped on
-// the job clock. Runs its own thread; never waits for the encoder.
+// The network side of a recording: one rfb::UpstreamLink (re-acquired and reconnected with backoff when it
+// drops, within the options' windows), update requests paced at `fps`, and every completed screen published
+// into a FrameSlot stamped on the job clock. Runs its own thread; never waits for the encoder.
 class Capture {
  public:
   Capture(Acquire acquire, CaptureOptions options, JobClock& clock, FrameSlot& slot, CaptureEvents events = {});

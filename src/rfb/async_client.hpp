@@ -9,15 +9,17 @@
 
 #include "io/byte_stream.hpp"
 #include "io/endpoint.hpp"
+#include "io/stream_writer.hpp"
 #include "rfb/client_connection.hpp"
 
 namespace vncgate::rfb {
 
-// Joins a ClientConnection to a byte stream on an Asio executor: one coroutine reads and feeds, one writer
-// drains what the connection queued. Everything runs on that executor (single-threaded use). Drivers for
-// one-shot tools (BlockingClient) and long-lived sinks (the recorder, the gateway) build on it.
-// Destroy it only after close() and once the executor has run the cancelled operations' handlers.
-class AsyncClient {
+// Joins a ClientConnection to a byte stream on an Asio executor (a strand): run() reads and feeds, a
+// StreamWriter drains what the connection queued. Everything runs on that executor. Create it with
+// std::make_shared: run() and the writer hold it while they run, so an owner may drop its pointer right after
+// close(). Drivers for one-shot tools (BlockingClient) and long-lived sinks (UpstreamLink: the recorder and the
+// gateway) build on it.
+class AsyncClient : public std::enable_shared_from_this<AsyncClient> {
  public:
   // Bytes read per read_some(). Resident for as long as the client lives (an idle gateway session holds
   // one), so kept small: bench/async_client_bench compares sizes on a Raw 1280x800 stream.
@@ -47,9 +49,8 @@ class AsyncClient {
   std::unique_ptr<io::ByteStream> stream_;
   std::vector<std::uint8_t> read_buffer_;
   std::exception_ptr error_;
-  bool writing_ = false;
+  io::StreamWriter writer_;
   bool closed_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // lets a finishing writer see we are gone
 };
 
 }  // namespace vncgate::rfb

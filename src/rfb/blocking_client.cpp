@@ -15,12 +15,14 @@ using namespace std::chrono;
 
 struct BlockingClient::Impl {
   asio::io_context ctx;  // first member: outlives the client whose stream belongs to it
-  AsyncClient client;
+  std::shared_ptr<AsyncClient> client_ptr;
+  AsyncClient& client;
   std::exception_ptr error;
   bool finished = false;
   bool closed = false;
 
-  explicit Impl(ClientOptions options) : client(ctx.get_executor(), std::move(options)) {}
+  explicit Impl(ClientOptions options)
+      : client_ptr(std::make_shared<AsyncClient>(ctx.get_executor(), std::move(options))), client(*client_ptr) {}
 
   ~Impl() { shutdown(); }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "gateway/shared_encodings.hpp"
+#include "rfb/shared_encodings.hpp"
 
-namespace vncgate::gateway {
+namespace vncgate::rfb {
 
-std::shared_ptr<const rfb::EncodedPixels> SharedEncodings::get(const rfb::UpdatePlan& plan, const PictureFn& picture) {
+std::shared_ptr<const EncodedPixels> SharedEncodings::get(const UpdatePlan& plan, const PictureFn& picture) {
   if (plan.pixels.empty()) return nullptr;
   if (entries_version_ != picture_version_) {
     entries_.clear();
@@ -14,8 +14,7 @@ std::shared_ptr<const rfb::EncodedPixels> SharedEncodings::get(const rfb::Update
       ++shared_count_;
       return e.pixels;
     }
-  auto pixels =
-      std::make_shared<const rfb::EncodedPixels>(rfb::encode_pixels(picture(), plan.pixels.rects(), plan.params));
+  auto pixels = std::make_shared<const EncodedPixels>(encode_pixels(picture(), plan.pixels.rects(), plan.params));
   ++encoded_count_;
   constexpr std::size_t kKept = 8;  // distinct plans per picture version; more is unusual
   if (entries_.size() == kKept) entries_.erase(entries_.begin());
@@ -25,4 +24,4 @@ std::shared_ptr<const rfb::EncodedPixels> SharedEncodings::get(const rfb::Update
 
 void SharedEncodings::release() { std::vector<Entry>().swap(entries_); }
 
-}  // namespace vncgate::gateway
+}  // namespace vncgate::rfb

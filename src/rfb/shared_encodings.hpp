@@ -9,10 +9,10 @@
 #include "framebuffer/pixel_buffer.hpp"
 #include "rfb/server_connection.hpp"
 
-namespace vncgate::gateway {
+namespace vncgate::rfb {
 
 // The encodings of the current picture, shared by viewers that are owed the same area in the same pixel
-// parameters (rfb::UpdatePlan): a change is encoded once however many viewers watch it. The picture's owner calls
+// parameters (UpdatePlan): a change is encoded once however many viewers watch it. The picture's owner calls
 // picture_changed() for every change, which drops what was encoded of the old picture. Single-threaded (the
 // owner's strand).
 class SharedEncodings {
@@ -23,7 +23,7 @@ class SharedEncodings {
   // The plan's pixels of the current picture: encoded now from `picture()` (called only then, so a hibernating
   // picture is woken only when something must be encoded) or shared with an earlier viewer's equal plan. Null
   // when the plan has no pixels.
-  std::shared_ptr<const rfb::EncodedPixels> get(const rfb::UpdatePlan& plan, const PictureFn& picture);
+  std::shared_ptr<const EncodedPixels> get(const UpdatePlan& plan, const PictureFn& picture);
   // Frees the kept encodings (an idle session).
   void release();
 
@@ -32,12 +32,12 @@ class SharedEncodings {
 
  private:
   struct Entry {
-    rfb::UpdatePlan plan;
-    std::shared_ptr<const rfb::EncodedPixels> pixels;
+    UpdatePlan plan;
+    std::shared_ptr<const EncodedPixels> pixels;
   };
   std::vector<Entry> entries_;  // encodings of picture version entries_version_
   std::uint64_t picture_version_ = 0, entries_version_ = 0;
   std::uint64_t encoded_count_ = 0, shared_count_ = 0;
 };
 
-}  // namespace vncgate::gateway
+}  // namespace vncgate::rfb

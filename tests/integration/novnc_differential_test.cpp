@@ -3,7 +3,7 @@
 // root bundles), in Chromium: long seeded sequences of console-like changes — text cells, cursor blinks,
 // scrolling (CopyRect), colour changes, full-screen redraws, photo-like areas (JPEG when a viewer asks for a
 // quality), resizes — are fanned out as the gateway does (rfb::ServerConnection per viewer, one encoding per
-// distinct plan through gateway::SharedEncodings), to viewers that join at different moments, stall now and then
+// distinct plan through rfb::SharedEncodings), to viewers that join at different moments, stall now and then
 // and ask for different encodings. Every viewer's bytes and the gateway's picture after each of its updates go
 // into a trace that tests/web/novnc_decode_check.mjs replays through noVNC's Websock, decoders and Display; the
 // canvas must equal the picture exactly after every update (JPEG areas: within a PSNR bound).
@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/shared_encodings.hpp"
 #include "rfb/client_connection.hpp"
 #include "rfb/server_connection.hpp"
+#include "rfb/shared_encodings.hpp"
 #include "support/browser.hpp"
 #include "support/process.hpp"
 
@@ -438,7 +438,7 @@ class Generator {
   int cell_w_ = 8, cell_h_ = 16;
   int step_ = 0;
   int updates_ = 0;
-  gateway::SharedEncodings encodings_;
+  rfb::SharedEncodings encodings_;
   std::vector<std::unique_ptr<SimViewer>> viewers_;
   std::string self_mismatch_;
 };

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "io/stream_writer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace vncgate::io {
+
+void StreamWriter::kick(const asio::any_io_executor& executor, ByteStream& stream, std::shared_ptr<void> owner) {
+  if (writing_) return;
+  writing_ = true;
+  asio::co_spawn(executor, run(stream, std::move(owner)), asio::detached);
+}
+
+asio::awaitable<void> StreamWriter::run(ByteStream& stream, std::shared_ptr<void> owner) {
+  std::exception_ptr error;
+  try {
+    for (auto bytes = next_(); !bytes.empty(); bytes = next_()) co_await stream.write(asio::buffer(bytes));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  writing_ = false;
+  if (error) failed_(error);
+}
+
+}  // namespace vncgate::io
