@@ -113,20 +113,4 @@ std::optional<std::string> LocalStorage::read(const std::string& bucket, const s
   return bytes;
 }
 
-bool LocalStorage::download_file(const std::string& bucket, const std::string& key, const std::string& local_path) {
-  const fs::path path = object_path(bucket, key);
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return false;
-  copy_file_atomically(path, local_path, "copying " + path.string() + " to " + local_path);
-  return true;
-}
-
-bool LocalStorage::remove(const std::string& bucket, const std::string& key) {
-  const fs::path path = object_path(bucket, key);
-  std::error_code ec;
-  const bool removed = fs::remove(path, ec);
-  if (ec) throw StorageError("deleting " + path.string() + ": " + errno_text(ec));
-  return removed;
-}
-
 }  // namespace vncgate::storage

@@ -21,12 +21,6 @@ class LocalStorage final : public Storage {
   std::optional<ObjectInfo> stat(const std::string& bucket, const std::string& key) override;
   std::optional<std::string> read(const std::string& bucket, const std::string& key,
                                   std::optional<ByteRange> range) override;
-  bool download_file(const std::string& bucket, const std::string& key, const std::string& local_path) override;
-  bool remove(const std::string& bucket, const std::string& key) override;
-  std::optional<std::string> presigned_get_url(const std::string&, const std::string&,
-                                               std::chrono::seconds) override {
-    return std::nullopt;
-  }
 
   // The file that holds bucket/key (it may not exist).
   std::filesystem::path object_path(const std::string& bucket, const std::string& key) const;

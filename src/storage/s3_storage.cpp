@@ -412,49 +412,4 @@ std::optional<std::string> S3Storage::read(const std::string& bucket, const std:
   return out;
 }
 
-bool S3Storage::download_file(const std::string& bucket, const std::string& key, const std::string& local_path) {
-  const auto info = stat(bucket, key);
-  if (!info) return false;
-  const fs::path target(local_path);
-  const fs::path temp = target.parent_path() / ("." + target.filename().string() + ".part");
-  try {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw StorageError("download of " + object_name(bucket, key) + ": cannot create " + temp.string());
-    fetch(bucket, key, 0, info->size,
-          [&](const std::string& bytes) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
-    out.close();
-    if (!out) throw StorageError("download of " + object_name(bucket, key) + ": writing " + temp.string() + " failed");
-    fs::rename(temp, target);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw;
-  }
-  return true;
-}
-
-bool S3Storage::remove(const std::string& bucket, const std::string& key) {
-  check_bucket(bucket);
-  check_key(key);
-  const auto response = send(Call{"DELETE", bucket, key, {}, {}, ""}, "DELETE " + object_name(bucket, key));
-  if (response.status == 404) return false;
-  if (response.status != 204 && response.status != 200)
-    throw StorageError("DELETE " + object_name(bucket, key) + ": " + describe_failure(response));
-  return true;
-}
-
-std::optional<std::string> S3Storage::presigned_get_url(const std::string& bucket, const std::string& key,
-                                                        std::chrono::seconds expires) {
-  check_bucket(bucket);
-  check_key(key);
-  const Address where = address(bucket, key);
-  sigv4::RequestToSign request;
-  request.method = "GET";
-  request.path = where.path;
-  request.headers = {{"host", where.authority}};
-  return where.url + "?" +
-         sigv4::presign_query(request, options_.credentials, {options_.region, "s3"},
-                              sigv4::amz_date(std::chrono::system_clock::now()), expires);
-}
-
 }  // namespace vncgate::storage

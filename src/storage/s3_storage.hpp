@@ -49,10 +49,6 @@ class S3Storage final : public Storage {
   std::optional<ObjectInfo> stat(const std::string& bucket, const std::string& key) override;
   std::optional<std::string> read(const std::string& bucket, const std::string& key,
                                   std::optional<ByteRange> range) override;
-  bool download_file(const std::string& bucket, const std::string& key, const std::string& local_path) override;
-  bool remove(const std::string& bucket, const std::string& key) override;
-  std::optional<std::string> presigned_get_url(const std::string& bucket, const std::string& key,
-                                               std::chrono::seconds expires) override;
 
  private:
   struct Call {

@@ -56,11 +56,16 @@ std::string decode_entities(std::string_view text) {
       continue;
     }
     const std::string_view name = text.substr(i + 1, semi - i - 1);
-    if (name == "amp") out.push_back('&');
-    else if (name == "lt") out.push_back('<');
-    else if (name == "gt") out.push_back('>');
-    else if (name == "quot") out.push_back('"');
-    else if (name == "apos") out.push_back('\'');
+    if (name == "amp")
+      out.push_back('&');
+    else if (name == "lt")
+      out.push_back('<');
+    else if (name == "gt")
+      out.push_back('>');
+    else if (name == "quot")
+      out.push_back('"');
+    else if (name == "apos")
+      out.push_back('\'');
     else if (name.size() > 1 && name[0] == '#') {
       const std::string digits(name.substr(name[1] == 'x' ? 2 : 1));
       append_utf8(out, std::strtoul(digits.c_str(), nullptr, name[1] == 'x' ? 16 : 10));
@@ -75,10 +80,14 @@ std::string decode_entities(std::string_view text) {
 std::string escape(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out.push_back(c);
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out.push_back(c);
   }
   return out;
 }

@@ -64,7 +64,7 @@ std::string canonical_query(const Pairs& query) {
 }
 
 struct CanonicalHeaders {
-  std::string lines;   // "name:value\n" per header
+  std::string lines;  // "name:value\n" per header
   std::string signed_names;
 };
 
@@ -150,12 +150,12 @@ Signature sign(const RequestToSign& request, const Credentials& credentials, con
   const CanonicalHeaders headers = canonical_headers(request.headers);
   Signature out;
   out.signed_headers = headers.signed_names;
-  out.canonical_request = request.method + "\n" + uri_encode(request.path.empty() ? "/" : request.path, false) +
-                          "\n" + canonical_query(request.query) + "\n" + headers.lines + "\n" +
-                          headers.signed_names + "\n" + request.payload_hash;
+  out.canonical_request = request.method + "\n" + uri_encode(request.path.empty() ? "/" : request.path, false) + "\n" +
+                          canonical_query(request.query) + "\n" + headers.lines + "\n" + headers.signed_names + "\n" +
+                          request.payload_hash;
   const std::string scope_text = credential_scope(date, scope);
-  out.string_to_sign = std::string(kAlgorithm) + "\n" + std::string(date) + "\n" + scope_text + "\n" +
-                       sha256_hex(out.canonical_request);
+  out.string_to_sign =
+      std::string(kAlgorithm) + "\n" + std::string(date) + "\n" + scope_text + "\n" + sha256_hex(out.canonical_request);
   const std::string mac = hmac_sha256(signing_key(credentials, date, scope), out.string_to_sign);
   out.signature = hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
   out.authorization = std::string(kAlgorithm) + " Credential=" + credentials.access_key + "/" + scope_text +

@@ -56,8 +56,7 @@ std::string uri_encode(std::string_view text, bool encode_slash);
 
 // Signs `request` at `date` ("YYYYMMDDTHHMMSSZ"); the caller must already have put x-amz-date (= date) and,
 // for S3, x-amz-content-sha256 into request.headers, because they have to be sent too.
-Signature sign(const RequestToSign& request, const Credentials& credentials, const Scope& scope,
-               std::string_view date);
+Signature sign(const RequestToSign& request, const Credentials& credentials, const Scope& scope, std::string_view date);
 
 // Presigned URL query (query-string authentication, S3 "UNSIGNED-PAYLOAD"): returns `request.query` plus the
 // X-Amz-* parameters and X-Amz-Signature, already percent-encoded and joined with '&', to append after '?'.

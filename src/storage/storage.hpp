@@ -80,16 +80,6 @@ class Storage {
   // The object's bytes (all, or `range`) in memory: for ranges and small objects. nullopt when missing.
   virtual std::optional<std::string> read(const std::string& bucket, const std::string& key,
                                           std::optional<ByteRange> range = std::nullopt) = 0;
-
-  // Copies the object to `local_path` (temporary file + rename, bounded memory); false when it does not exist.
-  virtual bool download_file(const std::string& bucket, const std::string& key, const std::string& local_path) = 0;
-
-  // Deletes one object; false when it did not exist (S3 cannot tell and always answers true).
-  virtual bool remove(const std::string& bucket, const std::string& key) = 0;
-
-  // A URL anyone holding it can GET for `expires` (S3 presigned URL); nullopt for backends without one.
-  virtual std::optional<std::string> presigned_get_url(const std::string& bucket, const std::string& key,
-                                                       std::chrono::seconds expires) = 0;
 };
 
 // How a job's files are laid out: bucket-per-job (the seed: the bucket is the job's bucket id) or one shared

@@ -2,7 +2,6 @@
 #include "storage/local_storage.hpp"
 
 #include <gtest/gtest.h>
-
 #include <stdlib.h>
 
 #include <filesystem>
@@ -41,9 +40,7 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_file(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 std::string pattern(std::size_t size) {
   std::string out(size, '\0');
@@ -97,20 +94,6 @@ TEST(LocalStorage, Read_ReturnsRangesAndNulloptWhenMissing) {
   EXPECT_EQ(storage.stat("job-1", "missing"), std::nullopt);
 }
 
-TEST(LocalStorage, DownloadAndRemove_ReportWhetherTheObjectExisted) {
-  TempDir dir;
-  LocalStorage local(dir.file("root"));
-  Storage& storage = local;  // the interface carries the default arguments
-  write_file(dir.file("f"), pattern(5000));
-  storage.put_file("job-1", "k", dir.file("f"));
-  EXPECT_TRUE(storage.download_file("job-1", "k", dir.file("copy")));
-  EXPECT_EQ(read_file(dir.file("copy")), pattern(5000));
-  EXPECT_FALSE(storage.download_file("job-1", "missing", dir.file("copy2")));
-  EXPECT_TRUE(storage.remove("job-1", "k"));
-  EXPECT_FALSE(storage.remove("job-1", "k"));
-  EXPECT_EQ(storage.presigned_get_url("job-1", "k", std::chrono::seconds(60)), std::nullopt);
-}
-
 TEST(LocalStorage, PutFile_ThrowsStorageErrorWhenTheLocalFileIsMissing) {
   TempDir dir;
   LocalStorage local(dir.file("root"));
@@ -120,13 +103,15 @@ TEST(LocalStorage, PutFile_ThrowsStorageErrorWhenTheLocalFileIsMissing) {
 
 TEST(StorageKeys, CheckKey_RejectsKeysThatEscapeOrAreAmbiguous) {
   EXPECT_NO_THROW(check_key("job-1/0001.mp4"));
-  for (const std::string& bad : std::vector<std::string>{"", "/abs", "a/../b", "..", "a//b", "a/", "./a", std::string("a\nb")})
+  for (const std::string& bad :
+       std::vector<std::string>{"", "/abs", "a/../b", "..", "a//b", "a/", "./a", std::string("a\nb")})
     EXPECT_THROW(check_key(bad), StorageError) << bad;
 }
 
 TEST(StorageKeys, CheckBucket_FollowsS3NamingRules) {
   EXPECT_NO_THROW(check_bucket("3f2a9c1e-job"));
-  for (const std::string& bad : std::vector<std::string>{"ab", "Upper", "-lead", "trail-", "a..b", "under_score", std::string(64, 'a')})
+  for (const std::string& bad :
+       std::vector<std::string>{"ab", "Upper", "-lead", "trail-", "a..b", "under_score", std::string(64, 'a')})
     EXPECT_THROW(check_bucket(bad), StorageError) << bad;
 }
 
@@ -150,24 +135,20 @@ TEST(StorageSite, FileUrl_IsBucketPerJob) {
 TEST(StorageSite, S3Url_WithBucketAndPrefixSharesOneBucket) {
   TempDir dir;
   write_file(dir.file("secret"), "s3cr3t\n");
-  const auto site = StorageSite::open("s3://minio.local:9000/recordings/vncgate?tls=off&region=eu-west-1",
-                                      env_of({{"VNCGATE_S3_ACCESS_KEY", "AK"}, {"VNCGATE_S3_SECRET_KEY_FILE", dir.file("secret")}}));
+  const auto site =
+      StorageSite::open("s3://minio.local:9000/recordings/vncgate?tls=off&region=eu-west-1",
+                        env_of({{"VNCGATE_S3_ACCESS_KEY", "AK"}, {"VNCGATE_S3_SECRET_KEY_FILE", dir.file("secret")}}));
   EXPECT_EQ(site.storage().describe(), "s3://minio.local:9000 (http, path-style, region eu-west-1)");
   const auto where = site.locate_job("job-7");
   EXPECT_EQ(where.bucket, "recordings");
   EXPECT_EQ(where.prefix, "vncgate/job-7/");
-  const auto url = site.storage().presigned_get_url(where.bucket, where.prefix + "0001.mp4", std::chrono::seconds(60));
-  ASSERT_TRUE(url.has_value());
-  EXPECT_TRUE(url->starts_with("http://minio.local:9000/recordings/vncgate/job-7/0001.mp4?X-Amz-Algorithm="));
-  EXPECT_EQ(url->find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(site.storage().describe().find("s3cr3t"), std::string::npos);
 }
 
 TEST(StorageSite, S3Url_VirtualHostStylePutsTheBucketIntoTheHost) {
   const auto site = StorageSite::open("s3://s3.example.com?style=virtual",
                                       env_of({{"VNCGATE_S3_ACCESS_KEY", "AK"}, {"VNCGATE_S3_SECRET_KEY", "SK"}}));
-  const auto url = site.storage().presigned_get_url("job-7", "a b.mp4", std::chrono::seconds(60));
-  ASSERT_TRUE(url.has_value());
-  EXPECT_TRUE(url->starts_with("https://job-7.s3.example.com/a%20b.mp4?")) << *url;
+  EXPECT_EQ(site.storage().describe(), "s3://s3.example.com (https, virtual-host, region us-east-1)");
   EXPECT_EQ(site.locate_job("job-7").bucket, "job-7");
 }
 

@@ -31,8 +31,6 @@ class Decoder {
   virtual bool gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) = 0;
   virtual void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
                       PixelBuffer& fb) = 0;
-  // Forget stream state (zlib dictionaries) when a new connection starts on the same decoder set.
-  virtual void reset() {}
   // Frees what the next decode() rebuilds (an idle connection's hibernation): per-rectangle buffers, and
   // zlib streams' inflate state, whose dictionary is kept deflated so the server's next rectangle continues
   // the stream exactly (io::ZlibInflater::hibernate).

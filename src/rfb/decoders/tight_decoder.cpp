@@ -171,10 +171,6 @@ void TightDecoder::release_scratch() {
   for (auto& s : streams_) s.hibernate();
 }
 
-void TightDecoder::reset() {
-  for (auto& s : streams_) s.reset();
-}
-
 bool TightDecoder::gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) {
   const auto layout = parse_layout({in.peek(), in.available()}, r, pf);
   if (!layout) return false;

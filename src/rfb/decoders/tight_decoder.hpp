@@ -29,7 +29,6 @@ class TightDecoder final : public Decoder {
   bool gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) override;
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
-  void reset() override;
   // Also drops the TurboJPEG decompressor (re-created on the next JPEG rectangle).
   void release_scratch() override;
 

@@ -12,7 +12,6 @@ class ZlibDecoder final : public Decoder {
   bool gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) override;
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
-  void reset() override { zlib_.reset(); }
   void release_scratch() override {
     std::vector<std::uint8_t>().swap(pixels_);
     zlib_.hibernate();

@@ -15,7 +15,6 @@ class ZrleDecoder final : public Decoder {
   bool gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) override;
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
-  void reset() override { zlib_.reset(); }
   void release_scratch() override {
     std::vector<std::uint8_t>().swap(tiles_);
     zlib_.hibernate();

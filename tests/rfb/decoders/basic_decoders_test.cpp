@@ -150,7 +150,8 @@ TEST(ZlibDecoder_Decode, StreamContinuesAcrossRects) {
   for (int row = 0; row < 2; ++row) {
     auto pixels = Wire{}.px(0x010203 * (row + 1)).px(0x040506).bytes;
     auto compressed = deflate_sync(z, pixels);
-    test::run_decoder(d, {0, row, 2, 1}, conv, Wire{}.u32(static_cast<std::uint32_t>(compressed.size())).raw(compressed).bytes, fb);
+    test::run_decoder(d, {0, row, 2, 1}, conv,
+                      Wire{}.u32(static_cast<std::uint32_t>(compressed.size())).raw(compressed).bytes, fb);
   }
   deflateEnd(&z);
   EXPECT_EQ(fb.at(0, 0), 0x010203u);
