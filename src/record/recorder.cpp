@@ -81,7 +81,10 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   std::vector<FbsFile> fbs_files;  // used by the capture thread until it stops
   if (options_.fbs) {
     capture_events.prepare = [&](int n, rfb::ClientConnection& conn) {
+      // A resumed job's run is named after its first segment: the crashed run's files (maybe uploaded already
+      // under their names) are never overwritten.
       std::string path = options_.output_dir + "/recording";
+      if (options_.first_number > 1) path += fmt::format("-from-{:03d}", options_.first_number);
       if (n > 1) path.append("-").append(std::to_string(n));
       path += ".fbs";
       const auto opened = steady_clock::now();

@@ -23,7 +23,8 @@ struct RecordOptions {
   EncoderSettings encoder;
   CaptureOptions capture;
   std::string target_label;  // shown in sidecars and logs; must not contain secrets
-  // Also write the lossless server stream: recording.fbs (+ .idx), recording-2.fbs after a reconnect, …
+  // Also write the lossless server stream: recording.fbs (+ .idx), recording-2.fbs after a reconnect, …;
+  // a run that starts at segment N > 1 (a resumed job) writes recording-from-00N.fbs, recording-from-00N-2.fbs, …
   bool fbs = false;
   std::chrono::milliseconds first_frame_timeout{30000};
   // Numbering of the first segment this run records, and of the whole job: a job resumed after a restart

@@ -34,9 +34,11 @@ std::vector<int> indexes(const json& job, const std::string& state) {
   return out;
 }
 
-// POST /record of `count` 3-second segments of target "demo"; returns the job id.
-std::string record_demo(const ServeProcess& serve, int count) {
-  const auto body = R"({"server": "demo", "duration": 3, "count": )" + std::to_string(count) + "}";
+// POST /record of `count` 3-second segments of target "demo" (with the lossless FBS stream when `fbs`);
+// returns the job id.
+std::string record_demo(const ServeProcess& serve, int count, bool fbs = false) {
+  const auto body = R"({"server": "demo", "duration": 3, "fbs": )" + std::string(fbs ? "true" : "false") +
+                    R"(, "count": )" + std::to_string(count) + "}";
   return serve.json("POST", "/record", body, 202).at("job_id").get<std::string>();
 }
 
@@ -56,13 +58,18 @@ TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
   TempDir dir("vncgate-serve-crash");
   ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
   serve.start();
-  const auto id = record_demo(serve, 3);
+  const auto id = record_demo(serve, 3, /*fbs=*/true);
   wait_mid_second_segment(serve, id);
   serve.kill9();
 
   serve.start();
   auto job = serve.wait_state(id, "done", std::chrono::seconds(60));
   EXPECT_EQ(indexes(job, "uploaded"), (std::vector<int>{1, 3, 4})) << job.dump(1);
+  // Each run's lossless stream is kept: the resumed run (from segment 3) never reuses the first run's name.
+  const std::string stored = dir.path() + "/recordings/" + job.at("bucket_id").get<std::string>();
+  const std::string work = dir.path() + "/work/" + id;
+  for (const char* file : {"recording.fbs", "recording-from-003.fbs"})
+    EXPECT_TRUE(fs::exists(stored + "/" + file) || fs::exists(work + "/" + file)) << file;
   EXPECT_EQ(indexes(job, "failed"), (std::vector<int>{2})) << "the segment cut by the crash";
   for (const auto& s : job.at("segments")) {
     if (s.at("index") == 2) {
