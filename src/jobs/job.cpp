@@ -69,9 +69,9 @@ InvalidTransition::InvalidTransition(const std::string& what, std::string_view f
     : UsageError(what + ": cannot go from " + std::string(from) + " to " + std::string(to)) {}
 
 FencedOut::FencedOut(const std::string& job_id, std::int64_t token, std::int64_t current, const std::string& owner)
-    : UsageError("job " + job_id + ": fencing token " + std::to_string(token) + " is stale (the job was claimed again, token " +
-                 std::to_string(current) + (owner.empty() ? std::string() : ", by worker " + owner) +
-                 "); this worker no longer owns it"),
+    : UsageError("job " + job_id + ": fencing token " + std::to_string(token) +
+                 " is stale (the job was claimed again, token " + std::to_string(current) +
+                 (owner.empty() ? std::string() : ", by worker " + owner) + "); this worker no longer owns it"),
       token_(token),
       current_(current) {}
 

@@ -161,8 +161,8 @@ struct Lease {
 struct ClaimedJob {
   Job job;  // a claimed queued job is now connecting; a taken-over one keeps its state
   Lease lease;
-  bool taken_over = false;     // it was active: its owner's lease expired or was released, or this worker restarted
-  std::string previous_owner;  // the worker that held it before ("" when none)
+  bool taken_over = false;         // it was active: its owner's lease expired or was released, or this worker restarted
+  std::string previous_owner;      // the worker that held it before ("" when none)
   std::vector<Segment> to_upload;  // finished, not uploaded: upload each, then mark_uploaded
   std::vector<Segment> uploaded;   // safe in storage
   std::vector<Segment> failed;     // including those that were recording when the owner was lost (error says

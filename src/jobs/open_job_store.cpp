@@ -14,7 +14,8 @@ std::unique_ptr<JobStore> open_job_store(const std::string& database) {
   if (const auto dir = std::filesystem::path(database).parent_path(); !dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw StorageError("job database " + database + ": cannot create " + dir.string() + " (" + ec.message() + ")");
+    if (ec)
+      throw StorageError("job database " + database + ": cannot create " + dir.string() + " (" + ec.message() + ")");
   }
   return std::make_unique<SqliteJobStore>(SqliteOptions{database});
 }

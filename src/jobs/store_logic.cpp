@@ -273,7 +273,8 @@ Segment finish_segment(JobRows& rows, const Fence& fence, int index, const Finis
 }
 
 Segment fail_segment(JobRows& rows, const Fence& fence, int index, const std::string& error) {
-  return change_segment(rows, stored_segment(rows, fence, index), SegmentState::failed, [&](Segment& s) { s.error = error; });
+  return change_segment(rows, stored_segment(rows, fence, index), SegmentState::failed,
+                        [&](Segment& s) { s.error = error; });
 }
 
 Segment mark_uploaded(JobRows& rows, const Fence& fence, int index, const std::string& object_key) {

@@ -368,7 +368,7 @@ void JobRunner::run(Work work) {
     live_.erase(job.id);
     interrupted = stopping_;
     if (lost_.erase(job.id) > 0) return;  // the new owner carries on; this worker writes nothing more
-  } catch (const std::exception& e) {  // the store or the set-up failed
+  } catch (const std::exception& e) {     // the store or the set-up failed
     failure = e.what();
     std::lock_guard lock(mutex_);
     live_.erase(job.id);

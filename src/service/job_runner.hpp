@@ -4,10 +4,10 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -85,7 +85,7 @@ class JobRunner {
   std::deque<Work> resumed_;  // jobs interrupted by a restart: they go before queued ones
   std::map<std::string, Live> live_;
   std::map<std::string, jobs::Fence> held_;  // active jobs this process owns: their leases are renewed
-  std::set<std::string> lost_;                // fenced out while running here
+  std::set<std::string> lost_;               // fenced out while running here
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::condition_variable beat_;

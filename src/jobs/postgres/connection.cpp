@@ -138,8 +138,8 @@ Connection::Connection(const ConnectionSettings& settings) : label_(settings.lab
   const auto timeout = std::to_string(settings.connect_timeout_s);
   const std::array<const char*, 8> keys = {"connect_timeout",  "application_name",    "keepalives", "keepalives_idle",
                                            "keepalives_count", "keepalives_interval", "dbname",     nullptr};
-  const std::array<const char*, 8> values = {timeout.c_str(), "vncgate", "1", "10", "3", "5", settings.url.c_str(),
-                                             nullptr};
+  const std::array<const char*, 8> values = {timeout.c_str(),      "vncgate", "1", "10", "3", "5",
+                                             settings.url.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
     const std::string reason = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
@@ -173,8 +173,7 @@ Result Connection::checked(pg_result* result, std::string_view doing) {
 
 Result Connection::run(const char* name, const char* sql, const std::vector<Param>& params) {
   if (!prepared_.contains(name)) {
-    checked(PQprepare(conn_, name, sql, static_cast<int>(params.size()), nullptr),
-            std::string("preparing ") + name);
+    checked(PQprepare(conn_, name, sql, static_cast<int>(params.size()), nullptr), std::string("preparing ") + name);
     prepared_.insert(name);
   }
   std::vector<const char*> values;

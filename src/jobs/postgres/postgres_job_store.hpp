@@ -18,7 +18,7 @@ struct PostgresOptions {
   // postgresql://user[:password]@host[:port]/database[?libpq parameters] (or postgres://). The password may
   // instead come from PGPASSWORD or a password file (PGPASSFILE, ~/.pgpass); it never appears in messages.
   std::string url;
-  int pool_size = 8;                                // connections for the store's calls (the listener has its own)
+  int pool_size = 8;                                 // connections for the store's calls (the listener has its own)
   std::chrono::milliseconds acquire_timeout{10000};  // waiting for a free connection, then StorageError
   int connect_timeout_s = 5;
   std::chrono::milliseconds lock_timeout{10000};  // waiting for a job's row lock, then StorageError

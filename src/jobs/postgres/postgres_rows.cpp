@@ -4,7 +4,7 @@
 namespace vncgate::jobs::postgres {
 namespace {
 
-#define VNCGATE_JOB_COLUMNS                                                                                      \
+#define VNCGATE_JOB_COLUMNS                                                                                    \
   "id, bucket_id, server, target, provider, duration_s, count, encoder_options::text, state, failure_reason, " \
   "reconnects, cancel_requested, created_unix_ms, updated_unix_ms, owner, fence_token, lease_expires_unix_ms, seq"
 #define VNCGATE_SEGMENT_COLUMNS                                                                     \
@@ -96,15 +96,16 @@ std::string text_array(const std::vector<std::pair<std::int64_t, Job>>& jobs) {
 std::optional<Job> PostgresRows::job(const std::string& job_id) {
   std::optional<Job> job;
   {
-    auto r = write_ ? connection_.run("job_for_update", "SELECT " VNCGATE_JOB_COLUMNS " FROM jobs WHERE id = $1 FOR UPDATE",
-                                      {job_id})
+    auto r = write_ ? connection_.run("job_for_update",
+                                      "SELECT " VNCGATE_JOB_COLUMNS " FROM jobs WHERE id = $1 FOR UPDATE", {job_id})
                     : connection_.run("job", "SELECT " VNCGATE_JOB_COLUMNS " FROM jobs WHERE id = $1", {job_id});
     if (r.rows() == 0) return std::nullopt;
     job = job_from_row(r, 0, connection_.label());
   }
   auto r = connection_.run(
       "transitions", "SELECT state, at_unix_ms, reason FROM job_transitions WHERE job_id = $1 ORDER BY seq", {job_id});
-  for (int i = 0; i < r.rows(); ++i) job->transitions.push_back(transition_from_row(r, i, 0, job_id, connection_.label()));
+  for (int i = 0; i < r.rows(); ++i)
+    job->transitions.push_back(transition_from_row(r, i, 0, job_id, connection_.label()));
   return job;
 }
 
@@ -150,10 +151,11 @@ std::vector<std::pair<std::int64_t, Job>> PostgresRows::list_jobs(const std::opt
   // Every listed job's history in one query, not one per job.
   std::map<std::string, Job*> by_id;
   for (auto& [seq, job] : found) by_id[job.id] = &job;
-  auto r = connection_.run("list_transitions",
-                           "SELECT job_id, state, at_unix_ms, reason FROM job_transitions WHERE job_id = ANY($1::text[]) "
-                           "ORDER BY job_id, seq",
-                           {text_array(found)});
+  auto r =
+      connection_.run("list_transitions",
+                      "SELECT job_id, state, at_unix_ms, reason FROM job_transitions WHERE job_id = ANY($1::text[]) "
+                      "ORDER BY job_id, seq",
+                      {text_array(found)});
   for (int i = 0; i < r.rows(); ++i) {
     const auto job_id = r.text(i, 0);
     if (auto it = by_id.find(job_id); it != by_id.end())
@@ -202,8 +204,8 @@ std::optional<Segment> PostgresRows::segment(const std::string& job_id, int inde
 }
 
 std::vector<Segment> PostgresRows::segments(const std::string& job_id) {
-  auto r = connection_.run("segments", "SELECT " VNCGATE_SEGMENT_COLUMNS " FROM segments WHERE job_id = $1 ORDER BY idx",
-                           {job_id});
+  auto r = connection_.run("segments",
+                           "SELECT " VNCGATE_SEGMENT_COLUMNS " FROM segments WHERE job_id = $1 ORDER BY idx", {job_id});
   std::vector<Segment> result;
   for (int i = 0; i < r.rows(); ++i) result.push_back(segment_from_row(r, i, connection_.label()));
   return result;

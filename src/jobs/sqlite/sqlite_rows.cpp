@@ -110,8 +110,7 @@ Statements::Statements(Database& db)
 
 std::int64_t SqliteRows::now_unix_ms() {
   if (!now_) {
-    now_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    now_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                .count();
   }
   return *now_;
