@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev zlib1g-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev
-  libspdlog-dev libfmt-dev libsqlite3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-dev
+  libspdlog-dev libfmt-dev libsqlite3-dev libpq-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-dev
   libtomlplusplus-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev
   # real peers for integration tests and benchmarks
@@ -19,6 +19,8 @@ packages=(
   gstreamer1.0-plugins-ugly
   # service benchmark (bench/service.sh): HTTP load generator
   wrk
+  # job store: a real PostgreSQL 15 (initdb/pg_ctl as an unprivileged user) for its tests and benchmark
+  postgresql
   # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
   # packages); openssl makes their test certificates
   python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl

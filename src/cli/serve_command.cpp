@@ -41,6 +41,12 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.jobs.max_count = c.jobs.max_count;
   s.jobs.upload_retry = std::chrono::seconds(c.jobs.upload_retry_s);
   s.jobs.keep_local = c.jobs.keep_local;
+  s.jobs.worker_id = c.jobs.worker_id;
+  s.jobs.lease = std::chrono::seconds(c.jobs.lease_s);
+  s.jobs.heartbeat = std::chrono::seconds(c.jobs.heartbeat_s);
+  s.role = c.server.role == "api"      ? service::ServiceRole::api
+           : c.server.role == "worker" ? service::ServiceRole::worker
+                                       : service::ServiceRole::all;
   s.recording.width = c.recording.width;
   s.recording.height = c.recording.height;
   s.recording.fps = c.recording.fps;
@@ -70,7 +76,7 @@ std::function<int()> add_serve_command(CLI::App& app) {
     std::string config_file;
     bool print_config = false;
     std::vector<std::string> targets, sets;
-    std::string bind, database, storage, work_dir, web_root;
+    std::string bind, database, storage, work_dir, web_root, role;
     int port = -1, max_jobs = -1;
   };
   auto opts = std::make_shared<Options>();
@@ -79,11 +85,13 @@ std::function<int()> add_serve_command(CLI::App& app) {
   cmd->add_flag("--print-config", opts->print_config, "print the effective configuration (secrets masked) and exit");
   cmd->add_option("--bind", opts->bind, "listen address (server.bind)");
   cmd->add_option("--port", opts->port, "listen port (server.port; 0 = any free port)")->check(CLI::Range(0, 65535));
-  cmd->add_option("--db", opts->database, "SQLite job database file (jobs.database)");
+  cmd->add_option("--db", opts->database, "job database: a SQLite file or a postgresql:// URL (jobs.database)");
   cmd->add_option("--storage", opts->storage, "where recordings go: file://DIR or s3://… (storage.url)");
   cmd->add_option("--work-dir", opts->work_dir, "local directory for segments before upload (jobs.work_dir)");
   cmd->add_option("--max-jobs", opts->max_jobs, "recordings at once (jobs.max_concurrent)")
       ->check(CLI::Range(1, 10000));
+  cmd->add_option("--role", opts->role, "all, api (no recording) or worker (recording only) (server.role)")
+      ->check(CLI::IsMember({"all", "api", "worker"}));
   cmd->add_option("--web-root", opts->web_root, "directory of the dashboard and console pages (server.web_root)");
   cmd->add_option("--target", opts->targets, "a named console: NAME=TARGET (targets.NAME; repeatable)");
   cmd->add_option("--set", opts->sets, "any configuration key: SECTION.KEY=VALUE (repeatable)");
@@ -110,6 +118,7 @@ std::function<int()> add_serve_command(CLI::App& app) {
     if (!opts->work_dir.empty()) set("jobs.work_dir", opts->work_dir);
     if (opts->max_jobs > 0) set("jobs.max_concurrent", std::to_string(opts->max_jobs));
     if (!opts->web_root.empty()) set("server.web_root", opts->web_root);
+    if (!opts->role.empty()) set("server.role", opts->role);
     for (const auto& entry : opts->targets) {
       auto [name, target] = split(entry, "--target");
       set("targets." + name, target);

@@ -50,6 +50,7 @@ const std::vector<Key>& keys() {
     k.push_back({"server.tls_cert", VNCGATE_FIELD(server.tls_cert)});
     k.push_back({"server.tls_key", VNCGATE_FIELD(server.tls_key)});
     k.push_back({"server.web_root", VNCGATE_FIELD(server.web_root)});
+    k.push_back({"server.role", VNCGATE_FIELD(server.role), {"all", "api", "worker"}});
     k.push_back({"jobs.database", VNCGATE_FIELD(jobs.database)});
     k.push_back({"jobs.max_concurrent", VNCGATE_FIELD(jobs.max_concurrent), 1, 256});
     k.push_back({"jobs.work_dir", VNCGATE_FIELD(jobs.work_dir)});
@@ -57,6 +58,10 @@ const std::vector<Key>& keys() {
     k.push_back({"jobs.max_count", VNCGATE_FIELD(jobs.max_count), 1, 1000000});
     k.push_back({"jobs.upload_retry_s", VNCGATE_FIELD(jobs.upload_retry_s), 1, kDay});
     k.push_back({"jobs.keep_local", VNCGATE_FIELD(jobs.keep_local)});
+    k.push_back({"jobs.url", VNCGATE_FIELD(jobs.url)});
+    k.push_back({"jobs.worker_id", VNCGATE_FIELD(jobs.worker_id)});
+    k.push_back({"jobs.lease_s", VNCGATE_FIELD(jobs.lease_s), 2, 3600});
+    k.push_back({"jobs.heartbeat_s", VNCGATE_FIELD(jobs.heartbeat_s), 1, 1800});
     k.push_back({"storage.url", VNCGATE_FIELD(storage.url)});
     k.push_back({"recording.width", VNCGATE_FIELD(recording.width), 0, 8192});
     k.push_back({"recording.height", VNCGATE_FIELD(recording.height), 0, 8192});

@@ -32,6 +32,8 @@ std::string render_line(const ServiceConfig& config, const std::string& key, boo
   // An empty list stays "[]": that there are no keys is worth seeing and gives nothing away.
   if (mask && secret_name(key) && value != "[]") value = detail::is_list_key(key) ? "[\"***\"]" : "\"***\"";
   if (mask && key == "storage.url") value = detail::toml_quote(mask_url(config.storage.url));
+  if (mask && key == "jobs.database" && config.jobs.database.find("://") != std::string::npos)
+    value = detail::toml_quote(mask_url(config.jobs.database));
   return key.substr(key.find('.') + 1) + " = " + value + "\n";
 }
 

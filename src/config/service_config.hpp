@@ -25,17 +25,23 @@ struct ServerSection {  // [server]
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty = same origin as public_url/Host
   std::string tls_cert, tls_key;             // paths; both or neither
   std::string web_root;                      // static files (dashboard, noVNC); "" = built-in default
+  std::string role = "all";                  // all | api (API and consoles, no recording) | worker (recording)
   bool operator==(const ServerSection&) const = default;
 };
 
 struct JobsSection {                                 // [jobs]
-  std::string database = "vncgate-data/vncgate.db";  // SQLite file path ("sqlite:PATH" is accepted, prefix dropped)
+  std::string database = "vncgate-data/vncgate.db";  // SQLite file path ("sqlite:PATH" is accepted, prefix
+                                                     // dropped) or postgresql://… (password masked when shown)
   int max_concurrent = 4;                            // recordings at once; beyond it jobs wait queued
   std::string work_dir = "vncgate-data/work";        // local segment files before/while uploading
   std::int64_t max_duration_s = 86400;               // per segment; larger requests get 400
   int max_count = 1000;                              // segments per job
   int upload_retry_s = 30;                           // how often failed uploads are retried
   bool keep_local = false;                           // keep local files after a successful upload
+  std::string url;        // the job store as a URL (postgresql://…, sqlite:PATH); set, it replaces jobs.database
+  std::string worker_id;  // this process in the job store ("" = the host name; unique per live process)
+  int lease_s = 20;       // a claimed job is taken over by another worker this long after its last heartbeat
+  int heartbeat_s = 5;    // how often a worker renews the leases of its jobs (at most half the lease)
   bool operator==(const JobsSection&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <utility>
 
 #include "util/error.hpp"
 
@@ -78,14 +79,26 @@ void validate_server(ServerSection& s) {
 }
 
 void validate_jobs(JobsSection& j) {
+  if (!j.url.empty()) j.database = std::exchange(j.url, {});  // one effective setting, shown as jobs.database
   if (starts_with(j.database, "sqlite:")) {
     j.database.erase(0, 7);
     if (starts_with(j.database, "//")) j.database.erase(0, 2);  // sqlite:///abs/path
   }
-  if (j.database.empty()) throw ConfigError("jobs.database: empty (expected a SQLite file path)");
-  if (j.database.find("://") != std::string::npos)
-    throw ConfigError("jobs.database: only SQLite is supported (a file path or sqlite:PATH)");
+  if (j.database.empty())
+    throw ConfigError("jobs.database: empty (expected a SQLite file path or a postgresql:// URL)");
+  const bool postgres = starts_with(j.database, "postgresql://") || starts_with(j.database, "postgres://");
+  if (postgres && (j.database.find_first_of("/?", j.database.find("://") + 3) == std::string::npos ||
+                   has_space_or_control(j.database)))
+    throw ConfigError("jobs.database: expected postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?…], got '" +
+                      mask_url(j.database) + "'");
+  if (!postgres && j.database.find("://") != std::string::npos)
+    throw ConfigError("jobs.database: expected a SQLite file path, sqlite:PATH or a postgresql:// URL, got '" +
+                      mask_url(j.database) + "'");
   if (j.work_dir.empty()) throw ConfigError("jobs.work_dir: empty (expected a directory)");
+  if (j.heartbeat_s * 2 > j.lease_s)
+    throw ConfigError("jobs.heartbeat_s: " + std::to_string(j.heartbeat_s) + " is more than half of jobs.lease_s (" +
+                      std::to_string(j.lease_s) + "): one late heartbeat would lose the job");
+  if (has_space_or_control(j.worker_id)) throw ConfigError("jobs.worker_id: no spaces or control characters");
 }
 
 void validate_recording(const RecordingSection& r) {

@@ -68,6 +68,13 @@ bool is_allowed_transition(SegmentState from, SegmentState to) {
 InvalidTransition::InvalidTransition(const std::string& what, std::string_view from, std::string_view to)
     : UsageError(what + ": cannot go from " + std::string(from) + " to " + std::string(to)) {}
 
+FencedOut::FencedOut(const std::string& job_id, std::int64_t token, std::int64_t current, const std::string& owner)
+    : UsageError("job " + job_id + ": fencing token " + std::to_string(token) +
+                 " is stale (the job was claimed again, token " + std::to_string(current) +
+                 (owner.empty() ? std::string() : ", by worker " + owner) + "); this worker no longer owns it"),
+      token_(token),
+      current_(current) {}
+
 std::optional<std::int64_t> Job::entered_at(JobState wanted) const {
   for (auto it = transitions.rbegin(); it != transitions.rend(); ++it) {
     if (it->state == wanted) return it->at_unix_ms;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -40,6 +41,20 @@ class InvalidTransition : public UsageError {
   InvalidTransition(const std::string& what, std::string_view from, std::string_view to);
 };
 
+// A write carried a fencing token older than the job's: another worker has claimed the job since (this worker's
+// lease expired and it was taken over, or it was released and claimed again). The writer has lost the job and
+// must stop writing and uploading for it. A UsageError like InvalidTransition (409 should it reach the API), but
+// a distinct type so that workers can tell "I lost the job" from "the rules forbid this".
+class FencedOut : public UsageError {
+ public:
+  FencedOut(const std::string& job_id, std::int64_t token, std::int64_t current, const std::string& owner);
+  std::int64_t token() const { return token_; }
+  std::int64_t current() const { return current_; }
+
+ private:
+  std::int64_t token_, current_;
+};
+
 // One entry of a job's history: the state it entered and when.
 struct Transition {
   JobState state = JobState::queued;
@@ -71,6 +86,11 @@ struct Job {
   bool cancel_requested = false;
   std::int64_t created_unix_ms = 0, updated_unix_ms = 0;
   std::vector<Transition> transitions;  // oldest first; starts with queued at creation
+  // Leases (docs/jobs.md "Leases and fencing"): the worker that holds (or last held) the job, the fencing token
+  // of the latest claim (0 = never claimed) and when the lease ends (0 = no lease: queued, released or over).
+  std::string owner;
+  std::int64_t fence_token = 0;
+  std::int64_t lease_expires_unix_ms = 0;
 
   // When the job last entered `state`, if it ever did.
   std::optional<std::int64_t> entered_at(JobState state) const;
@@ -116,14 +136,38 @@ struct JobPage {
   std::optional<std::string> next_cursor;  // nullopt on the last page
 };
 
-// One job found in connecting/recording/uploading after a restart, and what it has saved.
-struct RecoveredJob {
-  Job job;
-  std::vector<Segment> to_upload;  // finished, not uploaded: upload each exactly once
+// A worker that claims jobs: one `vncgate serve` process (its recording threads share the id).
+struct Worker {
+  std::string id;  // unique among live workers and the same across restarts of one (see docs/jobs.md)
+  std::chrono::milliseconds lease{20000};  // how long a claim or renewal holds the job without a heartbeat
+};
+
+// Proof of ownership: a job and the fencing token of the claim that gave it to the caller. Every write of a
+// job's state or segments carries one; the store refuses it with FencedOut once a later claim has taken over.
+struct Fence {
+  std::string job_id;
+  std::int64_t token = 0;
+  bool operator==(const Fence&) const = default;
+};
+
+struct Lease {
+  Fence fence;
+  std::string worker_id;
+  std::int64_t expires_unix_ms = 0;  // the store's clock (the database server's for PostgreSQL)
+  bool cancel_requested = false;     // as of the claim or renewal: how a worker on another node learns of it
+};
+
+// A job a worker now owns (claim, recover_after_restart), with what is saved of it.
+struct ClaimedJob {
+  Job job;  // a claimed queued job is now connecting; a taken-over one keeps its state
+  Lease lease;
+  bool taken_over = false;         // it was active: its owner's lease expired or was released, or this worker restarted
+  std::string previous_owner;      // the worker that held it before ("" when none)
+  std::vector<Segment> to_upload;  // finished, not uploaded: upload each, then mark_uploaded
   std::vector<Segment> uploaded;   // safe in storage
-  std::vector<Segment> failed;     // including those recording at the crash (error "interrupted by restart
-                                   // while recording"); their partial file is kept at local_path
-  int next_index = 1;              // a resumed job's next segment (continues the count, never reuses one)
+  std::vector<Segment> failed;     // including those that were recording when the owner was lost (error says
+                                   // why); their partial file is kept at local_path on the owner's disk
+  int next_index = 1;              // the next segment (continues the count, never reuses one)
   int remaining = 0;               // segments still to record to reach `count`
 };
 

@@ -2,6 +2,7 @@
 #include "service/job_runner.hpp"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -37,18 +38,35 @@ framebuffer::PixelBuffer shrink(const framebuffer::PixelBuffer& fb) {
   return small;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "vncgate";
+  return name;
+}
+
 }  // namespace
 
 JobRunner::JobRunner(jobs::JobStore& store, Uploader& uploader, Metrics& metrics, ServiceSettings settings)
-    : store_(store), uploader_(uploader), metrics_(metrics), settings_(std::move(settings)) {}
+    : store_(store),
+      worker_{settings.jobs.worker_id.empty() ? host_name() : settings.jobs.worker_id, settings.jobs.lease},
+      uploader_(uploader),
+      metrics_(metrics),
+      settings_(std::move(settings)) {}
 
-JobRunner::~JobRunner() { stop(); }
+JobRunner::~JobRunner() {
+  stop();
+  release_held();
+}
 
 void JobRunner::start() {
   fs::create_directories(fs::path(settings_.jobs.work_dir) / "thumbnails");
+  spdlog::info("jobs: worker {} (lease {} ms, heartbeat {} ms)", worker_.id, worker_.lease.count(),
+               settings_.jobs.heartbeat.count());
   recover();
   std::lock_guard lock(mutex_);
   stopping_ = false;
+  beating_ = true;
+  heartbeat_ = std::thread([this] { heartbeat(); });
   for (int i = 0; i < std::max(1, settings_.jobs.max_concurrent); ++i) workers_.emplace_back([this] { worker(); });
 }
 
@@ -59,12 +77,86 @@ void JobRunner::stop() {
     for (auto& [id, live] : live_)
       if (live.recorder) live.recorder->cancel();
   }
-  wake_.notify_all();
+  store_.wake_waiters();
   for (auto& t : workers_) t.join();
   workers_.clear();
 }
 
-void JobRunner::wake() { wake_.notify_one(); }
+void JobRunner::release_held() {
+  {
+    std::lock_guard lock(mutex_);
+    beating_ = false;
+  }
+  beat_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  std::map<std::string, jobs::Fence> held;
+  {
+    std::lock_guard lock(mutex_);
+    held.swap(held_);
+  }
+  int released = 0;
+  for (const auto& [id, fence] : held) {
+    try {
+      released += store_.release(fence) ? 1 : 0;
+    } catch (const std::exception& e) {
+      spdlog::warn("job {}: cannot release it ({}); another worker takes it over when its lease ends", id, e.what());
+    }
+  }
+  if (released > 0) spdlog::info("jobs: released {} job{} for other workers", released, released == 1 ? "" : "s");
+}
+
+void JobRunner::wake() { store_.wake_waiters(); }
+
+void JobRunner::hold(const jobs::Fence& fence) {
+  std::lock_guard lock(mutex_);
+  held_[fence.job_id] = fence;
+  lost_.erase(fence.job_id);
+}
+
+void JobRunner::heartbeat() {
+  std::unique_lock lock(mutex_);
+  while (beating_) {
+    beat_.wait_for(lock, settings_.jobs.heartbeat, [this] { return !beating_; });
+    if (!beating_) return;
+    lock.unlock();
+    renew_leases();
+    lock.lock();
+  }
+}
+
+void JobRunner::renew_leases() {
+  std::map<std::string, jobs::Fence> held;
+  {
+    std::lock_guard lock(mutex_);
+    held = held_;
+  }
+  for (const auto& [id, fence] : held) {
+    try {
+      auto lease = store_.renew_lease(worker_, fence);
+      if (!lease) {  // over (done, failed, cancelled) or back in the queue: nothing to hold
+        std::lock_guard lock(mutex_);
+        if (held_.count(id) && held_[id] == fence) held_.erase(id);
+      } else if (lease->cancel_requested) {
+        cancel(id);  // requested through another node's API
+      }
+    } catch (const jobs::FencedOut& e) {
+      lose(id, e.what());
+    } catch (const std::exception& e) {
+      // The store is unreachable: keep trying; if it stays so past the lease, another worker takes over and
+      // the next renewal that gets through is fenced out.
+      spdlog::warn("job {}: cannot renew its lease: {}", id, e.what());
+    }
+  }
+}
+
+void JobRunner::lose(const std::string& job_id, const std::string& why) {
+  spdlog::warn("job {}: lost to another worker, stopping here ({})", job_id, why);
+  metrics_.add("vncgate_jobs_lost_total", "Jobs this worker lost to another (lease expired, fenced out)");
+  std::lock_guard lock(mutex_);
+  held_.erase(job_id);
+  lost_.insert(job_id);
+  if (auto it = live_.find(job_id); it != live_.end() && it->second.recorder) it->second.recorder->cancel();
+}
 
 bool JobRunner::cancel(const std::string& job_id) {
   std::lock_guard lock(mutex_);
@@ -90,25 +182,40 @@ std::string JobRunner::thumbnail_path(const std::string& job_id) const {
 }
 
 void JobRunner::recover() {
-  for (auto& found : store_.recover_after_restart()) {
-    const auto& job = found.job;
-    for (const auto& segment : found.to_upload) uploader_.enqueue_segment(job.id, segment.index);
-    if (job.cancel_requested) {
-      store_.transition(job.id, jobs::JobState::cancelled, "cancelled before the restart");
-    } else if (job.state == jobs::JobState::uploading || found.remaining == 0) {
-      if (job.state != jobs::JobState::uploading) {
-        if (job.state == jobs::JobState::connecting) store_.transition(job.id, jobs::JobState::recording);
-        store_.transition(job.id, jobs::JobState::uploading);
-      }
-      uploader_.job_recorded(job.id);
-    } else {
-      spdlog::info("job {}: resuming after restart at segment {} ({} to go)", job.id, found.next_index,
-                   found.remaining);
-      if (job.state == jobs::JobState::recording) store_.transition(job.id, jobs::JobState::connecting);
+  for (const auto& found : store_.recover_after_restart(worker_)) {
+    if (auto work = adopt(found)) {
       std::lock_guard lock(mutex_);
-      resumed_.push_back({job, found.next_index, found.remaining, true});
+      resumed_.push_back(std::move(*work));
     }
   }
+}
+
+std::optional<JobRunner::Work> JobRunner::adopt(const jobs::ClaimedJob& claimed) {
+  const auto& job = claimed.job;
+  const auto& fence = claimed.lease.fence;
+  for (const auto& segment : claimed.to_upload) uploader_.enqueue_segment(fence, segment.index);
+  hold(fence);
+  if (job.cancel_requested) {
+    store_.transition(fence, jobs::JobState::cancelled, "cancelled before the restart");
+    return std::nullopt;
+  }
+  if (job.state == jobs::JobState::uploading || claimed.remaining == 0) {
+    if (job.state != jobs::JobState::uploading) {
+      if (job.state == jobs::JobState::connecting) store_.transition(fence, jobs::JobState::recording);
+      store_.transition(fence, jobs::JobState::uploading);
+    }
+    uploader_.job_recorded(fence);
+    return std::nullopt;
+  }
+  if (claimed.taken_over) {
+    spdlog::info("job {}: resuming{} at segment {} ({} to go)", job.id,
+                 claimed.previous_owner == worker_.id || claimed.previous_owner.empty()
+                     ? std::string(" after restart")
+                     : " from worker " + claimed.previous_owner,
+                 claimed.next_index, claimed.remaining);
+  }
+  if (job.state == jobs::JobState::recording) store_.transition(fence, jobs::JobState::connecting);
+  return Work{job, claimed.next_index, claimed.remaining, claimed.taken_over, fence};
 }
 
 std::optional<JobRunner::Work> JobRunner::next_work() {
@@ -120,7 +227,9 @@ std::optional<JobRunner::Work> JobRunner::next_work() {
       return work;
     }
   }
-  if (auto job = store_.claim_next_queued()) return Work{*job, 1, job->count};
+  while (auto claimed = store_.claim(worker_)) {
+    if (auto work = adopt(*claimed)) return work;
+  }
   return std::nullopt;
 }
 
@@ -130,6 +239,8 @@ void JobRunner::worker() {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
+    // Taken before looking, so that work announced meanwhile ends the wait below at once.
+    const auto mark = store_.work_mark();
     std::optional<Work> work;
     try {
       work = next_work();
@@ -140,18 +251,22 @@ void JobRunner::worker() {
       run(std::move(*work));
       continue;
     }
-    std::unique_lock lock(mutex_);
-    if (stopping_) return;
-    // Woken when a job is created; the timeout also catches jobs queued by another process.
-    wake_.wait_for(lock, seconds(1));
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    // Woken when a job is created or released (with PostgreSQL, in any process); the timeout catches jobs
+    // whose owner's lease ran out, which nothing announces.
+    store_.wait_for_work(mark, settings_.jobs.heartbeat);
   }
 }
 
 void JobRunner::run(Work work) {
   const auto& job = work.job;
+  const auto& fence = work.fence;
   auto resolved = resolve_target(settings_.targets, job.server, job.provider);
   if (auto* rejection = std::get_if<Rejection>(&resolved)) {
-    store_.transition(job.id, jobs::JobState::failed, rejection->message);
+    store_.transition(fence, jobs::JobState::failed, rejection->message);
     return;
   }
   const auto target = std::get<ResolvedTarget>(resolved).target;
@@ -164,7 +279,7 @@ void JobRunner::run(Work work) {
   int connections = 0;
   auto acquire = [&, providers]() -> record::Console {
     if (connections++ > 0) {
-      store_.add_reconnect(job.id);
+      store_.add_reconnect(fence);
       metrics_.add("vncgate_upstream_reconnects_total", "Recording connections re-established after a drop");
     }
     auto console = providers::acquire_blocking(*providers, *parsed);
@@ -212,14 +327,13 @@ void JobRunner::run(Work work) {
     std::int64_t frames_seen = 0;
     double cpu_mark = thread_cpu_seconds();
     auto on_progress = [&](const record::Progress& p) {
-      if (open_segment == 0) store_.transition(job.id, jobs::JobState::recording);
+      if (open_segment == 0) store_.transition(fence, jobs::JobState::recording);
       if (p.segment != open_segment) {
         jobs::Segment segment;
-        segment.job_id = job.id;
         segment.index = p.segment;
         segment.state = jobs::SegmentState::recording;
         segment.local_path = recorder.mp4_path(p.segment);
-        store_.upsert_segment(segment);
+        store_.upsert_segment(fence, segment);
         uploader_.segment_growing(job.id, p.segment, segment.local_path);
         open_segment = p.segment;
       }
@@ -242,8 +356,8 @@ void JobRunner::run(Work work) {
       finished.sha256 = r.sha256;
       finished.start_unix_ms = r.start_unix_ms + r.start_ms;
       finished.end_unix_ms = r.start_unix_ms + r.end_ms;
-      store_.finish_segment(job.id, r.index, finished);
-      uploader_.enqueue_segment(job.id, r.index);
+      store_.finish_segment(fence, r.index, finished);
+      uploader_.enqueue_segment(fence, r.index);
     };
     try {
       recorder.run(on_progress, on_segment);
@@ -253,7 +367,8 @@ void JobRunner::run(Work work) {
     std::lock_guard lock(mutex_);
     live_.erase(job.id);
     interrupted = stopping_;
-  } catch (const std::exception& e) {  // the store or the set-up failed
+    if (lost_.erase(job.id) > 0) return;  // the new owner carries on; this worker writes nothing more
+  } catch (const std::exception& e) {     // the store or the set-up failed
     failure = e.what();
     std::lock_guard lock(mutex_);
     live_.erase(job.id);
@@ -261,23 +376,25 @@ void JobRunner::run(Work work) {
 
   for (const auto& entry : fs::directory_iterator(options.output_dir, std::filesystem::directory_options::none)) {
     const auto ext = entry.path().extension();
-    if (ext == ".fbs" || ext == ".idx") uploader_.enqueue_file(job.id, entry.path().string());
+    if (ext == ".fbs" || ext == ".idx") uploader_.enqueue_file(fence, entry.path().string());
   }
   try {
     const auto now = store_.get(job.id);
     if (!now || jobs::is_terminal(now->state)) return;
     if (now->cancel_requested) {
-      store_.transition(job.id, jobs::JobState::cancelled, "cancelled");
+      store_.transition(fence, jobs::JobState::cancelled, "cancelled");
       spdlog::info("job {}: cancelled", job.id);
     } else if (interrupted) {
       spdlog::info("job {}: interrupted by shutdown, resumes at the next start", job.id);
     } else if (!failure.empty()) {
-      store_.transition(job.id, jobs::JobState::failed, failure);
+      store_.transition(fence, jobs::JobState::failed, failure);
       spdlog::warn("job {}: failed: {}", job.id, failure);
     } else {
-      store_.transition(job.id, jobs::JobState::uploading);
-      uploader_.job_recorded(job.id);
+      store_.transition(fence, jobs::JobState::uploading);
+      uploader_.job_recorded(fence);
     }
+  } catch (const jobs::FencedOut& e) {
+    spdlog::warn("job {}: another worker has taken it over; this one stops ({})", job.id, e.what());
   } catch (const std::exception& e) {
     spdlog::error("job {}: cannot record its end: {}", job.id, e.what());
   }

@@ -12,7 +12,7 @@
 
 #include "gateway/session_manager.hpp"
 #include "jobs/notifying_job_store.hpp"
-#include "jobs/sqlite/sqlite_job_store.hpp"
+#include "jobs/open_job_store.hpp"
 #include "providers/provider_set.hpp"
 #include "service/http_server.hpp"
 #include "service/job_runner.hpp"
@@ -64,7 +64,7 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
 struct Service::Impl {
   ServiceSettings settings;
   Metrics metrics;
-  std::unique_ptr<jobs::SqliteJobStore> database;
+  std::unique_ptr<jobs::JobStore> database;  // SQLite or PostgreSQL (jobs.database)
   jobs::NotifyingJobStore store;  // the database; job changes wake the housekeeping thread (job gauges)
   storage::StorageSite site;
   Uploader uploader;
@@ -104,10 +104,10 @@ struct Service::Impl {
     });
   }
 
-  static std::unique_ptr<jobs::SqliteJobStore> open_store(const ServiceSettings& settings) {
-    const auto& path = settings.database;
-    if (const auto dir = fs::path(path).parent_path(); !dir.empty()) fs::create_directories(dir);
-    return std::make_unique<jobs::SqliteJobStore>(jobs::SqliteOptions{path});
+  static std::unique_ptr<jobs::JobStore> open_store(const ServiceSettings& settings) {
+    auto store = jobs::open_job_store(settings.database);
+    spdlog::info("job store: {}", jobs::job_store_label(settings.database));
+    return store;
   }
 
   void kick_housekeeping() {
@@ -167,8 +167,10 @@ struct Service::Impl {
 
   Router routes() {
     Router router;
-    add_recording_routes(router, RecordingsApi{store, runner, site, settings, [this] { return storage_ok.load(); }});
-    add_session_routes(router, sessions, settings);
+    if (settings.role != ServiceRole::worker) {  // a worker answers health checks and metrics only
+      add_recording_routes(router, RecordingsApi{store, runner, site, settings, [this] { return storage_ok.load(); }});
+      add_session_routes(router, sessions, settings);
+    }
     router.add(
         "GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
     router.add(
@@ -192,7 +194,7 @@ struct Service::Impl {
           return r;
         },
         true);
-    add_web_routes(router);
+    if (settings.role != ServiceRole::worker) add_web_routes(router);
     router.add(
         "GET", "/api/v1/openapi.yaml",
         [](const HttpRequest&) {
@@ -224,7 +226,7 @@ void Service::start() {
   for (const auto& session : fs::directory_iterator(fs::path(d.settings.jobs.work_dir) / "sessions", ec))
     for (const auto& file : fs::directory_iterator(session.path(), ec))
       if (file.is_regular_file()) d.uploader.enqueue_to_bucket(session_bucket(session.path().filename()), file.path());
-  d.runner.start();
+  if (d.settings.role != ServiceRole::api) d.runner.start();
   d.http->start();
   d.refresh_job_gauges();
   d.health_thread = std::thread([&d] {
@@ -245,9 +247,9 @@ void Service::start() {
       lock.lock();
     }
   });
-  spdlog::info("serve: listening on http://{}:{} (database {}, storage {}, {} recordings at once)",
-               d.settings.http.bind, d.http->port(), d.settings.database, d.site.storage().describe(),
-               d.settings.jobs.max_concurrent);
+  spdlog::info("serve: listening on http://{}:{} (role {}, database {}, storage {}, {} recordings at once)",
+               d.settings.http.bind, d.http->port(), role_name(d.settings.role), jobs::job_store_label(d.settings.database),
+               d.site.storage().describe(), d.settings.role == ServiceRole::api ? 0 : d.settings.jobs.max_concurrent);
 }
 
 void Service::run(bool handle_signals) {
@@ -282,7 +284,9 @@ void Service::stop() {
   d.health_wake.notify_all();
   if (d.http) d.http->stop();
   d.sessions.shutdown();
-  d.runner.stop();
+  d.runner.stop();  // open segments closed
+  d.uploader.drain(std::chrono::seconds(30));  // and uploaded, before their jobs are given up
+  d.runner.release_held();
   d.uploader.stop();
   if (d.health_thread.joinable()) d.health_thread.join();
   d.io.stop();

@@ -33,7 +33,22 @@ struct JobSettings {
   int max_count = 1000;                   // segments per job
   std::chrono::seconds upload_retry{30};  // a failed upload is tried again after this
   bool keep_local = false;                // keep segment files on disk after they were uploaded
+  // Leases in the job store (docs/jobs.md): this process's worker id ("" = the host name: stable across its
+  // restarts, so a restarted service takes its jobs back at once) and how long a claim holds a job.
+  std::string worker_id;
+  std::chrono::milliseconds lease{20000};
+  std::chrono::milliseconds heartbeat{5000};  // lease renewal; also how often idle workers look for expired leases
 };
+
+// What one `vncgate serve` process does (docs/deployment.md): everything, or one half of a fleet.
+enum class ServiceRole {
+  all,     // API, consoles and recording
+  api,     // API and consoles; records nothing (jobs wait for workers)
+  worker,  // records and uploads; its HTTP server answers /healthz, /readyz and /metrics only
+};
+inline const char* role_name(ServiceRole role) {
+  return role == ServiceRole::api ? "api" : role == ServiceRole::worker ? "worker" : "all";
+}
 
 // How a request's `server` becomes a console target.
 struct TargetSettings {
@@ -54,7 +69,9 @@ struct GatewaySettings {
 
 struct ServiceSettings {
   ServerOptions http;
-  std::string database = "vncgate-data/vncgate.db";  // the SQLite file (config turns sqlite:PATH into PATH)
+  ServiceRole role = ServiceRole::all;
+  // The job store: a SQLite file (config turns sqlite:PATH into PATH) or a postgresql:// URL.
+  std::string database = "vncgate-data/vncgate.db";
   std::string storage_url = "file://vncgate-data/recordings";
   JobSettings jobs;
   RecordingDefaults recording;

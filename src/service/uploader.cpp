@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -29,6 +30,19 @@ void Uploader::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Uploader::drain(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mutex_);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = std::any_of(queue_.begin(), queue_.end(), [&](const Item& item) { return item.ready_at <= now; });
+    if (!due && in_flight_.empty()) return;
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // rare (shutdown): polling is simpler than a signal
+    lock.lock();
+  }
 }
 
 void Uploader::segment_growing(const std::string& job_id, int index, const std::string& local_path) {
@@ -72,18 +86,18 @@ void Uploader::feed_growing() {
   }
 }
 
-void Uploader::enqueue_segment(const std::string& job_id, int index) {
+void Uploader::enqueue_segment(const jobs::Fence& fence, int index) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({job_id, index, {}, {}, std::chrono::steady_clock::now()});
+    queue_.push_back({fence.job_id, fence.token, index, {}, {}, std::chrono::steady_clock::now()});
   }
   wake_.notify_all();
 }
 
-void Uploader::enqueue_file(const std::string& job_id, const std::string& local_path) {
+void Uploader::enqueue_file(const jobs::Fence& fence, const std::string& local_path) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({job_id, 0, local_path, {}, std::chrono::steady_clock::now()});
+    queue_.push_back({fence.job_id, fence.token, 0, local_path, {}, std::chrono::steady_clock::now()});
   }
   wake_.notify_all();
 }
@@ -91,12 +105,12 @@ void Uploader::enqueue_file(const std::string& job_id, const std::string& local_
 void Uploader::enqueue_to_bucket(const std::string& bucket_id, const std::string& local_path) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({"", 0, local_path, bucket_id, std::chrono::steady_clock::now()});
+    queue_.push_back({"", 0, 0, local_path, bucket_id, std::chrono::steady_clock::now()});
   }
   wake_.notify_all();
 }
 
-void Uploader::job_recorded(const std::string& job_id) { finish_if_complete(job_id); }
+void Uploader::job_recorded(const jobs::Fence& fence) { finish_if_complete(fence); }
 
 bool Uploader::pending_for(const std::string& job_id) const {
   return in_flight_.count(job_id) > 0 ||
@@ -142,7 +156,7 @@ void Uploader::loop() {
       continue;
     }
     lock.unlock();
-    finish_if_complete(item.job_id);
+    if (!item.job_id.empty()) finish_if_complete({item.job_id, item.token});
     lock.lock();
   }
 }
@@ -170,6 +184,7 @@ bool Uploader::upload(const Item& item) {
       return false;
     }
   }
+  const jobs::Fence fence{item.job_id, item.token};
   auto segment = store_.segment(item.job_id, item.index);
   if (!segment || segment->state != jobs::SegmentState::finished) return true;  // uploaded meanwhile, or gone
   const fs::path mp4 = segment->local_path;
@@ -188,7 +203,7 @@ bool Uploader::upload(const Item& item) {
       if (g != growing_.end()) growing_.erase(g);
       put = storage.put_file(where.bucket, key, mp4);
     }
-    store_.mark_uploaded(item.job_id, item.index, key);
+    store_.mark_uploaded(fence, item.index, key);
     metrics_.add("vncgate_upload_bytes_total", "Bytes uploaded to storage", {}, static_cast<double>(put.size));
     spdlog::info("upload: job {} segment {} → {}/{} ({} bytes, {} part{})", item.job_id, item.index, where.bucket, key,
                  put.size, put.parts, put.parts == 1 ? "" : "s");
@@ -198,8 +213,12 @@ bool Uploader::upload(const Item& item) {
       fs::remove(sidecar, ignored);
     }
     return true;
+  } catch (const jobs::FencedOut& e) {
+    // Another worker owns the job now and uploads its finished segments itself (same key: no harm done).
+    spdlog::warn("upload: job {} segment {}: {}; dropped here", item.job_id, item.index, e.what());
+    return true;
   } catch (const Error& e) {
-    store_.record_upload_failure(item.job_id, item.index, e.what());
+    store_.record_upload_failure(fence, item.index, e.what());
     metrics_.add("vncgate_upload_failures_total", "Uploads that failed and will be retried");
     spdlog::warn("upload: job {} segment {}: {} (kept at {}, retrying in {} s)", item.job_id, item.index, e.what(),
                  mp4.string(), settings_.upload_retry.count());
@@ -207,7 +226,8 @@ bool Uploader::upload(const Item& item) {
   }
 }
 
-void Uploader::finish_if_complete(const std::string& job_id) {
+void Uploader::finish_if_complete(const jobs::Fence& fence) {
+  const auto& job_id = fence.job_id;
   {
     std::lock_guard lock(mutex_);
     if (pending_for(job_id)) return;
@@ -217,10 +237,12 @@ void Uploader::finish_if_complete(const std::string& job_id) {
   for (const auto& segment : store_.segments(job_id))
     if (segment.state == jobs::SegmentState::finished) return;  // still to upload (queued by whoever finished it)
   try {
-    store_.transition(job_id, jobs::JobState::done);
+    store_.transition(fence, jobs::JobState::done);
     spdlog::info("job {}: done", job_id);
   } catch (const jobs::InvalidTransition&) {
     // cancelled or failed meanwhile: that state stands
+  } catch (const jobs::FencedOut&) {
+    // another worker took the job over: it finishes it
   }
 }
 

@@ -28,22 +28,28 @@ class Uploader {
   ~Uploader();
   void start();
   void stop();  // waits for the upload in progress; what is queued stays recorded for the next start
+  // Waits up to `timeout` until nothing is due or in flight (retries waiting for later do not count): a
+  // draining worker uploads the segments it just closed before it gives their jobs up.
+  void drain(std::chrono::milliseconds timeout);
 
   // Segment `index` of `job_id` is being written at `local_path`: its upload may start before it is finished
   // (S3 multipart parts stream while it grows). The segment is still uploaded by enqueue_segment().
   void segment_growing(const std::string& job_id, int index, const std::string& local_path);
-  void enqueue_segment(const std::string& job_id, int index);
+  // Store writes about the segment (uploaded, upload failed) carry `fence`; once it is stale (another worker
+  // took the job over) the item is dropped.
+  void enqueue_segment(const jobs::Fence& fence, int index);
   // Extra files of a job (the FBS stream and its index), uploaded next to the segments.
-  void enqueue_file(const std::string& job_id, const std::string& local_path);
+  void enqueue_file(const jobs::Fence& fence, const std::string& local_path);
   // A file that belongs to no job (a live session's recording) into `bucket_id`'s place in storage.
   void enqueue_to_bucket(const std::string& bucket_id, const std::string& local_path);
   // The recorder of `job_id` has finished: the job is done once its uploads are.
-  void job_recorded(const std::string& job_id);
+  void job_recorded(const jobs::Fence& fence);
 
  private:
   struct Item {
     std::string job_id;
-    int index = 0;  // a segment; 0 = `path` is an extra file
+    std::int64_t token = 0;  // the job's fencing token (jobs::Fence)
+    int index = 0;           // a segment; 0 = `path` is an extra file
     std::string path;
     std::string bucket_id;  // set for files of no job
     std::chrono::steady_clock::time_point ready_at;
@@ -58,7 +64,7 @@ class Uploader {
   void loop();
   void feed_growing();            // uploader thread only
   bool upload(const Item& item);  // true when done (or nothing to do), false to retry later
-  void finish_if_complete(const std::string& job_id);
+  void finish_if_complete(const jobs::Fence& fence);
   bool pending_for(const std::string& job_id) const;  // caller holds mutex_
 
   jobs::JobStore& store_;

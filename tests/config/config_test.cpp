@@ -379,7 +379,13 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(toml_error("[recording]\nwidth = 641\nheight = 480\n"),
               HasSubstr("recording.width: expected an even size"));
   EXPECT_THAT(toml_error("[storage]\nurl = \"ftp://x\"\n"), HasSubstr("storage.url: expected file://DIR or s3://"));
-  EXPECT_THAT(toml_error("[jobs]\ndatabase = \"postgres://db/x\"\n"), HasSubstr("jobs.database: only SQLite"));
+  EXPECT_THAT(toml_error("[jobs]\ndatabase = \"mysql://db/x\"\n"),
+              HasSubstr("jobs.database: expected a SQLite file path, sqlite:PATH or a postgresql:// URL"));
+  EXPECT_THAT(toml_error("[jobs]\nurl = \"postgresql://u:SEKRIT@db\"\n"),
+              HasSubstr("expected postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE"));
+  EXPECT_THAT(toml_error("[jobs]\nurl = \"postgresql://u:SEKRIT@db\"\n"), Not(HasSubstr("SEKRIT")));
+  EXPECT_THAT(toml_error("[jobs]\nlease_s = 8\nheartbeat_s = 5\n"), HasSubstr("jobs.heartbeat_s: 5 is more than half"));
+  EXPECT_THAT(toml_error("[server]\nrole = \"both\"\n"), HasSubstr("server.role"));
   EXPECT_THAT(toml_error("[jobs]\nwork_dir = \"\"\n"), HasSubstr("jobs.work_dir: empty"));
   EXPECT_THAT(toml_error("[server]\npublic_url = \"gw.example.com\"\n"),
               HasSubstr("server.public_url: expected http(s)://"));
@@ -517,6 +523,26 @@ TEST(ConfigRender, RoundTrip_UnmaskedRenderLoadsBackEqual) {
   sources.file = dir.file("rendered.toml");
   EXPECT_EQ(load(sources), c) << render(c, false);
   EXPECT_EQ(load_text(render(ServiceConfig{}, false), FileFormat::toml), ServiceConfig{});
+}
+
+}  // namespace
+}  // namespace vncgate::config
+
+namespace vncgate::config {
+namespace {
+
+TEST(ConfigJobs, UrlSelectsPostgres_ShownMaskedAsTheDatabase) {
+  const auto c = load_text("[jobs]\nurl = \"postgresql://vncgate:SEKRIT@db:5432/jobs\"\nworker_id = \"node-1\"\n",
+                           FileFormat::toml);
+  EXPECT_EQ(c.jobs.database, "postgresql://vncgate:SEKRIT@db:5432/jobs");
+  EXPECT_EQ(c.jobs.worker_id, "node-1");
+  EXPECT_EQ(c.jobs.lease_s, 20);
+  EXPECT_EQ(c.jobs.heartbeat_s, 5);
+  EXPECT_EQ(c.server.role, "all");
+  const auto shown = render(c);
+  EXPECT_THAT(shown, Not(HasSubstr("SEKRIT")));
+  EXPECT_THAT(shown, HasSubstr("postgresql://***@db:5432/jobs"));
+  EXPECT_EQ(load_text(render(c, false), FileFormat::toml), c);
 }
 
 }  // namespace

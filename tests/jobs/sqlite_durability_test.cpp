@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The SQLite store under stress: many threads and two connections at once, a writer process killed with
-// SIGKILL, files that are not (or no longer) a job database.
+// The SQLite store under stress: a writer process killed with SIGKILL, files that are not (or no longer) a job
+// database. Many threads on two connections: the contract tests (job_store_contract.cpp).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,10 +8,8 @@
 
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "jobs/sample_jobs.hpp"
 #include "jobs/sqlite/database.hpp"
@@ -24,67 +22,7 @@ namespace {
 using test::sample_job;
 using test::sample_result;
 
-TEST(SqliteJobStoreConcurrency, ThreadsOnTwoConnections_CreateAndAdvanceJobs_NothingLost) {
-  vncgate::test::TempDir dir("vncgate-jobs");
-  SqliteJobStore first({dir.file("jobs.db")});
-  SqliteJobStore second({dir.file("jobs.db")});  // another connection, as a second process would have
-  constexpr int kThreads = 6, kJobsPerThread = 25;
-  std::mutex ids_mutex;
-  std::vector<std::string> ids;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      JobStore& store = t % 2 ? static_cast<JobStore&>(first) : second;
-      for (int i = 0; i < kJobsPerThread; ++i) {
-        auto job = store.create(sample_job("thread-" + std::to_string(t)));
-        store.transition(job.id, JobState::connecting);
-        store.transition(job.id, JobState::recording);
-        store.upsert_segment({.job_id = job.id, .index = 1, .state = SegmentState::recording});
-        store.add_reconnect(job.id);
-        store.finish_segment(job.id, 1, sample_result(1));
-        store.list({.limit = 5});
-        std::lock_guard lock(ids_mutex);
-        ids.push_back(job.id);
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-
-  ASSERT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kJobsPerThread));
-  for (const auto& id : ids) {
-    auto job = first.get(id);
-    ASSERT_TRUE(job);
-    EXPECT_EQ(job->state, JobState::recording);
-    EXPECT_EQ(job->reconnects, 1);
-    EXPECT_EQ(job->transitions.size(), 3u);
-    EXPECT_EQ(first.segment(id, 1)->state, SegmentState::finished);
-  }
-  EXPECT_EQ(second.count_by_state()[JobState::recording], kThreads * kJobsPerThread);
-}
-
-TEST(SqliteJobStoreConcurrency, ClaimNextQueued_GivesEachJobToExactlyOneWorker) {
-  vncgate::test::TempDir dir("vncgate-jobs");
-  SqliteJobStore first({dir.file("jobs.db")});
-  SqliteJobStore second({dir.file("jobs.db")});
-  constexpr int kJobs = 60;
-  for (int i = 0; i < kJobs; ++i) first.create(sample_job());
-  std::mutex claimed_mutex;
-  std::multiset<std::string> claimed;
-  std::vector<std::thread> workers;
-  for (int w = 0; w < 4; ++w) {
-    workers.emplace_back([&, w] {
-      JobStore& store = w % 2 ? static_cast<JobStore&>(first) : second;
-      while (auto job = store.claim_next_queued()) {
-        std::lock_guard lock(claimed_mutex);
-        claimed.insert(job->id);
-      }
-    });
-  }
-  for (auto& worker : workers) worker.join();
-  EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
-  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), static_cast<std::size_t>(kJobs));
-  EXPECT_EQ(first.count_by_state()[JobState::connecting], kJobs);
-}
+const Worker kCrashWorker{"crash-worker", std::chrono::seconds(60)};
 
 // The child's log of what it has committed, one line per step: "<step> <job id>".
 std::map<std::string, std::string> read_committed_steps(FILE* pipe, int complete_jobs_wanted) {
@@ -112,17 +50,17 @@ std::map<std::string, std::string> read_committed_steps(FILE* pipe, int complete
     for (;;) {
       auto job = store.create(sample_job("crash", 5));
       report("created", job.id);
-      store.transition(job.id, JobState::connecting);
-      store.transition(job.id, JobState::recording);
+      const auto fence = store.claim(kCrashWorker)->lease.fence;
+      store.transition(fence, JobState::recording);
       report("recording", job.id);
       for (int index = 1; index <= 2; ++index) {
-        store.upsert_segment({.job_id = job.id, .index = index, .state = SegmentState::recording});
-        store.finish_segment(job.id, index, sample_result(index));
+        store.upsert_segment(fence, {.index = index, .state = SegmentState::recording});
+        store.finish_segment(fence, index, sample_result(index));
         report(index == 1 ? "segment1-finished" : "segment2-finished", job.id);
       }
-      store.mark_uploaded(job.id, 1, "crash/segment-1.mp4");
+      store.mark_uploaded(fence, 1, "crash/segment-1.mp4");
       report("segment1-uploaded", job.id);
-      store.upsert_segment({.job_id = job.id, .index = 3, .state = SegmentState::recording});
+      store.upsert_segment(fence, {.index = 3, .state = SegmentState::recording});
       report("segment3-recording", job.id);
     }
   } catch (...) {
@@ -155,8 +93,8 @@ TEST(SqliteJobStoreDurability, WriterKilledMidway_EveryCommittedStepSurvives_And
   ASSERT_GE(steps.size(), 8u);
 
   SqliteJobStore reopened({path});
-  std::map<std::string, RecoveredJob> recovered;
-  for (auto& entry : reopened.recover_after_restart()) recovered[entry.job.id] = std::move(entry);
+  std::map<std::string, ClaimedJob> recovered;
+  for (auto& entry : reopened.recover_after_restart(kCrashWorker)) recovered[entry.job.id] = std::move(entry);
   int complete = 0;
   for (const auto& [id, step] : steps) {
     SCOPED_TRACE(id + " after " + step);

@@ -83,11 +83,13 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
-// BEGIN IMMEDIATE (takes the write lock up front, so a read-then-write cannot deadlock against another
-// writer); rolls back unless commit() was called.
+// Mode::write is BEGIN IMMEDIATE (takes the write lock up front, so a read-then-write cannot deadlock against
+// another writer); Mode::read a plain BEGIN (one snapshot for several reads). Rolls back unless commit() was
+// called.
 class Transaction {
  public:
-  explicit Transaction(Database& db);
+  enum class Mode { read, write };
+  explicit Transaction(Database& db, Mode mode = Mode::write);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

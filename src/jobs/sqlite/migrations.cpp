@@ -67,6 +67,13 @@ CREATE TABLE segments (
   PRIMARY KEY (job_id, idx)
 ) WITHOUT ROWID;
 )sql"},
+    {2, "leases and fencing tokens", R"sql(
+ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';          -- worker id; '' = never claimed
+ALTER TABLE jobs ADD COLUMN fence_token INTEGER NOT NULL DEFAULT 0;  -- + 1 per claim
+ALTER TABLE jobs ADD COLUMN lease_expires_unix_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_active ON jobs (seq) WHERE state IN ('connecting', 'recording', 'uploading');
+CREATE INDEX jobs_by_owner ON jobs (owner) WHERE state IN ('connecting', 'recording', 'uploading');
+)sql"},
 };
 
 int current_version(Database& db) {
@@ -80,7 +87,7 @@ int current_version(Database& db) {
 
 int latest_schema_version() { return std::span(kMigrations).back().version; }
 
-int migrate(Database& db) {
+int migrate(Database& db, int up_to) {
   db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
       "applied_unix_ms INTEGER NOT NULL)");
@@ -91,7 +98,7 @@ int migrate(Database& db) {
                        "); run a newer vncgate or use another file");
   }
   for (const auto& migration : kMigrations) {
-    if (migration.version <= before) continue;
+    if (migration.version <= before || migration.version > up_to) continue;
     Transaction transaction(db);
     db.exec(migration.sql);
     auto record = db.prepare("INSERT INTO schema_migrations (version, name, applied_unix_ms) VALUES (?, ?, ?)");

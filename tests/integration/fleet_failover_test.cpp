@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// Two `vncgate serve --role worker` processes and one `--role api` share a real PostgreSQL and one storage
+// directory; a recording job runs on one worker against a real console (Xvnc). That worker is kill -9'd in the
+// middle of a segment: the other takes the job over once the lease has run out and records the remaining
+// segments under the next indices; nothing is uploaded twice.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "service_fixture.hpp"
+#include "support/postgres.hpp"
+#include "support/xvnc.hpp"
+
+namespace vncgate::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kLeaseS = 4, kHeartbeatS = 1;
+
+std::vector<std::string> fleet_args(const std::string& db_url, const std::string& role, const std::string& id) {
+  return {"--role", role,
+          "--set",  "jobs.url=" + db_url,
+          "--set",  "jobs.worker_id=" + id,
+          "--set",  "jobs.lease_s=" + std::to_string(kLeaseS),
+          "--set",  "jobs.heartbeat_s=" + std::to_string(kHeartbeatS)};
+}
+
+TEST(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSegment) {
+  PostgresServer postgres;
+  const auto db = postgres.create_database();
+  const auto database = db.substr(db.rfind('/') + 1);
+  XvncServer console(XvncOptions{.width = 640, .height = 480});
+  TempDir dir("vncgate-fleet");
+  const auto storage = "file://" + dir.file("recordings");
+  const auto target = "demo=" + console.vnc_url();
+  auto options = [&](const std::string& name, const std::string& role) {
+    fs::create_directories(dir.file(name));
+    return ServeOptions{.data_dir = dir.file(name),
+                        .storage_url = storage,
+                        .targets = {target},
+                        .extra_args = fleet_args(db, role, name)};
+  };
+  ServeProcess api(options("api", "api"));
+  ServeProcess first(options("worker-1", "worker"));
+  ServeProcess second(options("worker-2", "worker"));
+  api.start();
+  first.start();
+
+  // Only the first worker runs yet, so it gets the job.
+  const auto id = api.json("POST", "/record", R"({"server": "demo", "duration": 3, "count": 4})", 202)
+                      .at("job_id")
+                      .get<std::string>();
+  second.start();
+  const auto job_sql = "FROM jobs WHERE id = '" + id + "'";
+  // In the middle of segment 2, segment 1 safe in storage.
+  api.wait_job(
+      id,
+      [](const json& j) {
+        return j.at("segments").size() >= 2 && j.at("segments")[0].at("state") == "uploaded" &&
+               j.at("segments")[1].at("state") == "recording";
+      },
+      std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ASSERT_EQ(postgres.psql("SELECT owner " + job_sql, database), "worker-1");
+  first.kill9();
+  const auto killed_at = Clock::now();
+
+  // The next segment starts on the second worker.
+  api.wait_job(
+      id, [](const json& j) { return j.at("segments").size() >= 3; }, std::chrono::seconds(60));
+  const auto failover = std::chrono::duration<double>(Clock::now() - killed_at).count();
+  auto job = api.wait_state(id, "done", std::chrono::seconds(90));
+  EXPECT_EQ(postgres.psql("SELECT owner || ' ' || fence_token " + job_sql, database), "worker-2 2");
+
+  std::vector<int> uploaded, failed;
+  for (const auto& s : job.at("segments")) {
+    (s.at("state") == "uploaded" ? uploaded : failed).push_back(s.at("index").get<int>());
+    if (s.at("state") == "uploaded") EXPECT_EQ(s.at("upload_attempts"), 1) << "uploaded once: " << job.dump(1);
+  }
+  EXPECT_EQ(uploaded, (std::vector<int>{1, 3, 4, 5})) << job.dump(1);
+  EXPECT_EQ(failed, (std::vector<int>{2})) << "the segment the kill cut short";
+  EXPECT_NE(job.at("segments")[1].at("error").get<std::string>().find("lease of worker worker-1 expired"),
+            std::string::npos)
+      << job.dump(1);
+  const auto bucket = dir.file("recordings/" + job.at("bucket_id").get<std::string>());
+  for (const char* file : {"segment-001.mp4", "segment-003.mp4", "segment-004.mp4", "segment-005.mp4"})
+    EXPECT_TRUE(fs::exists(bucket + "/" + file)) << file;
+  // Lease plus one heartbeat of the idle worker plus connecting: the goal is lease + 2 s.
+  std::cout << "[fleet] failover: " << failover << " s from kill -9 to the next segment on the other worker (lease "
+            << kLeaseS << " s)\n";
+  EXPECT_LT(failover, kLeaseS + kHeartbeatS + 3.0);
+  // SIGTERM: the surviving worker drains (nothing open) and both exit cleanly.
+  EXPECT_EQ(second.stop(), 0);
+  EXPECT_EQ(api.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vncgate::test
