@@ -138,6 +138,8 @@ int proxy(ProxyOptions& o) {
                  ws_acceptor->local_endpoint().port());
   }
 
+  // The session's recording is finalised on a thread of its own after close(): ctx must outlive that.
+  auto work = asio::make_work_guard(ctx);
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
@@ -145,7 +147,12 @@ int proxy(ProxyOptions& o) {
     boost::system::error_code ignored;
     rfb_acceptor.close(ignored);
     if (ws_acceptor) ws_acceptor->close(ignored);
-    session->close([&ctx] { ctx.stop(); });  // runs once the recording is finalised
+    session->close([&ctx, &work] {  // once the recording is finalised
+      asio::post(ctx, [&ctx, &work] {
+        work.reset();
+        ctx.stop();
+      });
+    });
   });
   ctx.run();
   const auto info = session->info();

@@ -214,15 +214,24 @@ void SessionManager::removed(std::vector<std::shared_ptr<Session>> sessions) {
 }
 
 void SessionManager::close_session(const std::shared_ptr<Session>& session, std::function<void()> done) {
+  {
+    std::lock_guard lock(closing_->mutex);
+    ++closing_->count;
+  }
+  auto finished = [closing = closing_, done = std::move(done)] {
+    if (done) done();
+    std::lock_guard lock(closing->mutex);
+    if (--closing->count == 0) closing->none_left.notify_all();
+  };
   const auto info = session->info();
   if (!info.recording || !options_.recording_closed) {
-    session->close(std::move(done));
+    session->close(std::move(finished));
     return;
   }
   session->close([callback = options_.recording_closed, id = info.id, dir = options_.record_dir + "/" + info.id,
-                  done = std::move(done)] {
+                  finished = std::move(finished)] {
     callback(id, dir);
-    if (done) done();
+    finished();
   });
 }
 
@@ -238,14 +247,14 @@ void SessionManager::shutdown() {
     tokens_.clear();
   }
   asio::post(sweep_strand_, [this] { sweep_timer_.cancel(); });
-  std::vector<std::future<void>> closed;
-  for (auto& s : all) {
-    auto done = std::make_shared<std::promise<void>>();
-    closed.push_back(done->get_future());
-    close_session(s, [done] { done->set_value(); });
+  for (auto& s : all) close_session(s);
+  // Every session closed so far, now or before, finalises its recording (MP4 trailer, FBS end mark) first.
+  const auto deadline = steady_clock::now() + seconds(30);
+  {
+    std::unique_lock lock(closing_->mutex);
+    if (!closing_->none_left.wait_until(lock, deadline, [this] { return closing_->count == 0; }))
+      spdlog::warn("gateway: {} session(s) still finalising at shutdown", closing_->count);
   }
-  const auto deadline = steady_clock::now() + seconds(5);
-  for (auto& f : closed) f.wait_until(deadline);
   if (!all.empty()) notify_count();
   // The cancelled sweep handler must run before this object goes away.
   std::promise<void> cancelled;

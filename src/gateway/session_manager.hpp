@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -107,6 +108,14 @@ class SessionManager {
   asio::strand<asio::any_io_executor> sweep_strand_;
   asio::steady_timer sweep_timer_;
   bool stopped_ = false;
+  // Sessions closed but not yet finalised (their recordings are written on threads of their own); shutdown()
+  // waits for them all, also for those closed long before. Shared with the callbacks, which may outlive us.
+  struct Closing {
+    std::mutex mutex;
+    std::condition_variable none_left;
+    int count = 0;
+  };
+  std::shared_ptr<Closing> closing_ = std::make_shared<Closing>();
 };
 
 // 128 random bits as base64url without padding (22 characters).
