@@ -65,7 +65,7 @@ struct Service::Impl {
   ServiceSettings settings;
   Metrics metrics;
   std::unique_ptr<jobs::JobStore> database;  // SQLite or PostgreSQL (jobs.database)
-  jobs::NotifyingJobStore store;  // the database; job changes wake the housekeeping thread (job gauges)
+  jobs::NotifyingJobStore store;             // the database; job changes wake the housekeeping thread (job gauges)
   storage::StorageSite site;
   Uploader uploader;
   JobRunner runner;
@@ -131,7 +131,7 @@ struct Service::Impl {
   void check_health() {
     try {
       const auto where = site.locate_job("vncgate-health-check");
-      site.storage().list(where.bucket, where.prefix);
+      site.storage().probe(where.bucket, std::chrono::seconds(5));  // a stalled S3 fails it, but never holds it
       storage_ok = true;
     } catch (const std::exception& e) {
       if (storage_ok.exchange(false))
@@ -248,8 +248,9 @@ void Service::start() {
     }
   });
   spdlog::info("serve: listening on http://{}:{} (role {}, database {}, storage {}, {} recordings at once)",
-               d.settings.http.bind, d.http->port(), role_name(d.settings.role), jobs::job_store_label(d.settings.database),
-               d.site.storage().describe(), d.settings.role == ServiceRole::api ? 0 : d.settings.jobs.max_concurrent);
+               d.settings.http.bind, d.http->port(), role_name(d.settings.role),
+               jobs::job_store_label(d.settings.database), d.site.storage().describe(),
+               d.settings.role == ServiceRole::api ? 0 : d.settings.jobs.max_concurrent);
 }
 
 void Service::run(bool handle_signals) {
@@ -284,7 +285,7 @@ void Service::stop() {
   d.health_wake.notify_all();
   if (d.http) d.http->stop();
   d.sessions.shutdown();
-  d.runner.stop();  // open segments closed
+  d.runner.stop();                             // open segments closed
   d.uploader.drain(std::chrono::seconds(30));  // and uploaded, before their jobs are given up
   d.runner.release_held();
   d.uploader.stop();

@@ -69,6 +69,12 @@ PutResult LocalStorage::put_file(const std::string& bucket, const std::string& k
   return result;
 }
 
+void LocalStorage::probe(const std::string& bucket, std::chrono::milliseconds) {
+  check_bucket(bucket);
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) throw StorageError("storage directory " + root_.string() + " is missing");
+}
+
 std::vector<ObjectInfo> LocalStorage::list(const std::string& bucket, const std::string& prefix) {
   check_bucket(bucket);
   const fs::path dir = root_ / bucket;

@@ -17,6 +17,7 @@ class LocalStorage final : public Storage {
   std::string describe() const override;
   void ensure_bucket(const std::string& bucket) override;
   PutResult put_file(const std::string& bucket, const std::string& key, const std::string& local_path) override;
+  void probe(const std::string& bucket, std::chrono::milliseconds timeout) override;
   std::vector<ObjectInfo> list(const std::string& bucket, const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& bucket, const std::string& key) override;
   std::optional<std::string> read(const std::string& bucket, const std::string& key,

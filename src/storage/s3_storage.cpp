@@ -111,7 +111,7 @@ http::Response S3Storage::send_once(const Call& call) const {
                                sigv4::sign(to_sign, options_.credentials, {options_.region, "s3"}, date).authorization);
   request.body = call.body;
   request.tls = options_.tls;
-  request.timeout = options_.request_timeout;
+  request.timeout = call.timeout.count() > 0 ? call.timeout : options_.request_timeout;
   return http::send_blocking(request);
 }
 
@@ -343,6 +343,20 @@ std::unique_ptr<GrowingUpload> S3Storage::begin_growing_upload(const std::string
   check_bucket(bucket);
   check_key(key);
   return std::make_unique<Growing>(*this, bucket, key, local_path);
+}
+
+void S3Storage::probe(const std::string& bucket, std::chrono::milliseconds timeout) {
+  check_bucket(bucket);
+  Call call{"GET", bucket, "", {{"list-type", "2"}, {"max-keys", "1"}}, {}, ""};
+  call.timeout = timeout;
+  http::Response response;
+  try {
+    response = send_once(call);
+  } catch (const IoError& e) {
+    throw StorageError(std::string("probing ") + bucket + ": " + e.what());
+  }
+  if (response.status != 200 && response.status != 404)  // 404: no bucket yet, the endpoint answers
+    throw StorageError("probing " + bucket + ": " + describe_failure(response));
 }
 
 std::vector<ObjectInfo> S3Storage::list(const std::string& bucket, const std::string& prefix) {

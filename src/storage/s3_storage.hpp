@@ -45,6 +45,7 @@ class S3Storage final : public Storage {
   // falls back to a whole upload when the file changed below what was sent.
   std::unique_ptr<GrowingUpload> begin_growing_upload(const std::string& bucket, const std::string& key,
                                                       const std::string& local_path) override;
+  void probe(const std::string& bucket, std::chrono::milliseconds timeout) override;
   std::vector<ObjectInfo> list(const std::string& bucket, const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& bucket, const std::string& key) override;
   std::optional<std::string> read(const std::string& bucket, const std::string& key,
@@ -58,6 +59,7 @@ class S3Storage final : public Storage {
     sigv4::Pairs query;
     sigv4::Pairs headers;  // besides host, x-amz-date, x-amz-content-sha256, authorization
     std::string body;
+    std::chrono::milliseconds timeout{0};  // 0: S3Options::request_timeout
   };
   struct Address {
     std::string url;        // scheme://authority/encoded-path[?query]

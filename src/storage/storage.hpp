@@ -71,6 +71,10 @@ class Storage {
   virtual std::unique_ptr<GrowingUpload> begin_growing_upload(const std::string& bucket, const std::string& key,
                                                               const std::string& local_path);
 
+  // Is the storage there? One quick request, no retries, at most `timeout` (health checks: a stalled endpoint
+  // must not hold them). Throws StorageError naming the fault; a missing bucket is not one.
+  virtual void probe(const std::string& bucket, std::chrono::milliseconds timeout) = 0;
+
   // Objects whose keys start with `prefix`, sorted by key. A missing bucket lists as empty.
   virtual std::vector<ObjectInfo> list(const std::string& bucket, const std::string& prefix = "") = 0;
 

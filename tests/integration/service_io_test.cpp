@@ -242,6 +242,13 @@ TEST_F(ServiceIoTest, AStalledS3DoesNotStallLiveConsoles) {
   const auto gap = longest_gap(viewer, 6s);
   EXPECT_LT(gap, 2500ms) << "the console stalled with the storage";
   EXPECT_EQ(serve.request("GET", "/healthz").status, 200);
+  // The readiness check probes with a short timeout of its own: it sees the stall instead of hanging in it.
+  const auto not_ready_by = std::chrono::steady_clock::now() + 15s;
+  int ready_status = 0;
+  while ((ready_status = serve.request("GET", "/readyz").status) != 503 &&
+         std::chrono::steady_clock::now() < not_ready_by)
+    std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(ready_status, 503) << "storage stalled for 15 s and still reported ready";
   proxy.stall(false);
   for (auto& t : stuck) t.join();
   EXPECT_EQ(serve.request("GET", path, {}, {{"Range", "bytes=4-7"}}).body, "ftyp") << "storage answers again";

@@ -153,6 +153,18 @@ TEST_F(S3rverTest, UploadToADeadServer_RetriesThenThrowsAndKeepsTheLocalFile) {
   EXPECT_EQ(read_file(dir_->file("kept.mp4")), pattern(1000, 4));
 }
 
+TEST_F(S3rverTest, Probe_AnswersAtOnceAndFailsFastWithoutRetries) {
+  S3Storage live(options());
+  EXPECT_NO_THROW(live.probe("job-0001", std::chrono::seconds(5)));
+  EXPECT_NO_THROW(live.probe("no-such-bucket", std::chrono::seconds(5)));  // the endpoint answers: reachable
+  S3Options o = options();
+  o.endpoint = "http://127.0.0.1:" + std::to_string(free_port());  // nothing listens there
+  S3Storage dead(o);  // five attempts with back-off for ordinary calls; the probe makes one
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(dead.probe("job-0001", std::chrono::seconds(5)), StorageError);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
 // A stand-in S3 endpoint on loopback that answers the first `failures` requests with 503 and the rest with
 // 200 + an ETag: s3rver cannot be made to fail, and retries on 5xx need a server that does.
 class FlakyServer {

@@ -94,6 +94,15 @@ TEST(LocalStorage, Read_ReturnsRangesAndNulloptWhenMissing) {
   EXPECT_EQ(storage.stat("job-1", "missing"), std::nullopt);
 }
 
+TEST(LocalStorage, Probe_FailsWhenTheRootIsGone) {
+  TempDir dir;
+  LocalStorage storage(dir.file("root"));
+  EXPECT_THROW(storage.probe("job-1", std::chrono::seconds(1)), StorageError);
+  storage.ensure_bucket("job-1");
+  EXPECT_NO_THROW(storage.probe("job-1", std::chrono::seconds(1)));
+  EXPECT_NO_THROW(storage.probe("no-such-bucket", std::chrono::seconds(1)));
+}
+
 TEST(LocalStorage, PutFile_ThrowsStorageErrorWhenTheLocalFileIsMissing) {
   TempDir dir;
   LocalStorage local(dir.file("root"));
