@@ -2,13 +2,17 @@
 # The two commands: `make run` and `make test`. Everything else is a helper for developers.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 # Release with assertions kept on (NDEBUG is not defined): protocol invariants stay checked in tests.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
+# The sanitizer builds compile sources in batches (unity build): a third of the compiler runs, much of the time
+# goes to parsing the same Boost headers.
+UNITY_FLAGS := -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=6
 
-.PHONY: all deps build build-cli build-asan test test-unit test-integration run fuzz bench lint clean guest
+.PHONY: all deps build build-cli build-asan build-tsan test-tsan test test-unit test-integration run fuzz bench lint clean guest
 
 all: build
 
@@ -27,16 +31,30 @@ build-cli: deps $(BUILD)/build.ninja
 
 build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-	  -DVNCGATE_SANITIZE=ON -DVNCGATE_INTEGRATION=OFF -DVNCGATE_BENCH=OFF
+	  -DVNCGATE_SANITIZE=ON -DVNCGATE_INTEGRATION=OFF -DVNCGATE_BENCH=OFF $(UNITY_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target vncgate_unit_tests
+
+# ThreadSanitizer: the unit tests and the service and gateway integration tests (which run a TSan vncgate).
+# It reuses the Release build's guest.
+TSAN_TESTS := vncgate_service_api_test vncgate_service_io_test vncgate_gateway_proxy_test
+build-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+	  -DVNCGATE_TSAN=ON -DVNCGATE_BENCH=OFF $(UNITY_FLAGS) \
+	  -DVNCGATE_GUEST_DIR=$(abspath $(BUILD))/guest
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target vncgate_unit_tests vncgate $(TSAN_TESTS)
+
+test-tsan: build-tsan guest
+	@bash scripts/run-tsan-tests.sh $(TSAN_BUILD) $(TSAN_TESTS)
 
 guest: deps
 	@bash scripts/make-guest.sh $(BUILD)/guest
 
-# Unit + integration tests (Release with assertions), then the unit tests again under ASan+UBSan.
-test: build build-asan guest
+# Unit + integration tests (Release with assertions), the unit tests again under ASan+UBSan, then the unit,
+# service and gateway tests under ThreadSanitizer.
+test: build build-asan build-tsan guest
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 300
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j 2
+	@bash scripts/run-tsan-tests.sh $(TSAN_BUILD) $(TSAN_TESTS)
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j 2
