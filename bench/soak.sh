@@ -66,10 +66,10 @@ mkdir -p "$build/bench"
 out=$build/bench
 report=$out/soak.txt
 : >"$report"
-# The serve log and the raw measurements outlive $tmp: they are what to read when a check fails.
-trap 'cp "$tmp/serve.log" "$out/soak-serve.log" 2>/dev/null || true; cp "$tmp"/lat.csv "$tmp"/downloads.log \
-  "$tmp"/sessions.log "$tmp"/keeper.log "$tmp"/jobs.txt "$tmp"/kills.log "$out/" 2>/dev/null; \
-  cp "$tmp/proxy.log" "$out/stall-proxy.log" 2>/dev/null || true; peers_cleanup; rm -rf "$tmp"' EXIT
+# The serve log and the raw measurements outlive $tmp: they are what to read when a check fails. set +e first: a
+# file that was never written (keeper.log when no job was refused) must not stop the trap before peers_cleanup.
+trap 'set +e; cp "$tmp/serve.log" "$out/soak-serve.log" 2>/dev/null; for f in lat.csv downloads.log sessions.log keeper.log \
+  jobs.txt kills.log; do [ ! -e "$tmp/$f" ] || cp "$tmp/$f" "$out/"; done; cp "$tmp/proxy.log" "$out/stall-proxy.log" 2>/dev/null; peers_cleanup; rm -rf "$tmp"' EXIT
 say() { echo "$*" | tee -a "$report"; }
 free_tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now() { date +%s; }
@@ -366,7 +366,7 @@ check() { if [ "$1" = ok ]; then say "  ok    $2"; else say "  FAIL  $2"; fail=1
 alive=ok
 kill -0 "$serve_pid" 2>/dev/null || alive=dead
 crash_lines=$(grep -c -E 'abort|Assertion' "$tmp/serve.log" || true)
-say "$(python3 - "$out/soak.csv" "$warmup_s" "$((soak_s - job_s))" "$recordings" 2>>"$tmp/marks" <<'PY'
+say "$(python3 - "$out/soak.csv" "$warmup_s" "$((soak_s - job_s - segment_s))" "$recordings" 2>>"$tmp/marks" <<'PY'
 import csv, statistics, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1]))]
 lo, hi = int(sys.argv[2]), int(sys.argv[3])
