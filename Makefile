@@ -79,6 +79,7 @@ bench: build guest
 	@bash bench/record.sh $(BUILD)
 	@bash bench/service.sh $(BUILD)
 	@bash bench/gateway.sh $(BUILD)
+	@bash bench/soak.sh $(BUILD)
 	$(BUILD)/bench/vncgate_chroma_bench --out $(BUILD)/bench/chroma.md
 
 lint:
