@@ -71,8 +71,10 @@ PutResult LocalStorage::put_file(const std::string& bucket, const std::string& k
 
 void LocalStorage::probe(const std::string& bucket, std::chrono::milliseconds) {
   check_bucket(bucket);
-  std::error_code ec;
-  if (!fs::is_directory(root_, ec)) throw StorageError("storage directory " + root_.string() + " is missing");
+  std::error_code ec;  // the root appears with the first upload; a fresh one is created here
+  fs::create_directories(root_, ec);
+  if (ec || !fs::is_directory(root_, ec))
+    throw StorageError("storage directory " + root_.string() + " is unusable" + (ec ? ": " + errno_text(ec) : ""));
 }
 
 std::vector<ObjectInfo> LocalStorage::list(const std::string& bucket, const std::string& prefix) {

@@ -347,7 +347,7 @@ std::unique_ptr<GrowingUpload> S3Storage::begin_growing_upload(const std::string
 
 void S3Storage::probe(const std::string& bucket, std::chrono::milliseconds timeout) {
   check_bucket(bucket);
-  Call call{"GET", bucket, "", {{"list-type", "2"}, {"max-keys", "1"}}, {}, ""};
+  Call call{"GET", bucket, "", {{"list-type", "2"}}, {}, ""};
   call.timeout = timeout;
   http::Response response;
   try {

@@ -94,10 +94,13 @@ TEST(LocalStorage, Read_ReturnsRangesAndNulloptWhenMissing) {
   EXPECT_EQ(storage.stat("job-1", "missing"), std::nullopt);
 }
 
-TEST(LocalStorage, Probe_FailsWhenTheRootIsGone) {
+TEST(LocalStorage, Probe_CreatesAFreshRootAndFailsWhenTheRootIsNoDirectory) {
   TempDir dir;
+  write_file(dir.file("file"), "x");
+  LocalStorage unusable(dir.file("file"));
+  EXPECT_THROW(unusable.probe("job-1", std::chrono::seconds(1)), StorageError);
   LocalStorage storage(dir.file("root"));
-  EXPECT_THROW(storage.probe("job-1", std::chrono::seconds(1)), StorageError);
+  EXPECT_NO_THROW(storage.probe("job-1", std::chrono::seconds(1)));
   storage.ensure_bucket("job-1");
   EXPECT_NO_THROW(storage.probe("job-1", std::chrono::seconds(1)));
   EXPECT_NO_THROW(storage.probe("no-such-bucket", std::chrono::seconds(1)));
