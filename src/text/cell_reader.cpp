@@ -34,12 +34,13 @@ Cell read_cell(const framebuffer::PixelBuffer& fb, int x, int y, const GlyphTabl
   }
   if (!two) return {};
   // rows: c1 as ink; inverse: c0 as ink.
-  const char32_t as_drawn = table.find(rows, table.hash(rows));
-  if (as_drawn && c0 == background) return {as_drawn, CellKind::glyph};  // the usual cell: ink on background
+  const GlyphTable::Match drawn = table.find(rows, table.hash(rows));
+  // The usual cell: ink on the background, or a glyph whose inverse is no glyph (one lookup).
+  if (drawn.code && (c0 == background || (drawn.inverse_known && !drawn.inverse))) return {drawn.code, CellKind::glyph};
   std::uint32_t inverse[kMaxGlyphHeight];
   const std::uint32_t full = row_mask(w);
   for (int dy = 0; dy < h; ++dy) inverse[dy] = rows[dy] ^ full;
-  const char32_t as_inverse = table.find(inverse, table.hash(inverse));
+  const char32_t as_drawn = drawn.code, as_inverse = table.find(inverse, table.hash(inverse)).code;
   if (as_drawn && as_inverse) {
     const bool drawn_wins = c0 == background || (c1 != background && ink * 2 <= w * h);
     return {drawn_wins ? as_drawn : as_inverse, CellKind::glyph};
@@ -56,7 +57,7 @@ Cell read_cell(const framebuffer::PixelBuffer& fb, int x, int y, const GlyphTabl
         spilled = true;
       }
     if (spilled)
-      if (const char32_t c = table.find(rows, table.hash(rows))) return {c, CellKind::glyph};
+      if (const char32_t c = table.find(rows, table.hash(rows)).code) return {c, CellKind::glyph};
   }
   return {kUnreadable, CellKind::unreadable};
 }

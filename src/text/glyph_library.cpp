@@ -27,6 +27,11 @@ void GlyphLibrary::add(const Font& font) {
 void GlyphLibrary::add_files(const std::vector<std::string>& paths) {
   for (const auto& p : paths)
     for (const auto& f : load_font_file(p)) add(f);
+  seal();
+}
+
+void GlyphLibrary::seal() {
+  for (auto& t : tables_) t->seal();
 }
 
 const GlyphTable* GlyphLibrary::table(int width, int height) const {
@@ -51,6 +56,7 @@ std::shared_ptr<const GlyphLibrary> GlyphLibrary::installed() {
         spdlog::warn("text: skipping font: {}", e.what());
       }
     }
+    lib->seal();
     return lib;
   }();
   return library;

@@ -16,8 +16,10 @@ namespace vncgate::text {
 class GlyphLibrary {
  public:
   void add(const Font& font);
-  // Every font in `paths`; throws what load_font_file throws.
+  // Every font in `paths`, then seal(); throws what load_font_file throws.
   void add_files(const std::vector<std::string>& paths);
+  // Precomputes what makes reading faster (GlyphTable::seal); call after the last add().
+  void seal();
 
   // Tables from the largest cell to the smallest.
   const std::vector<std::unique_ptr<GlyphTable>>& tables() const { return tables_; }

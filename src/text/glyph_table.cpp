@@ -35,8 +35,19 @@ void GlyphTable::insert(const std::vector<std::uint32_t>& rows, char32_t code, s
   }
 }
 
+void GlyphTable::seal() {
+  const std::uint32_t full = row_mask(width_);
+  std::vector<std::uint32_t> inverse(height_);
+  for (auto& [key, e] : map_) {
+    for (int y = 0; y < height_; ++y) inverse[y] = rows_[e.offset + y] ^ full;
+    e.inverse = find(inverse.data(), hash(inverse.data())).code != 0;
+  }
+  sealed_ = true;
+}
+
 void GlyphTable::add(const Glyph& glyph, int ascent) {
   if (static_cast<int>(glyph.rows.size()) != height_) return;
+  sealed_ = false;
   const std::uint32_t full = row_mask(width_);
   insert(glyph.rows, glyph.code, 0);
   if (!styled(glyph.code)) return;

@@ -26,12 +26,20 @@ class GlyphTable {
   // (-1 unknown) where underlines go.
   void add(const Glyph& glyph, int ascent);
 
-  // The character whose bitmap is `rows` (height() entries) with `key` == hash(rows), or 0.
-  char32_t find(const std::uint32_t* rows, std::uint64_t key) const {
+  struct Match {
+    char32_t code = 0;           // 0: no glyph
+    bool inverse_known = false;  // seal() ran: `inverse` says whether the inverted bitmap is a glyph too
+    bool inverse = false;
+  };
+  // The glyph whose bitmap is `rows` (height() entries) with `key` == hash(rows).
+  Match find(const std::uint32_t* rows, std::uint64_t key) const {
     auto it = map_.find(key);
-    if (it == map_.end() || !same(it->second, rows)) return 0;
-    return it->second.code;
+    if (it == map_.end() || !same(it->second, rows)) return {};
+    return {it->second.code, sealed_, it->second.inverse};
   }
+  // Records for every glyph whether its inverse is a glyph too (▀ and ▄), so a reader needs the second
+  // lookup only for those; add() after seal() unseals.
+  void seal();
   std::uint64_t hash(const std::uint32_t* rows) const {
     std::uint64_t h = 0x9e3779b97f4a7c15ull;
     for (int y = 0; y < height_; ++y) h = (h ^ rows[y]) * 0xff51afd7ed558ccdull + y;
@@ -41,8 +49,9 @@ class GlyphTable {
  private:
   struct Entry {
     char32_t code;
-    std::uint32_t rank;  // 0 drawn, 1 derived
-    std::size_t offset;  // into rows_
+    std::uint32_t rank;    // 0 drawn, 1 derived
+    std::size_t offset;    // into rows_
+    bool inverse = false;  // the inverted bitmap is a glyph too (valid while sealed_)
   };
   bool same(const Entry& e, const std::uint32_t* rows) const {
     for (int y = 0; y < height_; ++y)
@@ -55,6 +64,7 @@ class GlyphTable {
   int height_;
   std::unordered_map<std::uint64_t, Entry> map_;
   std::vector<std::uint32_t> rows_;
+  bool sealed_ = false;
 };
 
 }  // namespace vncgate::text
