@@ -14,6 +14,9 @@ packages=(
   # real peers for integration tests and benchmarks
   qemu-system-x86 busybox-static tigervnc-standalone-server tigervnc-tools x11vnc xvfb xterm xfonts-base
   x11-utils x11-apps x11-xserver-utils imagemagick websockify curl libvncserver-dev socat netcat-openbsd time
+  # console text (src/text): glyphs from the VGA BIOS QEMU loads, the Linux console fonts (also copied into
+  # the test guest), X misc-fixed (xfonts-base above)
+  seabios console-setup-linux kbd
   # recordings: ffprobe/ffmpeg decode what we wrote; GStreamer rfbsrc + x264enc is the benchmark peer
   bc ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly

@@ -19,6 +19,8 @@
 #                from 720x400 text mode to an 800x600 framebuffer and VNC clients get a DesktopSize update.
 #   vga=0x317    (a kernel parameter, any mode) boots into the 1024x768 framebuffer console (fbcon) instead
 #                of 720x400 VGA text mode.
+#   FONT=NAME    (with vga=0x317) loads console font NAME (one of the Debian console-setup fonts copied into
+#                /fonts: Lat15-Terminus16, Uni2-Fixed16, Lat15-Terminus14; PSF1, which busybox loadfont reads) first.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -83,6 +85,13 @@ mkdir -p "$ird/bin" "$ird/dev" "$ird/proc" "$ird/sys"
 cp "$busybox" "$ird/bin/busybox"
 cp "$colour_screen" "$ird/bin/colour-screen"
 mkdir -p "$ird/drm" && cp "$out"/drm/*.ko "$ird/drm/"
+# Console fonts for FONT= (text-reading tests: fbcon in more than the kernel's built-in font).
+mkdir -p "$ird/fonts"
+for f in Lat15-Terminus16 Uni2-Fixed16 Lat15-Terminus14; do
+  src=/usr/share/consolefonts/$f.psf.gz
+  [ -s "$src" ] || { echo "make-guest: $src missing (apt-get install console-setup-linux)" >&2; exit 1; }
+  gzip -dc "$src" > "$ird/fonts/$f.psf"
+done
 cat > "$ird/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -91,6 +100,7 @@ mount -t devtmpfs dev /dev
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 MODE=${MODE:-tick}
+if [ -n "$FONT" ]; then loadfont < "/fonts/$FONT.psf" 2> /dev/ttyS0; fi
 
 # What a Linux VM's text console usually shows: grey boot messages and a login prompt.
 paint_text() {

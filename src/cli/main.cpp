@@ -14,6 +14,7 @@
 #include "cli/record_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/snapshot_command.hpp"
+#include "cli/text_command.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
   std::vector<std::function<int()>> commands{cli::add_snapshot_command(app), cli::add_record_command(app),
                                              cli::add_convert_command(app),  cli::add_play_command(app),
-                                             cli::add_serve_command(app),    cli::add_proxy_command(app)};
+                                             cli::add_serve_command(app),    cli::add_proxy_command(app),
+                                             cli::add_text_command(app),     cli::add_transcript_command(app)};
   app.footer("Exit codes: 0 ok, 2 usage, 3 connect/auth failure, 4 protocol error, 1 other failure.");
 
   try {

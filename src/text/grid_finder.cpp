@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "text/grid_finder.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+#include "text/cell_reader.hpp"
+
+namespace vncgate::text {
+namespace {
+
+using framebuffer::Pixel;
+
+constexpr int kRowStep = 3;           // rows scanned for inked pixels
+constexpr std::size_t kPoints = 384;  // edge pixels kept
+constexpr int kMaxTried = 64;         // cells read per candidate at most
+constexpr int kRejectAfter = 8;       // a candidate with most of its first cells unreadable is dropped
+
+struct Point {
+  int x, y;
+};
+
+// Pixels that differ from their left neighbour: text is dense with them, flat areas (a window's background,
+// an empty screen) have none, so the cells under them are rarely blank.
+std::vector<Point> edge_points(const framebuffer::PixelBuffer& fb) {
+  std::size_t count = 0;
+  for (int y = 0; y < fb.height(); y += kRowStep) {
+    const Pixel* row = fb.row(y);
+    for (int x = 1; x < fb.width(); ++x) count += row[x] != row[x - 1];
+  }
+  std::vector<Point> points;
+  if (count == 0) return points;
+  const std::size_t step = (count + kPoints - 1) / kPoints;
+  std::size_t i = 0;
+  for (int y = 0; y < fb.height(); y += kRowStep) {
+    const Pixel* row = fb.row(y);
+    for (int x = 1; x < fb.width(); ++x)
+      if (row[x] != row[x - 1] && i++ % step == 0) points.push_back({x, y});
+  }
+  // Interleave so the first cells tried come from all over the screen, not only its top.
+  std::vector<Point> spread;
+  spread.reserve(points.size());
+  const std::size_t stride = 17;
+  for (std::size_t start = 0; start < stride; ++start)
+    for (std::size_t k = start; k < points.size(); k += stride) spread.push_back(points[k]);
+  return spread;
+}
+
+struct Score {
+  int hits = 0;
+  int tried = 0;
+  std::vector<char32_t> distinct;  // characters read, up to kDistinct
+  // Distinct characters count most: a window frame reads as a few line glyphs (▏ ⎺) under many wrong grids,
+  // text reads as many different letters under the right one.
+  int value() const { return hits + 4 * static_cast<int>(distinct.size()) - 3 * (tried - hits); }
+};
+constexpr std::size_t kDistinct = 32;
+
+}  // namespace
+
+Pixel dominant_colour(const framebuffer::PixelBuffer& fb) {
+  std::unordered_map<Pixel, int> counts;
+  for (int y = 0; y < fb.height(); y += 7) {
+    const Pixel* row = fb.row(y);
+    for (int x = y % 5; x < fb.width(); x += 5) ++counts[row[x]];
+  }
+  Pixel best = 0;
+  int most = -1;
+  for (const auto& [p, n] : counts)
+    if (n > most || (n == most && p < best)) {
+      best = p;
+      most = n;
+    }
+  return best;
+}
+
+std::optional<Grid> find_grid(const framebuffer::PixelBuffer& fb, const GlyphLibrary& library) {
+  if (fb.width() <= 0 || fb.height() <= 0) return std::nullopt;
+  const Pixel background = dominant_colour(fb);
+  const auto points = edge_points(fb);
+  if (points.empty()) return std::nullopt;
+
+  std::optional<Grid> best;
+  int best_score = 0;
+  std::vector<std::uint32_t> seen;  // cell index -> the candidate that last read it
+  std::uint32_t candidate = 0;
+  for (const auto& table : library.tables()) {
+    const int w = table->width(), h = table->height();
+    for (int oy = 0; oy < h; ++oy)
+      for (int ox = 0; ox < w; ++ox) {
+        const int columns = (fb.width() - ox) / w, rows = (fb.height() - oy) / h;
+        if (columns < 1 || rows < 1) continue;
+        seen.resize(std::max<std::size_t>(seen.size(), std::size_t(columns) * rows));
+        ++candidate;
+        Score s;
+        for (const auto& p : points) {
+          if (p.x < ox || p.y < oy) continue;
+          const int cx = (p.x - ox) / w, cy = (p.y - oy) / h;
+          if (cx >= columns || cy >= rows) continue;
+          auto& mark = seen[std::size_t(cy) * columns + cx];
+          if (mark == candidate) continue;
+          mark = candidate;
+          const Cell c = read_cell(fb, ox + cx * w, oy + cy * h, *table, background);
+          if (c.kind == CellKind::blank) continue;
+          ++s.tried;
+          if (c.kind == CellKind::glyph) {
+            ++s.hits;
+            if (s.distinct.size() < kDistinct &&
+                std::find(s.distinct.begin(), s.distinct.end(), c.code) == s.distinct.end())
+              s.distinct.push_back(c.code);
+          }
+          if (s.tried >= kRejectAfter && s.hits * 2 < s.tried) break;
+          if (s.tried >= kMaxTried) break;
+        }
+        if (s.hits < 3 || s.hits * 4 < s.tried * 3) continue;
+        const int score = s.value();
+        if (score > best_score) {
+          best_score = score;
+          best = Grid{table.get(), ox, oy, columns, rows, background};
+        }
+      }
+  }
+  return best;
+}
+
+}  // namespace vncgate::text
