@@ -12,7 +12,8 @@ void StreamWriter::kick(const asio::any_io_executor& executor, ByteStream& strea
   asio::co_spawn(executor, run(stream, std::move(owner)), asio::detached);
 }
 
-asio::awaitable<void> StreamWriter::run(ByteStream& stream, std::shared_ptr<void> owner) {
+asio::awaitable<void> StreamWriter::run(
+    ByteStream& stream, [[maybe_unused]] std::shared_ptr<void> owner) {  // held: the owner lives while we write
   std::exception_ptr error;
   try {
     for (auto bytes = next_(); !bytes.empty(); bytes = next_()) co_await stream.write(asio::buffer(bytes));
