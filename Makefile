@@ -8,8 +8,8 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 # Release with assertions kept on (NDEBUG is not defined): protocol invariants stay checked in tests.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
-# The sanitizer builds compile sources in batches (unity build): a third of the compiler runs, much of the time
-# goes to parsing the same Boost headers.
+# Unity builds compile sources in batches: a third of the compiler runs, as much of the time goes to parsing the
+# same Boost headers.
 UNITY_FLAGS := -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=6
 
 .PHONY: all deps build build-cli build-asan build-tsan test-tsan test test-unit test-integration run fuzz bench lint clean guest
@@ -19,8 +19,11 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
+# A fresh build directory is a unity build too (libraries and unit tests; `make test` on a fresh clone has a
+# time budget); configure with UNITY= for one compiler run per source (faster incremental rebuilds).
+UNITY ?= $(UNITY_FLAGS)
 $(BUILD)/build.ninja: CMakeLists.txt | deps
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) $(RELEASE_FLAGS)
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) $(RELEASE_FLAGS) $(UNITY)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
