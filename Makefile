@@ -8,7 +8,8 @@ CMAKE_GEN  := -G Ninja
 # Release with assertions kept on (NDEBUG is not defined): protocol invariants stay checked in tests.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
 
-.PHONY: all deps build build-cli build-asan test test-unit test-integration run fuzz bench lint clean guest
+.PHONY: all deps build build-cli build-asan test test-unit test-integration run fuzz bench lint clean guest \
+  package package-test
 
 all: build
 
@@ -47,6 +48,16 @@ test-integration: build guest
 run: build-cli guest
 	@bash scripts/run-demo.sh $(BUILD)
 
+# The Debian package: $(DEB_BUILD)/vncgate_VERSION_ARCH.deb (dpkg-buildpackage, then lintian; packaging/).
+DEB_BUILD ?= build-deb
+package: deps
+	JOBS=$(JOBS) bash packaging/build-deb.sh $(DEB_BUILD)
+
+# Builds the package, installs it with dpkg, runs the unit's ExecStart as the vncgate user, records a job,
+# purges it (tests/packaging/package_test.sh; minutes: not part of `make test`). Needs root.
+package-test: package
+	bash tests/packaging/package_test.sh $(DEB_BUILD)
+
 # libFuzzer targets (clang); each runs for FUZZ_SECONDS on its seed corpus.
 FUZZ_SECONDS ?= 30
 fuzz: deps
@@ -68,4 +79,4 @@ lint:
 	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEB_BUILD)

@@ -64,6 +64,9 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.targets.allow = c.providers.allow;
   s.web_root = c.server.web_root;
   s.novnc_dir = c.server.novnc_dir;
+#ifdef VNCGATE_DEFAULT_NOVNC_DIR
+  if (s.novnc_dir.empty()) s.novnc_dir = VNCGATE_DEFAULT_NOVNC_DIR;  // packaged builds: Debian's /usr/share/novnc
+#endif
   s.gateway.link_ttl = std::chrono::seconds(c.gateway.link_ttl_s);
   s.gateway.idle_timeout = std::chrono::seconds(c.gateway.idle_timeout_s);
   s.gateway.hibernate_after = std::chrono::seconds(c.gateway.hibernate_after_s);
