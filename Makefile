@@ -12,7 +12,8 @@ RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
 # same Boost headers.
 UNITY_FLAGS := -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=6
 
-.PHONY: all deps build build-cli build-asan build-tsan test-tsan test test-unit test-integration run fuzz bench lint clean guest
+.PHONY: all deps build build-cli build-asan build-tsan test-tsan test test-unit test-integration run fuzz bench lint \
+  clean guest package package-test
 
 all: build
 
@@ -68,6 +69,16 @@ test-integration: build guest
 run: build-cli guest
 	@bash scripts/run-demo.sh $(BUILD)
 
+# The Debian package: $(DEB_BUILD)/vncgate_VERSION_ARCH.deb (dpkg-buildpackage, then lintian; packaging/).
+DEB_BUILD ?= build-deb
+package: deps
+	JOBS=$(JOBS) bash packaging/build-deb.sh $(DEB_BUILD)
+
+# Builds the package, installs it with dpkg, runs the unit's ExecStart as the vncgate user, records a job,
+# purges it (tests/packaging/package_test.sh; minutes: not part of `make test`). Needs root.
+package-test: package
+	bash tests/packaging/package_test.sh $(DEB_BUILD)
+
 # libFuzzer targets (clang); each runs for FUZZ_SECONDS on its seed corpus.
 FUZZ_SECONDS ?= 30
 fuzz: deps
@@ -90,4 +101,4 @@ lint:
 	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEB_BUILD)

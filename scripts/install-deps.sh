@@ -32,6 +32,9 @@ packages=(
   # web: noVNC is vendored into the web root at build time (web/CMakeLists.txt); chromium runs the Playwright
   # checks of tests/web
   novnc chromium
+  # packaging (make package, tests/packaging): the .deb, its man page and lint; systemd-analyze for the units,
+  # promtool for the alert rules
+  debhelper help2man lintian systemd prometheus
 )
 # Storage and web tests: npm installs s3rver, the minio client and playwright-core (tests/*/package-lock.json). Debian's nodejs
 # comes without npm; a NodeSource nodejs bundles it and conflicts with Debian's npm package, so ask only when

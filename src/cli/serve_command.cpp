@@ -6,8 +6,11 @@
 #include <memory>
 
 #include "cli/exit_codes.hpp"
+#include "cli/serve_signals.hpp"
+#include "config/config_reload.hpp"
 #include "config/service_config.hpp"
 #include "service/service.hpp"
+#include "service/systemd_notify.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -60,6 +63,10 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.targets.default_provider = c.providers.default_provider;
   s.targets.allow = c.providers.allow;
   s.web_root = c.server.web_root;
+  s.novnc_dir = c.server.novnc_dir;
+#ifdef VNCGATE_DEFAULT_NOVNC_DIR
+  if (s.novnc_dir.empty()) s.novnc_dir = VNCGATE_DEFAULT_NOVNC_DIR;  // packaged builds: Debian's /usr/share/novnc
+#endif
   s.gateway.link_ttl = std::chrono::seconds(c.gateway.link_ttl_s);
   s.gateway.idle_timeout = std::chrono::seconds(c.gateway.idle_timeout_s);
   s.gateway.hibernate_after = std::chrono::seconds(c.gateway.hibernate_after_s);
@@ -129,8 +136,11 @@ std::function<int()> add_serve_command(CLI::App& app) {
       return kOk;
     }
     log::set_level(config.log_level);
+    config::ConfigReloader reloader(sources, config);
+    ServeSignals signals([&reloader] { reloader.reload(); });  // before the service: SIGHUP is caught from here on
     service::Service service(to_settings(config));
     service.start();
+    service::systemd_notify("READY=1\nSTATUS=listening on port " + std::to_string(service.port()));
     service.run(/*handle_signals=*/true);
     return kOk;
   };

@@ -51,6 +51,7 @@ const std::vector<Key>& keys() {
     k.push_back({"server.tls_key", VNCGATE_FIELD(server.tls_key)});
     k.push_back({"server.web_root", VNCGATE_FIELD(server.web_root)});
     k.push_back({"server.role", VNCGATE_FIELD(server.role), {"all", "api", "worker"}});
+    k.push_back({"server.novnc_dir", VNCGATE_FIELD(server.novnc_dir)});
     k.push_back({"jobs.database", VNCGATE_FIELD(jobs.database)});
     k.push_back({"jobs.max_concurrent", VNCGATE_FIELD(jobs.max_concurrent), 1, 256});
     k.push_back({"jobs.work_dir", VNCGATE_FIELD(jobs.work_dir)});

@@ -26,6 +26,7 @@ struct ServerSection {  // [server]
   std::string tls_cert, tls_key;             // paths; both or neither
   std::string web_root;                      // static files (dashboard, noVNC); "" = built-in default
   std::string role = "all";                  // all | api (API and consoles, no recording) | worker (recording)
+  std::string novnc_dir;                     // noVNC's core/ and vendor/ for /novnc/; "" = web_root/novnc
   bool operator==(const ServerSection&) const = default;
 };
 

@@ -162,7 +162,14 @@ struct Service::Impl {
         "GET", "/", [file](const HttpRequest& r) { return file("index.html", r); }, true);
     router.add(
         "GET", "/console/{token}", [file](const HttpRequest& r) { return file("console.html", r); }, true);
-    router.set_fallback([file](const HttpRequest& r) { return file(r.path, r); });
+    // noVNC from its own directory (Debian's novnc package) instead of the web root's copy: core/ and vendor/.
+    router.set_fallback([file, novnc = settings.novnc_dir](const HttpRequest& r) {
+      if (!novnc.empty() && (r.path.starts_with("/novnc/core/") || r.path.starts_with("/novnc/vendor/"))) {
+        if (auto found = serve_static(novnc, r.path.substr(7), r)) return *found;
+        return json_error(404, "not_found", "no such page");
+      }
+      return file(r.path, r);
+    });
   }
 
   Router routes() {

@@ -78,6 +78,7 @@ struct ServiceSettings {
   TargetSettings targets;
   GatewaySettings gateway;
   std::string web_root;      // dashboard and console pages; "" = the built-in default
+  std::string novnc_dir;     // noVNC (core/, vendor/) served under /novnc/, e.g. Debian's /usr/share/novnc
   int io_threads = 2;        // network threads: HTTP connections, console viewers and upstreams
   int blocking_threads = 8;  // threads for work that blocks: HTTP handlers, downloads (database, storage, files)
 };
