@@ -38,7 +38,7 @@ build-asan: deps
 	  -DVNCGATE_SANITIZE=ON -DVNCGATE_INTEGRATION=OFF -DVNCGATE_BENCH=OFF $(UNITY_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target vncgate_unit_tests
 
-# ThreadSanitizer (+ UBSan): the unit tests and the service and gateway integration tests (which run a TSan
+# ThreadSanitizer: the unit tests and the service and gateway integration tests (which run a TSan
 # vncgate).
 # It reuses the Release build's guest.
 TSAN_TESTS := vncgate_service_api_test vncgate_service_io_test vncgate_gateway_proxy_test
@@ -55,8 +55,8 @@ guest: deps
 	@bash scripts/make-guest.sh $(BUILD)/guest
 
 # Unit + integration tests (Release with assertions), then the unit, service and gateway tests under
-# ThreadSanitizer + UBSan. The ASan build (another 25+ minutes of compiling on 2 cores) is `make test-asan`;
-# the fuzz targets run under ASan in `make fuzz`.
+# ThreadSanitizer. The ASan+UBSan build (another 25+ minutes of compiling on 2 cores) is `make test-asan`;
+# the fuzz targets run under ASan+UBSan in `make fuzz`.
 test: build build-tsan guest
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 300
 	@bash scripts/run-tsan-tests.sh $(TSAN_BUILD) $(TSAN_TESTS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs the ThreadSanitizer (+ UBSan) build's tests: the unit tests, then the given integration tests (each runs TSan
+# Runs the ThreadSanitizer build's tests: the unit tests, then the given integration tests (each runs TSan
 # builds of `vncgate serve` / `vncgate proxy` against real consoles). Every process writes its reports to
 # BUILD/tsan-logs/ (a test can pass while a child process reported a race): any report fails the run.
 # Usage: scripts/run-tsan-tests.sh BUILD TEST...
@@ -12,7 +12,6 @@ logs="$build/tsan-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
 export TSAN_OPTIONS="log_path=$logs/report second_deadlock_stack=1 suppressions=$repo/tsan.supp"
-export UBSAN_OPTIONS="log_path=$logs/report-ubsan print_stacktrace=1"
 
 status=0
 (cd "$build" && ctest --output-on-failure -L unit -j 2) || status=1
@@ -28,6 +27,6 @@ if [[ -e "${reports[0]}" ]]; then
   done
   status=1
 else
-  echo "ThreadSanitizer + UBSan: no reports"
+  echo "ThreadSanitizer: no reports"
 fi
 exit $status
