@@ -7,7 +7,6 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "service_fixture.hpp"
 #include "support/notify_socket.hpp"
@@ -70,10 +69,8 @@ TEST_F(ServeSystemd, SighupReloadsLogLevelAndRefusesABadFile) {
   write_file(config_file(), "[server]\nrequest_timeout_s = \"soon\"\n");
   ::kill(serve.pid(), SIGHUP);
   // The refusal is logged before READY=1 is sent again; the log file is the ordering that counts here.
-  std::string log;
-  for (const auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;
-       std::this_thread::sleep_for(100ms))
-    if ((log = serve.log_tail(20000)).find("reload refused") != std::string::npos) break;
+  wait_for_file_contains(serve.log_file(), "reload refused", 10s);
+  const auto log = serve.log_tail(20000);
   EXPECT_THAT(log, HasSubstr("reload refused, the running configuration stays: server.request_timeout_s"));
   EXPECT_EQ(log.find("SIGHUP, reloading"), log.rfind("SIGHUP, reloading")) << "info line logged at warn:\n" << log;
   EXPECT_TRUE(serve.running());

@@ -40,6 +40,7 @@ class ServeProcess {
   // One plain-HTTP GET (throws when the server does not answer HTTP).
   static http::Response plain_get(int port, const std::string& path);
   std::string log_tail(std::size_t max_bytes = 4000) const { return process_.log_tail(max_bytes); }
+  const std::string& log_file() const { return process_.log_file(); }
   const ServeOptions& options() const { return options_; }
 
   http::Response request(const std::string& method, const std::string& path, const std::string& body = {},
