@@ -41,6 +41,21 @@ function send(res, status, body, headers = {}) {
 const fault = (res, status, name, message, headers) => send(res, status, { [name]: { code: status, message } }, headers);
 
 // --- keystonemiddleware: validate the user's token with a service token ------------------------------------------
+// keystonemiddleware retries a Keystone call that failed to connect (http_request_max_retries, default 3); so do
+// we: fetch's pooled connection to uwsgi can be closed by the server just as it is reused after an idle spell.
+async function keystoneFetch(url, options) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, options);
+    } catch (e) {
+      const cause = e.cause ? `: ${e.cause.code || ''} ${e.cause.message || e.cause}` : '';
+      log(`keystone request failed (attempt ${attempt})${cause}`);
+      if (attempt >= 3) throw new Error(`keystone unreachable${cause}`);
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
 let serviceToken = null;
 async function getServiceToken(force) {
   if (serviceToken && !force) return serviceToken;
@@ -51,7 +66,7 @@ async function getServiceToken(force) {
       scope: { project: { name: config.service.project, domain: { id: 'default' } } },
     },
   };
-  const r = await fetch(`${config.keystone_url}/auth/tokens`, {
+  const r = await keystoneFetch(`${config.keystone_url}/auth/tokens`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
   if (r.status !== 201) throw new Error(`service login failed: ${r.status}`);
@@ -62,7 +77,7 @@ async function getServiceToken(force) {
 // The token's body ({token: {...}}) or null when Keystone says it is invalid, expired or revoked.
 async function validateToken(userToken) {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const r = await fetch(`${config.keystone_url}/auth/tokens`, {
+    const r = await keystoneFetch(`${config.keystone_url}/auth/tokens`, {
       // The access-rules header tells Keystone we enforce application credential access rules (otherwise it
       // refuses such tokens), as keystonemiddleware does.
       headers: { 'X-Auth-Token': await getServiceToken(attempt > 0), 'X-Subject-Token': userToken,
