@@ -42,9 +42,13 @@ const std::vector<Key>& keys() {
     k.push_back({"server.bind", VNCGATE_FIELD(server.bind)});
     k.push_back({"server.port", VNCGATE_FIELD(server.port), 0, 65535});
     k.push_back({"server.api_keys", VNCGATE_FIELD(server.api_keys)});
+    k.push_back({"server.allow_no_auth", VNCGATE_FIELD(server.allow_no_auth)});
+    k.push_back({"server.allowed_hosts", VNCGATE_FIELD(server.allowed_hosts)});
     k.push_back({"server.body_limit", VNCGATE_FIELD(server.body_limit), 1024, 1 << 30});
     k.push_back({"server.request_timeout_s", VNCGATE_FIELD(server.request_timeout_s), 1, 3600});
     k.push_back({"server.write_timeout_s", VNCGATE_FIELD(server.write_timeout_s), 1, 3600});
+    k.push_back({"server.max_connections", VNCGATE_FIELD(server.max_connections), 1, 1000000});
+    k.push_back({"server.max_connections_per_client", VNCGATE_FIELD(server.max_connections_per_client), 1, 1000000});
     k.push_back({"server.public_url", VNCGATE_FIELD(server.public_url)});
     k.push_back({"server.allowed_origins", VNCGATE_FIELD(server.allowed_origins)});
     k.push_back({"server.tls_cert", VNCGATE_FIELD(server.tls_cert)});
@@ -57,6 +61,8 @@ const std::vector<Key>& keys() {
     k.push_back({"jobs.work_dir", VNCGATE_FIELD(jobs.work_dir)});
     k.push_back({"jobs.max_duration_s", VNCGATE_FIELD(jobs.max_duration_s), 1, 365 * kDay});
     k.push_back({"jobs.max_count", VNCGATE_FIELD(jobs.max_count), 1, 1000000});
+    k.push_back({"jobs.max_total_s", VNCGATE_FIELD(jobs.max_total_s), 1, 10 * 365 * kDay});
+    k.push_back({"jobs.max_queued", VNCGATE_FIELD(jobs.max_queued), 1, 1000000});
     k.push_back({"jobs.upload_retry_s", VNCGATE_FIELD(jobs.upload_retry_s), 1, kDay});
     k.push_back({"jobs.keep_local", VNCGATE_FIELD(jobs.keep_local)});
     k.push_back({"jobs.url", VNCGATE_FIELD(jobs.url)});
@@ -77,10 +83,15 @@ const std::vector<Key>& keys() {
     k.push_back({"recording.connect_grace_s", VNCGATE_FIELD(recording.connect_grace_s), 0, 3600});
     k.push_back({"providers.default_provider", VNCGATE_FIELD(providers.default_provider), {"openstack", "proxmox"}});
     k.push_back({"providers.allow", VNCGATE_FIELD(providers.allow)});
+    k.push_back({"providers.allow_loopback", VNCGATE_FIELD(providers.allow_loopback)});
     k.push_back({"gateway.link_ttl_s", VNCGATE_FIELD(gateway.link_ttl_s), 1, kDay});
     k.push_back({"gateway.idle_timeout_s", VNCGATE_FIELD(gateway.idle_timeout_s), 1, 7 * kDay});
     k.push_back({"gateway.hibernate_after_s", VNCGATE_FIELD(gateway.hibernate_after_s), 0, kDay});
     k.push_back({"gateway.audit_keys", VNCGATE_FIELD(gateway.audit_keys)});
+    k.push_back({"gateway.max_sessions", VNCGATE_FIELD(gateway.max_sessions), 1, 100000});
+    k.push_back({"gateway.connect_attempts", VNCGATE_FIELD(gateway.connect_attempts), 0, 10000});
+    k.push_back({"gateway.max_picture_pixels", VNCGATE_FIELD(gateway.max_picture_pixels), 4096, (64 << 20) - 1});
+    k.push_back({"gateway.picture_memory", VNCGATE_FIELD(gateway.picture_memory), 1 << 24, 1ULL << 40});
     k.push_back({"log.level", VNCGATE_FIELD(log_level), {"trace", "debug", "info", "warn", "error"}});
     return k;
   }();

@@ -15,6 +15,7 @@
 #include "jobs/open_job_store.hpp"
 #include "providers/provider_set.hpp"
 #include "service/http_server.hpp"
+#include "service/job_request.hpp"
 #include "service/job_runner.hpp"
 #include "service/recordings_api.hpp"
 #include "service/sessions_api.hpp"
@@ -34,9 +35,8 @@ using nlohmann::json;
 namespace {
 
 // A console endpoint for a live session; a fresh ProviderSet per call, as sessions acquire concurrently.
-boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(std::vector<std::string> allow, std::string target) {
-  providers::DirectSettings direct;
-  for (const auto& entry : allow) direct.allow.add(entry);
+boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(TargetSettings targets, std::string target) {
+  auto direct = direct_settings(targets);
   auto parsed = providers::parse_target(target);
   if (!parsed) throw UsageError("bad console target");
   providers::ProviderSet providers(std::move(direct));
@@ -55,6 +55,10 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
   o.hibernate_after = s.gateway.hibernate_after;
   o.link_ttl = s.gateway.link_ttl;
   o.audit_keys = s.gateway.audit_keys;
+  o.max_sessions = static_cast<std::size_t>(s.gateway.max_sessions);
+  o.connect_attempts = s.gateway.connect_attempts;
+  o.max_picture_pixels = s.gateway.max_picture_pixels;
+  o.picture_memory = s.gateway.picture_memory;
   o.record_dir = (fs::path(s.jobs.work_dir) / "sessions").string();
   return o;
 }
@@ -97,7 +101,7 @@ struct Service::Impl {
         blocking(static_cast<std::size_t>(std::max(1, settings.blocking_threads))),
         sessions(
             io.get_executor(),
-            [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
+            [targets = settings.targets](const std::string& target) { return acquire_console(targets, target); },
             manager_options(settings, uploader)) {
     sessions.on_count_changed([this](std::size_t n) {
       metrics.set("vncgate_sessions", "Live console sessions", {}, static_cast<double>(n));
