@@ -18,7 +18,9 @@ Rejection bad(const std::string& code, const std::string& message) { return {400
 
 // A direct URL from an API client with a password, user or query (tokens): it would be stored with the job and
 // shown back by the API. Credentials belong in the configuration, as named targets.
+// Checked before parsing: a URL the parser refuses (a user name, say) still gets this answer.
 std::optional<Rejection> credentials_in(const std::string& url) {
+  if (url.find("://") == std::string::npos) return std::nullopt;
   if (url.find('@') == std::string::npos && url.find('?') == std::string::npos) return std::nullopt;
   return bad("credentials_in_target",
              "target URLs given to the API may not carry credentials (user, password or query); configure a named "
@@ -84,11 +86,11 @@ std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& tar
   const std::string chosen = provider.value_or(targets.default_provider);
   if (chosen == "direct") {
     // Only URLs beyond the named targets; the allow-list is checked when connecting.
+    if (auto refused = credentials_in(server)) return *refused;
     std::string error;
     auto parsed = providers::parse_target(server, &error);
     if (!parsed || parsed->kind != providers::TargetKind::direct)
       return Rejection{404, "unknown_server", "no target named '" + server + "' is configured"};
-    if (auto refused = credentials_in(server)) return *refused;
     return ResolvedTarget{server, "direct", parsed->describe()};
   }
   if (!provider_configured(chosen))
@@ -101,10 +103,10 @@ std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& tar
 
 std::variant<ResolvedTarget, Rejection> resolve_console(const TargetSettings& targets, const std::string& text) {
   if (targets.named.count(text)) return resolve_target(targets, text, std::nullopt);
+  if (auto refused = credentials_in(text)) return *refused;
   auto parsed = providers::parse_target(text);
   if (!parsed) return Rejection{404, "unknown_target", "no target named '" + text + "' is configured"};
   if (parsed->kind == providers::TargetKind::direct) {
-    if (auto refused = credentials_in(text)) return *refused;
     return ResolvedTarget{text, "direct", parsed->describe()};
   }
   const auto kind = kind_name(parsed->kind);

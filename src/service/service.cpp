@@ -88,6 +88,7 @@ struct Service::Impl {
   bool stopping = false;
   std::mutex stop_mutex;     // held for the whole of stop(): a second caller returns only once the first is done
   std::thread stopper;       // runs stop() for a signal (stop() joins the io threads a handler would be on)
+  bool io_running = false;   // run() runs the io_context; guarded by stop_mutex and health_mutex
   bool jobs_changed = true;  // guarded by health_mutex
   std::thread health_thread;
 
@@ -266,6 +267,12 @@ void Service::start() {
 
 void Service::run(bool handle_signals) {
   auto& d = *impl_;
+  {
+    std::lock_guard whole(d.stop_mutex);
+    std::lock_guard lock(d.health_mutex);
+    if (d.stopping) return;
+    d.io_running = true;
+  }
   boost::asio::signal_set signals(d.io);
   if (handle_signals) {
     signals.add(SIGINT);
@@ -294,6 +301,15 @@ void Service::stop() {
     d.stopping = true;
   }
   d.health_wake.notify_all();
+  // Shutting down waits for handlers on the io_context (sessions' strands); when start() failed or run() never
+  // came, nobody else runs it.
+  std::thread pump;
+  if (!d.io_running) {
+    pump = std::thread([&d] {
+      auto work = boost::asio::make_work_guard(d.io);
+      d.io.run();
+    });
+  }
   if (d.http) d.http->stop();
   d.sessions.shutdown();
   d.runner.stop();                             // open segments closed
@@ -302,6 +318,7 @@ void Service::stop() {
   d.uploader.stop();
   if (d.health_thread.joinable()) d.health_thread.join();
   d.io.stop();
+  if (pump.joinable()) pump.join();
   d.blocking.join();  // handlers in progress finish; nothing new arrives
   spdlog::info("serve: stopped");
 }

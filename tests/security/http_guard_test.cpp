@@ -4,6 +4,8 @@
 // metric labels from invented methods.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "attack.hpp"
 #include "service_fixture.hpp"
 
@@ -92,7 +94,10 @@ TEST_F(HttpGuardTest, NoKeyMode_RefusesRequestsThroughAProxy) {
 TEST(HttpGuard, NoKeyMode_IsAnExplicitChoice_AndKeysWorkBehindAProxy) {
   TempDir dir("vncgate-security-keys");
   ServeProcess without_choice(ServeOptions{.data_dir = dir.path(), .allow_no_auth = false});
+  const auto before = std::chrono::steady_clock::now();
   EXPECT_THROW(without_choice.start(), std::runtime_error);
+  // A refused start exits at once (the shutdown used to wait 30 s for an io_context nobody ran).
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(10));
   EXPECT_NE(without_choice.log_tail().find("server.allow_no_auth"), std::string::npos) << without_choice.log_tail();
 
   ServeProcess keyed(ServeOptions{

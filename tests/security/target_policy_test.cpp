@@ -117,7 +117,9 @@ TEST(SessionLimits, SessionsAreCappedAndGiveUpOnConsolesThatNeverAnswer) {
         serve.request("POST", "/api/v1/sessions",
                       R"({"target":"vnc://127.0.0.1:)" + std::to_string(console.local_endpoint().port()) + R"("})");
     statuses.push_back(r.status);
-    if (r.status == 429) EXPECT_NE(r.body.find("gateway.max_sessions"), std::string::npos) << r.body;
+    if (r.status == 429) {
+      EXPECT_NE(r.body.find("gateway.max_sessions"), std::string::npos) << r.body;
+    }
   }
   EXPECT_EQ(statuses, (std::vector<int>{201, 201, 201, 201, 201, 429, 429, 429}));
   EXPECT_EQ(serve.json("DELETE", "/api/v1/sessions").at("closed"), 5);
