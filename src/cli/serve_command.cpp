@@ -83,6 +83,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.gateway.hibernate_after = std::chrono::seconds(c.gateway.hibernate_after_s);
   s.gateway.audit_keys = c.gateway.audit_keys;
   s.gateway.max_sessions = c.gateway.max_sessions;
+  s.gateway.max_sessions_per_key = c.gateway.max_sessions_per_key;
   s.gateway.connect_attempts = c.gateway.connect_attempts;
   s.gateway.max_picture_pixels = c.gateway.max_picture_pixels;
   s.gateway.picture_memory = c.gateway.picture_memory;

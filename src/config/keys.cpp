@@ -89,6 +89,7 @@ const std::vector<Key>& keys() {
     k.push_back({"gateway.hibernate_after_s", VNCGATE_FIELD(gateway.hibernate_after_s), 0, kDay});
     k.push_back({"gateway.audit_keys", VNCGATE_FIELD(gateway.audit_keys)});
     k.push_back({"gateway.max_sessions", VNCGATE_FIELD(gateway.max_sessions), 1, 100000});
+    k.push_back({"gateway.max_sessions_per_key", VNCGATE_FIELD(gateway.max_sessions_per_key), 1, 100000});
     k.push_back({"gateway.connect_attempts", VNCGATE_FIELD(gateway.connect_attempts), 0, 10000});
     k.push_back({"gateway.max_picture_pixels", VNCGATE_FIELD(gateway.max_picture_pixels), 4096, (64 << 20) - 1});
     k.push_back({"gateway.picture_memory", VNCGATE_FIELD(gateway.picture_memory), 1 << 24, 1ULL << 40});

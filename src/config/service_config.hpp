@@ -86,6 +86,7 @@ struct GatewaySection {        // [gateway] (live consoles, used by a later chan
   bool audit_keys = false;     // record keystrokes in the input audit log
 
   int max_sessions = 256;                             // live sessions at once
+  int max_sessions_per_key = 64;                      // of those, started by one API key
   int connect_attempts = 12;                          // a console that never answered: give up after these
   std::int64_t max_picture_pixels = 16LL << 20;       // larger console screens are refused
   std::size_t picture_memory = std::size_t{2} << 30;  // bytes for all live sessions' pictures

@@ -80,7 +80,8 @@ void SessionManager::schedule_sweep() {
   });
 }
 
-Link SessionManager::create_link(const std::string& target, bool view_only, std::optional<seconds> ttl, bool record) {
+Link SessionManager::create_link(const std::string& target, bool view_only, std::optional<seconds> ttl, bool record,
+                                 const std::string& client) {
   if (record && options_.record_dir.empty())
     throw ConfigError("recording a live session needs a recording directory (record_dir)");
   const std::string key = target + (record ? "\n+record" : "");
@@ -95,12 +96,19 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
     }
     if (id.empty()) {
       // Sessions that ended by themselves stay listed until the sweep; they hold nothing and do not count.
-      const auto live = std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
-        return entry.second.session->info().state != SessionState::closed;
-      });
-      if (static_cast<std::size_t>(live) >= options_.max_sessions)
+      std::size_t live = 0, clients = 0;
+      for (const auto& [_, entry] : sessions_) {
+        if (entry.session->info().state == SessionState::closed) continue;
+        ++live;
+        clients += !client.empty() && entry.client == client;
+      }
+      if (live >= options_.max_sessions)
         throw LimitError("too many live sessions (" + std::to_string(options_.max_sessions) +
                          ", gateway.max_sessions); close some or try again later");
+      if (!client.empty() && clients >= options_.max_sessions_per_client)
+        throw LimitError("too many live sessions started with this API key (" +
+                         std::to_string(options_.max_sessions_per_client) +
+                         ", gateway.max_sessions_per_key); close some or try again later");
       id = random_id();
       SessionOptions so;
       so.target = target;
@@ -114,7 +122,7 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
       if (record) so.record_dir = options_.record_dir + "/" + id;
       fresh = std::make_shared<Session>(executor_, id, acquire_, std::move(so));
       if (auto old = by_key_.find(key); old != by_key_.end()) sessions_.erase(old->second);
-      sessions_[id] = {fresh, key};
+      sessions_[id] = {fresh, key, client};
       by_key_[key] = id;
     }
   }

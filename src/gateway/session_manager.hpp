@@ -30,6 +30,7 @@ struct ManagerOptions {
   std::string record_dir;                            // recordings go to <record_dir>/<session id>/
   std::string viewer_password;                       // VNC Authentication for viewers (links are the usual gate)
   std::size_t max_sessions = 256;                    // live sessions at once; create_link refuses more
+  std::size_t max_sessions_per_client = 64;          // of those, started by one client (an API key)
   int connect_attempts = 12;                         // per session before its console first answered; 0 = no cap
   long long max_picture_pixels = 16LL << 20;         // larger console screens are refused (hostile servers)
   std::uint64_t picture_memory = 2ULL << 30;         // all sessions' pictures together (rfb::PictureBudget)
@@ -66,9 +67,11 @@ class SessionManager {
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
-  // Reuses the live session of the same target key or starts one; returns a fresh one-time link.
-  // Throws ConfigError when `record` is asked without a record_dir, LimitError when max_sessions are live.
-  Link create_link(const std::string& target, bool view_only, std::optional<std::chrono::seconds> ttl, bool record);
+  // Reuses the live session of the same target key or starts one for `client` (who asks: an API key's name, or
+  // "" when there are no keys); returns a fresh one-time link. Throws ConfigError when `record` is asked without a
+  // record_dir, LimitError when max_sessions are live, or max_sessions_per_client of this client's.
+  Link create_link(const std::string& target, bool view_only, std::optional<std::chrono::seconds> ttl, bool record,
+                   const std::string& client = {});
   // A link to an existing session; throws UsageError when the session is unknown.
   Link create_link_for(const std::string& session_id, bool view_only, std::optional<std::chrono::seconds> ttl);
   // Burns the token: the session and view-only flag; nullopt when unknown, used or expired.
@@ -99,6 +102,7 @@ class SessionManager {
   struct Entry {
     std::shared_ptr<Session> session;
     std::string key;
+    std::string client;  // who started it (counted against max_sessions_per_client)
   };
 
   Link make_link(const std::string& session_id, bool view_only, std::optional<std::chrono::seconds> ttl);

@@ -115,11 +115,15 @@ HttpRequest to_http_request(const UpgradeRequest& in) {
   return out;
 }
 
-bool api_key_matches(const std::vector<std::string>& keys, const std::string& presented) {
-  // Digests have a fixed length, so CRYPTO_memcmp's time does not reveal lengths or matching prefixes.
+// Digests have a fixed length, so CRYPTO_memcmp's time does not reveal lengths or matching prefixes; every key is
+// compared whichever matches.
+std::size_t matching_api_key(const std::vector<std::string>& keys, const std::string& presented) {
   const auto want = sha256(presented);
-  bool found = false;
-  for (const auto& key : keys) found |= CRYPTO_memcmp(sha256(key).data(), want.data(), want.size()) == 0;
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const bool equal = CRYPTO_memcmp(sha256(keys[i]).data(), want.data(), want.size()) == 0;
+    found |= equal ? i + 1 : 0;
+  }
   return found;
 }
 
@@ -208,12 +212,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     if (!match.public_route && !options.api_keys.empty()) {
       const auto auth = request.header("Authorization").value_or("");
       const std::string prefix = "Bearer ";
-      if (auth.compare(0, prefix.size(), prefix) != 0 ||
-          !api_key_matches(options.api_keys, auth.substr(prefix.size()))) {
+      const std::size_t key = auth.compare(0, prefix.size(), prefix) == 0
+                                  ? matching_api_key(options.api_keys, auth.substr(prefix.size()))
+                                  : 0;
+      if (key == 0) {
         auto r = json_error(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
       }
+      request.client = "key #" + std::to_string(key);
     }
     request.params = std::move(match.params);
     try {

@@ -33,6 +33,8 @@ struct HttpRequest {
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
   Headers headers;
   std::string body;
+  // Who asks, for per-client limits: "key #N" (the N-th configured API key) or "" without keys.
+  std::string client;
   // The first header called `name` (case-insensitive).
   std::optional<std::string> header(const std::string& name) const;
 };
@@ -156,7 +158,8 @@ class HttpServer {
 // A parsed request as handlers see it: path percent-decoded and split from the query, headers copied.
 HttpRequest to_http_request(const UpgradeRequest& in);
 
-// True when `presented` equals one of `keys`; the comparison time does not depend on where they differ.
-bool api_key_matches(const std::vector<std::string>& keys, const std::string& presented);
+// The 1-based position of `presented` in `keys`, 0 when it is none of them; the time taken does not depend on
+// where they differ or which key matched.
+std::size_t matching_api_key(const std::vector<std::string>& keys, const std::string& presented);
 
 }  // namespace vncgate::service

@@ -56,6 +56,7 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
   o.link_ttl = s.gateway.link_ttl;
   o.audit_keys = s.gateway.audit_keys;
   o.max_sessions = static_cast<std::size_t>(s.gateway.max_sessions);
+  o.max_sessions_per_client = static_cast<std::size_t>(s.gateway.max_sessions_per_key);
   o.connect_attempts = s.gateway.connect_attempts;
   o.max_picture_pixels = s.gateway.max_picture_pixels;
   o.picture_memory = s.gateway.picture_memory;

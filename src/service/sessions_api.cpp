@@ -181,9 +181,9 @@ void add_session_routes(Router& router, gateway::SessionManager& manager, const 
     if (auto r = check_allowed(settings.targets, std::get<ResolvedTarget>(resolved)))
       return json_error(r->status, r->code, r->message);
     try {
-      return link_response(
-          manager.create_link(std::get<ResolvedTarget>(resolved).target, wanted.view_only, wanted.ttl, wanted.record),
-          settings);
+      return link_response(manager.create_link(std::get<ResolvedTarget>(resolved).target, wanted.view_only, wanted.ttl,
+                                               wanted.record, request.client),
+                           settings);
     } catch (const gateway::LimitError& e) {
       return json_error(429, "too_many_sessions", e.what());
     }

@@ -67,6 +67,7 @@ struct GatewaySettings {
   std::chrono::seconds hibernate_after{10};   // an unchanging session compresses its picture; 0 = never
   bool audit_keys = false;                    // keystrokes in the input audit log of recorded sessions
   int max_sessions = 256;                     // live sessions at once (429 beyond)
+  int max_sessions_per_key = 64;              // of those, started by one API key (429 beyond)
   int connect_attempts = 12;                  // a session whose console never answered gives up after these
   long long max_picture_pixels = 16LL << 20;  // larger console screens are refused
   std::uint64_t picture_memory = 2ULL << 30;  // all live sessions' pictures together

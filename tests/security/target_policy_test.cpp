@@ -138,6 +138,32 @@ TEST(SessionLimits, SessionsAreCappedAndGiveUpOnConsolesThatNeverAnswer) {
   EXPECT_EQ(status, 404) << "the session ended\n" << serve.log_tail();
 }
 
+// One API key cannot take every session of the gateway: each key has its own share (gateway.max_sessions_per_key).
+TEST(SessionLimits, EachApiKeyHasItsOwnShare) {
+  TempDir dir("vncgate-security-keys-share");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .extra_args = {"--set", "server.api_keys=first-key-0123,second-key-4567", "--set",
+                                                 "gateway.max_sessions_per_key=2"},
+                                  .allow_no_auth = false});
+  serve.start();
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::acceptor> silent;
+  for (int i = 0; i < 4; ++i)
+    silent.emplace_back(io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  auto create = [&](const std::string& key, int console) {
+    const auto port = std::to_string(silent.at(console).local_endpoint().port());
+    return serve.request("POST", "/api/v1/sessions", R"({"target":"vnc://127.0.0.1:)" + port + R"("})",
+                         {{"Authorization", "Bearer " + key}});
+  };
+  EXPECT_EQ(create("first-key-0123", 0).status, 201);
+  EXPECT_EQ(create("first-key-0123", 1).status, 201);
+  const auto third = create("first-key-0123", 2);
+  EXPECT_EQ(third.status, 429);
+  EXPECT_NE(third.body.find("gateway.max_sessions_per_key"), std::string::npos) << third.body;
+  EXPECT_EQ(create("second-key-4567", 2).status, 201) << "the other key's share is untouched";
+  EXPECT_EQ(create("second-key-4567", 0).status, 201) << "a live session of the same target is shared";
+}
+
 // 2 000 jobs of 86 400 s × 1 000 segments were accepted in 1.1 s: the queue and a job's length are capped.
 TEST(Quotas, QueuedJobsAndJobLengthAreCapped) {
   boost::asio::io_context io;  // a console that accepts and never speaks: the one recording stays connecting

@@ -193,11 +193,12 @@ TEST(HttpServerConfig, AnOpenBindWithoutApiKeysIsRefused) {
   EXPECT_NO_THROW(HttpServer(io, io.get_executor(), options, Router{}, metrics));
 }
 
-TEST(ApiKeys, MatchOnlyExactKeys) {
-  EXPECT_TRUE(api_key_matches({"abc"}, "abc"));
-  EXPECT_FALSE(api_key_matches({"abc"}, "abcd"));
-  EXPECT_FALSE(api_key_matches({"abc"}, ""));
-  EXPECT_FALSE(api_key_matches({}, "abc"));
+TEST(ApiKeys, MatchOnlyExactKeys_AndSayWhichKey) {
+  EXPECT_EQ(matching_api_key({"abc"}, "abc"), 1u);
+  EXPECT_EQ(matching_api_key({"abc", "def"}, "def"), 2u);
+  EXPECT_EQ(matching_api_key({"abc"}, "abcd"), 0u);
+  EXPECT_EQ(matching_api_key({"abc"}, ""), 0u);
+  EXPECT_EQ(matching_api_key({}, "abc"), 0u);
 }
 
 TEST_F(HttpServerTest, RequestsAreCountedByRouteAndStatus) {
