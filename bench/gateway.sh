@@ -188,20 +188,24 @@ fi
 part idle || exit 0
 declare -A pss0 pss1 idle_cpu ok
 idle_warm=$((15 + sessions / 50))
-# The gateway: `vncgate serve`, one session per distinct target string (the same Xvnc, told apart by a
-# password that security None leaves unused), so each session opens its own upstream connection. Sets $procs.
+# The gateway: `vncgate serve`, one session per distinct named target (the same Xvnc, told apart by a
+# password that security None leaves unused; the API refuses credentials in target URLs, the configuration may
+# hold them), so each session opens its own upstream connection. Sets $procs.
 idle_gateway() {
   local api_port api i
   api_port=$(free_tcp_port)
   api=http://127.0.0.1:$api_port
-  start "$tmp/serve.log" "$vncgate" serve -q --port "$api_port" --db "$tmp/vncgate.db" --work-dir "$tmp/work" \
-    --storage "file://$tmp/recordings"
+  { echo "[targets]"; for i in $(seq 1 "$sessions"); do echo "s$i = \"vnc://:s$i@127.0.0.1:$port\""; done; } \
+    >"$tmp/targets.toml"
+  start "$tmp/serve.log" "$vncgate" serve -q --config "$tmp/targets.toml" --port "$api_port" --db "$tmp/vncgate.db" \
+    --work-dir "$tmp/work" --storage "file://$tmp/recordings" --set server.allow_no_auth=true \
+    --set providers.allow_loopback=true
   procs=${pids[-1]}
   wait_port "$api_port"
   sleep 1
   pss0[gateway]=$(pss_kib "$procs")
   for i in $(seq 1 "$sessions"); do
-    curl -fs -X POST "$api/api/v1/sessions" -d "{\"target\": \"vnc://:s$i@127.0.0.1:$port\", \"ttl\": 3600}" |
+    curl -fs -X POST "$api/api/v1/sessions" -H "Content-Type: application/json" -d "{\"target\": \"s$i\", \"ttl\": 3600}" |
       python3 -c "import json,sys; print('ws://127.0.0.1:$api_port/ws/' + json.load(sys.stdin)['url'].rsplit('/', 1)[1])"
   done >"$tmp/urls.txt"
   "$load" --urls-file "$tmp/urls.txt" --origin "$api" --warmup "$idle_warm" --seconds "$((idle_s + 2))" \

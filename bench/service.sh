@@ -45,14 +45,15 @@ dead_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0
 api=http://127.0.0.1:$api_port
 start "$tmp/serve.log" "$vncgate" serve -q --port "$api_port" --max-jobs $((idle_n + 10)) --db "$tmp/vncgate.db" \
   --work-dir "$tmp/work" --storage "file://$tmp/recordings" --target "idle=vnc://127.0.0.1:$port" \
-  --target "dead=vnc://127.0.0.1:$dead_port" --set jobs.max_count=100000
+  --target "dead=vnc://127.0.0.1:$dead_port" --set jobs.max_count=100000 --set server.allow_no_auth=true \
+  --set providers.allow_loopback=true
 serve_pid=${pids[-1]}
 wait_port "$api_port"
 clk=$(getconf CLK_TCK)
 
 # --- api ---------------------------------------------------------------------------------------------
 for _ in $(seq 1 200); do
-  curl -fs -o /dev/null -X POST "$api/api/v1/recordings" -d '{"server": "dead", "duration": 1, "count": 1}'
+  curl -fs -o /dev/null -X POST "$api/api/v1/recordings" -H 'Content-Type: application/json' -d '{"server": "dead", "duration": 1, "count": 1}'
 done
 sleep 2
 cat > "$tmp/post.lua" <<'LUA'
@@ -84,7 +85,7 @@ done
 # --- idle --------------------------------------------------------------------------------------------
 rss0=$(rss_kib "$serve_pid")
 for _ in $(seq 1 "$idle_n"); do
-  curl -fs -o /dev/null -X POST "$api/record" -d '{"server": "idle", "duration": 3600, "count": 1}'
+  curl -fs -o /dev/null -X POST "$api/record" -H 'Content-Type: application/json' -d '{"server": "idle", "duration": 3600, "count": 1}'
 done
 for _ in $(seq 1 120); do
   active=$(curl -fs "$api/metrics" | awk '/^vncgate_active_recordings / {print $2}')

@@ -38,7 +38,9 @@ qemu_pid=$!
 echo "demo console: QEMU guest (pid $qemu_pid) on vnc://127.0.0.1:$vnc_port — booting…"
 for _ in $(seq 1 200); do grep -q ready "$data_dir/demo-console.log" 2>/dev/null && break; sleep 0.1; done
 
+# A local demo: no API keys (an explicit, logged choice; refused through a proxy) and a loopback target.
 (cd "$data_dir" && exec "$vncgate" serve --port "$api_port" --target "demo=vnc://127.0.0.1:$vnc_port" \
+  --set server.allow_no_auth=true --set providers.allow_loopback=true \
   --db "$data_dir/vncgate.db" --work-dir "$data_dir/work" --storage "file://$data_dir/recordings") &
 serve_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -48,7 +50,7 @@ cat <<MSG
 vncgate serve is running on http://127.0.0.1:$api_port with the demo console as target "demo".
 Record it (three 10-second MP4 segments, the seed's call):
 
-  curl -s -X POST http://127.0.0.1:$api_port/record -d '{"server": "demo", "duration": 10, "count": 3}'
+  curl -s -X POST http://127.0.0.1:$api_port/record -H 'Content-Type: application/json' -d '{"server": "demo", "duration": 10, "count": 3}'
 
 Follow the job and fetch a segment:
 
@@ -60,7 +62,7 @@ The files appear in $data_dir/recordings/BUCKET_ID/ (segment-001.mp4, segment-00
 Dashboard (recordings, thumbnails, playback, live sessions): http://127.0.0.1:$api_port/
 Open the console in a browser through a one-time link:
 
-  curl -s -X POST http://127.0.0.1:$api_port/api/v1/sessions -d '{"target": "demo"}'
+  curl -s -X POST http://127.0.0.1:$api_port/api/v1/sessions -H 'Content-Type: application/json' -d '{"target": "demo"}'
   # then open http://127.0.0.1:$api_port + the "url" it returns
 
 Press Ctrl-C to stop the service and the demo console.

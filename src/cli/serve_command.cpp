@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/serve_command.hpp"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -31,6 +33,12 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.http.bind = c.server.bind;
   s.http.port = c.server.port;
   s.http.api_keys = c.server.api_keys;
+  s.http.allow_no_auth = c.server.allow_no_auth;
+  s.http.allowed_hosts = c.server.allowed_hosts;
+  s.http.allowed_origins = c.server.allowed_origins;
+  s.http.public_url = c.server.public_url;
+  s.http.max_connections = static_cast<std::size_t>(c.server.max_connections);
+  s.http.max_connections_per_client = static_cast<std::size_t>(c.server.max_connections_per_client);
   s.http.body_limit = c.server.body_limit;
   s.http.request_timeout = std::chrono::seconds(c.server.request_timeout_s);
   s.http.write_timeout = std::chrono::seconds(c.server.write_timeout_s);
@@ -42,6 +50,8 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.jobs.work_dir = c.jobs.work_dir;
   s.jobs.max_duration_s = c.jobs.max_duration_s;
   s.jobs.max_count = c.jobs.max_count;
+  s.jobs.max_total_s = c.jobs.max_total_s;
+  s.jobs.max_queued = c.jobs.max_queued;
   s.jobs.upload_retry = std::chrono::seconds(c.jobs.upload_retry_s);
   s.jobs.keep_local = c.jobs.keep_local;
   s.jobs.worker_id = c.jobs.worker_id;
@@ -62,6 +72,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.targets.named = c.targets;
   s.targets.default_provider = c.providers.default_provider;
   s.targets.allow = c.providers.allow;
+  s.targets.allow_loopback = c.providers.allow_loopback;
   s.web_root = c.server.web_root;
   s.novnc_dir = c.server.novnc_dir;
 #ifdef VNCGATE_DEFAULT_NOVNC_DIR
@@ -71,7 +82,11 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.gateway.idle_timeout = std::chrono::seconds(c.gateway.idle_timeout_s);
   s.gateway.hibernate_after = std::chrono::seconds(c.gateway.hibernate_after_s);
   s.gateway.audit_keys = c.gateway.audit_keys;
-  s.gateway.allowed_origins = c.server.allowed_origins;
+  s.gateway.max_sessions = c.gateway.max_sessions;
+  s.gateway.max_sessions_per_key = c.gateway.max_sessions_per_key;
+  s.gateway.connect_attempts = c.gateway.connect_attempts;
+  s.gateway.max_picture_pixels = c.gateway.max_picture_pixels;
+  s.gateway.picture_memory = c.gateway.picture_memory;
   s.gateway.public_url = c.server.public_url;
   return s;
 }
@@ -136,6 +151,9 @@ std::function<int()> add_serve_command(CLI::App& app) {
       return kOk;
     }
     log::set_level(config.log_level);
+    // The database, work files and local recordings are the service's alone (recordings of consoles, job
+    // history): files 0600, directories 0700, whatever the umask it was started with.
+    ::umask(077);
     config::ConfigReloader reloader(sources, config);
     ServeSignals signals([&reloader] { reloader.reload(); });  // before the service: SIGHUP is caught from here on
     service::Service service(to_settings(config));

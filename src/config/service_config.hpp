@@ -21,12 +21,18 @@ struct ServerSection {  // [server]
   std::size_t body_limit = 1 << 20;   // bytes; accepts "1MiB", "512KiB", plain numbers
   int request_timeout_s = 30;
   int write_timeout_s = 60;
-  std::string public_url;                    // e.g. "https://gw.example.com"; "" = derive from the request Host
-  std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty = same origin as public_url/Host
+  std::string public_url;                    // e.g. "https://gw.example.com"; "" = relative console URLs
+  std::vector<std::string> allowed_origins;  // browser Origin allow-list; empty = public_url + allowed hosts
   std::string tls_cert, tls_key;             // paths; both or neither
   std::string web_root;                      // static files (dashboard, noVNC); "" = built-in default
   std::string role = "all";                  // all | api (API and consoles, no recording) | worker (recording)
   std::string novnc_dir;                     // noVNC's core/ and vendor/ for /novnc/; "" = web_root/novnc
+
+  // docs/security.md
+  bool allow_no_auth = false;              // no keys: an explicit choice for a loopback demo
+  std::vector<std::string> allowed_hosts;  // Host names accepted besides bind address and public_url's host
+  int max_connections = 1024;              // open HTTP connections in all
+  int max_connections_per_client = 256;    // … per client address (behind a proxy: the proxy's)
   bool operator==(const ServerSection&) const = default;
 };
 
@@ -43,6 +49,9 @@ struct JobsSection {                                 // [jobs]
   std::string worker_id;  // this process in the job store ("" = the host name; unique per live process)
   int lease_s = 20;       // a claimed job is taken over by another worker this long after its last heartbeat
   int heartbeat_s = 5;    // how often a worker renews the leases of its jobs (at most half the lease)
+
+  std::int64_t max_total_s = 7 * 86400;  // duration × count of one job
+  int max_queued = 1000;                 // waiting jobs; more get 429
   bool operator==(const JobsSection&) const = default;
 };
 
@@ -65,7 +74,8 @@ struct RecordingSection {     // [recording] defaults for jobs that do not say
 
 struct ProvidersSection {                      // [providers]
   std::string default_provider = "openstack";  // for a `server` that is not a named target: openstack|proxmox
-  std::vector<std::string> allow;              // extra CIDRs/hosts for direct vnc:// targets (loopback always)
+  std::vector<std::string> allow;              // CIDRs/hosts direct vnc:// targets may reach
+  bool allow_loopback = false;                 // this host's own ports too (the `make run` demo)
   bool operator==(const ProvidersSection&) const = default;
 };
 
@@ -74,6 +84,12 @@ struct GatewaySection {        // [gateway] (live consoles, used by a later chan
   int idle_timeout_s = 1800;   // sessions without viewers expire after this
   int hibernate_after_s = 10;  // an unchanging session keeps its picture compressed after this; 0 = never
   bool audit_keys = false;     // record keystrokes in the input audit log
+
+  int max_sessions = 256;                             // live sessions at once
+  int max_sessions_per_key = 64;                      // of those, started by one API key
+  int connect_attempts = 12;                          // a console that never answered: give up after these
+  std::int64_t max_picture_pixels = 16LL << 20;       // larger console screens are refused
+  std::size_t picture_memory = std::size_t{2} << 30;  // bytes for all live sessions' pictures
   bool operator==(const GatewaySection&) const = default;
 };
 

@@ -20,8 +20,15 @@ bool has_space_or_control(std::string_view text) {
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
+bool is_address(const std::string& bind) {
+  std::array<unsigned char, 16> address{};
+  const auto unbracketed =
+      bind.size() > 2 && bind.front() == '[' && bind.back() == ']' ? bind.substr(1, bind.size() - 2) : bind;
+  return inet_pton(AF_INET, bind.c_str(), address.data()) == 1 ||
+         inet_pton(AF_INET6, unbracketed.c_str(), address.data()) == 1;
+}
+
 bool is_loopback(const std::string& bind) {
-  if (bind == "localhost") return true;
   std::array<unsigned char, 16> address{};
   if (inet_pton(AF_INET, bind.c_str(), address.data()) == 1) return address[0] == 127;
   const auto unbracketed =
@@ -51,8 +58,13 @@ void check_readable(const char* key, const std::string& path) {
 }
 
 void validate_server(ServerSection& s) {
-  if (s.bind.empty() || has_space_or_control(s.bind))
-    throw ConfigError("server.bind: expected an address, got '" + s.bind + "'");
+  // An address, not a name: the listener binds exactly this (a name could resolve to several, or change).
+  if (s.bind.empty() || has_space_or_control(s.bind) || !is_address(s.bind))
+    throw ConfigError("server.bind: expected an IP address (127.0.0.1, ::1, 0.0.0.0), got '" + s.bind + "'");
+  if (s.bind.front() == '[') s.bind = s.bind.substr(1, s.bind.size() - 2);  // what the listener takes
+  for (const auto& host : s.allowed_hosts)
+    if (host.empty() || has_space_or_control(host) || host.find_first_of("/@?#") != std::string::npos)
+      throw ConfigError("server.allowed_hosts: expected host names or addresses, got '" + host + "'");
   for (std::size_t i = 0; i < s.api_keys.size(); ++i) {
     // Never echo a key: say which one is wrong.
     const auto& key = s.api_keys[i];

@@ -110,9 +110,10 @@ void Session::start() {
   server_ = std::make_shared<rfb::AsyncServer>(strand_, std::move(server), source, &events, "session " + id_);
   rfb::LinkPolicy policy;
   policy.log_name = "session " + id_;
-  // A live session waits for its console however long (until idle expiry or close); an auth, provider or
-  // protocol fault before it ever came up ends it.
+  // A live session waits for a console that is not reachable yet for connect_attempts attempts (or until idle
+  // expiry or close); an auth, provider or protocol fault before it ever came up ends it at once.
   policy.connect_grace = milliseconds::max();
+  policy.connect_attempts = options_.connect_attempts;
   link_ = std::make_shared<rfb::UpstreamLink>(
       strand_, [this]() { return acquire_console(); }, std::move(policy), listener);
   asio::post(strand_, [self = shared_from_this()] { self->link_->start(self); });

@@ -68,6 +68,7 @@ struct SessionOptions {
   // Nothing changed and nothing sent for this long: the picture is kept compressed and buffers are freed
   // (rfb::ClientConnection::hibernate) until the next change or request. Zero: never.
   std::chrono::milliseconds hibernate_after{10000};
+  int connect_attempts = 0;  // before the console first answered: give up after this many (0 = never)
 };
 
 std::int64_t unix_now_ms();

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -62,6 +63,7 @@ SessionManager::SessionManager(asio::any_io_executor ex, AcquireFn acquire, Mana
     : executor_(std::move(ex)),
       acquire_(std::move(acquire)),
       options_(std::move(options)),
+      picture_budget_(std::make_shared<rfb::PictureBudget>(options_.picture_memory)),
       sweep_strand_(asio::make_strand(executor_)),
       sweep_timer_(sweep_strand_) {
   schedule_sweep();
@@ -78,7 +80,8 @@ void SessionManager::schedule_sweep() {
   });
 }
 
-Link SessionManager::create_link(const std::string& target, bool view_only, std::optional<seconds> ttl, bool record) {
+Link SessionManager::create_link(const std::string& target, bool view_only, std::optional<seconds> ttl, bool record,
+                                 const std::string& client) {
   if (record && options_.record_dir.empty())
     throw ConfigError("recording a live session needs a recording directory (record_dir)");
   const std::string key = target + (record ? "\n+record" : "");
@@ -92,6 +95,20 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
       if (entry.session->info().state != SessionState::closed) id = it->second;
     }
     if (id.empty()) {
+      // Sessions that ended by themselves stay listed until the sweep; they hold nothing and do not count.
+      std::size_t live = 0, clients = 0;
+      for (const auto& [_, entry] : sessions_) {
+        if (entry.session->info().state == SessionState::closed) continue;
+        ++live;
+        clients += !client.empty() && entry.client == client;
+      }
+      if (live >= options_.max_sessions)
+        throw LimitError("too many live sessions (" + std::to_string(options_.max_sessions) +
+                         ", gateway.max_sessions); close some or try again later");
+      if (!client.empty() && clients >= options_.max_sessions_per_client)
+        throw LimitError("too many live sessions started with this API key (" +
+                         std::to_string(options_.max_sessions_per_client) +
+                         ", gateway.max_sessions_per_key); close some or try again later");
       id = random_id();
       SessionOptions so;
       so.target = target;
@@ -99,10 +116,13 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
       so.viewer_password = options_.viewer_password;
       so.audit_keys = options_.audit_keys;
       so.hibernate_after = options_.hibernate_after;
+      so.connect_attempts = options_.connect_attempts;
+      so.upstream.max_pixels = options_.max_picture_pixels;
+      so.upstream.picture_budget = picture_budget_;
       if (record) so.record_dir = options_.record_dir + "/" + id;
       fresh = std::make_shared<Session>(executor_, id, acquire_, std::move(so));
       if (auto old = by_key_.find(key); old != by_key_.end()) sessions_.erase(old->second);
-      sessions_[id] = {fresh, key};
+      sessions_[id] = {fresh, key, client};
       by_key_[key] = id;
     }
   }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gateway/session.hpp"
+#include "util/error.hpp"
 
 namespace vncgate::gateway {
 
@@ -28,6 +29,11 @@ struct ManagerOptions {
   std::chrono::milliseconds hibernate_after{10000};  // see SessionOptions
   std::string record_dir;                            // recordings go to <record_dir>/<session id>/
   std::string viewer_password;                       // VNC Authentication for viewers (links are the usual gate)
+  std::size_t max_sessions = 256;                    // live sessions at once; create_link refuses more
+  std::size_t max_sessions_per_client = 64;          // of those, started by one client (an API key)
+  int connect_attempts = 12;                         // per session before its console first answered; 0 = no cap
+  long long max_picture_pixels = 16LL << 20;         // larger console screens are refused (hostile servers)
+  std::uint64_t picture_memory = 2ULL << 30;         // all sessions' pictures together (rfb::PictureBudget)
   // Called once a recorded session has closed and finalised its files in <record_dir>/<id>/ (any thread).
   std::function<void(const std::string& session_id, const std::string& dir)> recording_closed;
 };
@@ -36,6 +42,12 @@ struct Link {
   std::string session_id, token;  // token: shown once, only its SHA-256 is kept
   std::int64_t expires_unix_ms = 0;
   bool view_only = false;
+};
+
+// A cap was reached (a new session over ManagerOptions::max_sessions): the client may try again later.
+class LimitError : public UsageError {
+ public:
+  using UsageError::UsageError;
 };
 
 struct Redeemed {
@@ -55,9 +67,11 @@ class SessionManager {
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
-  // Reuses the live session of the same target key or starts one; returns a fresh one-time link.
-  // Throws ConfigError when `record` is asked without a record_dir.
-  Link create_link(const std::string& target, bool view_only, std::optional<std::chrono::seconds> ttl, bool record);
+  // Reuses the live session of the same target key or starts one for `client` (who asks: an API key's name, or
+  // "" when there are no keys); returns a fresh one-time link. Throws ConfigError when `record` is asked without a
+  // record_dir, LimitError when max_sessions are live, or max_sessions_per_client of this client's.
+  Link create_link(const std::string& target, bool view_only, std::optional<std::chrono::seconds> ttl, bool record,
+                   const std::string& client = {});
   // A link to an existing session; throws UsageError when the session is unknown.
   Link create_link_for(const std::string& session_id, bool view_only, std::optional<std::chrono::seconds> ttl);
   // Burns the token: the session and view-only flag; nullopt when unknown, used or expired.
@@ -88,6 +102,7 @@ class SessionManager {
   struct Entry {
     std::shared_ptr<Session> session;
     std::string key;
+    std::string client;  // who started it (counted against max_sessions_per_client)
   };
 
   Link make_link(const std::string& session_id, bool view_only, std::optional<std::chrono::seconds> ttl);
@@ -100,6 +115,7 @@ class SessionManager {
   asio::any_io_executor executor_;
   AcquireFn acquire_;
   ManagerOptions options_;
+  std::shared_ptr<rfb::PictureBudget> picture_budget_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> sessions_;      // by id
   std::map<std::string, std::string> by_key_;  // target key -> id

@@ -25,6 +25,9 @@ struct Endpoint {
   std::vector<std::string> subprotocols = std::vector<std::string>(1, "binary");
   TlsOptions tls;
   std::chrono::milliseconds connect_timeout{10000};
+  // When set: connect to exactly these addresses (the ones an allow-list checked) instead of resolving the
+  // URL's host again; TLS names and Host headers still use the host.
+  std::vector<std::string> addresses;
 };
 
 struct ParsedUrl {

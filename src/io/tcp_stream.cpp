@@ -53,7 +53,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tcp(asio::any_io_executor e
                                                          const ParsedUrl& url) {
   auto stream = std::make_unique<TcpStream>(executor, host_port(url));
   Deadline deadline(co_await asio::this_coro::executor, endpoint.connect_timeout);
-  co_await connect_socket(url, stream->socket(), deadline);
+  co_await connect_socket(url, stream->socket(), deadline, &endpoint);
   co_return stream;
 }
 

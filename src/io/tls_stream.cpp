@@ -176,7 +176,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tls(asio::any_io_executor e
   auto stream = std::make_unique<TlsStream>(executor, make_tls_context(endpoint.tls), peer);
   prepare_tls(stream->stream(), endpoint.tls, url.host);
   Deadline deadline(co_await asio::this_coro::executor, endpoint.connect_timeout);
-  co_await connect_socket(url, stream->stream().next_layer(), deadline);
+  co_await connect_socket(url, stream->stream().next_layer(), deadline, &endpoint);
   {
     const std::string what = "TLS handshake with " + peer;
     auto watch = deadline.watch([&s = stream->stream()] { close_socket(s.next_layer()); });

@@ -64,18 +64,25 @@ void close_socket(tcp::socket& socket) noexcept {
   socket.close(ignored);
 }
 
-asio::awaitable<void> connect_socket(const ParsedUrl& url, tcp::socket& socket, Deadline& deadline) {
+asio::awaitable<void> connect_socket(const ParsedUrl& url, tcp::socket& socket, Deadline& deadline,
+                                     const Endpoint* endpoint) {
   using asio::as_tuple;
   using asio::use_awaitable;
-  tcp::resolver resolver(socket.get_executor());
-  tcp::resolver::results_type endpoints;
-  {
+  std::vector<tcp::endpoint> endpoints;
+  for (std::size_t i = 0; endpoint && i < endpoint->addresses.size(); ++i) {
+    error_code ec;
+    const auto parsed = asio::ip::make_address(endpoint->addresses[i], ec);
+    if (ec) throw IoError("bad address " + endpoint->addresses[i] + " for " + url.host);
+    endpoints.emplace_back(parsed, static_cast<unsigned short>(std::stoi(url.port)));
+  }
+  if (endpoints.empty()) {
+    tcp::resolver resolver(socket.get_executor());
     auto watch = deadline.watch([&resolver] { resolver.cancel(); });
     auto [ec, results] =
         co_await resolver.async_resolve(url.host, url.port, tcp::resolver::numeric_service, as_tuple(use_awaitable));
     deadline.throw_if_expired("resolve " + url.host);
     if (ec) throw IoError("resolve " + url.host + ": " + ec.message());
-    endpoints = std::move(results);
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
   const std::string what = "connect to " + host_port(url);
   {

@@ -76,7 +76,9 @@ class Deadline {
 std::string host_port(const ParsedUrl& url);
 
 // Resolves url.host:url.port and connects `socket` (owned by the caller's stream), then sets TCP_NODELAY.
-asio::awaitable<void> connect_socket(const ParsedUrl& url, tcp::socket& socket, Deadline& deadline);
+// With `endpoint` and its `addresses`: connects to exactly those instead of resolving the host.
+asio::awaitable<void> connect_socket(const ParsedUrl& url, tcp::socket& socket, Deadline& deadline,
+                                     const Endpoint* endpoint = nullptr);
 
 // Closes a socket, ignoring errors: for close() implementations and timeout actions.
 void close_socket(tcp::socket& socket) noexcept;

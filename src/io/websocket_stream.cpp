@@ -160,7 +160,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_websocket(asio::any_io_exec
   if (url.scheme == "ws") {
     auto stream = std::make_unique<WebSocketStream<PlainLayer>>(what, nullptr, executor);
     decorate(stream->ws(), endpoint);
-    co_await connect_socket(url, stream->socket(), deadline);
+    co_await connect_socket(url, stream->socket(), deadline, &endpoint);
     co_await upgrade(stream->ws(), url, what, deadline);
     co_return stream;
   }
@@ -169,7 +169,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_websocket(asio::any_io_exec
   decorate(stream->ws(), endpoint);
   auto& tls = stream->ws().next_layer();
   prepare_tls(tls, endpoint.tls, url.host);
-  co_await connect_socket(url, stream->socket(), deadline);
+  co_await connect_socket(url, stream->socket(), deadline, &endpoint);
   {
     const std::string tls_what = "TLS handshake with " + host_port(url);
     auto watch = deadline.watch([&s = *stream] { close_socket(s.socket()); });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "record/capture.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -71,7 +72,10 @@ struct Capture::Impl : rfb::LinkListener {
   // Asks for an incremental update at most `fps` times a second; an unchanged screen leaves the request
   // outstanding and costs nothing until the server answers it.
   asio::awaitable<void> pace(std::shared_ptr<rfb::AsyncClient> c, int n) {
-    const auto period = duration_cast<steady_clock::duration>(duration<double>(1.0 / options.fps));
+    // Clamped whatever the caller checked: 1/fps of a tiny fps overflows the clock's integer duration, and a
+    // negative period would request updates as fast as the loop turns.
+    const double fps = options.fps > 0 ? std::clamp(options.fps, 0.1, 120.0) : 10.0;
+    const auto period = duration_cast<steady_clock::duration>(duration<double>(1.0 / fps));
     asio::steady_timer timer(ctx);
     while (!c->closed()) {
       auto& conn = c->connection();

@@ -45,7 +45,28 @@ struct ClientConnection::Impl {
 ClientConnection::ClientConnection(ClientOptions options, ClientListener* listener)
     : options_(std::move(options)), listener_(listener), impl_(std::make_unique<Impl>()) {}
 
-ClientConnection::~ClientConnection() = default;
+ClientConnection::~ClientConnection() {
+  if (options_.picture_budget) options_.picture_budget->release(budget_charged_);
+}
+
+void ClientConnection::admit_size(int width, int height, const char* what) {
+  const long long pixels = static_cast<long long>(width) * height;
+  if (width > kMaxDimension || height > kMaxDimension || pixels > kMaxPixels || pixels > options_.max_pixels)
+    throw ProtocolError(std::string(what) + " " + std::to_string(width) + "x" + std::to_string(height) +
+                        " too large (at most " + std::to_string(std::min(options_.max_pixels, kMaxPixels)) +
+                        " pixels)");
+  auto& budget = options_.picture_budget;
+  if (!budget) return;
+  // The picture (4 bytes a pixel) and its painted-map (1 byte) are what a connection holds per pixel.
+  const auto bytes = static_cast<std::uint64_t>(pixels) * 5;
+  budget->release(budget_charged_);
+  budget_charged_ = 0;
+  if (!budget->reserve(bytes))
+    throw ProtocolError(std::string(what) + " " + std::to_string(width) + "x" + std::to_string(height) +
+                        " does not fit the picture memory budget (" + std::to_string(budget->limit() >> 20) +
+                        " MiB for all consoles)");
+  budget_charged_ = bytes;
+}
 
 bool ClientConnection::ready() const { return state_ == State::normal; }
 
@@ -199,8 +220,7 @@ bool ClientConnection::read_server_init() {
   if (name_length > kMaxText) throw ProtocolError("server name too long");
   if (!in_.has(name_length)) return false;
   init_.name.assign(reinterpret_cast<const char*>(in_.take(name_length)), name_length);
-  if (width > kMaxDimension || height > kMaxDimension || static_cast<long long>(width) * height > kMaxPixels)
-    throw ProtocolError("framebuffer " + std::to_string(width) + "x" + std::to_string(height) + " too large");
+  admit_size(width, height, "framebuffer");
   init_.width = width;
   init_.height = height;
   init_.format = native;
@@ -461,9 +481,8 @@ bool ClientConnection::read_qemu_server_message() {
 }
 
 void ClientConnection::resize(int width, int height) {
-  if (width > kMaxDimension || height > kMaxDimension || static_cast<long long>(width) * height > kMaxPixels)
-    throw ProtocolError("desktop size " + std::to_string(width) + "x" + std::to_string(height) + " too large");
   if (width == fb_.width() && height == fb_.height()) return;
+  admit_size(width, height, "desktop size");
   fb_.resize(width, height);
   painted_.assign(static_cast<std::size_t>(width) * height, 0);
   unpainted_ = painted_.size();

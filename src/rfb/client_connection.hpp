@@ -16,6 +16,7 @@
 #include "framebuffer/pixel_buffer.hpp"
 #include "rfb/encoding.hpp"
 #include "rfb/in_buffer.hpp"
+#include "rfb/picture_budget.hpp"
 #include "rfb/pixel_format.hpp"
 
 namespace vncgate::rfb {
@@ -28,6 +29,10 @@ struct ClientOptions {
   // Format asked of the server with SetPixelFormat; nullopt keeps the server's native format.
   std::optional<PixelFormat> pixel_format = PixelFormat::canonical();
   bool shared = true;
+  // Largest framebuffer accepted from the server (ServerInit, DesktopSize); larger is a ProtocolError. 8K UHD.
+  long long max_pixels = 7680LL * 4320;
+  // Shared by many connections: the picture's memory is reserved here first (none: no budget).
+  std::shared_ptr<PictureBudget> picture_budget;
 };
 
 struct ServerInit {
@@ -165,6 +170,9 @@ class ClientConnection {
   void write_u16(unsigned v);
   void write_u32(std::uint32_t v);
   void resize(int width, int height);
+  // Checks a size the server announced against max_pixels and reserves its memory in the picture budget
+  // (giving back the previous size's); throws ProtocolError when either says no.
+  void admit_size(int width, int height, const char* what);
   void mark_painted(const Rect& r);
 
   enum class State { version, security_types, security_type_33, vnc_challenge, security_result, server_init, normal };
@@ -193,6 +201,7 @@ class ClientConnection {
   std::size_t unpainted_ = 1;
   std::map<std::int32_t, EncodingStats> stats_;
   std::function<void(std::span<const std::uint8_t>)> tap_;
+  std::uint64_t budget_charged_ = 0;  // bytes reserved in options_.picture_budget
   RectObserver rect_observer_;
   bool feeding_ = false;               // inside feed(): listeners run from here
   bool hibernate_after_feed_ = false;  // hibernate() was called by a listener

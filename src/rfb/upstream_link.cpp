@@ -124,7 +124,9 @@ asio::awaitable<void> UpstreamLink::run(std::shared_ptr<UpstreamLink> self, std:
     // for a console that is not reachable yet. A resumed link was up before the restart: like a dropped one,
     // it retries anything until give_up.
     const bool as_reconnect = connected_once_ || policy_.resumed;
-    if (!as_reconnect && (policy_.connect_grace <= milliseconds::zero() || !not_reachable_yet(error))) {
+    const bool attempts_used = policy_.connect_attempts > 0 && retries + 1 >= policy_.connect_attempts;
+    if (!as_reconnect &&
+        (policy_.connect_grace <= milliseconds::zero() || !not_reachable_yet(error) || attempts_used)) {
       listener_.link_failed(error ? error : std::make_exception_ptr(IoError(reason)));
       break;
     }

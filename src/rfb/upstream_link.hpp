@@ -37,6 +37,9 @@ struct LinkPolicy {
   // The console was up before (a job resumed after a restart): the first connection is retried like a
   // reconnect after a drop (any fault, for give_up).
   bool resumed = false;
+  // Before any connection came up: at most this many attempts (0 = no cap besides connect_grace), so a target
+  // that never answers is not tried for ever.
+  int connect_attempts = 0;
   std::string log_name = "upstream";  // for log lines: "record", "session Ab3…"
 };
 

@@ -11,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -24,6 +25,8 @@
 #include "http/http_client.hpp"
 #include "io/endpoint.hpp"
 #include "io/offload.hpp"
+#include "service/connection_limiter.hpp"
+#include "service/request_guard.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -92,11 +95,35 @@ int status_for(ErrorCategory category) {
 
 }  // namespace
 
-bool api_key_matches(const std::vector<std::string>& keys, const std::string& presented) {
-  // Digests have a fixed length, so CRYPTO_memcmp's time does not reveal lengths or matching prefixes.
+HttpRequest to_http_request(const UpgradeRequest& in) {
+  HttpRequest out;
+  out.method = std::string(in.method_string());
+  const std::string target(in.target());
+  const auto q = target.find('?');
+  out.path = http::percent_decode(target.substr(0, q)).value_or(target.substr(0, q));
+  if (q != std::string::npos) {
+    std::stringstream pairs(target.substr(q + 1));
+    for (std::string pair; std::getline(pairs, pair, '&');) {
+      const auto eq = pair.find('=');
+      auto key = http::percent_decode(pair.substr(0, eq)).value_or("");
+      auto value = eq == std::string::npos ? "" : http::percent_decode(pair.substr(eq + 1)).value_or("");
+      if (!key.empty()) out.query[key] = value;
+    }
+  }
+  for (const auto& field : in) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  out.body = in.body();
+  return out;
+}
+
+// Digests have a fixed length, so CRYPTO_memcmp's time does not reveal lengths or matching prefixes; every key is
+// compared whichever matches.
+std::size_t matching_api_key(const std::vector<std::string>& keys, const std::string& presented) {
   const auto want = sha256(presented);
-  bool found = false;
-  for (const auto& key : keys) found |= CRYPTO_memcmp(sha256(key).data(), want.data(), want.size()) == 0;
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const bool equal = CRYPTO_memcmp(sha256(keys[i]).data(), want.data(), want.size()) == 0;
+    found |= equal ? i + 1 : 0;
+  }
   return found;
 }
 
@@ -151,6 +178,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   ServerOptions options;
   Router router;
   Metrics& metrics;
+  RequestGuard guard;
+  ConnectionLimiter limiter;
   asio::strand<asio::io_context::executor_type> accept_strand;
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;  // set when the options name a certificate
@@ -162,6 +191,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         options(std::move(o)),
         router(std::move(r)),
         metrics(m),
+        guard(options),
+        limiter(options.max_connections, options.max_connections_per_client),
         accept_strand(asio::make_strand(i)),
         acceptor(accept_strand) {}
 
@@ -173,6 +204,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   HttpResponse dispatch(HttpRequest& request, std::string& route) {
     auto match = router.match(request.method, request.path);
     route = match.route;
+    if (auto refused = guard.check(request, false)) return *refused;
     if (!match.handler) {
       if (match.path_known) return json_error(405, "method_not_allowed", request.method + " is not allowed here");
       return json_error(404, "not_found", "no such route: " + request.path);
@@ -180,12 +212,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     if (!match.public_route && !options.api_keys.empty()) {
       const auto auth = request.header("Authorization").value_or("");
       const std::string prefix = "Bearer ";
-      if (auth.compare(0, prefix.size(), prefix) != 0 ||
-          !api_key_matches(options.api_keys, auth.substr(prefix.size()))) {
+      const std::size_t key = auth.compare(0, prefix.size(), prefix) == 0
+                                  ? matching_api_key(options.api_keys, auth.substr(prefix.size()))
+                                  : 0;
+      if (key == 0) {
         auto r = json_error(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
       }
+      request.client = "key #" + std::to_string(key);
     }
     request.params = std::move(match.params);
     try {
@@ -198,27 +233,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  static HttpRequest convert(const bhttp::request<bhttp::string_body>& in) {
-    HttpRequest out;
-    out.method = std::string(in.method_string());
-    const std::string target(in.target());
-    const auto q = target.find('?');
-    out.path = http::percent_decode(target.substr(0, q)).value_or(target.substr(0, q));
-    if (q != std::string::npos) {
-      std::stringstream pairs(target.substr(q + 1));
-      for (std::string pair; std::getline(pairs, pair, '&');) {
-        const auto eq = pair.find('=');
-        auto key = http::percent_decode(pair.substr(0, eq)).value_or("");
-        auto value = eq == std::string::npos ? "" : http::percent_decode(pair.substr(eq + 1)).value_or("");
-        if (!key.empty()) out.query[key] = value;
-      }
-    }
-    for (const auto& field : in) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    out.body = in.body();
-    return out;
-  }
-
-  asio::awaitable<void> serve(tcp::socket socket) {
+  // `slot` is the connection's place under the caps, given back when it ends.
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<void> slot) {
+    (void)slot;                      // held in the coroutine frame until the connection ends
     auto self = shared_from_this();  // connections outlive neither the server's state nor each other's
     if (!tls) {
       beast::tcp_stream stream(std::move(socket));
@@ -274,8 +291,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                                                       0, parser.get().target().find('?'))))
                                                  .value_or(""));
             match.upgrade) {
+          auto request = to_http_request(parser.get());
+          if (auto refused = guard.check(request, true)) {
+            count(match.route, "GET", refused->status);
+            co_await write_response(stream, *refused, false, false);
+            break;
+          }
           count(match.route, "GET", 101);
-          auto request = convert(parser.get());
           request.params = std::move(match.params);
           tcp_layer.expires_never();
           UpgradeConnection connection;
@@ -295,7 +317,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         keep_alive = parser.get().keep_alive() && !stopped;
         tcp_layer.expires_never();  // the handler may take its time; the client is not waited for meanwhile
         // Named first: g++ 12 destroys non-trivial temporaries of a co_await expression twice (io/offload.hpp).
-        auto request = convert(parser.get());
+        auto request = to_http_request(parser.get());
         auto handling = handle(std::move(request));
         Handled handled = co_await std::move(handling);
         response = std::move(handled.response);
@@ -377,15 +399,33 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   // Every connection gets a strand of its own: its reads, writes and timers never run at the same time.
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
+    asio::steady_timer pause(accept_strand);
+    std::chrono::milliseconds backoff{0};
     while (!stopped) {
       auto strand = asio::make_strand(io);  // named: see handle() on temporaries in co_await expressions
       auto [ec, socket] = co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopped) break;
+        // Out of descriptors (EMFILE/ENFILE) the pending connection stays queued and accept fails again at
+        // once: wait, longer each time, instead of spinning.
+        backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, std::chrono::milliseconds(50)),
+                                                      std::chrono::seconds(1));
+        if (backoff == std::chrono::milliseconds(50))
+          spdlog::warn("http: accept failed ({}); pausing accepts", ec.message());
+        pause.expires_after(backoff);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
+      backoff = std::chrono::milliseconds(0);
+      boost::system::error_code peer_ec;
+      const auto peer = socket.remote_endpoint(peer_ec);
+      auto slot = limiter.acquire(peer_ec ? std::string() : peer.address().to_string());
+      if (!slot) {
+        metrics.add("vncgate_http_connections_refused_total", "Connections closed at once: over a connection cap", {});
+        continue;  // the socket closes here
+      }
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+      asio::co_spawn(executor, serve(std::move(socket), std::move(slot)), asio::detached);
     }
   }
 };
@@ -394,6 +434,14 @@ HttpServer::HttpServer(asio::io_context& io, asio::any_io_executor blocking, Ser
                        Metrics& metrics) {
   if (options.api_keys.empty() && !io::is_loopback_address(options.bind))
     throw ConfigError("listening on " + options.bind + " needs API keys (only a loopback address may go without)");
+  if (options.api_keys.empty() && !options.allow_no_auth)
+    throw ConfigError(
+        "server.api_keys: required; without keys set server.allow_no_auth = true (loopback only: anyone who can "
+        "reach the port, or a proxy in front of it, may use the API)");
+  if (options.api_keys.empty())
+    spdlog::warn(
+        "http: no API keys (server.allow_no_auth): every local client may use the API; requests through a "
+        "proxy are refused");
   impl_ = std::make_shared<Impl>(io, std::move(blocking), std::move(options), std::move(router), metrics);
 }
 
@@ -423,6 +471,7 @@ void HttpServer::start() {
   if (ec)
     throw IoError("cannot listen on " + d.options.bind + ":" + std::to_string(d.options.port) + ": " + ec.message());
   d.acceptor.listen();
+  d.guard.set_port(d.acceptor.local_endpoint().port());
   asio::co_spawn(d.accept_strand, d.accept_loop(), asio::detached);
 }
 

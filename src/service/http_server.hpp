@@ -33,6 +33,8 @@ struct HttpRequest {
   std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
   Headers headers;
   std::string body;
+  // Who asks, for per-client limits: "key #N" (the N-th configured API key) or "" without keys.
+  std::string client;
   // The first header called `name` (case-insensitive).
   std::optional<std::string> header(const std::string& name) const;
 };
@@ -115,8 +117,20 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{30000};  // reading one request, headers and body
   // Writing one piece of a response (a streamed download goes on as long as each piece is taken in this time).
   std::chrono::milliseconds write_timeout{60000};
-  // Bearer API keys; empty = no key needed, which is only allowed on a loopback bind.
+  // Bearer API keys; empty = no key needed, which takes allow_no_auth and a loopback bind.
   std::vector<std::string> api_keys;
+  bool allow_no_auth = false;  // an explicit choice (a local demo): logged at start
+  // Host names (or addresses) clients use besides the bind address and public_url's host; a wildcard bind
+  // needs them (service/request_guard.hpp).
+  std::vector<std::string> allowed_hosts;
+  // Origins of pages that may use the API and open consoles; empty = public_url and http(s)://HOST:PORT of
+  // the allowed hosts. Never derived from the request.
+  std::vector<std::string> allowed_origins;
+  std::string public_url;  // http(s)://HOST[:PORT] clients see (behind a proxy)
+  // Open connections in all and per client address; more are closed at once (behind a proxy every client
+  // has the proxy's address).
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_client = 256;
   // PEM files: with both, the listener speaks HTTPS (and wss:// for consoles), TLS 1.2 or newer.
   std::string tls_cert, tls_key;
 };
@@ -125,7 +139,8 @@ struct ServerOptions {
 // API-key check (constant time), JSON errors, a request counter per route, method and status. Each connection
 // runs on its own strand of `io`; handlers (and BodySource reads) run on `blocking`, a pool for work that may
 // block, so a slow database or storage never stalls a thread that carries network I/O. HEAD is answered as GET
-// without the body. Throws ConfigError when an open bind has no API keys.
+// without the body. Every request passes a RequestGuard first (Host, proxy headers without keys, CSRF). Throws
+// ConfigError when there are no API keys without allow_no_auth, or on an open bind.
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, boost::asio::any_io_executor blocking, ServerOptions options, Router router,
@@ -140,7 +155,11 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
-// True when `presented` equals one of `keys`; the comparison time does not depend on where they differ.
-bool api_key_matches(const std::vector<std::string>& keys, const std::string& presented);
+// A parsed request as handlers see it: path percent-decoded and split from the query, headers copied.
+HttpRequest to_http_request(const UpgradeRequest& in);
+
+// The 1-based position of `presented` in `keys`, 0 when it is none of them; the time taken does not depend on
+// where they differ or which key matched.
+std::size_t matching_api_key(const std::vector<std::string>& keys, const std::string& presented);
 
 }  // namespace vncgate::service

@@ -16,6 +16,17 @@ using nlohmann::json;
 
 Rejection bad(const std::string& code, const std::string& message) { return {400, code, message}; }
 
+// A direct URL from an API client with a password, user or query (tokens): it would be stored with the job and
+// shown back by the API. Credentials belong in the configuration, as named targets.
+// Checked before parsing: a URL the parser refuses (a user name, say) still gets this answer.
+std::optional<Rejection> credentials_in(const std::string& url) {
+  if (url.find("://") == std::string::npos) return std::nullopt;
+  if (url.find('@') == std::string::npos && url.find('?') == std::string::npos) return std::nullopt;
+  return bad("credentials_in_target",
+             "target URLs given to the API may not carry credentials (user, password or query); configure a named "
+             "target in [targets] instead");
+}
+
 std::string kind_name(providers::TargetKind kind) {
   switch (kind) {
     case providers::TargetKind::openstack: return "openstack";
@@ -75,6 +86,7 @@ std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& tar
   const std::string chosen = provider.value_or(targets.default_provider);
   if (chosen == "direct") {
     // Only URLs beyond the named targets; the allow-list is checked when connecting.
+    if (auto refused = credentials_in(server)) return *refused;
     std::string error;
     auto parsed = providers::parse_target(server, &error);
     if (!parsed || parsed->kind != providers::TargetKind::direct)
@@ -91,11 +103,30 @@ std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& tar
 
 std::variant<ResolvedTarget, Rejection> resolve_console(const TargetSettings& targets, const std::string& text) {
   if (targets.named.count(text)) return resolve_target(targets, text, std::nullopt);
+  if (auto refused = credentials_in(text)) return *refused;
   auto parsed = providers::parse_target(text);
   if (!parsed) return Rejection{404, "unknown_target", "no target named '" + text + "' is configured"};
-  if (parsed->kind == providers::TargetKind::direct) return ResolvedTarget{text, "direct", parsed->describe()};
+  if (parsed->kind == providers::TargetKind::direct) {
+    return ResolvedTarget{text, "direct", parsed->describe()};
+  }
   const auto kind = kind_name(parsed->kind);
   return resolve_target(targets, text.substr(kind.size() + 1), kind);
+}
+
+providers::DirectSettings direct_settings(const TargetSettings& targets) {
+  providers::DirectSettings direct;
+  direct.allow = providers::AllowList(targets.allow_loopback);
+  for (const auto& entry : targets.allow) direct.allow.add(entry);
+  return direct;
+}
+
+std::optional<Rejection> check_allowed(const TargetSettings& targets, const ResolvedTarget& resolved) {
+  if (resolved.provider != "direct") return std::nullopt;
+  const auto url = io::parse_url(resolved.target);
+  if (url && direct_settings(targets).allow.allows_host(url->host)) return std::nullopt;
+  return Rejection{403, "target_not_allowed",
+                   "this target is not on the allow-list (providers.allow; this host's own ports need "
+                   "providers.allow_loopback)"};
 }
 
 std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body_text, const ServiceSettings& settings) {
@@ -120,7 +151,8 @@ std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body_
                                         std::tuple{"count", std::int64_t{1}, std::int64_t{limits.max_count}, true},
                                         std::tuple{"width", std::int64_t{16}, std::int64_t{8192}, false},
                                         std::tuple{"height", std::int64_t{16}, std::int64_t{8192}, false},
-                                        std::tuple{"quality", std::int64_t{0}, std::int64_t{51}, false}}) {
+                                        std::tuple{"quality", std::int64_t{0}, std::int64_t{51}, false},
+                                        std::tuple{"fps", std::int64_t{1}, std::int64_t{60}, false}}) {
     auto field = integer_field(body, name, lo, hi);
     if (auto* rejection = std::get_if<Rejection>(&field)) return *rejection;
     auto value = std::get<std::optional<std::int64_t>>(field);
@@ -137,13 +169,11 @@ std::variant<jobs::NewJob, Rejection> parse_job_request(const std::string& body_
     else
       job.encoder_options[name] = *value;
   }
+  if (job.duration_s * job.count > limits.max_total_s)
+    return bad("job_too_long", "duration × count is " + std::to_string(job.duration_s * job.count) +
+                                   " s, more than jobs.max_total_s (" + std::to_string(limits.max_total_s) + " s)");
   if (job.encoder_options.contains("width") != job.encoder_options.contains("height"))
     return bad("invalid_field", "width and height go together");
-  if (auto fps = body.find("fps"); fps != body.end() && !fps->is_null()) {
-    if (!fps->is_number() || !(fps->get<double>() > 0) || fps->get<double>() > 60)
-      return bad("invalid_field", "fps must be a number in (0, 60]");
-    job.encoder_options["fps"] = fps->get<double>();
-  }
   for (const char* flag : {"fbs", "lossless"}) {
     if (auto it = body.find(flag); it != body.end() && !it->is_null()) {
       if (!it->is_boolean()) return bad("invalid_field", std::string(flag) + " must be true or false");

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "jobs/job.hpp"
+#include "providers/direct/direct_provider.hpp"
 #include "record/recorder.hpp"
 #include "service/settings.hpp"
 
@@ -35,6 +36,13 @@ std::variant<ResolvedTarget, Rejection> resolve_target(const TargetSettings& tar
 // A live console's `target`: a named target, or a target string (openstack:ID, proxmox:NODE/qemu/VMID,
 // vnc://…; direct URLs still pass the allow-list when connecting).
 std::variant<ResolvedTarget, Rejection> resolve_console(const TargetSettings& targets, const std::string& text);
+
+// What direct targets may reach (providers.allow, providers.allow_loopback).
+providers::DirectSettings direct_settings(const TargetSettings& targets);
+
+// Whether a resolved direct target's host is on the allow-list (blocking: it may resolve a name), so that the
+// API refuses a forbidden target before it answers; nullopt for other providers and allowed hosts.
+std::optional<Rejection> check_allowed(const TargetSettings& targets, const ResolvedTarget& resolved);
 
 // The body of POST /record and POST /api/v1/recordings, checked against the limits and defaults; the job is
 // not created yet (the caller does, after checking storage).

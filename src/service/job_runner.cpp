@@ -20,6 +20,21 @@ using namespace std::chrono;
 
 namespace {
 
+// What a job's API answer says about a fault: its kind, never the upstream's own text (a banner grab of a port
+// that is no console would otherwise read the service behind it). The details go to the log with the job id.
+std::string public_failure(const Error& e) {
+  switch (e.category()) {
+    case ErrorCategory::io: return "io: the console could not be reached or the connection broke";
+    case ErrorCategory::protocol: return "protocol: the console did not speak RFB as expected";
+    case ErrorCategory::auth: return "auth: the console refused the credentials";
+    case ErrorCategory::provider: return "provider: the cloud provider refused or failed";
+    case ErrorCategory::storage: return "storage: the recording could not be stored";
+    case ErrorCategory::usage:
+    case ErrorCategory::config: return std::string(to_string(e.category())) + ": " + e.what();
+    default: return "internal: the recording failed (details in the service log)";
+  }
+}
+
 double thread_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -272,8 +287,7 @@ void JobRunner::run(Work work) {
   const auto target = std::get<ResolvedTarget>(resolved).target;
   const auto encoding = job_encoding(job, settings_.recording);
 
-  providers::DirectSettings direct;
-  for (const auto& entry : settings_.targets.allow) direct.allow.add(entry);
+  auto direct = direct_settings(settings_.targets);
   auto providers = std::make_shared<providers::ProviderSet>(std::move(direct));
   auto parsed = providers::parse_target(target);
   int connections = 0;
@@ -362,14 +376,16 @@ void JobRunner::run(Work work) {
     try {
       recorder.run(on_progress, on_segment);
     } catch (const Error& e) {
-      failure = e.what();
+      failure = public_failure(e);
+      spdlog::warn("job {}: {}", job.id, e.what());  // the details stay in the log
     }
     std::lock_guard lock(mutex_);
     live_.erase(job.id);
     interrupted = stopping_;
     if (lost_.erase(job.id) > 0) return;  // the new owner carries on; this worker writes nothing more
   } catch (const std::exception& e) {     // the store or the set-up failed
-    failure = e.what();
+    failure = "internal: the recording could not start (details in the service log)";
+    spdlog::error("job {}: {}", job.id, e.what());
     std::lock_guard lock(mutex_);
     live_.erase(job.id);
   }

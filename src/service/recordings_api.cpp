@@ -172,6 +172,15 @@ std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpReque
   if (api.storage_ok && !api.storage_ok())
     return json_error(503, "storage_unavailable", "storage is unreachable; try again later");
   auto job = std::get<jobs::NewJob>(std::move(parsed));
+  const auto counts = api.store.count_by_state();
+  if (auto queued = counts.find(jobs::JobState::queued);
+      queued != counts.end() && queued->second >= api.settings.jobs.max_queued)
+    return json_error(429, "too_many_queued_jobs",
+                      std::to_string(queued->second) + " jobs are waiting (jobs.max_queued); try again later");
+  // A forbidden direct target is refused now, not as a failed job after connect attempts.
+  const auto resolved = resolve_target(api.settings.targets, job.server, job.provider);
+  if (const auto* target = std::get_if<ResolvedTarget>(&resolved))
+    if (auto rejection = check_allowed(api.settings.targets, *target)) return reject(*rejection);
   job.bucket_id = new_bucket_id();
   created = api.store.create(job);
   api.runner.wake();

@@ -15,6 +15,7 @@
 #include "jobs/open_job_store.hpp"
 #include "providers/provider_set.hpp"
 #include "service/http_server.hpp"
+#include "service/job_request.hpp"
 #include "service/job_runner.hpp"
 #include "service/recordings_api.hpp"
 #include "service/sessions_api.hpp"
@@ -34,9 +35,8 @@ using nlohmann::json;
 namespace {
 
 // A console endpoint for a live session; a fresh ProviderSet per call, as sessions acquire concurrently.
-boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(std::vector<std::string> allow, std::string target) {
-  providers::DirectSettings direct;
-  for (const auto& entry : allow) direct.allow.add(entry);
+boost::asio::awaitable<providers::ConsoleEndpoint> acquire_console(TargetSettings targets, std::string target) {
+  auto direct = direct_settings(targets);
   auto parsed = providers::parse_target(target);
   if (!parsed) throw UsageError("bad console target");
   providers::ProviderSet providers(std::move(direct));
@@ -55,6 +55,11 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
   o.hibernate_after = s.gateway.hibernate_after;
   o.link_ttl = s.gateway.link_ttl;
   o.audit_keys = s.gateway.audit_keys;
+  o.max_sessions = static_cast<std::size_t>(s.gateway.max_sessions);
+  o.max_sessions_per_client = static_cast<std::size_t>(s.gateway.max_sessions_per_key);
+  o.connect_attempts = s.gateway.connect_attempts;
+  o.max_picture_pixels = s.gateway.max_picture_pixels;
+  o.picture_memory = s.gateway.picture_memory;
   o.record_dir = (fs::path(s.jobs.work_dir) / "sessions").string();
   return o;
 }
@@ -84,6 +89,7 @@ struct Service::Impl {
   bool stopping = false;
   std::mutex stop_mutex;     // held for the whole of stop(): a second caller returns only once the first is done
   std::thread stopper;       // runs stop() for a signal (stop() joins the io threads a handler would be on)
+  bool io_running = false;   // run() runs the io_context; guarded by stop_mutex and health_mutex
   bool jobs_changed = true;  // guarded by health_mutex
   std::thread health_thread;
 
@@ -97,7 +103,7 @@ struct Service::Impl {
         blocking(static_cast<std::size_t>(std::max(1, settings.blocking_threads))),
         sessions(
             io.get_executor(),
-            [allow = settings.targets.allow](const std::string& target) { return acquire_console(allow, target); },
+            [targets = settings.targets](const std::string& target) { return acquire_console(targets, target); },
             manager_options(settings, uploader)) {
     sessions.on_count_changed([this](std::size_t n) {
       metrics.set("vncgate_sessions", "Live console sessions", {}, static_cast<double>(n));
@@ -262,6 +268,12 @@ void Service::start() {
 
 void Service::run(bool handle_signals) {
   auto& d = *impl_;
+  {
+    std::lock_guard whole(d.stop_mutex);
+    std::lock_guard lock(d.health_mutex);
+    if (d.stopping) return;
+    d.io_running = true;
+  }
   boost::asio::signal_set signals(d.io);
   if (handle_signals) {
     signals.add(SIGINT);
@@ -290,6 +302,15 @@ void Service::stop() {
     d.stopping = true;
   }
   d.health_wake.notify_all();
+  // Shutting down waits for handlers on the io_context (sessions' strands); when start() failed or run() never
+  // came, nobody else runs it.
+  std::thread pump;
+  if (!d.io_running) {
+    pump = std::thread([&d] {
+      auto work = boost::asio::make_work_guard(d.io);
+      d.io.run();
+    });
+  }
   if (d.http) d.http->stop();
   d.sessions.shutdown();
   d.runner.stop();                             // open segments closed
@@ -298,6 +319,7 @@ void Service::stop() {
   d.uploader.stop();
   if (d.health_thread.joinable()) d.health_thread.join();
   d.io.stop();
+  if (pump.joinable()) pump.join();
   d.blocking.join();  // handlers in progress finish; nothing new arrives
   spdlog::info("serve: stopped");
 }

@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "io/websocket_accept.hpp"
 #include "service/job_request.hpp"
@@ -87,16 +88,6 @@ std::variant<json, Rejection> object_body(const std::string& text) {
   return body;
 }
 
-// The origins a console page may come from: the configured list, else the page's own origin (the Host the
-// browser used, over http or https) and public_url.
-std::vector<std::string> allowed_origins(const ServiceSettings& settings, const HttpRequest& request) {
-  if (!settings.gateway.allowed_origins.empty()) return settings.gateway.allowed_origins;
-  std::vector<std::string> out;
-  if (auto host = request.header("Host")) out = {"http://" + *host, "https://" + *host};
-  if (!settings.gateway.public_url.empty()) out.push_back(settings.gateway.public_url);
-  return out;
-}
-
 template <class Stream>
 asio::awaitable<void> refuse(Stream& stream, bhttp::status status, std::string message) {
   boost::beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
@@ -123,23 +114,17 @@ asio::awaitable<void> refuse(UpgradeConnection& connection, bhttp::status status
   }
 }
 
+// The server refused foreign origins before this (service/request_guard.hpp): a page from elsewhere cannot use
+// (and burn) a link. Clients without Origin (vncgate, scripts) are not browsers: the token alone authorises them.
 asio::awaitable<void> open_console(gateway::SessionManager& manager, UpgradeConnection connection,
-                                   UpgradeRequest upgrade, std::vector<std::string> origins, std::string token) {
-  // Browsers always send Origin; a page from elsewhere must not use (and burn) a link. Clients without one
-  // (vncgate, scripts) are not browsers: the token alone authorises them.
-  const std::string origin(upgrade[bhttp::field::origin]);
-  if (!origin.empty() && !io::origin_allowed(origins, origin)) {
-    spdlog::warn("gateway: console WebSocket from a foreign origin refused");
-    co_await refuse(connection, bhttp::status::forbidden, "this origin may not open consoles");
-    co_return;
-  }
+                                   UpgradeRequest upgrade, std::string token) {
   auto redeemed = manager.redeem(token);
   if (!redeemed) {
     co_await refuse(connection, bhttp::status::gone, "this console link was used already or has expired");
     co_return;
   }
   try {
-    const io::WsAcceptOptions options;  // Origin checked above
+    const io::WsAcceptOptions options;  // Origin checked by the server
     // Two statements, not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
     std::unique_ptr<io::ByteStream> viewer;
     if (connection.tls)
@@ -155,6 +140,26 @@ asio::awaitable<void> open_console(gateway::SessionManager& manager, UpgradeConn
 
 }  // namespace
 
+std::variant<SessionRequest, Rejection> parse_session_request(const std::string& text) {
+  auto body = object_body(text);
+  if (auto* r = std::get_if<Rejection>(&body)) return *r;
+  const auto& b = std::get<json>(body);
+  auto target = b.find("target");
+  if (target == b.end() || target->is_null()) return Rejection{400, "missing_field", "target is required"};
+  if (!target->is_string() || target->get<std::string>().empty() || target->get<std::string>().size() > 1024)
+    return Rejection{400, "invalid_field", "target must be a non-empty string"};
+  auto options = link_options(b);
+  if (auto* r = std::get_if<Rejection>(&options)) return *r;
+  SessionRequest out;
+  out.target = target->get<std::string>();
+  std::tie(out.view_only, out.ttl) = std::get<0>(options);
+  if (auto it = b.find("record"); it != b.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Rejection{400, "invalid_field", "record must be true or false"};
+    out.record = it->get<bool>();
+  }
+  return out;
+}
+
 std::string session_bucket(const std::string& session_id) {
   static const char* hex = "0123456789abcdef";
   std::string out = "session-";
@@ -167,25 +172,21 @@ std::string session_bucket(const std::string& session_id) {
 
 void add_session_routes(Router& router, gateway::SessionManager& manager, const ServiceSettings& settings) {
   router.add("POST", "/api/v1/sessions", [&manager, &settings](const HttpRequest& request) {
-    auto body = object_body(request.body);
-    if (auto* r = std::get_if<Rejection>(&body)) return json_error(r->status, r->code, r->message);
-    const auto& b = std::get<json>(body);
-    auto target = b.find("target");
-    if (target == b.end() || target->is_null()) return json_error(400, "missing_field", "target is required");
-    if (!target->is_string() || target->get<std::string>().empty() || target->get<std::string>().size() > 1024)
-      return json_error(400, "invalid_field", "target must be a non-empty string");
-    auto options = link_options(b);
-    if (auto* r = std::get_if<Rejection>(&options)) return json_error(r->status, r->code, r->message);
-    bool record = false;
-    if (auto it = b.find("record"); it != b.end() && !it->is_null()) {
-      if (!it->is_boolean()) return json_error(400, "invalid_field", "record must be true or false");
-      record = it->get<bool>();
-    }
-    auto resolved = resolve_console(settings.targets, target->get<std::string>());
+    auto parsed = parse_session_request(request.body);
+    if (auto* r = std::get_if<Rejection>(&parsed)) return json_error(r->status, r->code, r->message);
+    const auto& wanted = std::get<SessionRequest>(parsed);
+    auto resolved = resolve_console(settings.targets, wanted.target);
     if (auto* r = std::get_if<Rejection>(&resolved)) return json_error(r->status, r->code, r->message);
-    const auto& [view_only, ttl] = std::get<0>(options);
-    return link_response(manager.create_link(std::get<ResolvedTarget>(resolved).target, view_only, ttl, record),
-                         settings);
+    // Before answering: a forbidden target must not get a session that retries it until idle expiry.
+    if (auto r = check_allowed(settings.targets, std::get<ResolvedTarget>(resolved)))
+      return json_error(r->status, r->code, r->message);
+    try {
+      return link_response(manager.create_link(std::get<ResolvedTarget>(resolved).target, wanted.view_only, wanted.ttl,
+                                               wanted.record, request.client),
+                           settings);
+    } catch (const gateway::LimitError& e) {
+      return json_error(429, "too_many_sessions", e.what());
+    }
   });
   router.add("POST", "/api/v1/sessions/{id}/links", [&manager, &settings](const HttpRequest& request) {
     const auto& id = request.params.at("id");
@@ -222,14 +223,13 @@ void add_session_routes(Router& router, gateway::SessionManager& manager, const 
   router.add("DELETE", "/api/v1/sessions", [&manager](const HttpRequest&) {
     return json_response(200, json{{"closed", manager.close_all()}}.dump());
   });
-  router.add_upgrade("/ws/{token}", [&manager, &settings](UpgradeConnection connection, UpgradeRequest upgrade,
-                                                          const HttpRequest& request) {
-    auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
-    asio::co_spawn(executor,
-                   open_console(manager, std::move(connection), std::move(upgrade), allowed_origins(settings, request),
-                                request.params.at("token")),
-                   asio::detached);
-  });
+  router.add_upgrade(
+      "/ws/{token}", [&manager](UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request) {
+        auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
+        asio::co_spawn(executor,
+                       open_console(manager, std::move(connection), std::move(upgrade), request.params.at("token")),
+                       asio::detached);
+      });
 }
 
 }  // namespace vncgate::service

@@ -31,6 +31,8 @@ struct JobSettings {
   std::string work_dir = "vncgate-data/work";
   std::int64_t max_duration_s = 86400;    // per segment
   int max_count = 1000;                   // segments per job
+  std::int64_t max_total_s = 7 * 86400;   // duration × count of one job
+  int max_queued = 1000;                  // jobs waiting for a recording slot; more get 429
   std::chrono::seconds upload_retry{30};  // a failed upload is tried again after this
   bool keep_local = false;                // keep segment files on disk after they were uploaded
   // Leases in the job store (docs/jobs.md): this process's worker id ("" = the host name: stable across its
@@ -54,17 +56,22 @@ inline const char* role_name(ServiceRole role) {
 struct TargetSettings {
   std::map<std::string, std::string> named;    // "demo" → "vnc://127.0.0.1:5990" (may hold secrets)
   std::string default_provider = "openstack";  // for a server that is not a named target
-  std::vector<std::string> allow;              // extra networks for direct targets (loopback always)
+  std::vector<std::string> allow;              // networks and hosts direct targets may reach
+  bool allow_loopback = false;                 // this host's own ports (the demo's guest): opt-in
 };
 
 // Live consoles (/api/v1/sessions, /console/{token}, /ws/{token}).
 struct GatewaySettings {
-  std::chrono::seconds link_ttl{60};         // one-time link lifetime unless the request says
-  std::chrono::seconds idle_timeout{1800};   // a session without viewers is closed after this
-  std::chrono::seconds hibernate_after{10};  // an unchanging session compresses its picture; 0 = never
-  bool audit_keys = false;                   // keystrokes in the input audit log of recorded sessions
-  std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty = the page's own origin
-  std::string public_url;                    // base of console URLs in answers; "" = relative URLs
+  std::chrono::seconds link_ttl{60};          // one-time link lifetime unless the request says
+  std::chrono::seconds idle_timeout{1800};    // a session without viewers is closed after this
+  std::chrono::seconds hibernate_after{10};   // an unchanging session compresses its picture; 0 = never
+  bool audit_keys = false;                    // keystrokes in the input audit log of recorded sessions
+  int max_sessions = 256;                     // live sessions at once (429 beyond)
+  int max_sessions_per_key = 64;              // of those, started by one API key (429 beyond)
+  int connect_attempts = 12;                  // a session whose console never answered gives up after these
+  long long max_picture_pixels = 16LL << 20;  // larger console screens are refused
+  std::uint64_t picture_memory = 2ULL << 30;  // all live sessions' pictures together
+  std::string public_url;                     // base of console URLs in answers; "" = relative URLs
 };
 
 struct ServiceSettings {

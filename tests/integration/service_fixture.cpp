@@ -32,6 +32,8 @@ void ServeProcess::start() {
                                    "--storage",
                                    options_.storage_url.empty() ? "file://" + d + "/recordings" : options_.storage_url};
   for (const auto& t : options_.targets) argv.insert(argv.end(), {"--target", t});
+  if (options_.allow_no_auth) argv.insert(argv.end(), {"--set", "server.allow_no_auth=true"});
+  if (options_.allow_loopback) argv.insert(argv.end(), {"--set", "providers.allow_loopback=true"});
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = Process(argv, d + "/serve-" + std::to_string(++starts_) + ".log", options_.env);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

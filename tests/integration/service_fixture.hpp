@@ -22,6 +22,9 @@ struct ServeOptions {
   int port = 0;                         // 0 = a free one
   std::string scheme = "http";          // "https" with server.tls_cert/tls_key set in extra_args
   std::string ca_file;                  // for https: the certificate to trust
+  // The explicit choices of a local setup (docs/security.md), on unless a test checks their absence.
+  bool allow_no_auth = true;   // server.allow_no_auth
+  bool allow_loopback = true;  // providers.allow_loopback: the test peers run on 127.0.0.1
 };
 
 class ServeProcess {

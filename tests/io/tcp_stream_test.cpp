@@ -34,6 +34,23 @@ TEST(TcpStream_Connect, EchoesBytesBothWays) {
   }());
 }
 
+// The allow-list checked these addresses: the name is not resolved again (it does not even resolve here).
+TEST(TcpStream_Connect, GivenAddressesAreUsedInsteadOfResolvingTheName) {
+  asio::io_context ctx;
+  auto acceptor = test::loopback_acceptor(ctx);
+  asio::co_spawn(ctx, test::tcp_echo_server(acceptor), asio::detached);
+  Endpoint endpoint{.url = "vnc://console.invalid:" + std::to_string(acceptor.local_endpoint().port())};
+  endpoint.addresses = {"127.0.0.1"};
+  const std::string data = "pinned";
+  run(ctx, [&]() -> asio::awaitable<void> {
+    auto stream = co_await connect(ctx.get_executor(), endpoint);
+    asio::co_spawn(
+        ctx, [&]() -> asio::awaitable<void> { co_await stream->write(asio::buffer(data)); }, asio::detached);
+    const std::string echoed = co_await test::read_exactly(*stream, data.size());
+    EXPECT_EQ(echoed, data);
+  }());
+}
+
 TEST(TcpStream_Connect, ThrowsIoErrorNamingEndpoint_WhenRefused) {
   asio::io_context ctx;
   unsigned short port = 0;

@@ -152,6 +152,39 @@ TEST(ClientConnection_Malformed, HugeDesktopSizeIsProtocolError) {
   EXPECT_THROW(c.feed(u.bytes), ProtocolError);
 }
 
+TEST(ClientConnection_Malformed, ScreensOverTheConfiguredCapAreProtocolErrors) {
+  ClientOptions o = raw_only();
+  o.max_pixels = 64 * 64;
+  ClientConnection fits(o);
+  fits.feed(greeting_38_none().bytes);
+  EXPECT_NO_THROW(fits.feed(server_init(64, 64).bytes));
+  Wire u;
+  u.u8(0).u8(0).u16(1).u16(0).u16(0).u16(128).u16(64).u32(static_cast<std::uint32_t>(Encoding::desktop_size));
+  EXPECT_THROW(fits.feed(u.bytes), ProtocolError);
+  ClientConnection over(o);
+  over.feed(greeting_38_none().bytes);
+  EXPECT_THROW(over.feed(server_init(65, 64).bytes), ProtocolError);
+}
+
+// Connections sharing a budget: a picture that does not fit is refused, and a closed connection gives its
+// memory back.
+TEST(ClientConnection_Malformed, PicturesShareOneMemoryBudget) {
+  ClientOptions o = raw_only();
+  o.picture_budget = std::make_shared<PictureBudget>(64 * 64 * 5 * 3 / 2);
+  auto first = std::make_unique<ClientConnection>(o);
+  first->feed(greeting_38_none().bytes);
+  first->feed(server_init(64, 64).bytes);
+  EXPECT_EQ(o.picture_budget->used(), 64u * 64 * 5);
+  ClientConnection second(o);
+  second.feed(greeting_38_none().bytes);
+  EXPECT_THROW(second.feed(server_init(64, 64).bytes), ProtocolError);
+  first.reset();
+  EXPECT_EQ(o.picture_budget->used(), 0u);
+  ClientConnection third(o);
+  third.feed(greeting_38_none().bytes);
+  EXPECT_NO_THROW(third.feed(server_init(64, 64).bytes));
+}
+
 TEST(ClientConnection_Auth, Rfb33VncAuthAnswersChallengeAndReportsFailure) {
   ClientOptions o = raw_only();
   o.password = "secret12";

@@ -52,6 +52,8 @@ class HttpServerTest : public testing::Test {
   void start(ServerOptions options = {}, int io_threads = 1) {
     options.port = 0;
     options.body_limit = 1024;
+    options.allow_no_auth = true;
+    options.allowed_hosts.push_back("x");  // raw requests below say Host: x
     Router router;
     router.add("GET", "/slow", [](const HttpRequest&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a slow database
@@ -94,6 +96,7 @@ class HttpServerTest : public testing::Test {
     r.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
     r.body = std::move(body);
     r.headers = std::move(headers);
+    if (!r.body.empty()) r.headers.emplace_back("Content-Type", "application/json");
     r.timeout = std::chrono::seconds(5);
     return http::send_blocking(r);
   }
@@ -176,14 +179,26 @@ TEST(HttpServerConfig, AnOpenBindWithoutApiKeysIsRefused) {
   Metrics metrics;
   ServerOptions options;
   options.bind = "0.0.0.0";
+  options.allow_no_auth = true;
   EXPECT_THROW(HttpServer(io, io.get_executor(), options, Router{}, metrics), ConfigError);
+  options.bind = "127.0.0.1";
+  options.allow_no_auth = false;
+  EXPECT_THROW(HttpServer(io, io.get_executor(), options, Router{}, metrics), ConfigError)
+      << "no keys only as an explicit choice";
+  options.api_keys = {"k"};
+  options.bind = "0.0.0.0";
+  EXPECT_THROW(HttpServer(io, io.get_executor(), options, Router{}, metrics), ConfigError)
+      << "a wildcard bind needs the host names clients use";
+  options.allowed_hosts = {"gw.example.com"};
+  EXPECT_NO_THROW(HttpServer(io, io.get_executor(), options, Router{}, metrics));
 }
 
-TEST(ApiKeys, MatchOnlyExactKeys) {
-  EXPECT_TRUE(api_key_matches({"abc"}, "abc"));
-  EXPECT_FALSE(api_key_matches({"abc"}, "abcd"));
-  EXPECT_FALSE(api_key_matches({"abc"}, ""));
-  EXPECT_FALSE(api_key_matches({}, "abc"));
+TEST(ApiKeys, MatchOnlyExactKeys_AndSayWhichKey) {
+  EXPECT_EQ(matching_api_key({"abc"}, "abc"), 1u);
+  EXPECT_EQ(matching_api_key({"abc", "def"}, "def"), 2u);
+  EXPECT_EQ(matching_api_key({"abc"}, "abcd"), 0u);
+  EXPECT_EQ(matching_api_key({"abc"}, ""), 0u);
+  EXPECT_EQ(matching_api_key({}, "abc"), 0u);
 }
 
 TEST_F(HttpServerTest, RequestsAreCountedByRouteAndStatus) {

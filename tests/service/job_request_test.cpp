@@ -37,13 +37,13 @@ TEST(JobRequest, SeedBodyBecomesAJobWithoutSecrets) {
 
 TEST(JobRequest, OptionalFieldsAreKept) {
   auto result = parse_job_request(
-      R"({"server": "demo", "duration": 5.0, "count": 1, "width": 1280, "height": 720, "fps": 2.5, "quality": 23,
+      R"({"server": "demo", "duration": 5.0, "count": 1, "width": 1280, "height": 720, "fps": 25, "quality": 23,
           "fbs": true, "lossless": false, "unknown": "ignored"})",
       settings());
   ASSERT_TRUE(std::holds_alternative<jobs::NewJob>(result));
   const auto& o = std::get<jobs::NewJob>(result).encoder_options;
   EXPECT_EQ(o.at("width"), 1280);
-  EXPECT_EQ(o.at("fps"), 2.5);
+  EXPECT_EQ(o.at("fps"), 25);
   EXPECT_EQ(o.at("fbs"), true);
   jobs::Job job;
   job.encoder_options = o;
@@ -84,6 +84,11 @@ TEST(JobRequest, BadBodiesAreRejectedWithCodes) {
   EXPECT_EQ(rejected(R"({"server": "demo", "duration": -1e400, "count": 1})").code, "malformed_json");
   EXPECT_EQ(rejected(R"({"server": "demo", "duration": 1, "count": 1, "height": 480})").code, "invalid_field");
   EXPECT_EQ(rejected(R"({"server": "demo", "duration": 1, "count": 1, "provider": 7})").code, "invalid_field");
+  // fps is a whole number 1..60 (docs/openapi.yaml): 1e-300 once made the pacing loop spin.
+  for (const char* fps : {"1e-300", "0", "2.5", "61", "-5", "\"10\"", "1e308"})
+    EXPECT_EQ(rejected(std::string(R"({"server": "demo", "duration": 1, "count": 1, "fps": )") + fps + "}").code,
+              "invalid_field")
+        << fps;
   auto unknown = rejected(R"({"server": "elsewhere", "duration": 1, "count": 1, "provider": "direct"})");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.code, "unknown_server");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -44,7 +45,8 @@ bool host_name_like(const std::string& s) {
 
 }  // namespace
 
-AllowList::AllowList() {
+AllowList::AllowList(bool loopback) {
+  if (!loopback) return;
   add("127.0.0.0/8");
   add("::1/128");
   add("localhost");
@@ -90,23 +92,39 @@ bool AllowList::allows_name(const std::string& host) const {
   return std::find(names_.begin(), names_.end(), lower(host)) != names_.end();
 }
 
+bool AllowList::allows_host(const std::string& host) const {
+  if (allows_name(host)) return true;
+  if (address_bytes(host)) return allows_address(host);
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  boost::system::error_code ec;
+  const auto results = resolver.resolve(host, "", ec);
+  if (ec || results.empty()) return false;
+  return std::all_of(results.begin(), results.end(),
+                     [&](const auto& r) { return allows_address(r.endpoint().address().to_string()); });
+}
+
 asio::awaitable<ConsoleEndpoint> DirectProvider::acquire(const Target& target) {
   std::string error;
   auto url = io::parse_url(target.url, &error);
   if (!url) throw UsageError("bad target '" + io::redact_url(target.url) + "': " + error);
   const auto& allow = settings_.allow;
   bool allowed = allow.allows_name(url->host);
+  std::vector<std::string> checked;  // the addresses a name resolved to, all allowed
   if (!allowed && address_bytes(url->host)) {
     allowed = allow.allows_address(url->host);
   } else if (!allowed) {
-    // Every address must be allowed: the connection may use any of them. (The transport resolves again; a
-    // name whose records change in between is a DNS-rebinding risk, so list sensitive names explicitly.)
+    // Every address must be allowed: the connection may use any of them, and uses exactly these (a name whose
+    // records change before the connect cannot lead elsewhere: DNS rebinding).
     asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
     auto [ec, results] = co_await resolver.async_resolve(url->host, url->port, asio::ip::tcp::resolver::numeric_service,
                                                          asio::as_tuple(asio::use_awaitable));
     if (ec) throw IoError("resolve " + url->host + ": " + ec.message());
     allowed = !results.empty();
-    for (const auto& r : results) allowed = allowed && allow.allows_address(r.endpoint().address().to_string());
+    for (const auto& r : results) {
+      checked.push_back(r.endpoint().address().to_string());
+      allowed = allowed && allow.allows_address(checked.back());
+    }
   }
   if (!allowed) {
     throw ConfigError("direct target host '" + url->host +
@@ -116,6 +134,7 @@ asio::awaitable<ConsoleEndpoint> DirectProvider::acquire(const Target& target) {
   out.endpoint.url = target.url;
   out.endpoint.tls = settings_.tls;
   out.endpoint.connect_timeout = settings_.connect_timeout;
+  out.endpoint.addresses = std::move(checked);
   out.password = settings_.password.empty() ? url->password : settings_.password;
   co_return out;
 }

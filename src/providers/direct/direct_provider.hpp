@@ -13,13 +13,17 @@ namespace vncgate::providers {
 // (matched exactly, case-insensitively). The default allows loopback only.
 class AllowList {
  public:
-  AllowList();  // 127.0.0.0/8, ::1/128, localhost
+  // With `loopback`: 127.0.0.0/8, ::1/128, localhost (the CLI's default; `vncgate serve` opts in with
+  // providers.allow_loopback, as the gateway host's own ports are not for its API clients).
+  explicit AllowList(bool loopback = true);
   // Throws ConfigError naming the entry when it is neither a CIDR, an address nor a host name.
   void add(const std::string& entry);
   // A host name is allowed when listed by name, or when every address it resolves to is inside a listed
   // network. An address literal must be inside a listed network.
   bool allows_name(const std::string& host) const;
   bool allows_address(const std::string& address) const;
+  // Blocking (it may resolve a name): for callers on a blocking pool that answer before connecting.
+  bool allows_host(const std::string& host) const;
 
  private:
   struct Network {

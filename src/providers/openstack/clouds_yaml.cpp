@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "providers/openstack/clouds_yaml.hpp"
 
-#include <yaml.h>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -10,27 +8,27 @@
 
 #include "providers/openstack/keystone.hpp"
 #include "util/error.hpp"
+#include "util/yaml_document.hpp"
 
 namespace vncgate::providers::openstack {
 namespace {
 
-nlohmann::json to_json(yaml_document_t* doc, yaml_node_t* node, int depth) {
-  if (node == nullptr || depth > 64) return nullptr;
+nlohmann::json to_json(YamlDocument& doc, const yaml_node_t* node, int depth) {
+  if (node == nullptr) return nullptr;
+  doc.enter(depth, node);
   switch (node->type) {
-    case YAML_SCALAR_NODE:
-      return std::string(reinterpret_cast<const char*>(node->data.scalar.value), node->data.scalar.length);
+    case YAML_SCALAR_NODE: return YamlDocument::scalar(node);
     case YAML_SEQUENCE_NODE: {
       auto out = nlohmann::json::array();
       for (auto* item = node->data.sequence.items.start; item < node->data.sequence.items.top; ++item)
-        out.push_back(to_json(doc, yaml_document_get_node(doc, *item), depth + 1));
+        out.push_back(to_json(doc, doc.node(*item), depth + 1));
       return out;
     }
     case YAML_MAPPING_NODE: {
       auto out = nlohmann::json::object();
       for (auto* pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; ++pair) {
-        const auto key = to_json(doc, yaml_document_get_node(doc, pair->key), depth + 1);
-        if (key.is_string())
-          out[key.get<std::string>()] = to_json(doc, yaml_document_get_node(doc, pair->value), depth + 1);
+        const auto key = to_json(doc, doc.node(pair->key), depth + 1);
+        if (key.is_string()) out[key.get<std::string>()] = to_json(doc, doc.node(pair->value), depth + 1);
       }
       return out;
     }
@@ -47,17 +45,8 @@ std::string text_of(const nlohmann::json& object, const char* key) {
 }  // namespace
 
 nlohmann::json parse_yaml(const std::string& text, const std::string& what) {
-  yaml_parser_t parser;
-  if (yaml_parser_initialize(&parser) == 0) throw std::bad_alloc();
-  std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> parser_guard(&parser, yaml_parser_delete);
-  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  yaml_document_t doc;
-  if (yaml_parser_load(&parser, &doc) == 0) {
-    throw ConfigError(what + ": YAML error at line " + std::to_string(parser.problem_mark.line + 1) + ": " +
-                      (parser.problem != nullptr ? parser.problem : "syntax error"));
-  }
-  std::unique_ptr<yaml_document_t, void (*)(yaml_document_t*)> doc_guard(&doc, yaml_document_delete);
-  return to_json(&doc, yaml_document_get_root_node(&doc), 0);
+  YamlDocument doc(text, what);
+  return to_json(doc, doc.root(), 0);
 }
 
 std::vector<std::string> clouds_yaml_paths(const Getenv& getenv) {

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace vncgate::service {
+
+// Caps open HTTP connections, in all and per client address, so that one client (or many) cannot take every
+// descriptor of the process (docs/security.md). Thread-safe: slots are taken on the accept strand and given
+// back wherever a connection ends.
+class ConnectionLimiter {
+ public:
+  ConnectionLimiter(std::size_t total, std::size_t per_client) : total_(total), per_client_(per_client) {}
+  // A slot for a connection from `client`, or nullptr when a cap is reached; the slot is given back when the
+  // last copy of the pointer goes. The limiter must outlive its slots.
+  std::shared_ptr<void> acquire(const std::string& client);
+  std::size_t open() const;
+
+ private:
+  void release(const std::string& client);
+
+  std::size_t total_, per_client_;
+  mutable std::mutex mutex_;
+  std::size_t open_ = 0;
+  std::map<std::string, std::size_t> per_address_;
+};
+
+}  // namespace vncgate::service
