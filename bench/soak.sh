@@ -129,6 +129,9 @@ api=http://127.0.0.1:$api_port
 cat >"$tmp/vncgate.toml" <<TOML
 [server]
 port = $api_port
+allow_no_auth = true
+[providers]
+allow_loopback = true
 [jobs]
 database = "$tmp/vncgate.db"
 work_dir = "$tmp/work"
@@ -142,6 +145,11 @@ idle = "vnc://127.0.0.1:${port[idle]}"
 clock1 = "vnc://127.0.0.1:${port[clock1]}"
 clock2 = "vnc://127.0.0.1:${port[clock2]}"
 TOML
+# One named target per session (API targets may not carry credentials): a distinct password makes a distinct
+# target string, so each session is a new one; the consoles ignore it.
+for i in $(seq 1 "$sessions"); do
+  echo "s$i = \"vnc://:s$i@127.0.0.1:${port[${consoles[i % 3]}]}\"" >>"$tmp/vncgate.toml"
+done
 VNCGATE_S3_ACCESS_KEY=S3RVER VNCGATE_S3_SECRET_KEY=S3RVER start "$tmp/serve.log" "$vncgate" serve --config "$tmp/vncgate.toml"
 serve_pid=${pids[-1]}
 wait_port "$api_port"
@@ -168,7 +176,7 @@ keeper() {
     active=$(active_jobs) || active=$recordings
     while [ "$active" -lt "$recordings" ]; do
       code=$(curl -s --max-time 10 -o "$tmp/job.json" -w '%{http_code}' -X POST "$api/api/v1/recordings" \
-        -d "{\"server\": \"${consoles[i % ${#consoles[@]}]}\", \"duration\": $segment_s, \"count\": $((segments - 1 + i % 3))}") || code=000
+        -H 'Content-Type: application/json' -d "{\"server\": \"${consoles[i % ${#consoles[@]}]}\", \"duration\": $segment_s, \"count\": $((segments - 1 + i % 3))}") || code=000
       if [ "$code" = 202 ]; then
         json 'd["job_id"]' <"$tmp/job.json" >>"$tmp/jobs.txt"
       else
@@ -196,7 +204,7 @@ session_batch() {
     target=${consoles[i % 3]}  # qemu, idle, clock1: the last is killed now and then
     # ttl 600: a batch's five POSTs may take long on a loaded machine; the link must outlive them.
     code=$(curl -s --max-time 30 -o "$tmp/sess-$b.json" -w '%{http_code} %{time_total}' -X POST "$api/api/v1/sessions" \
-      -d "{\"target\": \"vnc://:s$i@127.0.0.1:${port[$target]}\", \"ttl\": 600}") || code="000 30"
+      -H 'Content-Type: application/json' -d "{\"target\": \"s$i\", \"ttl\": 600}") || code="000 30"
     echo "$(($(now) - t0)) session $i $target create $code" >>"$tmp/sessions.log"
     code=${code% *}
     [ "$code" = 201 ] || continue
@@ -262,7 +270,8 @@ latency_sample() {
   local s0 s1 direct gw sid link d50 d99 g50 g99
   stalled && s0=1 || s0=0
   direct=$(timeout 60 "$load" --latency "$latency_n" "vnc://127.0.0.1:${port[idle]}" 2>>"$tmp/lat.err") || return 0
-  link=$(curl -fs --max-time 15 -X POST "$api/api/v1/sessions" -d "{\"target\": \"idle\", \"ttl\": 60}") || return 0
+  link=$(curl -fs --max-time 15 -X POST "$api/api/v1/sessions" -H 'Content-Type: application/json' \
+    -d "{\"target\": \"idle\", \"ttl\": 60}") || return 0
   sid=$(json 'd["session_id"]' <<<"$link")
   gw=$(timeout 60 "$load" --latency "$latency_n" --origin "$api" \
     "ws://127.0.0.1:$api_port/ws/$(json "d['url'].rsplit('/', 1)[1]" <<<"$link")" 2>>"$tmp/lat.err") || gw=""
