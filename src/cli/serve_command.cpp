@@ -52,6 +52,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.jobs.max_count = c.jobs.max_count;
   s.jobs.max_total_s = c.jobs.max_total_s;
   s.jobs.max_queued = c.jobs.max_queued;
+  s.jobs.max_queued_per_key = c.jobs.max_queued_per_key;
   s.jobs.upload_retry = std::chrono::seconds(c.jobs.upload_retry_s);
   s.jobs.keep_local = c.jobs.keep_local;
   s.jobs.worker_id = c.jobs.worker_id;

@@ -63,6 +63,7 @@ const std::vector<Key>& keys() {
     k.push_back({"jobs.max_count", VNCGATE_FIELD(jobs.max_count), 1, 1000000});
     k.push_back({"jobs.max_total_s", VNCGATE_FIELD(jobs.max_total_s), 1, 10 * 365 * kDay});
     k.push_back({"jobs.max_queued", VNCGATE_FIELD(jobs.max_queued), 1, 1000000});
+    k.push_back({"jobs.max_queued_per_key", VNCGATE_FIELD(jobs.max_queued_per_key), 1, 1000000});
     k.push_back({"jobs.upload_retry_s", VNCGATE_FIELD(jobs.upload_retry_s), 1, kDay});
     k.push_back({"jobs.keep_local", VNCGATE_FIELD(jobs.keep_local)});
     k.push_back({"jobs.url", VNCGATE_FIELD(jobs.url)});

@@ -52,6 +52,7 @@ struct JobsSection {                                 // [jobs]
 
   std::int64_t max_total_s = 7 * 86400;  // duration × count of one job
   int max_queued = 1000;                 // waiting jobs; more get 429
+  int max_queued_per_key = 250;          // of those, asked for with one API key
   bool operator==(const JobsSection&) const = default;
 };
 

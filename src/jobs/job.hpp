@@ -72,6 +72,7 @@ struct NewJob {
   std::int64_t duration_s = 0;  // per segment, > 0
   int count = 0;                // segments, > 0
   nlohmann::json encoder_options = nlohmann::json::object();  // width/height/fps/quality/fbs/lossless
+  std::string client;  // who asked: "key #N" (the API key's position) or "" (no keys); for per-key quotas
 };
 
 struct Job {
@@ -91,6 +92,7 @@ struct Job {
   std::string owner;
   std::int64_t fence_token = 0;
   std::int64_t lease_expires_unix_ms = 0;
+  std::string client;  // as in NewJob
 
   // When the job last entered `state`, if it ever did.
   std::optional<std::int64_t> entered_at(JobState state) const;

@@ -35,6 +35,7 @@ class JobRows {
                                                               const std::optional<std::string>& server,
                                                               std::optional<std::int64_t> before, int limit) = 0;
   virtual std::map<JobState, std::int64_t> count_by_state() = 0;
+  virtual std::int64_t count_queued_for(const std::string& client) = 0;
 
   // Claiming, oldest first; the returned job's row is locked, rows other transactions hold are skipped.
   // An active job whose owner is not `worker_id` and whose lease ended before `now`:

@@ -93,6 +93,8 @@ class JobStore {
   virtual std::optional<Segment> segment(const std::string& job_id, int index) = 0;
   // Jobs per state, every state present (0 when none): the /metrics gauge.
   virtual std::map<JobState, std::int64_t> count_by_state() = 0;
+  // Queued jobs that `client` (NewJob::client) asked for: the per-key quota.
+  virtual std::int64_t count_queued_for(const std::string& client) = 0;
 };
 
 }  // namespace vncgate::jobs

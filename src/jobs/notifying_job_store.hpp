@@ -63,6 +63,7 @@ class NotifyingJobStore : public JobStore {
     return inner_.segment(job_id, index);
   }
   std::map<JobState, std::int64_t> count_by_state() override { return inner_.count_by_state(); }
+  std::int64_t count_queued_for(const std::string& client) override { return inner_.count_queued_for(client); }
 
  private:
   template <class T>

@@ -87,4 +87,8 @@ std::map<JobState, std::int64_t> RowsJobStore::count_by_state() {
   return in_transaction(Access::read, [&](JobRows& rows) { return logic::count_by_state(rows); });
 }
 
+std::int64_t RowsJobStore::count_queued_for(const std::string& client) {
+  return in_transaction(Access::read, [&](JobRows& rows) { return rows.count_queued_for(client); });
+}
+
 }  // namespace vncgate::jobs

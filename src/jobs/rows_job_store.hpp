@@ -41,6 +41,7 @@ class RowsJobStore : public JobStore {
   std::vector<Segment> segments(const std::string& job_id) override;
   std::optional<Segment> segment(const std::string& job_id, int index) override;
   std::map<JobState, std::int64_t> count_by_state() override;
+  std::int64_t count_queued_for(const std::string& client) override;
 
  protected:
   enum class Access { read, write };

@@ -139,6 +139,7 @@ Job create(JobRows& rows, const NewJob& request) {
   job.id = new_job_id();
   job.bucket_id = request.bucket_id;
   job.server = request.server;
+  job.client = request.client;
   job.target = mask_target_secrets(request.target);
   job.provider = request.provider;
   job.duration_s = request.duration_s;

@@ -177,6 +177,11 @@ std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpReque
       queued != counts.end() && queued->second >= api.settings.jobs.max_queued)
     return json_error(429, "too_many_queued_jobs",
                       std::to_string(queued->second) + " jobs are waiting (jobs.max_queued); try again later");
+  job.client = request.client;
+  if (!job.client.empty() && api.store.count_queued_for(job.client) >= api.settings.jobs.max_queued_per_key)
+    return json_error(429, "too_many_queued_jobs",
+                      "this API key has " + std::to_string(api.settings.jobs.max_queued_per_key) +
+                          " jobs waiting (jobs.max_queued_per_key); try again later");
   // A forbidden direct target is refused now, not as a failed job after connect attempts.
   const auto resolved = resolve_target(api.settings.targets, job.server, job.provider);
   if (const auto* target = std::get_if<ResolvedTarget>(&resolved))

@@ -33,6 +33,7 @@ struct JobSettings {
   int max_count = 1000;                   // segments per job
   std::int64_t max_total_s = 7 * 86400;   // duration × count of one job
   int max_queued = 1000;                  // jobs waiting for a recording slot; more get 429
+  int max_queued_per_key = 250;           // of those, asked for with one API key
   std::chrono::seconds upload_retry{30};  // a failed upload is tried again after this
   bool keep_local = false;                // keep segment files on disk after they were uploaded
   // Leases in the job store (docs/jobs.md): this process's worker id ("" = the host name: stable across its

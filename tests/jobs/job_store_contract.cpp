@@ -472,6 +472,21 @@ TEST_P(JobStoreContract, CountByState_HasEveryState) {
   EXPECT_EQ(counts[failed], 0);
 }
 
+TEST_P(JobStoreContract, CountQueuedFor_CountsOneClientsWaitingJobs) {
+  auto job = sample_job();
+  job.client = "key #2";
+  const auto created = store_.create(job);
+  store_.create(job);
+  job.client = "key #1";
+  store_.create(job);
+  EXPECT_EQ(store_.get(created.id)->client, "key #2");
+  EXPECT_EQ(store_.count_queued_for("key #2"), 2);
+  EXPECT_EQ(store_.count_queued_for("key #1"), 1);
+  EXPECT_EQ(store_.count_queued_for("key #3"), 0);
+  ASSERT_TRUE(store_.claim(worker_));  // the oldest, key #2's first: no longer waiting
+  EXPECT_EQ(store_.count_queued_for("key #2"), 1);
+}
+
 TEST_P(JobStoreContract, AnotherStoreOnTheSameData_SeesEverything) {
   auto [job, fence] = job_in(recording);
   store_.upsert_segment(fence, {.index = 1});

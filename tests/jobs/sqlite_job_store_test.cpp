@@ -33,7 +33,7 @@ TEST(SqliteJobStore, Reopen_KeepsTheLatestSchemaVersion) {
   { SqliteJobStore store({dir.file("jobs.db")}); }
   SqliteJobStore reopened({dir.file("jobs.db")});
   EXPECT_EQ(reopened.schema_version(), sqlite::latest_schema_version());
-  EXPECT_EQ(sqlite::latest_schema_version(), 2);
+  EXPECT_EQ(sqlite::latest_schema_version(), 3);
 }
 
 TEST(SqliteJobStore, UpgradeFromVersion1_KeepsJobs_WhichStartUnowned) {
@@ -53,6 +53,7 @@ TEST(SqliteJobStore, UpgradeFromVersion1_KeepsJobs_WhichStartUnowned) {
   EXPECT_EQ(job->state, JobState::recording);
   EXPECT_EQ(job->owner, "");
   EXPECT_EQ(job->fence_token, 0);
+  EXPECT_EQ(job->client, "") << "jobs from before per-key quotas belong to no key";
   // A job left running by a version without leases has no owner: any worker's claim takes it over.
   auto taken = store.claim({"worker-a", std::chrono::seconds(60)});
   ASSERT_TRUE(taken);

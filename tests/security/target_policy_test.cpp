@@ -189,5 +189,29 @@ TEST(Quotas, QueuedJobsAndJobLengthAreCapped) {
   EXPECT_GE(refused, 15);
 }
 
+TEST(Quotas, EachApiKeyHasItsOwnQueue) {
+  boost::asio::io_context io;  // a console that accepts and never speaks: the one recording stays connecting
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  TempDir dir("vncgate-security-key-queue");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .targets = {"far=vnc://127.0.0.1:" + std::to_string(silent.local_endpoint().port())},
+                                  .extra_args = {"--max-jobs", "1", "--set", "jobs.max_queued_per_key=2", "--set",
+                                                 "server.api_keys=first-key-0123,second-key-4567"},
+                                  .allow_no_auth = false});
+  serve.start();
+  auto post = [&](const std::string& key) {
+    return serve.request("POST", "/record", R"({"server":"far","duration":60,"count":2})",
+                         {{"Authorization", "Bearer " + key}});
+  };
+  int accepted = 0;
+  http::Response last;
+  for (int i = 0; i < 6 && (last = post("first-key-0123")).status == 202; ++i) ++accepted;
+  EXPECT_EQ(last.status, 429);
+  EXPECT_NE(last.body.find("jobs.max_queued_per_key"), std::string::npos) << last.body;
+  EXPECT_GE(accepted, 2);
+  EXPECT_LE(accepted, 3) << "two waiting, and the one recording if it was claimed meanwhile";
+  EXPECT_EQ(post("second-key-4567").status, 202) << "the other key's queue is its own";
+}
+
 }  // namespace
 }  // namespace vncgate::test

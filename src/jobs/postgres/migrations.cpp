@@ -71,6 +71,10 @@ ALTER TABLE jobs ADD COLUMN lease_expires_unix_ms BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX jobs_active ON jobs (seq) WHERE state IN ('connecting', 'recording', 'uploading');
 CREATE INDEX jobs_by_owner ON jobs (owner) WHERE state IN ('connecting', 'recording', 'uploading');
 )sql"},
+    {3, "the API key that asked for a job", R"sql(
+ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT '';  -- "key #N"; '' = no keys
+CREATE INDEX jobs_queued_by_client ON jobs (client) WHERE state = 'queued';
+)sql"},
 };
 
 // Any constant shared by every vncgate: the key of the advisory lock migrations take turns on.

@@ -4,9 +4,10 @@
 namespace vncgate::jobs::postgres {
 namespace {
 
-#define VNCGATE_JOB_COLUMNS                                                                                    \
-  "id, bucket_id, server, target, provider, duration_s, count, encoder_options::text, state, failure_reason, " \
-  "reconnects, cancel_requested, created_unix_ms, updated_unix_ms, owner, fence_token, lease_expires_unix_ms, seq"
+#define VNCGATE_JOB_COLUMNS                                                                                          \
+  "id, bucket_id, server, target, provider, duration_s, count, encoder_options::text, state, failure_reason, "       \
+  "reconnects, cancel_requested, created_unix_ms, updated_unix_ms, owner, fence_token, lease_expires_unix_ms, seq, " \
+  "client"
 #define VNCGATE_SEGMENT_COLUMNS                                                                     \
   "job_id, idx, state, local_path, object_key, bytes, duration_ms, frames, sha256, start_unix_ms, " \
   "end_unix_ms, upload_attempts, error, updated_unix_ms"
@@ -37,6 +38,7 @@ Job job_from_row(const Result& r, int row, const std::string& label) {
   job.owner = r.text(row, 14);
   job.fence_token = r.integer(row, 15);
   job.lease_expires_unix_ms = r.integer(row, 16);
+  job.client = r.text(row, kSeqColumn + 1);
   return job;
 }
 
@@ -112,10 +114,10 @@ std::optional<Job> PostgresRows::job(const std::string& job_id) {
 void PostgresRows::insert_job(const Job& job) {
   connection_.run("insert_job",
                   "INSERT INTO jobs (id, bucket_id, server, target, provider, duration_s, count, encoder_options, "
-                  "state, created_unix_ms, updated_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued', "
-                  "$9, $9)",
+                  "state, created_unix_ms, updated_unix_ms, client) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, "
+                  "'queued', $9, $9, $10)",
                   {job.id, job.bucket_id, job.server, job.target, job.provider, job.duration_s, job.count,
-                   job.encoder_options.dump(), job.created_unix_ms});
+                   job.encoder_options.dump(), job.created_unix_ms, job.client});
 }
 
 void PostgresRows::update_job(const Job& job) {
@@ -162,6 +164,12 @@ std::vector<std::pair<std::int64_t, Job>> PostgresRows::list_jobs(const std::opt
       it->second->transitions.push_back(transition_from_row(r, i, 1, job_id, connection_.label()));
   }
   return found;
+}
+
+std::int64_t PostgresRows::count_queued_for(const std::string& client) {
+  return connection_
+      .run("count_queued_for", "SELECT count(*) FROM jobs WHERE state = 'queued' AND client = $1", {client})
+      .integer(0, 0);
 }
 
 std::map<JobState, std::int64_t> PostgresRows::count_by_state() {

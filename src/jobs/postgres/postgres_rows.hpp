@@ -26,6 +26,7 @@ class PostgresRows final : public JobRows {
                                                       const std::optional<std::string>& server,
                                                       std::optional<std::int64_t> before, int limit) override;
   std::map<JobState, std::int64_t> count_by_state() override;
+  std::int64_t count_queued_for(const std::string& client) override;
   std::optional<std::string> pick_expired(const std::string& worker_id, std::int64_t now) override;
   std::optional<std::string> pick_queued() override;
   std::vector<std::string> active_jobs_of(const std::string& worker_id) override;

@@ -74,6 +74,10 @@ ALTER TABLE jobs ADD COLUMN lease_expires_unix_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_active ON jobs (seq) WHERE state IN ('connecting', 'recording', 'uploading');
 CREATE INDEX jobs_by_owner ON jobs (owner) WHERE state IN ('connecting', 'recording', 'uploading');
 )sql"},
+    {3, "the API key that asked for a job", R"sql(
+ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT '';  -- "key #N"; '' = no keys
+CREATE INDEX jobs_queued_by_client ON jobs (client) WHERE state = 'queued';
+)sql"},
 };
 
 int current_version(Database& db) {

@@ -6,9 +6,10 @@
 namespace vncgate::jobs::sqlite {
 namespace {
 
-#define VNCGATE_JOB_COLUMNS                                                                              \
-  "id, bucket_id, server, target, provider, duration_s, count, encoder_options, state, failure_reason, " \
-  "reconnects, cancel_requested, created_unix_ms, updated_unix_ms, owner, fence_token, lease_expires_unix_ms, seq"
+#define VNCGATE_JOB_COLUMNS                                                                                          \
+  "id, bucket_id, server, target, provider, duration_s, count, encoder_options, state, failure_reason, "             \
+  "reconnects, cancel_requested, created_unix_ms, updated_unix_ms, owner, fence_token, lease_expires_unix_ms, seq, " \
+  "client"
 #define VNCGATE_SEGMENT_COLUMNS                                                                     \
   "job_id, idx, state, local_path, object_key, bytes, duration_ms, frames, sha256, start_unix_ms, " \
   "end_unix_ms, upload_attempts, error, updated_unix_ms"
@@ -38,6 +39,7 @@ Job job_from_row(const Query& row, const std::string& path) {
   job.owner = row.text_at(14);
   job.fence_token = row.int_at(15);
   job.lease_expires_unix_ms = row.int_at(16);
+  job.client = row.text_at(18);
   return job;
 }
 
@@ -75,7 +77,7 @@ std::optional<std::string> first_id(Query& query) {
 Statements::Statements(Database& db)
     : insert_job(db.prepare(
           "INSERT INTO jobs (id, bucket_id, server, target, provider, duration_s, count, encoder_options, state, "
-          "created_unix_ms, updated_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?9, ?9)")),
+          "created_unix_ms, updated_unix_ms, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?9, ?9, ?10)")),
       insert_transition(
           db.prepare("INSERT INTO job_transitions (job_id, seq, state, at_unix_ms, reason) VALUES (?, ?, ?, ?, ?)")),
       select_job(db.prepare("SELECT " VNCGATE_JOB_COLUMNS " FROM jobs WHERE id = ?")),
@@ -93,6 +95,7 @@ Statements::Statements(Database& db)
           db.prepare("SELECT id FROM jobs WHERE state = 'queued' AND cancel_requested = 0 ORDER BY seq LIMIT 1")),
       active_of(db.prepare("SELECT id FROM jobs WHERE owner = ?1 AND state IN " VNCGATE_ACTIVE " ORDER BY seq")),
       count_by_state(db.prepare("SELECT state, count(*) FROM jobs GROUP BY state")),
+      count_queued_for(db.prepare("SELECT count(*) FROM jobs WHERE state = 'queued' AND client = ?1")),
       select_segment(db.prepare("SELECT " VNCGATE_SEGMENT_COLUMNS " FROM segments WHERE job_id = ? AND idx = ?")),
       select_segments(db.prepare("SELECT " VNCGATE_SEGMENT_COLUMNS " FROM segments WHERE job_id = ? ORDER BY idx")),
       save_segment(db.prepare(
@@ -149,6 +152,7 @@ void SqliteRows::insert_job(const Job& job) {
       .bind(7, job.count)
       .bind(8, job.encoder_options.dump())
       .bind(9, job.created_unix_ms)
+      .bind(10, job.client)
       .run();
 }
 
@@ -199,6 +203,13 @@ std::map<JobState, std::int64_t> SqliteRows::count_by_state() {
     if (auto state = parse_job_state(query.text_at(0))) counts[*state] = query.int_at(1);
   }
   return counts;
+}
+
+std::int64_t SqliteRows::count_queued_for(const std::string& client) {
+  auto query = statements_.count_queued_for.start();
+  query.bind(1, client);
+  query.step();
+  return query.int_at(0);
 }
 
 std::optional<std::string> SqliteRows::pick_expired(const std::string& worker_id, std::int64_t now) {

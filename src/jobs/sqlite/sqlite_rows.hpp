@@ -14,7 +14,7 @@ struct Statements {
   explicit Statements(Database& db);
 
   Statement insert_job, insert_transition, select_job, select_transitions, list_jobs, update_job, pick_expired,
-      pick_queued, active_of, count_by_state, select_segment, select_segments, save_segment;
+      pick_queued, active_of, count_by_state, count_queued_for, select_segment, select_segments, save_segment;
 };
 
 // JobRows on one SQLite connection inside a transaction the caller opened (BEGIN IMMEDIATE for writes: it
@@ -33,6 +33,7 @@ class SqliteRows final : public JobRows {
                                                       const std::optional<std::string>& server,
                                                       std::optional<std::int64_t> before, int limit) override;
   std::map<JobState, std::int64_t> count_by_state() override;
+  std::int64_t count_queued_for(const std::string& client) override;
   std::optional<std::string> pick_expired(const std::string& worker_id, std::int64_t now) override;
   std::optional<std::string> pick_queued() override;
   std::vector<std::string> active_jobs_of(const std::string& worker_id) override;
