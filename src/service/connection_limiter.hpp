@@ -14,19 +14,22 @@ namespace vncgate::service {
 // back wherever a connection ends.
 class ConnectionLimiter {
  public:
-  ConnectionLimiter(std::size_t total, std::size_t per_client) : total_(total), per_client_(per_client) {}
+  ConnectionLimiter(std::size_t total, std::size_t per_client);
   // A slot for a connection from `client`, or nullptr when a cap is reached; the slot is given back when the
-  // last copy of the pointer goes. The limiter must outlive its slots.
+  // last copy of the pointer goes. Slots share the counts with the limiter, so either may go first (a
+  // connection's coroutine frame can outlive the server that accepted it).
   std::shared_ptr<void> acquire(const std::string& client);
   std::size_t open() const;
 
  private:
-  void release(const std::string& client);
-
+  struct Counts {
+    std::mutex mutex;
+    std::size_t open = 0;
+    std::map<std::string, std::size_t> per_address;
+    void release(const std::string& client);
+  };
   std::size_t total_, per_client_;
-  mutable std::mutex mutex_;
-  std::size_t open_ = 0;
-  std::map<std::string, std::size_t> per_address_;
+  std::shared_ptr<Counts> counts_;
 };
 
 }  // namespace vncgate::service

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "http/http_client.hpp"
+#include "service/connection_limiter.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::service {
@@ -285,6 +286,24 @@ TEST_F(HttpServerTest, SlowDrippingClientsTimeOutWithoutHarm) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(send("GET", "/healthz").status, 200);
+}
+
+TEST(ConnectionLimiter, CapsInAllAndPerClient_AndSlotsMayOutliveTheLimiter) {
+  std::shared_ptr<void> kept;
+  {
+    ConnectionLimiter limiter(3, 2);
+    auto a1 = limiter.acquire("a"), a2 = limiter.acquire("a");
+    EXPECT_TRUE(a1 && a2);
+    EXPECT_FALSE(limiter.acquire("a")) << "per client";
+    auto b1 = limiter.acquire("b");
+    EXPECT_TRUE(b1);
+    EXPECT_FALSE(limiter.acquire("c")) << "in all";
+    a1.reset();
+    EXPECT_EQ(limiter.open(), 2u);
+    EXPECT_TRUE(limiter.acquire("c")) << "a slot given back is free again";
+    kept = b1;
+  }
+  kept.reset();  // after the limiter: a connection's coroutine frame can outlive the server (ASan/valgrind catch it)
 }
 
 TEST(Metrics, RendersPrometheusTextWithEscapedLabels) {
