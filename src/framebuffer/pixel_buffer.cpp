@@ -13,19 +13,21 @@ void PixelBuffer::resize(int width, int height) {
   height_ = height;
   packed_ = {};
   compacted_ = false;
-  pixels_.assign(static_cast<std::size_t>(width) * height, 0);
+  // Fresh zeroed storage (black), not a fill: see ZeroedAllocator.
+  PixelStorage().swap(pixels_);
+  pixels_.resize(static_cast<std::size_t>(width) * height);
 }
 
 void PixelBuffer::compact() {
   if (compacted_) return;
   packed_ = pack(pixels_);
-  std::vector<Pixel>().swap(pixels_);
+  PixelStorage().swap(pixels_);
   compacted_ = true;
 }
 
 void PixelBuffer::expand() {
   if (!compacted_) return;
-  std::vector<Pixel> pixels(packed_.count);
+  PixelStorage pixels(packed_.count);
   unpack(packed_, pixels);
   pixels_ = std::move(pixels);
   packed_ = {};

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <span>
 #include <utility>
 #include <vector>
@@ -13,6 +15,32 @@
 #include "framebuffer/rect.hpp"
 
 namespace vncgate::framebuffer {
+
+// Storage that starts zeroed without writing it: calloc hands large blocks out as fresh pages the kernel
+// commits only when written, so a console that claims a huge screen and draws little costs what it draws
+// (docs/security.md, hostile sizes). Elements are default-initialised (not zeroed again) on resize.
+template <typename T>
+struct ZeroedAllocator {
+  using value_type = T;
+  ZeroedAllocator() = default;
+  template <typename U>
+  ZeroedAllocator(const ZeroedAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    if (auto* p = static_cast<T*>(std::calloc(n, sizeof(T)))) return p;
+    throw std::bad_alloc();
+  }
+  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // calloc's zeros stay: no write
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  friend bool operator==(const ZeroedAllocator&, const ZeroedAllocator&) { return true; }
+};
+using PixelStorage = std::vector<Pixel, ZeroedAllocator<Pixel>>;
 
 // A width x height surface of canonical pixels, rows contiguous (stride == width). Every write method
 // asserts its rect is inside; callers (the RFB reader) validate wire rects before decoding.
@@ -78,7 +106,7 @@ class PixelBuffer {
  private:
   int width_ = 0;
   int height_ = 0;
-  std::vector<Pixel> pixels_;
+  PixelStorage pixels_;
   PackedPixels packed_;  // the pixels while compacted
   bool compacted_ = false;
 };

@@ -2,14 +2,37 @@
 #include "framebuffer/pixel_buffer.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "framebuffer/cursor.hpp"
 #include "framebuffer/test_frames.hpp"
 
 namespace vncgate::framebuffer {
 namespace {
+
+std::size_t resident_bytes() {
+  std::size_t pages = 0, resident = 0;
+  std::ifstream("/proc/self/statm") >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// A console that claims a huge screen costs what it draws: its black picture is not written at resize.
+TEST(PixelBuffer_Resize, AHugeBlackScreenTakesNoMemoryUntilDrawn) {
+  const auto before = resident_bytes();
+  PixelBuffer big(8192, 4096);  // 128 MiB of pixels
+  big.fill({0, 0, 8192, 16}, 0xffffff);
+  EXPECT_EQ(big.at(100, 2000), 0u);
+  EXPECT_EQ(big.at(8191, 15), 0xffffffu);
+  EXPECT_LT(resident_bytes() - before, std::size_t{16} << 20);
+  big.resize(64, 64);
+  EXPECT_EQ(big.at(63, 63), 0u);
+  big.fill(big.bounds(), 7);
+  big.resize(64, 64);
+  EXPECT_EQ(big.at(5, 5), 0u) << "a resize clears to black";
+}
 
 TEST(PixelBuffer_Copy, OverlappingMoveRightAndUp) {
   PixelBuffer fb(4, 3);
