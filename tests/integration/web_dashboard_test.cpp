@@ -31,7 +31,9 @@ void check_dashboard(ServeProcess& serve, const TempDir& dir, const http::Header
   const auto result = run_browser_check("dashboard_check.mjs", args, dir.path(), std::chrono::seconds(90));
   EXPECT_EQ(result.exit_code, kBrowserOk) << result.log << "\n" << serve.log_tail();
   const auto report = nlohmann::json::parse(result.report.empty() ? "{}" : result.report);
-  if (!key.empty()) EXPECT_GE(report.value("prompts", 0), 1) << "the page asked for the key";
+  if (!key.empty()) {
+    EXPECT_GE(report.value("prompts", 0), 1) << "the page asked for the key";
+  }
 }
 
 TEST_F(WebDashboardTest, RecordingReachesDoneWithThumbnailAndPlayableVideo) {
