@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The packaging files, checked without building a package (seconds; ctest vncgate_packaging_files_test):
-#   - packaging/systemd/*.service: `systemd-analyze verify`, and `systemd-analyze security --offline=true`
-#     rates each unit at most MAX_EXPOSURE (2.5, "OK"). verify needs the ExecStart binary: the unit is checked
-#     as shipped, with only /usr/bin/vncgate replaced by BINARY (tests/packaging/package_test.sh verifies the
-#     installed unit verbatim);
+#   - the systemd units (vncgate.service, vncgate@api/worker): `systemd-analyze verify`, and
+#     `systemd-analyze security --offline=true` rates each at most MAX_EXPOSURE (2.5, "OK")
+#     (tests/packaging/package_test.sh verifies the installed units verbatim);
 #   - packaging/vncgate.toml (the conffile) loads: `vncgate serve --config … --print-config`;
 #   - packaging/prometheus/*.yml: `promtool check rules`;
 #   - the man page comes out of help2man without groff warnings.
@@ -20,11 +19,19 @@ fail() {
   exit 1
 }
 
-for unit in "$src"/packaging/systemd/*.service; do
-  name=$(basename "$unit")
-  sed "s|/usr/bin/vncgate |$binary |" "$unit" > "$tmp/$name"
-  grep -q "^ExecStart=$binary " "$tmp/$name" || fail "$name: no ExecStart=/usr/bin/vncgate"
-  systemd-analyze verify --man=no "$tmp/$name" > "$tmp/verify.txt" 2>&1 || {
+# The units as shipped: vncgate.service, and the role template vncgate@.service (derived from it) checked as
+# its instances vncgate@api and vncgate@worker. verify needs the ExecStart binary: it reads copies with
+# /usr/bin/vncgate replaced by BINARY; security reads the units themselves.
+mkdir "$tmp/units" "$tmp/verify"
+cp "$src"/packaging/systemd/*.service "$tmp/units/"
+"$src/packaging/systemd/make-role-unit.sh" "$src/packaging/systemd/vncgate.service" "$tmp/units/vncgate@.service"
+for file in "$tmp"/units/*.service; do
+  sed "s|^ExecStart=/usr/bin/vncgate |ExecStart=$binary |" "$file" > "$tmp/verify/$(basename "$file")"
+  grep -q "^ExecStart=$binary " "$tmp/verify/$(basename "$file")" || fail "$(basename "$file"): no ExecStart=/usr/bin/vncgate"
+done
+for name in vncgate.service vncgate@api.service vncgate@worker.service; do
+  unit=$tmp/units/$name
+  systemd-analyze verify --man=no "$tmp/verify/$name" > "$tmp/verify.txt" 2>&1 || {
     cat "$tmp/verify.txt" >&2
     fail "$name: systemd-analyze verify"
   }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # `make package-test`: the .deb on this machine (root needed; minutes with the build, so not in `make test`).
 #   1. dpkg -i: the vncgate user, /var/lib/vncgate owned by it, /etc/vncgate/vncgate.toml a conffile,
-#      `systemd-analyze verify` of the installed unit as shipped (binary and man page now in place);
+#      `systemd-analyze verify` of the installed units as shipped (binary and man page now in place);
 #   2. the unit's own ExecStart, User, Group and WorkingDirectory (systemd is not PID 1 here, so the unit itself
 #      cannot run): READY=1 on $NOTIFY_SOCKET, /healthz, /readyz, the dashboard and noVNC from Debian's novnc;
 #      a 2-second job against an Xvnc console (a target given by environment, as the container does) ends
@@ -42,7 +42,9 @@ dpkg -i "$deb" > "$tmp/dpkg-i.log" 2>&1 || { cat "$tmp/dpkg-i.log" >&2; fail "dp
 getent passwd vncgate > /dev/null || fail "no vncgate user"
 [ "$(stat -c %U:%G:%a /var/lib/vncgate)" = vncgate:vncgate:750 ] || fail "/var/lib/vncgate: $(stat -c %U:%G:%a /var/lib/vncgate)"
 dpkg-query -W -f='${Conffiles}\n' vncgate | grep -q '/etc/vncgate/vncgate.toml' || fail "vncgate.toml is no conffile"
-systemd-analyze verify /lib/systemd/system/vncgate.service || fail "systemd-analyze verify (installed unit)"
+for unit in vncgate.service vncgate@api.service vncgate@worker.service; do
+  systemd-analyze verify "/lib/systemd/system/$unit" || fail "systemd-analyze verify $unit (installed)"
+done
 man -w vncgate > /dev/null || fail "no man page vncgate(1)"
 echo "ok: user, state directory, conffile, unit verifies, man page"
 
