@@ -117,7 +117,7 @@ dpkg --purge vncgate > "$tmp/dpkg-purge.log" 2>&1 || { cat "$tmp/dpkg-purge.log"
 left=()
 while read -r path; do
   [ -e "$path" ] || continue
-  [ -d "$path" ] && [ ! -L "$path" ] && [ -n "$(dpkg -S "$path" 2>/dev/null)" ] && continue  # a shared directory
+  [ -d "$path" ] && [ -n "$(ls -A "$path")" ] && continue  # a directory shared with other packages (/usr, /lib)
   left+=("$path")
 done < "$tmp/contents"
 [ -e /etc/vncgate ] && left+=(/etc/vncgate)
