@@ -6,7 +6,8 @@
 #     (tests/packaging/package_test.sh verifies the installed units verbatim);
 #   - packaging/vncgate.toml (the conffile) loads: `vncgate serve --config … --print-config`;
 #   - packaging/prometheus/*.yml: `promtool check rules`;
-#   - the man page comes out of help2man without groff warnings.
+#   - the man page comes out of help2man without groff warnings;
+#   - packaging/container/compose.yaml passes `docker-compose config` (the Compose schema; no daemon needed).
 # Usage: tests/packaging/check_packaging.sh SOURCE_DIR BINARY
 set -euo pipefail
 src=$1
@@ -44,14 +45,26 @@ for name in vncgate.service vncgate@api.service vncgate@worker.service; do
   echo "ok: $name verifies; exposure $exposure (at most $max_exposure)"
 done
 
-"$binary" serve --config "$src/packaging/vncgate.toml" --print-config > "$tmp/config.txt" ||
+# The conffile names the key file postinst generates (/etc/vncgate/api-keys): here a copy names a test one.
+grep -q '^api_keys_file = "/etc/vncgate/api-keys"$' "$src/packaging/vncgate.toml" ||
+  fail "the conffile does not name /etc/vncgate/api-keys (postinst generates it)"
+printf '# test\ntest-key-0123456789\n' > "$tmp/api-keys"
+sed "s|^api_keys_file = .*|api_keys_file = \"$tmp/api-keys\"|" "$src/packaging/vncgate.toml" > "$tmp/vncgate.toml"
+"$binary" serve --config "$tmp/vncgate.toml" --print-config > "$tmp/config.txt" ||
   fail "packaging/vncgate.toml does not load"
 grep -q '^bind = "127.0.0.1"' "$tmp/config.txt" || fail "the conffile's default bind is not loopback"
-echo "ok: packaging/vncgate.toml loads, binds loopback"
+grep -q '^api_keys = \[' "$tmp/config.txt" || fail "the conffile's key file gives no api_keys"
+echo "ok: packaging/vncgate.toml loads, binds loopback, reads its API key file"
 
 for rules in "$src"/packaging/prometheus/*.yml; do
   promtool check rules "$rules" || fail "$rules"
 done
+
+# Placeholder secrets: the file refuses to load without them (`${VAR:?…}`).
+POSTGRES_PASSWORD=placeholder VNCGATE_API_KEY=placeholder docker-compose --project-directory "$tmp" \
+  -f "$src/packaging/container/compose.yaml" config > "$tmp/compose.txt" || fail "compose.yaml: docker-compose config"
+grep -q 'VNCGATE_SERVER_API_KEYS: placeholder' "$tmp/compose.txt" || fail "compose.yaml: vncgate gets no API key"
+echo "ok: compose.yaml passes docker-compose config"
 
 "$src/packaging/make-manpage.sh" "$binary" "$tmp/vncgate.1"
 warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$tmp/vncgate.1" 2>&1 >/dev/null)
