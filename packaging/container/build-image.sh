@@ -12,7 +12,8 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(cd "$1" && pwd)
 export CONTAINERS_CONF=$src/packaging/container/containers.conf
 deb=$(ls "$out"/vncgate_*.deb | head -1)
-version=$(dpkg-deb -f "$deb" Version)
+# An image tag allows [A-Za-z0-9_.-]: a Debian version's epoch colon, ~ and + become _.
+version=$(dpkg-deb -f "$deb" Version | tr -c 'A-Za-z0-9_.\n-' '_')
 work=$out/image
 mkdir -p "$work"
 
