@@ -35,11 +35,15 @@ if [ "$(cat "$work/base.include" 2>/dev/null)" != "$include" ] ||
   echo "$include" > "$work/base.include"
 fi
 
+# The image this build replaces, removed afterwards (by ID, if nothing else uses it) instead of left dangling.
+previous=$(podman image inspect --format '{{.Id}}' localhost/vncgate:latest 2>/dev/null || true)
 rm -rf "$work/context"
 mkdir -p "$work/context"
 cp "$src/packaging/container/Containerfile" "$work/context/"
 cp "$deb" "$work/context/vncgate.deb"
 podman build --quiet --format docker --pull=never -t "localhost/vncgate:$version" -t localhost/vncgate:latest \
   "$work/context" > "$work/podman-build.log" 2>&1 || { tail -30 "$work/podman-build.log" >&2; exit 1; }
+current=$(podman image inspect --format '{{.Id}}' localhost/vncgate:latest)
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then podman rmi "$previous" > /dev/null 2>&1 || true; fi
 echo "image: localhost/vncgate:$version ($(podman image inspect --format '{{.Size}}' localhost/vncgate:latest |
   awk '{printf "%.0f MB", $1 / 1e6}'))"
