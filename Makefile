@@ -13,7 +13,7 @@ RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g1"
 UNITY_FLAGS := -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=6
 
 .PHONY: all deps build build-cli build-asan build-tsan test-tsan test-asan test test-unit test-integration run fuzz bench lint \
-  clean guest package package-test
+  clean guest package package-test image image-test
 
 all: build
 
@@ -83,6 +83,14 @@ package: deps
 # purges it (tests/packaging/package_test.sh; minutes: not part of `make test`). Needs root.
 package-test: package
 	bash tests/packaging/package_test.sh $(DEB_BUILD)
+
+# The container image localhost/vncgate from the .deb on a local mmdebstrap bookworm base (packaging/container),
+# and its test: run with a published loopback port, /healthz, HEALTHCHECK, a recorded job (root; minutes).
+image: package
+	bash packaging/container/build-image.sh $(DEB_BUILD)
+
+image-test: image
+	bash tests/packaging/image_test.sh $(DEB_BUILD)
 
 # libFuzzer targets (clang); each runs for FUZZ_SECONDS on its seed corpus.
 FUZZ_SECONDS ?= 30

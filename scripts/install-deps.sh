@@ -35,6 +35,9 @@ packages=(
   # packaging (make package, tests/packaging): the .deb, its man page and lint; systemd-analyze for the units,
   # promtool for the alert rules
   debhelper help2man lintian systemd prometheus
+  # container image (make image, tests/packaging/image_test.sh): a local base and podman with runc;
+  # docker-compose checks compose.yaml against the Compose schema (config needs no daemon)
+  mmdebstrap podman runc docker-compose
 )
 # Storage and web tests: npm installs s3rver, the minio client and playwright-core (tests/*/package-lock.json). Debian's nodejs
 # comes without npm; a NodeSource nodejs bundles it and conflicts with Debian's npm package, so ask only when

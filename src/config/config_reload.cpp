@@ -34,18 +34,22 @@ ConfigReloader::Outcome ConfigReloader::reload() {
   check("[targets]", fresh.targets == running_.targets);
   out.log_level_changed = fresh.log_level != running_.log_level;
 
-  // Said before the new level applies, so that a quieter level does not hide it.
+  // Said at the more verbose of the two levels, so that neither hides it.
+  const auto apply_level = [&] {
+    log::set_level(fresh.log_level);
+    running_.log_level = fresh.log_level;
+  };
+  const std::string was = running_.log_level;
+  const bool louder = out.log_level_changed && spdlog::level::from_str(fresh.log_level) < spdlog::get_level();
+  if (louder) apply_level();
   spdlog::info("serve: configuration reloaded, log.level = {}{}", fresh.log_level,
-               out.log_level_changed ? " (was " + running_.log_level + ")" : "");
+               out.log_level_changed ? " (was " + was + ")" : "");
   if (!out.needs_restart.empty()) {
     std::string names;
     for (const auto& n : out.needs_restart) names += (names.empty() ? "" : ", ") + n;
     spdlog::warn("serve: {} changed; these take effect at the next restart", names);
   }
-  if (out.log_level_changed) {
-    log::set_level(fresh.log_level);
-    running_.log_level = fresh.log_level;
-  }
+  if (out.log_level_changed && !louder) apply_level();
   return out;
 }
 

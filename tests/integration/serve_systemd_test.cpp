@@ -75,6 +75,12 @@ TEST_F(ServeSystemd, SighupReloadsLogLevelAndRefusesABadFile) {
   EXPECT_EQ(log.find("SIGHUP, reloading"), log.rfind("SIGHUP, reloading")) << "info line logged at warn:\n" << log;
   EXPECT_TRUE(serve.running());
   EXPECT_EQ(serve.request("GET", "/healthz").status, 200);
+
+  // Back to a more verbose level: the line saying so is not hidden by the quieter one it replaces.
+  write_config("info");
+  ::kill(serve.pid(), SIGHUP);
+  ASSERT_TRUE(notify_.wait_for("READY=1", 10s, &seen)) << seen;
+  EXPECT_THAT(serve.log_tail(), HasSubstr("configuration reloaded, log.level = info (was warn)"));
   EXPECT_EQ(serve.stop(), 0) << serve.log_tail();
 }
 

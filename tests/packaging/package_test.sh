@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `make package-test`: the .deb on this machine (root needed; minutes with the build, so not in `make test`).
-#   1. dpkg -i: the vncgate user, /var/lib/vncgate owned by it, /etc/vncgate/vncgate.toml a conffile,
-#      `systemd-analyze verify` of the installed unit as shipped (binary and man page now in place);
+#   1. dpkg -i: the vncgate user, /var/lib/vncgate owned by it, /etc/vncgate/vncgate.toml a conffile, a
+#      generated API key in /etc/vncgate/api-keys (root:vncgate 0640), `systemd-analyze verify` of the installed
+#      units as shipped (binary and man page now in place);
 #   2. the unit's own ExecStart, User, Group and WorkingDirectory (systemd is not PID 1 here, so the unit itself
 #      cannot run): READY=1 on $NOTIFY_SOCKET, /healthz, /readyz, the dashboard and noVNC from Debian's novnc;
+#      the API refuses requests without the generated key and takes them with it;
 #      a 2-second job against an Xvnc console (a target given by environment, as the container does) ends
 #      `done` with its MP4 in /var/lib/vncgate/recordings, owned by vncgate; SIGHUP reloads, SIGTERM exits 0;
-#   3. dpkg --purge leaves nothing behind but the documented state directory /var/lib/vncgate.
+#   3. dpkg --purge leaves nothing behind (the key file included) but the documented state directory.
 # The test then removes /var/lib/vncgate and the vncgate user itself (Debian keeps both on purge).
 # Only the server port is changed from the shipped configuration (VNCGATE_SERVER_PORT: 8090 may be taken).
 # Usage: tests/packaging/package_test.sh DEB_BUILD
@@ -42,9 +44,14 @@ dpkg -i "$deb" > "$tmp/dpkg-i.log" 2>&1 || { cat "$tmp/dpkg-i.log" >&2; fail "dp
 getent passwd vncgate > /dev/null || fail "no vncgate user"
 [ "$(stat -c %U:%G:%a /var/lib/vncgate)" = vncgate:vncgate:750 ] || fail "/var/lib/vncgate: $(stat -c %U:%G:%a /var/lib/vncgate)"
 dpkg-query -W -f='${Conffiles}\n' vncgate | grep -q '/etc/vncgate/vncgate.toml' || fail "vncgate.toml is no conffile"
-systemd-analyze verify /lib/systemd/system/vncgate.service || fail "systemd-analyze verify (installed unit)"
+[ "$(stat -c %U:%G:%a /etc/vncgate/api-keys)" = root:vncgate:640 ] || fail "/etc/vncgate/api-keys: $(stat -c %U:%G:%a /etc/vncgate/api-keys)"
+key=$(grep -v '^#' /etc/vncgate/api-keys)
+[ ${#key} -ge 32 ] || fail "the generated API key is too short: ${#key} characters"
+for unit in vncgate.service vncgate@api.service vncgate@worker.service; do
+  systemd-analyze verify "/lib/systemd/system/$unit" || fail "systemd-analyze verify $unit (installed)"
+done
 man -w vncgate > /dev/null || fail "no man page vncgate(1)"
-echo "ok: user, state directory, conffile, unit verifies, man page"
+echo "ok: user, state directory, conffile, API key, unit verifies, man page"
 
 step "run the unit's ExecStart as its User"
 exec_start=$(unit_value ExecStart)
@@ -68,10 +75,9 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); os.ch
 while True: print(s.recv(4096).decode().replace("\n", " "), flush=True)' "$notify"
 for _ in $(seq 1 50); do [ -S "$notify" ] && break; sleep 0.1; done
 # shellcheck disable=SC2086  # ExecStart is split into words as systemd does (no quoting in ours)
-# A local test setup: no API keys and a console on this host are explicit choices (docs/security.md).
+# The console runs on this host: loopback targets are an explicit choice (docs/security.md).
 start "$tmp/serve.log" env -C "$workdir" NOTIFY_SOCKET="$notify" VNCGATE_SERVER_PORT="$api_port" \
-  VNCGATE_TARGETS_DEMO="vnc://127.0.0.1:$vnc_port" VNCGATE_SERVER_ALLOW_NO_AUTH=true \
-  VNCGATE_PROVIDERS_ALLOW_LOOPBACK=true \
+  VNCGATE_TARGETS_DEMO="vnc://127.0.0.1:$vnc_port" VNCGATE_PROVIDERS_ALLOW_LOOPBACK=true \
   setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs -- $exec_start
 serve_pid=${pids[-1]}
 wait_port "$api_port" || fail "serve does not listen"
@@ -84,15 +90,18 @@ curl -fsS "$api/" | grep -qi '<html' || fail "no dashboard at /"
 cmp -s <(curl -fsS "$api/novnc/core/rfb.js") /usr/share/novnc/core/rfb.js || fail "/novnc/core/rfb.js is not Debian's"
 echo "ok: READY=1, /healthz, /readyz, dashboard, noVNC from /usr/share/novnc"
 
-job=$(curl -fsS -X POST "$api/api/v1/recordings" -H 'Content-Type: application/json' -d '{"server": "demo", "duration": 2, "count": 1}' |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
+auth=(-H "Authorization: Bearer $key")
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$api/api/v1/recordings")" = 401 ] || fail "the API answers without a key"
+job=$(curl -fsS "${auth[@]}" -X POST "$api/api/v1/recordings" -H 'Content-Type: application/json' \
+  -d '{"server": "demo", "duration": 2, "count": 1}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
 state=
 for _ in $(seq 1 300); do
-  state=$(curl -fsS "$api/api/v1/recordings/$job" | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])')
+  state=$(curl -fsS "${auth[@]}" "$api/api/v1/recordings/$job" | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])')
   case $state in done | failed | cancelled) break ;; esac
   sleep 0.1
 done
 [ "$state" = done ] || fail "job $job ended $state"
+echo "ok: the API refuses requests without the generated key"
 mp4=$(find /var/lib/vncgate/recordings -name 'segment-001.mp4' | head -1)
 [ -n "$mp4" ] || fail "no segment-001.mp4 under /var/lib/vncgate/recordings"
 [ "$(stat -c %U "$mp4")" = vncgate ] || fail "$mp4 is not vncgate's"
@@ -115,7 +124,7 @@ dpkg --purge vncgate > "$tmp/dpkg-purge.log" 2>&1 || { cat "$tmp/dpkg-purge.log"
 left=()
 while read -r path; do
   [ -e "$path" ] || continue
-  [ -d "$path" ] && [ ! -L "$path" ] && [ -n "$(dpkg -S "$path" 2>/dev/null)" ] && continue  # a shared directory
+  [ -d "$path" ] && [ -n "$(ls -A "$path")" ] && continue  # a directory shared with other packages (/usr, /lib)
   left+=("$path")
 done < "$tmp/contents"
 [ -e /etc/vncgate ] && left+=(/etc/vncgate)
