@@ -70,6 +70,8 @@ TEST_F(ServeSystemd, SighupReloadsLogLevelAndRefusesABadFile) {
   ::kill(serve.pid(), SIGHUP);
   // The refusal is logged before READY=1 is sent again; the log file is the ordering that counts here.
   wait_for_file_contains(serve.log_file(), "reload refused", 10s);
+  // A refused reload still ends with READY=1; take it now, or the next reload's wait would find this stale one.
+  ASSERT_TRUE(notify_.wait_for("READY=1", 10s, &seen)) << seen;
   const auto log = serve.log_tail(20000);
   EXPECT_THAT(log, HasSubstr("reload refused, the running configuration stays: server.request_timeout_s"));
   EXPECT_EQ(log.find("SIGHUP, reloading"), log.rfind("SIGHUP, reloading")) << "info line logged at warn:\n" << log;
@@ -79,6 +81,7 @@ TEST_F(ServeSystemd, SighupReloadsLogLevelAndRefusesABadFile) {
   // Back to a more verbose level: the line saying so is not hidden by the quieter one it replaces.
   write_config("info");
   ::kill(serve.pid(), SIGHUP);
+  ASSERT_TRUE(notify_.wait_for("RELOADING=1", 10s, &seen)) << seen;
   ASSERT_TRUE(notify_.wait_for("READY=1", 10s, &seen)) << seen;
   EXPECT_THAT(serve.log_tail(), HasSubstr("configuration reloaded, log.level = info (was warn)"));
   EXPECT_EQ(serve.stop(), 0) << serve.log_tail();
