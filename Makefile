@@ -41,7 +41,8 @@ build-asan: deps
 # ThreadSanitizer: the unit tests and the service and gateway integration tests (which run a TSan
 # vncgate).
 # It reuses the Release build's guest.
-TSAN_TESTS := vncgate_service_api_test vncgate_service_io_test vncgate_gateway_proxy_test
+TSAN_TESTS := vncgate_service_api_test vncgate_service_io_test vncgate_gateway_proxy_test vncgate_service_text_test \
+  vncgate_cluster_sessions_test
 build-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
 	  -DVNCGATE_TSAN=ON -DVNCGATE_BENCH=OFF $(UNITY_FLAGS) \
@@ -105,8 +106,10 @@ bench: build guest
 	@bash bench/run.sh $(BUILD)
 	@bash bench/record.sh $(BUILD)
 	@bash bench/service.sh $(BUILD)
+	@bash bench/recordings.sh $(BUILD)
 	@bash bench/gateway.sh $(BUILD)
 	@bash bench/soak.sh $(BUILD)
+	@bash bench/fleet.sh $(BUILD)
 	$(BUILD)/bench/vncgate_chroma_bench --out $(BUILD)/bench/chroma.md
 
 lint:

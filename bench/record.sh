@@ -80,6 +80,47 @@ say "$(printf 'ratio vncgate/GStreamer  = %.2f  (target <= 0.5)\n' "$(echo "$vg_
 say "$(printf 'ratio vncgate/floor      = %.2f  (target <= 1.2; per second of video)\n' "$(echo "($vg_cpu / $busy_s) / ($floor_cpu / $floor_s)" | bc -l)")"
 peers_cleanup
 
+# --- transcript cost ----------------------------------------------------------------------------------
+# The same busy screen in a bitmap font (misc-fixed 9x15, which the transcriber reads) recorded twice at once,
+# with and without the transcript: what reading the console's text adds to a recording (issue: <= 5 %).
+display=$(free_display)
+port=$((5900 + display))
+start "$tmp/xvnc-text.log" Xvnc ":$display" -rfbport "$port" -localhost -SecurityTypes None \
+  -geometry 1280x800 -depth 24 -nolisten tcp -AlwaysShared -BlacklistThreshold=100000
+wait_port "$port"
+DISPLAY=:$display start "$tmp/xterm-text.log" xterm -fn 9x15 -geometry 140x52+0+0 \
+  -e sh -c "while :; do ls -l /usr/bin | head -60; sleep 0; done"
+sleep 2
+# The transcript is read on a thread of its own ("vg-transcript"): its CPU against the rest of the process,
+# sampled after a 10 s warm-up (fonts loaded once a process, the grid searched once) for busy_s seconds.
+# (The frame copy handed to it, on the encoder thread, is counted in the rest.)
+"$vncgate" record "vnc://127.0.0.1:$port" -o "$tmp/tr" -q --duration $((busy_s + 14)) --fps 10 &
+tr_pid=$!
+ticks() {  # CPU time of the whole process and of its transcript thread, in ns (schedstat: not 10 ms ticks)
+  local all=0 text=0 t v
+  for t in /proc/"$tr_pid"/task/*; do
+    v=$(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)
+    all=$((all + v))
+    [ "$(cat "$t/comm" 2>/dev/null)" = vg-transcript ] && text=$((text + v))
+  done
+  echo "$all $text"
+}
+sleep 10
+read -r all0 text0 < <(ticks)
+sleep "$busy_s"
+read -r all1 text1 < <(ticks)
+wait "$tr_pid"
+text_cpu=$(echo "($text1 - $text0) / 1000000000" | bc -l)
+rest_cpu=$(echo "($all1 - $all0 - $text1 + $text0) / 1000000000" | bc -l)
+frames=$(python3 -c "import json;print(sum(json.load(open(f))['frames'] for f in __import__('glob').glob('$tmp/tr/segment-*.json')))")
+text_rows=$(cat "$tmp"/tr/segment-*.transcript.jsonl | grep -c '"rows"' || true)
+say ""
+say "== transcript cost: Xvnc 1280x800, xterm misc-fixed 9x15 scrolling, 10 fps, default encoder, ${busy_s} s"
+say "$(printf 'transcript thread %.2f cpu s, the rest of the recording %.2f cpu s: +%.1f %% (target <= 5 %%)\n' \
+  "$text_cpu" "$rest_cpu" "$(echo "$text_cpu / $rest_cpu * 100" | bc -l)")"
+say "   ($frames frames recorded in all, $text_rows transcript lines of changed rows)"
+peers_cleanup
+
 # --- idle -------------------------------------------------------------------------------------------
 guest=$build/guest
 [ -s "$guest/vmlinuz" ] || bash "$(dirname "$0")/../scripts/make-guest.sh" "$guest"

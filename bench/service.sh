@@ -25,6 +25,8 @@ done
 peers_tag=bench
 # shellcheck source=../scripts/lib/peers.sh
 source "$(dirname "$0")/../scripts/lib/peers.sh"
+# shellcheck source=wrk_summary.sh
+source "$(dirname "$0")/wrk_summary.sh"
 mkdir -p "$build/bench"
 report=$build/bench/service.txt
 : > "$report"
@@ -68,12 +70,7 @@ for what in list create; do
   else
     wrk -t2 -c16 -d"${wrk_s}s" --latency -s "$tmp/post.lua" "$api/api/v1/recordings" > "$tmp/wrk-$what.txt"
   fi
-  awk -v what="$what" '
-    /Requests\/sec/ {rps = $2}
-    /^ +50%/ {p50 = $2} /^ +90%/ {p90 = $2} /^ +99%/ {p99 = $2}
-    /Non-2xx/ {bad = $NF}
-    END {printf "%-7s %10s req/s   p50 %8s   p90 %8s   p99 %8s   non-2xx %s\n", what, rps, p50, p90, p99, bad ? bad : 0}' \
-    "$tmp/wrk-$what.txt" | tee -a "$report"
+  wrk_summary "$what" "$tmp/wrk-$what.txt" | tee -a "$report"
 done
 # Let the created jobs drain before the idle run measures CPU.
 for _ in $(seq 1 600); do

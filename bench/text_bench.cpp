@@ -8,10 +8,12 @@
 // 9x16) in one of eight colour pairs — the worst case, real consoles are mostly blank. Benchmarks:
 //   whole_screen  every cell read again with the grid known (a full-screen update)
 //   one_row       the cells of one damaged text row (a line printed)
+//   scroll        the whole screen rotated by a text row (every row damaged, each found in the previous picture)
 //   find_grid     the grid search (first frame, resolution or font change)
 //   library       loading every installed console font (once a process)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 
 #include "text/font_files.hpp"
@@ -70,6 +72,25 @@ void bm_one_row(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(s.update(fb, row));
 }
 
+// A scroll by one text row of the whole fbcon screen (a damage the size of the screen): the rows that moved
+// are found in the previous picture (fingerprint + memcmp) and only the new bottom row is read.
+void bm_scroll(benchmark::State& state) {
+  const PixelBuffer& fb = screen(false);
+  PixelBuffer scrolled(fb.width(), fb.height());
+  for (int y = 0; y < fb.height(); ++y) std::copy_n(fb.row((y + 16) % fb.height()), fb.width(), scrolled.row(y));
+  text::TextScreen s;
+  s.update(fb);
+  bool flip = false;
+  for (auto _ : state) {
+    const PixelBuffer& now = flip ? fb : scrolled;
+    const PixelBuffer& before = flip ? scrolled : fb;
+    benchmark::DoNotOptimize(s.update(now, before));
+    flip = !flip;
+  }
+  state.counters["cells_read_per_update"] =
+      static_cast<double>(s.cells_read()) / static_cast<double>(state.iterations() + 1);
+}
+
 void bm_find_grid(benchmark::State& state, bool vga) {
   const PixelBuffer& fb = screen(vga);
   const auto library = text::GlyphLibrary::installed();
@@ -89,6 +110,7 @@ void bm_library(benchmark::State& state) {
 BENCHMARK_CAPTURE(bm_whole_screen, fbcon_1024x768, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_whole_screen, vga_720x400, true)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_one_row)->Unit(benchmark::kMicrosecond);
+BENCHMARK(bm_scroll)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_find_grid, fbcon_1024x768, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_find_grid, vga_720x400, true)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_library)->Unit(benchmark::kMillisecond)->Iterations(3);

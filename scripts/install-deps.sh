@@ -22,8 +22,9 @@ packages=(
   gstreamer1.0-plugins-ugly
   # service benchmark (bench/service.sh): HTTP load generator
   wrk
-  # job store: a real PostgreSQL 15 (initdb/pg_ctl as an unprivileged user) for its tests and benchmark
-  postgresql
+  # job store: a real PostgreSQL 15 (initdb/pg_ctl as an unprivileged user) for its tests and benchmark;
+  # nginx (light) as the round-robin load balancer in front of three nodes (tests/integration/cluster_sessions_test)
+  postgresql nginx-light
   # providers: real Keystone (SQLite, uwsgi); node runs the Nova/Proxmox emulators (tests/emulators, no npm
   # packages); openssl makes their test certificates
   python3-keystone uwsgi-plugin-python3 python3-openstackclient sqlite3 nodejs openssl

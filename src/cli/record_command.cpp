@@ -38,6 +38,7 @@ std::function<int()> add_record_command(CLI::App& app) {
     double reconnect_timeout_s = 60;
     bool cursor = false;
     bool fbs = false;
+    bool no_transcript = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("record", "record a console into gap-free MP4 segments (+ JSON sidecars)");
@@ -51,6 +52,8 @@ std::function<int()> add_record_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("--cursor", opts->cursor, "draw the remote pointer into the video");
   cmd->add_flag("--fbs", opts->fbs, "also write the lossless server stream (recording.fbs + .idx; docs/fbs.md)");
+  cmd->add_flag("--no-transcript", opts->no_transcript,
+                "do not write <segment>.transcript.jsonl (the console's text, read exactly; docs/text.md)");
   opts->encoder.add_to(*cmd);
 
   return [opts, cmd]() -> int {
@@ -68,6 +71,7 @@ std::function<int()> add_record_command(CLI::App& app) {
     options.capture.give_up = std::chrono::milliseconds(static_cast<long long>(opts->reconnect_timeout_s * 1000));
     options.target_label = io::redact_url(opts->target.target);
     options.fbs = opts->fbs;
+    options.transcript = !opts->no_transcript;
     options.first_frame_timeout = std::chrono::milliseconds(static_cast<long long>(opts->target.timeout_s * 1000));
     // Flags first (a usage error should not cost a console ticket); the provider is asked again for every
     // (re)connection: console tokens and Proxmox ports are one-shot.

@@ -89,6 +89,10 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.gateway.max_picture_pixels = c.gateway.max_picture_pixels;
   s.gateway.picture_memory = c.gateway.picture_memory;
   s.gateway.public_url = c.server.public_url;
+  s.cluster.advertise_url = c.cluster.advertise_url;
+  s.cluster.secret = c.cluster.secret;
+  s.cluster.node_id = c.cluster.node_id;
+  s.cluster.node_timeout = std::chrono::seconds(c.cluster.node_timeout_s);
   return s;
 }
 

@@ -38,7 +38,7 @@ const std::vector<Key>& keys() {
   static const std::vector<Key> table = [] {
     constexpr double kDay = 86400;
     std::vector<Key> k;
-    k.reserve(40);
+    k.reserve(64);
     k.push_back({"server.bind", VNCGATE_FIELD(server.bind)});
     k.push_back({"server.port", VNCGATE_FIELD(server.port), 0, 65535});
     k.push_back({"server.api_keys", VNCGATE_FIELD(server.api_keys)});
@@ -57,7 +57,7 @@ const std::vector<Key>& keys() {
     k.push_back({"server.role", VNCGATE_FIELD(server.role), {"all", "api", "worker"}});
     k.push_back({"server.novnc_dir", VNCGATE_FIELD(server.novnc_dir)});
     k.push_back({"jobs.database", VNCGATE_FIELD(jobs.database)});
-    k.push_back({"jobs.max_concurrent", VNCGATE_FIELD(jobs.max_concurrent), 1, 256});
+    k.push_back({"jobs.max_concurrent", VNCGATE_FIELD(jobs.max_concurrent), 1, 1024});
     k.push_back({"jobs.work_dir", VNCGATE_FIELD(jobs.work_dir)});
     k.push_back({"jobs.max_duration_s", VNCGATE_FIELD(jobs.max_duration_s), 1, 365 * kDay});
     k.push_back({"jobs.max_count", VNCGATE_FIELD(jobs.max_count), 1, 1000000});
@@ -94,6 +94,10 @@ const std::vector<Key>& keys() {
     k.push_back({"gateway.connect_attempts", VNCGATE_FIELD(gateway.connect_attempts), 0, 10000});
     k.push_back({"gateway.max_picture_pixels", VNCGATE_FIELD(gateway.max_picture_pixels), 4096, (64 << 20) - 1});
     k.push_back({"gateway.picture_memory", VNCGATE_FIELD(gateway.picture_memory), 1 << 24, 1ULL << 40});
+    k.push_back({"cluster.advertise_url", VNCGATE_FIELD(cluster.advertise_url)});
+    k.push_back({"cluster.secret", VNCGATE_FIELD(cluster.secret)});
+    k.push_back({"cluster.node_id", VNCGATE_FIELD(cluster.node_id)});
+    k.push_back({"cluster.node_timeout_s", VNCGATE_FIELD(cluster.node_timeout_s), 2, 3600});
     k.push_back({"log.level", VNCGATE_FIELD(log_level), {"trace", "debug", "info", "warn", "error"}});
     return k;
   }();
@@ -213,8 +217,8 @@ const std::vector<std::string>& key_names() {
 }
 
 const std::vector<std::string>& section_names() {
-  static const std::vector<std::string> names{"server",    "jobs",    "storage", "recording",
-                                              "providers", "gateway", "targets", "log"};
+  static const std::vector<std::string> names{"server",  "jobs",    "storage", "recording", "providers",
+                                              "gateway", "cluster", "targets", "log"};
   return names;
 }
 

@@ -94,6 +94,14 @@ struct GatewaySection {        // [gateway] (live consoles, used by a later chan
   bool operator==(const GatewaySection&) const = default;
 };
 
+struct ClusterSection {       // [cluster] console sessions across the serving nodes of one PostgreSQL
+  std::string advertise_url;  // http(s)://HOST:PORT the other nodes reach this one at (forwarded viewers)
+  std::string secret;         // shared by all nodes (32+ characters): authenticates forwarded viewers; secret
+  std::string node_id;        // this node in the database; "" = jobs.worker_id, else host name + random suffix
+  int node_timeout_s = 15;    // a node silent this long is dead: its sessions end and may open elsewhere
+  bool operator==(const ClusterSection&) const = default;
+};
+
 struct ServiceConfig {
   ServerSection server;
   JobsSection jobs;
@@ -101,6 +109,7 @@ struct ServiceConfig {
   RecordingSection recording;
   ProvidersSection providers;
   GatewaySection gateway;
+  ClusterSection cluster;
   std::map<std::string, std::string> targets;  // [targets] name = "vnc://127.0.0.1:5990" | "openstack:ID" | …
   std::string log_level = "info";              // [log] level: trace|debug|info|warn|error
   bool operator==(const ServiceConfig&) const = default;

@@ -113,6 +113,27 @@ void validate_jobs(JobsSection& j) {
   if (has_space_or_control(j.worker_id)) throw ConfigError("jobs.worker_id: no spaces or control characters");
 }
 
+void validate_cluster(ClusterSection& c, const JobsSection& j) {
+  const bool postgres = starts_with(j.database, "postgresql://") || starts_with(j.database, "postgres://");
+  if (!c.advertise_url.empty() && !is_origin(c.advertise_url))
+    throw ConfigError("cluster.advertise_url: expected http(s)://HOST[:PORT], got '" + mask_url(c.advertise_url) + "'");
+  if (!c.advertise_url.empty() && !postgres)
+    throw ConfigError(
+        "cluster.advertise_url: console sessions are shared through PostgreSQL; set jobs.database = "
+        "postgresql://…");
+  if (!c.advertise_url.empty() && c.secret.empty())
+    throw ConfigError(
+        "cluster.secret: required with cluster.advertise_url (the same on every node; "
+        "VNCGATE_CLUSTER_SECRET_FILE or cluster.secret_file)");
+  if (!c.secret.empty() && c.advertise_url.empty())
+    throw ConfigError("cluster.advertise_url: required with cluster.secret (how the other nodes reach this one)");
+  // Never echo the secret.
+  if (!c.secret.empty() && (c.secret.size() < 32 || has_space_or_control(c.secret)))
+    throw ConfigError("cluster.secret: expected 32 or more characters without spaces or control characters");
+  if (has_space_or_control(c.node_id) || c.node_id.size() > 128)
+    throw ConfigError("cluster.node_id: up to 128 characters, no spaces or control characters");
+}
+
 void validate_recording(const RecordingSection& r) {
   // H.264 4:2:0 needs even sizes; 16..8192 is what the encoder accepts (record/encoder_settings).
   const auto fits = [](int v) { return v >= 16 && v % 2 == 0; };
@@ -135,6 +156,7 @@ void validate(ServiceConfig& config) {
   if (config.storage.url == "file://" || config.storage.url == "s3://")
     throw ConfigError("storage.url: no directory or host after " + config.storage.url);
   validate_recording(config.recording);
+  validate_cluster(config.cluster, config.jobs);
   for (const auto& entry : config.providers.allow)
     if (entry.empty() || has_space_or_control(entry))
       throw ConfigError("providers.allow: expected HOST or CIDR entries, got '" + entry + "'");

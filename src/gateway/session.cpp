@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "gateway/live_text.hpp"
 #include "gateway/session_recording.hpp"
 #include "io/endpoint.hpp"
 #include "rfb/async_client.hpp"
@@ -145,6 +146,17 @@ void Session::attach(std::unique_ptr<io::ByteStream> viewer, bool view_only) {
   });
 }
 
+void Session::watch_text(std::shared_ptr<TextWaiter> waiter, asio::any_io_executor reader) {
+  asio::post(strand_, [self = shared_from_this(), waiter = std::move(waiter), reader = std::move(reader)] {
+    if (!self->live_text_) self->live_text_ = std::make_shared<LiveText>(reader);
+    if (self->closed_) self->live_text_->close();
+    self->live_text_->add(waiter);  // settled at once when closed
+    if (self->closed_) return;
+    if (self->have_picture_) self->live_text_->frame(self->picture());
+    self->want_updates();  // also with no viewer watching
+  });
+}
+
 void Session::close(std::function<void()> done) {
   asio::post(strand_, [self = shared_from_this(), done = std::move(done)]() mutable {
     if (done) self->on_closed_.push_back(std::move(done));
@@ -186,6 +198,7 @@ void Session::do_close() {
     idle_timer_.cancel();
     if (link_) link_->close();
     if (server_) server_->close();
+    if (live_text_) live_text_->close();
     spdlog::info("session {}: closed ({} viewer updates encoded, {} shared)", id_,
                  server_ ? server_->updates_encoded() : 0, server_ ? server_->updates_shared() : 0);
   }
@@ -280,6 +293,7 @@ void Session::on_update(const framebuffer::Rect& damage) {
     server_->open(width_, height_);
   }
   if (recording_ && conn.frame_complete()) recording_->frame(picture());
+  if (live_text_ && conn.frame_complete() && live_text_->wanted()) live_text_->frame(picture());
   // Without copies the update's rectangles are merged once and handed to every viewer as one damage.
   const bool has_copy =
       std::any_of(update_rects_.begin(), update_rects_.end(), [](const UpstreamRect& u) { return u.copy; });
@@ -311,7 +325,7 @@ void Session::want_updates() {
   if (!client || closed_) return;
   auto& conn = client->connection();
   if (!conn.ready() || conn.update_pending()) return;
-  if (server_->counts().viewers == 0 && !recording_) return;
+  if (server_->counts().viewers == 0 && !recording_ && !(live_text_ && live_text_->wanted())) return;
   conn.request_update(true);
   client->flush();
 }

@@ -25,6 +25,8 @@
 namespace vncgate::gateway {
 
 class SessionRecording;
+class LiveText;
+struct TextWaiter;
 
 namespace asio = boost::asio;
 
@@ -98,6 +100,10 @@ class Session : public std::enable_shared_from_this<Session>,
   // thread), or at once on the strand when there is none.
   void close(std::function<void()> done = {});
   SessionInfo info() const;
+  // Live text (docs/text.md): `waiter` gets the screen as text, read on `reader` (the blocking pool, never the
+  // strand) from the current picture and then each new one until it is settled: at once for an empty needle,
+  // else once the needle is on screen. A closed session settles it as closed.
+  void watch_text(std::shared_ptr<TextWaiter> waiter, asio::any_io_executor reader);
 
  private:
   asio::awaitable<rfb::Console> acquire_console();
@@ -139,8 +145,9 @@ class Session : public std::enable_shared_from_this<Session>,
   std::shared_ptr<rfb::UpstreamLink> link_;
   std::shared_ptr<rfb::AsyncServer> server_;
   std::shared_ptr<SessionRecording> recording_;
-  int width_ = 0, height_ = 0;  // of the picture; 0x0 until the first upstream connection
-  bool have_picture_ = false;   // the upstream painted every pixel once: viewers may be greeted
+  std::shared_ptr<LiveText> live_text_;  // created by the first watch_text()
+  int width_ = 0, height_ = 0;           // of the picture; 0x0 until the first upstream connection
+  bool have_picture_ = false;            // the upstream painted every pixel once: viewers may be greeted
   // The current upstream update's rectangles in order (copies as such), told to viewers once it is complete.
   struct UpstreamRect {
     framebuffer::Rect area;

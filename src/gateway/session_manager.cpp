@@ -82,6 +82,10 @@ void SessionManager::schedule_sweep() {
 
 Link SessionManager::create_link(const std::string& target, bool view_only, std::optional<seconds> ttl, bool record,
                                  const std::string& client) {
+  return make_link(open(target, record, client), view_only, ttl);
+}
+
+std::string SessionManager::open(const std::string& target, bool record, const std::string& client) {
   if (record && options_.record_dir.empty())
     throw ConfigError("recording a live session needs a recording directory (record_dir)");
   const std::string key = target + (record ? "\n+record" : "");
@@ -136,7 +140,7 @@ Link SessionManager::create_link(const std::string& target, bool view_only, std:
     }
     notify_count();
   }
-  return make_link(id, view_only, ttl);
+  return id;
 }
 
 Link SessionManager::create_link_for(const std::string& session_id, bool view_only, std::optional<seconds> ttl) {
@@ -197,6 +201,12 @@ std::optional<SessionInfo> SessionManager::get(const std::string& id) const {
   std::lock_guard lock(mutex_);
   if (auto it = sessions_.find(id); it != sessions_.end()) return it->second.session->info();
   return std::nullopt;
+}
+
+std::shared_ptr<Session> SessionManager::find(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.session;
 }
 
 bool SessionManager::close(const std::string& id) {

@@ -72,6 +72,8 @@ class SessionManager {
   // record_dir, LimitError when max_sessions are live, or max_sessions_per_client of this client's.
   Link create_link(const std::string& target, bool view_only, std::optional<std::chrono::seconds> ttl, bool record,
                    const std::string& client = {});
+  // The session of create_link without a link (its links are kept elsewhere: a cluster's database); returns its id.
+  std::string open(const std::string& target, bool record, const std::string& client = {});
   // A link to an existing session; throws UsageError when the session is unknown.
   Link create_link_for(const std::string& session_id, bool view_only, std::optional<std::chrono::seconds> ttl);
   // Burns the token: the session and view-only flag; nullopt when unknown, used or expired.
@@ -81,12 +83,15 @@ class SessionManager {
 
   std::vector<SessionInfo> list() const;
   std::optional<SessionInfo> get(const std::string& id) const;
+  // The live session itself (to read its text); nullptr when unknown.
+  std::shared_ptr<Session> find(const std::string& id) const;
   bool close(const std::string& id);  // closes its viewers and upstream
   int close_all();
   // close_all() and stops the sweep; waits (up to 5 s) until the sessions finalised their recordings, so it
   // must not be called from the executor's only thread.
   void shutdown();
   std::size_t count() const;
+  std::chrono::seconds link_ttl() const { return options_.link_ttl; }
   void on_count_changed(std::function<void(std::size_t)> callback);
 
   // One sweep now: purges expired tokens, closes idle sessions. Runs by itself every sweep_interval.

@@ -8,6 +8,10 @@
 
 namespace vncgate::io {
 
+asio::awaitable<void> ByteStream::write_gather(const std::vector<asio::const_buffer>& buffers) {
+  for (const auto& b : buffers) co_await write(b);
+}
+
 asio::awaitable<std::unique_ptr<ByteStream>> connect(asio::any_io_executor executor, const Endpoint& endpoint) {
   std::string reason;
   const auto url = parse_url(endpoint.url, &reason);

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "io/endpoint.hpp"
 
@@ -24,6 +25,9 @@ class ByteStream {
   virtual asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) = 0;
   // Writes all of `buffer`.
   virtual asio::awaitable<void> write(asio::const_buffer buffer) = 0;
+  // Writes all of `buffers`, in order, as one write where the transport allows: one writev on TCP, one
+  // WebSocket message (so shared bytes go out without being copied into a per-peer buffer first).
+  virtual asio::awaitable<void> write_gather(const std::vector<asio::const_buffer>& buffers);
   // Closes the stream, cancelling pending operations. Idempotent, never throws.
   virtual void close() = 0;
 };

@@ -16,7 +16,10 @@ asio::awaitable<void> StreamWriter::run(
     ByteStream& stream, [[maybe_unused]] std::shared_ptr<void> owner) {  // held: the owner lives while we write
   std::exception_ptr error;
   try {
-    for (auto bytes = next_(); !bytes.empty(); bytes = next_()) co_await stream.write(asio::buffer(bytes));
+    for (auto out = next_(); !out.empty(); out = next_()) {
+      const auto buffers = out.buffers();
+      co_await stream.write_gather(buffers);
+    }
   } catch (...) {
     error = std::current_exception();
   }

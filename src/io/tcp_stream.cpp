@@ -30,6 +30,11 @@ class TcpStream final : public ByteStream {
     if (ec) fail(ec, "write to ");
   }
 
+  asio::awaitable<void> write_gather(const std::vector<asio::const_buffer>& buffers) override {
+    auto [ec, n] = co_await asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
+    if (ec) fail(ec, "write to ");
+  }
+
   void close() noexcept override {
     if (closed_) return;
     closed_ = true;

@@ -84,6 +84,11 @@ class TlsStream final : public ByteStream {
     if (ec) fail(ec, "write to ");
   }
 
+  asio::awaitable<void> write_gather(const std::vector<asio::const_buffer>& buffers) override {
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, asio::as_tuple(asio::use_awaitable));
+    if (ec) fail(ec, "write to ");
+  }
+
   // No close_notify: that needs an async round trip, and closing the socket is what cancels pending
   // operations. RFB has its own framing, so the peer loses nothing.
   void close() noexcept override {

@@ -64,6 +64,13 @@ class WebSocketStream final : public ByteStream {
     if (ec) fail(ec, "write to ");
   }
 
+  // One binary message of all the buffers: Beast puts the frame header in front and writes header and
+  // buffers with one gather write (server frames are not masked, so nothing is copied).
+  asio::awaitable<void> write_gather(const std::vector<asio::const_buffer>& buffers) override {
+    auto [ec, n] = co_await ws_.async_write(buffers, asio::as_tuple(asio::use_awaitable));
+    if (ec) fail(ec, "write to ");
+  }
+
   // Drops the TCP connection without a close handshake (that needs an async round trip); cancels pending
   // reads and writes.
   void close() noexcept override {
@@ -263,6 +270,8 @@ asio::awaitable<std::unique_ptr<ByteStream>> accept_on(Next next, std::shared_pt
   timeout.keep_alive_pings = true;
   ws.set_option(timeout);
   ws.read_message_max(options.max_message_bytes);
+  // One frame per message: Beast's default cuts messages into 4 KiB frames, one write (syscall) each.
+  ws.auto_fragment(false);
   auto [accept_ec] = co_await ws.async_accept(upgrade, asio::as_tuple(asio::use_awaitable));
   if (accept_ec) throw IoError(peer + ": WebSocket handshake: " + accept_ec.message());
   co_return stream;

@@ -60,8 +60,8 @@ bool is_allowed_transition(SegmentState from, SegmentState to) {
   switch (from) {
     case pending: return to == recording || to == finished || to == failed;
     case recording: return to == finished || to == failed;
-    case finished: return to == uploaded;
-    default: return false;  // uploaded and failed are final
+    case finished: return to == uploaded || to == failed;  // failed: its file was lost with its worker
+    default: return false;                                 // uploaded and failed are final
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "jobs/job.hpp"
+#include "jobs/transcript_search.hpp"
 
 namespace vncgate::jobs {
 
@@ -49,6 +50,16 @@ class JobRows {
   virtual std::vector<Segment> segments(const std::string& job_id) = 0;  // by index
   // Inserts or overwrites every column of the segment.
   virtual void save_segment(const Segment& segment) = 0;
+
+  // Transcript search (docs/text.md). Replaces the indexed lines of segment (job_id, index), which started at
+  // `start_unix_ms`.
+  virtual void replace_transcript(const std::string& job_id, int index, std::int64_t start_unix_ms,
+                                  const std::vector<IndexedLine>& lines) = 0;
+  // Lines matching every word of `words` (as search_words() split them) and the query's filters, newest first
+  // ((at_unix_ms, id) descending), after the cursor position `before` when set; each with its row id.
+  virtual std::vector<std::pair<std::int64_t, SearchHit>> search(
+      const std::vector<std::string>& words, const SearchQuery& query,
+      const std::optional<std::pair<std::int64_t, std::int64_t>>& before, int limit) = 0;
 
   // Tells waiting workers (every process, once the transaction commits) that there may be work to claim.
   virtual void announce_work() = 0;

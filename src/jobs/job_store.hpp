@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "jobs/job.hpp"
+#include "jobs/transcript_search.hpp"
 
 namespace vncgate::jobs {
 
@@ -95,6 +96,14 @@ class JobStore {
   virtual std::map<JobState, std::int64_t> count_by_state() = 0;
   // Queued jobs that `client` (NewJob::client) asked for: the per-key quota.
   virtual std::int64_t count_queued_for(const std::string& client) = 0;
+
+  // --- Transcript search (docs/text.md) ----------------------------------------------------------------------
+  // Indexes segment `index`'s transcript lines, replacing what was indexed for it (a retried upload indexes
+  // again harmlessly); at most kMaxIndexedLines lines of kMaxIndexedLineBytes (longer ones are cut). False when
+  // the segment does not exist.
+  virtual bool index_transcript(const std::string& job_id, int index, const std::vector<IndexedLine>& lines) = 0;
+  // Throws UsageError for a query search_words() refuses, a bad cursor or from > to.
+  virtual SearchPage search(const SearchQuery& query) = 0;
 };
 
 }  // namespace vncgate::jobs

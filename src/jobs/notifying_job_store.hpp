@@ -64,6 +64,10 @@ class NotifyingJobStore : public JobStore {
   }
   std::map<JobState, std::int64_t> count_by_state() override { return inner_.count_by_state(); }
   std::int64_t count_queued_for(const std::string& client) override { return inner_.count_queued_for(client); }
+  bool index_transcript(const std::string& job_id, int index, const std::vector<IndexedLine>& lines) override {
+    return inner_.index_transcript(job_id, index, lines);
+  }
+  SearchPage search(const SearchQuery& query) override { return inner_.search(query); }
 
  private:
   template <class T>

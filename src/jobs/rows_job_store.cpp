@@ -91,4 +91,13 @@ std::int64_t RowsJobStore::count_queued_for(const std::string& client) {
   return in_transaction(Access::read, [&](JobRows& rows) { return rows.count_queued_for(client); });
 }
 
+bool RowsJobStore::index_transcript(const std::string& job_id, int index, const std::vector<IndexedLine>& lines) {
+  return in_transaction(Access::write,
+                        [&](JobRows& rows) { return logic::index_transcript(rows, job_id, index, lines); });
+}
+
+SearchPage RowsJobStore::search(const SearchQuery& query) {
+  return in_transaction(Access::read, [&](JobRows& rows) { return logic::search(rows, query); });
+}
+
 }  // namespace vncgate::jobs

@@ -42,6 +42,8 @@ class RowsJobStore : public JobStore {
   std::optional<Segment> segment(const std::string& job_id, int index) override;
   std::map<JobState, std::int64_t> count_by_state() override;
   std::int64_t count_queued_for(const std::string& client) override;
+  bool index_transcript(const std::string& job_id, int index, const std::vector<IndexedLine>& lines) override;
+  SearchPage search(const SearchQuery& query) override;
 
  protected:
   enum class Access { read, write };

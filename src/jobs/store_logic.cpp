@@ -318,4 +318,43 @@ std::map<JobState, std::int64_t> count_by_state(JobRows& rows) {
   return counts;
 }
 
+bool index_transcript(JobRows& rows, const std::string& job_id, int index, const std::vector<IndexedLine>& lines) {
+  auto segment = rows.segment(job_id, index);
+  if (!segment) return false;
+  std::vector<IndexedLine> kept;
+  kept.reserve(std::min(lines.size(), kMaxIndexedLines));
+  for (const auto& line : lines) {
+    if (kept.size() == kMaxIndexedLines) break;
+    std::size_t cut = std::min(line.text.size(), kMaxIndexedLineBytes);
+    if (cut < line.text.size())  // not inside a UTF-8 sequence
+      while (cut > 0 && (static_cast<unsigned char>(line.text[cut]) & 0xC0) == 0x80) --cut;
+    std::string text = line.text.substr(0, cut);
+    for (char& c : text)  // control characters (a NUL is no text to PostgreSQL) index as spaces
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    kept.push_back({std::max<std::int64_t>(0, line.t_ms), std::move(text)});
+  }
+  rows.replace_transcript(job_id, index, segment->start_unix_ms, kept);
+  return true;
+}
+
+SearchPage search(JobRows& rows, const SearchQuery& query) {
+  const auto words = search_words(query.words);
+  if (query.from_unix_ms && query.to_unix_ms && *query.from_unix_ms > *query.to_unix_ms)
+    throw UsageError("the search range ends before it starts");
+  std::optional<std::pair<std::int64_t, std::int64_t>> before;
+  if (query.cursor) {
+    before = parse_search_cursor(*query.cursor);
+    if (!before) throw UsageError("invalid page cursor \"" + query.cursor->substr(0, 64) + "\"");
+  }
+  const int limit = std::clamp(query.limit, 1, kMaxSearchLimit);
+  auto found = rows.search(words, query, before, limit + 1);  // one more tells whether a page follows
+  SearchPage page;
+  if (static_cast<int>(found.size()) > limit) {
+    found.pop_back();
+    page.next_cursor = search_cursor(found.back().second.at_unix_ms, found.back().first);
+  }
+  for (auto& [id, hit] : found) page.hits.push_back(std::move(hit));
+  return page;
+}
+
 }  // namespace vncgate::jobs::logic

@@ -26,5 +26,7 @@ Segment record_upload_failure(JobRows& rows, const Fence& fence, int index, cons
 
 std::optional<Job> request_cancel(JobRows& rows, const std::string& job_id, const std::string& reason);
 std::map<JobState, std::int64_t> count_by_state(JobRows& rows);
+bool index_transcript(JobRows& rows, const std::string& job_id, int index, const std::vector<IndexedLine>& lines);
+SearchPage search(JobRows& rows, const SearchQuery& query);
 
 }  // namespace vncgate::jobs::logic

@@ -33,6 +33,7 @@ struct Capture::Impl : rfb::LinkListener {
   mutable std::mutex failure_mutex;
   std::exception_ptr failure;
   framebuffer::PixelBuffer composed;  // frame + pointer when options.cursor
+  steady_clock::time_point last_update = steady_clock::now();
 
   Impl(Acquire a, CaptureOptions o, JobClock& c, FrameSlot& s, CaptureEvents e)
       : acquire(std::move(a)), options(o), clock(c), slot(s), events(std::move(e)) {}
@@ -60,6 +61,7 @@ struct Capture::Impl : rfb::LinkListener {
     if (events.resized) events.resized(w, h);
   }
   void on_update(const framebuffer::Rect&) override {
+    last_update = steady_clock::now();
     auto& conn = *link->connection();
     if (!conn.frame_complete()) return;  // half-painted screens never reach the recording
     const auto t = clock.start_or_now();
@@ -82,6 +84,12 @@ struct Capture::Impl : rfb::LinkListener {
       if (conn.ready() && !conn.update_pending()) {
         conn.request_update(true);
         c->flush();
+      }
+      // A still screen: the picture waits compressed for the next update (feed() wakes it).
+      if (options.hibernate_after.count() > 0 && !conn.hibernating() && conn.ready() &&
+          steady_clock::now() - last_update >= options.hibernate_after) {
+        composed = {};
+        conn.hibernate();
       }
       if (events.tick) events.tick(n);
       timer.expires_after(period);

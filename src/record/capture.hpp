@@ -56,6 +56,10 @@ struct CaptureOptions {
   // retried like a reconnect after a drop (any fault, backoff, for `give_up`).
   bool resumed = false;
   bool cursor = false;  // draw the remote pointer into the frames
+  // After this long without an update the connection hibernates (ClientConnection::hibernate(): the picture
+  // compressed, decoder buffers and zlib windows freed) until the next one; 0 = never. The Recorder sets it
+  // from EncoderSettings::hibernate_after_s.
+  std::chrono::milliseconds hibernate_after{0};
 };
 
 // Network-thread events (all optional). `prepare` sees each new connection before it connects (install an

@@ -35,7 +35,11 @@ struct EncoderSettings {
   Chroma chroma = Chroma::yuv444;  // 4:2:0 for players without High 4:4:4 (see Chroma)
   bool lossless = false;           // libx264rgb at qp 0: the RGB pixels exactly (High 4:4:4 Predictive)
   int keyframe_interval_s = 10;    // a keyframe at least this often, for seeking
-  std::string x264_params;         // more libx264 options, "key=value:…" (benchmarks, experiments); "" = none
+  // After this many seconds without a change the encoder is closed: its pictures are most of a recording's
+  // memory. Repeats are then copies of a skip frame
+  // (SkipFrames), and the next change reopens the encoder with a keyframe. 0 = keep the encoder open.
+  int hibernate_after_s = 30;
+  std::string x264_params;  // more libx264 options, "key=value:…" (benchmarks, experiments); "" = none
 };
 
 // Parses "WxH" (both even and within 16..8192); nullopt when malformed.

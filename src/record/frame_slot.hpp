@@ -34,12 +34,15 @@ class FrameSlot {
   }
 
   // Waits until a frame is there, `deadline` passes or wake() is called; the frame's buffer is swapped
-  // with `reuse` (the caller's spent buffer) to avoid reallocating.
+  // with `reuse` (the caller's spent buffer) to avoid reallocating while frames keep coming.
   std::optional<Frame> take(std::chrono::steady_clock::time_point deadline, framebuffer::PixelBuffer reuse = {}) {
     std::unique_lock lock(mutex_);
     changed_.wait_until(lock, deadline, [&] { return full_ || woken_; });
     woken_ = false;
-    if (!full_) return std::nullopt;
+    if (!full_) {
+      slot_.pixels = {};  // the screen is still: no spare picture kept meanwhile (`reuse` goes too)
+      return std::nullopt;
+    }
     full_ = false;
     Frame out;
     out.t_ms = slot_.t_ms;

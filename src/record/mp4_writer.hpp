@@ -31,13 +31,16 @@ class Mp4Writer {
   // another size than the output is scaled to fit, keeping its aspect ratio (black bars).
   void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms);
   // Shows the last written frame again at `t_ms` (keep-alive of an unchanged screen): no conversion, and x264
-  // codes it as skipped blocks, so an idle console costs next to nothing.
+  // codes it as skipped blocks, so an idle console costs next to nothing; once the screen has been still for
+  // EncoderSettings::hibernate_after_s, the encoder is closed and repeats are ready-made skip frames.
   void repeat(std::int64_t t_ms);
   // Ends the segment at `end_ms`: the last frame lasts until then; writes the trailer and closes the file.
   SegmentStats finish(std::int64_t end_ms);
 
   std::int64_t frames() const;
   std::int64_t bytes() const;  // written to the file so far
+  // The encoder is closed for a still screen (EncoderSettings::hibernate_after_s).
+  bool hibernating() const;
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 
 #include "fbs/writer.hpp"
 #include "record/segmenter.hpp"
+#include "record/transcriber.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -29,6 +30,27 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
+// A segment's MP4 with its transcript alongside: the transcriber sees every frame the MP4 gets, in its segment.
+class TranscribedSink : public SegmentSink {
+ public:
+  TranscribedSink(std::unique_ptr<SegmentSink> mp4, Transcriber& transcriber, bool& written)
+      : mp4_(std::move(mp4)), transcriber_(transcriber), written_(written) {}
+  void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms) override {
+    transcriber_.frame(frame, t_ms);
+    mp4_->write(frame, t_ms);
+  }
+  void repeat(std::int64_t t_ms) override { mp4_->repeat(t_ms); }
+  SegmentStats finish(std::int64_t end_ms) override {
+    written_ = transcriber_.end(end_ms);
+    return mp4_->finish(end_ms);
+  }
+
+ private:
+  std::unique_ptr<SegmentSink> mp4_;
+  Transcriber& transcriber_;
+  bool& written_;
+};
+
 }  // namespace
 
 Recorder::Recorder(Acquire acquire, RecordOptions options)
@@ -37,6 +59,7 @@ Recorder::Recorder(Acquire acquire, RecordOptions options)
   if (options_.encoder.fps <= 0 || options_.encoder.fps > 120) throw UsageError("fps must be in (0, 120]");
   if (options_.first_number < 1) throw UsageError("the first segment number must be positive");
   if (options_.total_count == 0) options_.total_count = options_.first_number - 1 + options_.count;
+  options_.capture.hibernate_after = seconds(std::max(0, options_.encoder.hibernate_after_s));
 }
 
 Recorder::Recorder(RecordOptions options) : Recorder(Acquire{}, std::move(options)) {}
@@ -55,6 +78,10 @@ std::string Recorder::segment_name(int number) const {
 }
 
 std::string Recorder::mp4_path(int number) const { return options_.output_dir + "/" + segment_name(number) + ".mp4"; }
+
+std::string Recorder::transcript_path(int number) const {
+  return options_.output_dir + "/" + segment_name(number) + ".transcript.jsonl";
+}
 
 std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress&)>& progress,
                                          const std::function<void(const SegmentResult&)>& segment_done) {
@@ -127,12 +154,18 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   Mp4SegmentSink* open_sink = nullptr;
   std::string name_start;
 
+  std::optional<Transcriber> transcriber;
+  if (options_.transcript) transcriber.emplace();
+  bool transcript_written = false;
+
   auto open = [&](int index, std::int64_t start_ms) -> std::unique_ptr<SegmentSink> {
     const auto path = mp4_path(index + options_.first_number);
     auto sink = std::make_unique<Mp4SegmentSink>(path, options_.encoder, out_w, out_h, start_ms);
     open_sink = sink.get();
     spdlog::info("record: segment {}/{} → {}", index + options_.first_number, options_.total_count, path);
-    return sink;
+    if (!transcriber) return sink;
+    transcriber->begin(transcript_path(index + options_.first_number), start_ms);
+    return std::make_unique<TranscribedSink>(std::move(sink), *transcriber, transcript_written);
   };
   auto closed = [&](int index, std::int64_t start_ms, std::int64_t end_ms, const SegmentStats& stats) {
     open_sink = nullptr;
@@ -152,6 +185,10 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     result.mp4_path = mp4_path(r.index);
     result.sidecar_path = options_.output_dir + "/" + segment_name(r.index) + ".json";
     r.sha256 = sha256_file(result.mp4_path);
+    if (transcriber && transcript_written) {
+      result.transcript_path = transcript_path(r.index);
+      r.transcript = segment_name(r.index) + ".transcript.jsonl";
+    }
     {
       std::lock_guard lock(events_mutex);
       for (const auto& e : events)
@@ -186,6 +223,8 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
   auto last_observed = steady_clock::time_point{};
   std::exception_ptr failure;
   std::optional<std::int64_t> job_end;
+  std::int64_t last_frame_ms = 0;
+  const std::int64_t hibernate_after_ms = std::int64_t{options_.encoder.hibernate_after_s} * 1000;
   auto stop_early = [&] {
     if (!clock.started()) return;
     job_end = clock.now_ms();
@@ -229,8 +268,10 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
           last_observed = steady_clock::now();
         }
         spare = segmenter.frame(std::move(frame->pixels), frame->t_ms);
+        last_frame_ms = frame->t_ms;
       } else if (clock.started() && out_w != 0) {
         segmenter.advance(clock.now_ms());
+        if (hibernate_after_ms > 0 && clock.now_ms() - last_frame_ms >= hibernate_after_ms) segmenter.compact_held();
       }
       if (steady_clock::now() - last_report >= milliseconds(500)) {
         report();

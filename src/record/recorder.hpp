@@ -35,12 +35,15 @@ struct RecordOptions {
   // thread: the service keeps a thumbnail from it. Must be quick.
   std::function<void(const framebuffer::PixelBuffer&)> frame_observer;
   std::chrono::milliseconds frame_observer_interval{2000};
+  // Also write each segment's transcript, <name>.transcript.jsonl (docs/text.md), on a thread of its own.
+  bool transcript = true;
 };
 
 struct SegmentResult {
   SegmentRecord record;
   std::string mp4_path;
   std::string sidecar_path;
+  std::string transcript_path;  // empty when none was written
 };
 
 struct Progress {
@@ -76,6 +79,8 @@ class Recorder {
   void cancel();
   // Where segment `number` (in the job's numbering, as Progress::segment) is written.
   std::string mp4_path(int number) const;
+  // Where segment `number`'s transcript is written (RecordOptions::transcript).
+  std::string transcript_path(int number) const;
 
  private:
   // The file name without extension of segment `number` (the job's numbering).

@@ -6,7 +6,10 @@
 namespace vncgate::record {
 
 Segmenter::Segmenter(std::int64_t duration_ms, int count, Open open, Closed closed, std::int64_t keepalive_ms)
-    : duration_ms_(duration_ms), count_(count), open_(std::move(open)), closed_(std::move(closed)),
+    : duration_ms_(duration_ms),
+      count_(count),
+      open_(std::move(open)),
+      closed_(std::move(closed)),
       keepalive_ms_(keepalive_ms) {
   if (duration_ms <= 0 || count <= 0) throw std::invalid_argument("segment duration and count must be positive");
 }
@@ -28,6 +31,7 @@ void Segmenter::roll_to(std::int64_t t_ms) {
     ++index_;
     if (done() || !has_held_) continue;
     sink_ = open_(index_, boundary);
+    held_.expand();
     sink_->write(held_, boundary);
     last_write_ms_ = boundary;
   }
@@ -41,7 +45,12 @@ framebuffer::PixelBuffer Segmenter::frame(framebuffer::PixelBuffer frame, std::i
   if (!sink_) sink_ = open_(index_, index_ * duration_ms_);
   sink_->write(held_, t_ms);
   last_write_ms_ = t_ms;
+  if (frame.compacted()) return {};  // not reusable as a buffer
   return frame;
+}
+
+void Segmenter::compact_held() {
+  if (has_held_) held_.compact();
 }
 
 void Segmenter::advance(std::int64_t t_ms) {

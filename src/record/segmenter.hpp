@@ -58,6 +58,8 @@ class Segmenter {
   std::optional<std::int64_t> next_deadline() const;
   // Ends the open segment at `t_ms` and the job with it (cancel, upstream lost for good).
   void stop(std::int64_t t_ms);
+  // A still screen: the held screen is kept compressed until a boundary or the next frame needs it.
+  void compact_held();
 
   bool done() const { return index_ >= count_ || stopped_; }
   int segment_index() const { return index_; }  // 0-based index of the open segment

@@ -63,6 +63,7 @@ std::string to_json(const SegmentRecord& r) {
         {"fps_cap", enc.fps}}},
       {"events", events},
   };
+  if (!r.transcript.empty()) doc["transcript"] = r.transcript;
   return doc.dump(2) + "\n";
 }
 

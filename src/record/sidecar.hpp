@@ -22,7 +22,8 @@ struct SegmentRecord {
   std::string target;  // redacted: no tokens or passwords
   int index = 0;       // 1-based
   int count = 0;
-  std::string file;    // MP4 file name
+  std::string file;                       // MP4 file name
+  std::string transcript;                 // its transcript's file name (docs/text.md); empty when none
   std::int64_t start_ms = 0, end_ms = 0;  // on the job clock
   std::int64_t start_unix_ms = 0;         // wall clock of the job's t=0
   int width = 0, height = 0;              // output size

@@ -14,7 +14,7 @@ AsyncClient::AsyncClient(asio::any_io_executor executor, ClientOptions options, 
     : executor_(std::move(executor)),
       conn_(std::move(options), listener),
       read_buffer_(read_buffer_size),
-      writer_([this] { return closed_ ? std::vector<std::uint8_t>{} : conn_.take_output(); },
+      writer_([this] { return closed_ ? io::Output{} : io::Output(conn_.take_output()); },
               [this](std::exception_ptr e) { fail(e); }) {}
 
 AsyncClient::~AsyncClient() { close(); }

@@ -136,7 +136,7 @@ void AsyncServer::kick(const std::shared_ptr<Viewer>& v) {
 
 // The viewer's next bytes: what its connection queued, else its pending request answered from the picture.
 // Only one update is built at a time per viewer: memory stays bounded and damage accumulates meanwhile.
-std::vector<std::uint8_t> AsyncServer::next_output(Viewer& v) {
+io::Output AsyncServer::next_output(Viewer& v) {
   if (v.gone) return {};
   if (!v.conn->has_output()) {
     // Not while a change is half applied: viewers get whole updates, and copies replay right.
@@ -148,13 +148,13 @@ std::vector<std::uint8_t> AsyncServer::next_output(Viewer& v) {
       if (encodings_.encoded() != encoded_before) source_.served();
       updates_encoded_ = encodings_.encoded();
       updates_shared_ = encodings_.shared();
-      v.conn->send_update(*plan, pixels.get());
+      v.conn->send_update(*plan, pixels);
     }
   }
-  auto bytes = v.conn->take_output();
-  bytes_sent_ += bytes.size();
-  if (bytes.empty() && v.conn->closed()) drop(v.shared_from_this(), v.conn->close_reason());
-  return bytes;
+  auto out = v.conn->take_output_pieces();
+  bytes_sent_ += out.size();
+  if (out.empty() && v.conn->closed()) drop(v.shared_from_this(), v.conn->close_reason());
+  return out;
 }
 
 void AsyncServer::drop(const std::shared_ptr<Viewer>& v, const std::string& why) {

@@ -94,7 +94,7 @@ class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
   struct Viewer;
 
   boost::asio::awaitable<void> serve(std::shared_ptr<Viewer> v);
-  std::vector<std::uint8_t> next_output(Viewer& v);
+  io::Output next_output(Viewer& v);
   void kick(const std::shared_ptr<Viewer>& v);
   void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
   void input_allowed(Viewer& v, const std::function<void()>& forward);

@@ -49,10 +49,22 @@ void ServerConnection::feed(std::span<const std::uint8_t> bytes) {
   }
 }
 
-std::vector<std::uint8_t> ServerConnection::take_output() {
-  std::vector<std::uint8_t> out;
-  out.swap(out_);
+io::Output ServerConnection::take_output_pieces() {
+  io::Output out;
+  std::swap(out, queued_);
+  std::vector<std::uint8_t> tail;
+  tail.swap(out_);
+  out.append(std::move(tail));
   return out;
+}
+
+std::vector<std::uint8_t> ServerConnection::take_output() {
+  if (queued_.empty()) {
+    std::vector<std::uint8_t> out;
+    out.swap(out_);
+    return out;
+  }
+  return take_output_pieces().flatten();
 }
 
 bool ServerConnection::step() {
@@ -403,15 +415,25 @@ bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
   if (fb.width() != width_ || fb.height() != height_)
     throw std::logic_error("ServerConnection::send_update: framebuffer size was not reported");
   if (plan->pixels.empty()) {
-    send_update(*plan, nullptr);
+    queue_update(*plan, nullptr, nullptr);
   } else {
     const auto pixels = encode_pixels(fb, plan->pixels.rects(), plan->params);
-    send_update(*plan, &pixels);
+    queue_update(*plan, &pixels, nullptr);
   }
   return true;
 }
 
 void ServerConnection::send_update(const UpdatePlan& plan, const EncodedPixels* pixels) {
+  queue_update(plan, pixels, nullptr);
+}
+
+void ServerConnection::send_update(const UpdatePlan& plan, std::shared_ptr<const EncodedPixels> pixels) {
+  const auto* raw = pixels.get();
+  queue_update(plan, raw, std::move(pixels));
+}
+
+void ServerConnection::queue_update(const UpdatePlan& plan, const EncodedPixels* pixels,
+                                    std::shared_ptr<const EncodedPixels> shared) {
   if (!plan.pixels.empty() && (!pixels || pixels->rects < 1))
     throw std::logic_error("ServerConnection::send_update: planned pixels were not encoded");
   const int pixel_rects = plan.pixels.empty() ? 0 : pixels->rects;
@@ -454,10 +476,16 @@ void ServerConnection::send_update(const UpdatePlan& plan, const EncodedPixels* 
     // The viewer's inflaters live as long as the connection: a stream's first data carries the zlib header.
     unsigned& started = plan.params.encoding == Encoding::zrle ? zrle_streams_started_ : tight_streams_started_;
     const unsigned fresh = pixels->zlib_streams() & ~started;
-    if (fresh)
+    if (fresh) {
       append_pixels(out_, *pixels, plan.params.encoding, fresh);
-    else
+    } else if (shared) {
+      // The header written so far, then the shared bytes themselves: the same memory for every viewer.
+      queued_.append(std::move(out_));
+      out_.clear();
+      queued_.append_shared(shared, pixels->bytes);
+    } else {
       out_.insert(out_.end(), pixels->bytes.begin(), pixels->bytes.end());
+    }
     started |= pixels->zlib_streams();
   }
   dirty_.subtract(resize_pending_ ? framebuffer::Rect{0, 0, width_, height_} : requested_);

@@ -12,6 +12,7 @@
 
 #include "framebuffer/damage.hpp"
 #include "framebuffer/pixel_buffer.hpp"
+#include "io/output.hpp"
 #include "rfb/encoders/pixel_encoder.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
 #include "rfb/encoding.hpp"
@@ -68,8 +69,12 @@ class ServerConnection {
   ServerConnection& operator=(const ServerConnection&) = delete;
 
   void feed(std::span<const std::uint8_t> bytes);
+  // What to send, as pieces: encoded pixels shared with other viewers (send_update with a shared_ptr) are
+  // referenced, not copied.
+  io::Output take_output_pieces();
+  // The same in one vector (a copy of shared pixels).
   std::vector<std::uint8_t> take_output();
-  bool has_output() const { return !out_.empty(); }
+  bool has_output() const { return !out_.empty() || !queued_.empty(); }
 
   // ClientInit received, ServerInit sent: updates may flow.
   bool ready() const { return state_ == State::normal; }
@@ -97,6 +102,9 @@ class ServerConnection {
   // Queues the planned update; `pixels` = encode_pixels(picture, plan.pixels, plan.params), possibly made for
   // another viewer with the same plan, or null when plan.pixels is empty. Plan and send without feed() between.
   void send_update(const UpdatePlan& plan, const EncodedPixels* pixels);
+  // The same with shared pixels (immutable): the output refers to them instead of copying them, so every
+  // viewer of one encoding writes the same bytes (take_output_pieces()).
+  void send_update(const UpdatePlan& plan, std::shared_ptr<const EncodedPixels> pixels);
   bool update_requested() const { return request_pending_; }
 
   void send_bell();
@@ -129,6 +137,7 @@ class ServerConnection {
   void fail_auth(const std::string& reason);
   bool supports(Encoding e) const;
   void write_rect_header(const framebuffer::Rect& r, std::int32_t encoding);
+  void queue_update(const UpdatePlan& plan, const EncodedPixels* pixels, std::shared_ptr<const EncodedPixels> shared);
   void write_u8(unsigned v) { out_.push_back(static_cast<std::uint8_t>(v)); }
   void write_u16(unsigned v);
   void write_u32(std::uint32_t v);
@@ -141,7 +150,8 @@ class ServerConnection {
   std::uint8_t security_ = 1;
   std::array<std::uint8_t, 16> challenge_{};
   InBuffer in_;
-  std::vector<std::uint8_t> out_;
+  io::Output queued_;              // output before out_: pieces, shared pixels among them
+  std::vector<std::uint8_t> out_;  // output being written
   PixelWriter writer_;
   std::vector<std::int32_t> encodings_;
   // Bit i: the viewer's inflater for Tight stream i / ZRLE has read its zlib header.

@@ -263,6 +263,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     return io::offload(blocking, run);
   }
 
+  // A handler's deferred answer, on the connection's strand; faults become error responses as in dispatch().
+  static asio::awaitable<HttpResponse> finish_deferred(std::function<asio::awaitable<HttpResponse>()> deferred,
+                                                       std::string route) {
+    try {
+      co_return co_await deferred();
+    } catch (const Error& e) {
+      co_return json_error(status_for(e.category()), std::string(to_string(e.category())), e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} failed: {}", route, e.what());
+      co_return json_error(500, "internal", "internal error");
+    }
+  }
+
   // The HTTP/1.1 loop on a plain or TLS stream, on the connection's strand.
   template <class Stream>
   asio::awaitable<void> serve_on(Stream& stream) {
@@ -320,6 +333,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         auto request = to_http_request(parser.get());
         auto handling = handle(std::move(request));
         Handled handled = co_await std::move(handling);
+        if (handled.response.deferred) {
+          auto later = finish_deferred(std::move(handled.response.deferred), handled.route);
+          handled.response = co_await std::move(later);
+        }
         response = std::move(handled.response);
         route = std::move(handled.route);
       }

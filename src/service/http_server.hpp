@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -56,6 +57,10 @@ struct HttpResponse {
   Headers headers;
   std::shared_ptr<BodySource> source;  // a streamed body of `source_length` bytes
   std::uint64_t source_length = 0;
+  // An answer that comes later (an event, a timeout) without holding a thread meanwhile: the handler checks
+  // the request and returns this; the server awaits it on the connection's strand and sends what it returns
+  // (its other fields are then ignored). It must not block.
+  std::function<boost::asio::awaitable<HttpResponse>()> deferred;
 };
 
 // {"error":{"code":…,"message":…}} with `status`: the one error shape of the API.

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "framebuffer/png.hpp"
 #include "io/endpoint.hpp"
 #include "providers/provider_set.hpp"
+#include "record/mp4_frame.hpp"
 #include "service/job_request.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -41,16 +43,26 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// At most 320 pixels wide, by sampling: a thumbnail, cheap enough for the encoder thread.
-framebuffer::PixelBuffer shrink(const framebuffer::PixelBuffer& fb) {
-  const int step = std::max(1, (fb.width() + 319) / 320);
-  framebuffer::PixelBuffer small(std::max(1, fb.width() / step), std::max(1, fb.height() / step));
-  for (int y = 0; y < small.height(); ++y) {
-    const auto* src = fb.row(y * step);
-    auto* dst = small.row(y);
-    for (int x = 0; x < small.width(); ++x) dst[x] = src[x * step];
+// A write of the job store that a short outage of the database (a PostgreSQL restart or failover) must not
+// lose: tried again for up to `patience` (the lease: past it another worker may own the job, and fencing
+// decides). Rule refusals (FencedOut, InvalidTransition) are not retried.
+template <typename Write>
+auto durably(milliseconds patience, const std::string& job_id, Write&& write) -> decltype(write()) {
+  const auto deadline = steady_clock::now() + patience;
+  auto pause = milliseconds(200);
+  for (bool warned = false;;) {
+    try {
+      return write();
+    } catch (const StorageError& e) {
+      if (steady_clock::now() + pause >= deadline) throw;
+      if (!warned)
+        spdlog::warn("job {}: the job store failed ({}); trying again for up to {} s", job_id, e.what(),
+                     duration_cast<seconds>(patience).count());
+      warned = true;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, milliseconds(2000));
+    }
   }
-  return small;
 }
 
 std::string host_name() {
@@ -155,7 +167,7 @@ void JobRunner::renew_leases() {
         cancel(id);  // requested through another node's API
       }
     } catch (const jobs::FencedOut& e) {
-      lose(id, e.what());
+      lose(fence, e.what());
     } catch (const std::exception& e) {
       // The store is unreachable: keep trying; if it stays so past the lease, another worker takes over and
       // the next renewal that gets through is fenced out.
@@ -164,9 +176,11 @@ void JobRunner::renew_leases() {
   }
 }
 
-void JobRunner::lose(const std::string& job_id, const std::string& why) {
+void JobRunner::lose(const jobs::Fence& fence, const std::string& why) {
+  const auto& job_id = fence.job_id;
   spdlog::warn("job {}: lost to another worker, stopping here ({})", job_id, why);
   metrics_.add("vncgate_jobs_lost_total", "Jobs this worker lost to another (lease expired, fenced out)");
+  uploader_.drop(fence);  // nothing of it goes to storage from here: the new owner's files stand
   std::lock_guard lock(mutex_);
   held_.erase(job_id);
   lost_.insert(job_id);
@@ -210,16 +224,20 @@ std::optional<JobRunner::Work> JobRunner::adopt(const jobs::ClaimedJob& claimed)
   const auto& fence = claimed.lease.fence;
   for (const auto& segment : claimed.to_upload) uploader_.enqueue_segment(fence, segment.index);
   hold(fence);
+  const auto patience = settings_.jobs.lease;
+  auto move_to = [&](jobs::JobState to, const std::string& reason = {}) {
+    durably(patience, job.id, [&] { return store_.transition(fence, to, reason); });
+  };
   if (job.cancel_requested) {
-    store_.transition(fence, jobs::JobState::cancelled, "cancelled before the restart");
+    move_to(jobs::JobState::cancelled, "cancelled before the restart");
     return std::nullopt;
   }
   if (job.state == jobs::JobState::uploading || claimed.remaining == 0) {
     if (job.state != jobs::JobState::uploading) {
-      if (job.state == jobs::JobState::connecting) store_.transition(fence, jobs::JobState::recording);
-      store_.transition(fence, jobs::JobState::uploading);
+      if (job.state == jobs::JobState::connecting) move_to(jobs::JobState::recording);
+      move_to(jobs::JobState::uploading);
     }
-    uploader_.job_recorded(fence);
+    durably(patience, job.id, [&] { uploader_.job_recorded(fence); });
     return std::nullopt;
   }
   if (claimed.taken_over) {
@@ -229,7 +247,7 @@ std::optional<JobRunner::Work> JobRunner::adopt(const jobs::ClaimedJob& claimed)
                      : " from worker " + claimed.previous_owner,
                  claimed.next_index, claimed.remaining);
   }
-  if (job.state == jobs::JobState::recording) store_.transition(fence, jobs::JobState::connecting);
+  if (job.state == jobs::JobState::recording) move_to(jobs::JobState::connecting);
   return Work{job, claimed.next_index, claimed.remaining, claimed.taken_over, fence};
 }
 
@@ -279,9 +297,13 @@ void JobRunner::worker() {
 void JobRunner::run(Work work) {
   const auto& job = work.job;
   const auto& fence = work.fence;
+  const auto patience = settings_.jobs.lease;
+  auto move_to = [&](jobs::JobState to, const std::string& reason = {}) {
+    durably(patience, job.id, [&] { return store_.transition(fence, to, reason); });
+  };
   auto resolved = resolve_target(settings_.targets, job.server, job.provider);
   if (auto* rejection = std::get_if<Rejection>(&resolved)) {
-    store_.transition(fence, jobs::JobState::failed, rejection->message);
+    move_to(jobs::JobState::failed, rejection->message);
     return;
   }
   const auto target = std::get<ResolvedTarget>(resolved).target;
@@ -293,7 +315,7 @@ void JobRunner::run(Work work) {
   int connections = 0;
   auto acquire = [&, providers]() -> record::Console {
     if (connections++ > 0) {
-      store_.add_reconnect(fence);
+      durably(patience, job.id, [&] { return store_.add_reconnect(fence); });
       metrics_.add("vncgate_upstream_reconnects_total", "Recording connections re-established after a drop");
     }
     auto console = providers::acquire_blocking(*providers, *parsed);
@@ -320,7 +342,7 @@ void JobRunner::run(Work work) {
   const auto thumbnail = thumbnail_path(job.id);
   options.frame_observer = [thumbnail](const framebuffer::PixelBuffer& fb) {
     try {
-      framebuffer::write_png(shrink(fb), thumbnail + ".tmp");
+      framebuffer::write_png(record::shrink_to_width(fb, 320), thumbnail + ".tmp");
       fs::rename(thumbnail + ".tmp", thumbnail);
     } catch (const std::exception& e) {
       spdlog::warn("thumbnail: {}", e.what());
@@ -340,17 +362,20 @@ void JobRunner::run(Work work) {
     int open_segment = 0;
     std::int64_t frames_seen = 0;
     double cpu_mark = thread_cpu_seconds();
+    // The segment's row in the store, when it opens (seen by a progress report) or, at the latest, when it
+    // closes: a store slow to answer (a database restart) can hold the encoder past a whole segment.
+    auto open_row = [&](int index) {
+      if (open_segment == 0) move_to(jobs::JobState::recording);
+      jobs::Segment segment;
+      segment.index = index;
+      segment.state = jobs::SegmentState::recording;
+      segment.local_path = recorder.mp4_path(index);
+      durably(patience, job.id, [&] { return store_.upsert_segment(fence, segment); });
+      uploader_.segment_growing(fence, index, segment.local_path);
+      open_segment = index;
+    };
     auto on_progress = [&](const record::Progress& p) {
-      if (open_segment == 0) store_.transition(fence, jobs::JobState::recording);
-      if (p.segment != open_segment) {
-        jobs::Segment segment;
-        segment.index = p.segment;
-        segment.state = jobs::SegmentState::recording;
-        segment.local_path = recorder.mp4_path(p.segment);
-        store_.upsert_segment(fence, segment);
-        uploader_.segment_growing(job.id, p.segment, segment.local_path);
-        open_segment = p.segment;
-      }
+      if (p.segment != open_segment) open_row(p.segment);
       metrics_.add("vncgate_frames_total", "Frames encoded into recordings", {},
                    static_cast<double>(p.frames - frames_seen));
       frames_seen = p.frames;
@@ -362,6 +387,7 @@ void JobRunner::run(Work work) {
     };
     auto on_segment = [&](const record::SegmentResult& result) {
       const auto& r = result.record;
+      if (r.index != open_segment) open_row(r.index);
       jobs::FinishedSegment finished;
       finished.local_path = result.mp4_path;
       finished.bytes = r.stats.bytes;
@@ -370,11 +396,20 @@ void JobRunner::run(Work work) {
       finished.sha256 = r.sha256;
       finished.start_unix_ms = r.start_unix_ms + r.start_ms;
       finished.end_unix_ms = r.start_unix_ms + r.end_ms;
-      store_.finish_segment(fence, r.index, finished);
+      durably(patience, job.id, [&] { return store_.finish_segment(fence, r.index, finished); });
       uploader_.enqueue_segment(fence, r.index);
     };
     try {
       recorder.run(on_progress, on_segment);
+    } catch (const jobs::FencedOut& e) {
+      // A write of this run was refused: lost, unless the heartbeat noticed first (and stopped the recorder,
+      // whose last segment's write is refused in turn).
+      bool noticed = false;
+      {
+        std::lock_guard lock(mutex_);
+        noticed = lost_.count(job.id) > 0;
+      }
+      if (!noticed) lose(fence, e.what());
     } catch (const Error& e) {
       failure = public_failure(e);
       spdlog::warn("job {}: {}", job.id, e.what());  // the details stay in the log
@@ -395,24 +430,28 @@ void JobRunner::run(Work work) {
     if (ext == ".fbs" || ext == ".idx") uploader_.enqueue_file(fence, entry.path().string());
   }
   try {
-    const auto now = store_.get(job.id);
+    const auto now = durably(patience, job.id, [&] { return store_.get(job.id); });
     if (!now || jobs::is_terminal(now->state)) return;
     if (now->cancel_requested) {
-      store_.transition(fence, jobs::JobState::cancelled, "cancelled");
+      move_to(jobs::JobState::cancelled, "cancelled");
       spdlog::info("job {}: cancelled", job.id);
     } else if (interrupted) {
       spdlog::info("job {}: interrupted by shutdown, resumes at the next start", job.id);
     } else if (!failure.empty()) {
-      store_.transition(fence, jobs::JobState::failed, failure);
+      move_to(jobs::JobState::failed, failure);
       spdlog::warn("job {}: failed: {}", job.id, failure);
     } else {
-      store_.transition(fence, jobs::JobState::uploading);
-      uploader_.job_recorded(fence);
+      move_to(jobs::JobState::uploading);
+      durably(patience, job.id, [&] { uploader_.job_recorded(fence); });
     }
   } catch (const jobs::FencedOut& e) {
     spdlog::warn("job {}: another worker has taken it over; this one stops ({})", job.id, e.what());
   } catch (const std::exception& e) {
-    spdlog::error("job {}: cannot record its end: {}", job.id, e.what());
+    // No recorder is left for it: holding its lease would keep it active forever. Let the lease run out so
+    // that another worker takes it over (or this one at its next start, recover_after_restart).
+    spdlog::error("job {}: cannot record its end: {}; its lease is left to run out", job.id, e.what());
+    std::lock_guard lock(mutex_);
+    held_.erase(job.id);
   }
 }
 

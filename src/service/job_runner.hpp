@@ -74,7 +74,7 @@ class JobRunner {
   void heartbeat();
   void renew_leases();
   // Another worker owns the job now: stop its recorder, forget it.
-  void lose(const std::string& job_id, const std::string& why);
+  void lose(const jobs::Fence& fence, const std::string& why);
 
   jobs::JobStore& store_;
   jobs::Worker worker_;  // who this process is in the store

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <set>
 
+#include "framebuffer/png.hpp"
+#include "record/mp4_frame.hpp"
 #include "service/job_request.hpp"
 #include "util/log.hpp"
 
@@ -80,6 +82,13 @@ std::optional<int> parse_int(const std::string& text) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_seconds(const std::string& text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !(value >= 0 && value <= 86400)) return std::nullopt;
   return value;
 }
 
@@ -164,6 +173,54 @@ HttpResponse serve_object(const RecordingsApi& api, const jobs::Job& job, const 
     r.headers.emplace_back("Content-Range", "bytes " + std::to_string(offset) + "-" +
                                                 std::to_string(offset + length - 1) + "/" + std::to_string(size));
   return r;
+}
+
+// A segment's MP4 read by ranges where it is: the local file until it is uploaded, then the object (read a
+// MiB at a time, so that FFmpeg's small reads do not each become a request).
+std::optional<record::RangeSource> segment_source(const RecordingsApi& api, const jobs::Job& job,
+                                                  const jobs::Segment& segment) {
+  const int fd = segment.local_path.empty() ? -1 : ::open(segment.local_path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    auto file = std::shared_ptr<int>(new int(fd), [](int* f) {
+      ::close(*f);
+      delete f;
+    });
+    return record::RangeSource{static_cast<std::uint64_t>(st.st_size),
+                               [file](std::uint64_t offset, std::span<std::uint8_t> into) {
+                                 const auto n = ::pread(*file, into.data(), into.size(), static_cast<off_t>(offset));
+                                 if (n < 0) throw IoError(std::string("reading a recording: ") + std::strerror(errno));
+                                 return static_cast<std::size_t>(n);
+                               }};
+  }
+  if (fd >= 0) ::close(fd);
+  if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
+  const auto where = api.site.locate_job(job.bucket_id);
+  const auto key = where.prefix + fs::path(segment.object_key).filename().string();
+  auto storage = api.site.shared_storage();
+  const auto info = storage->stat(where.bucket, key);
+  if (!info) return std::nullopt;
+  static constexpr std::uint64_t kChunk = 1 << 20;
+  struct Cache {
+    std::uint64_t offset = 0;
+    std::string bytes;
+  };
+  auto cache = std::make_shared<Cache>();
+  const std::uint64_t size = info->size;
+  return record::RangeSource{
+      size, [storage, bucket = where.bucket, key, cache, size](std::uint64_t offset, std::span<std::uint8_t> into) {
+        if (offset < cache->offset || offset >= cache->offset + cache->bytes.size()) {
+          const auto start = offset / kChunk * kChunk;
+          auto bytes = storage->read(bucket, key, storage::ByteRange{start, std::min(kChunk, size - start)});
+          if (!bytes) throw StorageError("the recording went from storage while it was read");
+          cache->offset = start;
+          cache->bytes = std::move(*bytes);
+        }
+        const auto from = offset - cache->offset;
+        const auto n = std::min<std::uint64_t>(into.size(), cache->bytes.size() - from);
+        std::memcpy(into.data(), cache->bytes.data() + from, n);
+        return static_cast<std::size_t>(n);
+      }};
 }
 
 std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpRequest& request, jobs::Job& created) {
@@ -365,13 +422,49 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
                                                                     : std::string();
     return serve_object(api, job, segment->local_path, key, "video/mp4", request);
   });
-  router.add("GET", "/api/v1/recordings/{id}/segments/{n}/sidecar", [api, segment_of](const HttpRequest& request) {
+  // The files beside a segment's MP4: its sidecar and its transcript (docs/text.md).
+  auto beside = [api, segment_of](const char* extension, const char* content_type) {
+    return [api, segment_of, extension, content_type](const HttpRequest& request) {
+      jobs::Job job;
+      auto segment = segment_of(request, job);
+      if (!segment) return json_error(404, "not_found", "no such segment");
+      const auto local = fs::path(segment->local_path).replace_extension(extension);
+      const auto key = segment->state == jobs::SegmentState::uploaded ? local.filename().string() : std::string();
+      return serve_object(api, job, local.string(), key, content_type, request);
+    };
+  };
+  router.add("GET", "/api/v1/recordings/{id}/segments/{n}/sidecar", beside(".json", "application/json"));
+  router.add("GET", "/api/v1/recordings/{id}/segments/{n}/transcript",
+             beside(".transcript.jsonl", "application/jsonl; charset=utf-8"));
+  // The picture of a segment `t` seconds into it, as a PNG at most `width` wide (a search hit's thumbnail):
+  // decoded from the MP4 where it lies (FFmpeg: the keyframe before `t`, then forward), on this blocking thread.
+  router.add("GET", "/api/v1/recordings/{id}/segments/{n}/frame", [api, segment_of](const HttpRequest& request) {
     jobs::Job job;
     auto segment = segment_of(request, job);
     if (!segment) return json_error(404, "not_found", "no such segment");
-    const auto local = fs::path(segment->local_path).replace_extension(".json");
-    const auto key = segment->state == jobs::SegmentState::uploaded ? local.filename().string() : std::string();
-    return serve_object(api, job, local.string(), key, "application/json", request);
+    if (segment->state == jobs::SegmentState::recording || segment->state == jobs::SegmentState::pending)
+      return json_error(409, "not_ready", "segment " + std::to_string(segment->index) + " is still being recorded");
+    const auto t = request.query.find("t");
+    const auto seconds = parse_seconds(t == request.query.end() ? "0" : t->second);
+    if (!seconds) return json_error(400, "invalid_query", "t must be seconds into the segment, 0 to 86400");
+    const auto w = request.query.find("width");
+    const auto width = parse_int(w == request.query.end() ? "320" : w->second);
+    if (!width || *width < 16 || *width > 4096)
+      return json_error(400, "invalid_query", "width must be a number of pixels from 16 to 4096");
+    const auto source = segment_source(api, job, *segment);
+    if (!source) return json_error(404, "not_found", "the segment's video is not available");
+    std::string png;
+    try {
+      png = framebuffer::encode_png(record::shrink_to_width(record::mp4_frame_at(*source, *seconds), *width));
+    } catch (const CodecError& e) {
+      return json_error(422, "unreadable", std::string("cannot decode the segment: ") + e.what());
+    }
+    HttpResponse r;
+    r.status = 200;
+    r.content_type = "image/png";
+    r.body = std::move(png);
+    r.headers.emplace_back("Cache-Control", "private, max-age=86400");  // a finished segment never changes
+    return r;
   });
   router.add("GET", "/api/v1/recordings/{id}/thumbnail", [api, find_job](const HttpRequest& request) {
     auto job = find_job(request);

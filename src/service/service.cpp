@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "service/service.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,13 +15,18 @@
 #include "gateway/session_manager.hpp"
 #include "jobs/notifying_job_store.hpp"
 #include "jobs/open_job_store.hpp"
+#include "jobs/postgres/postgres_job_store.hpp"
 #include "providers/provider_set.hpp"
+#include "service/cluster_sessions.hpp"
+#include "service/cluster_ticket.hpp"
 #include "service/http_server.hpp"
 #include "service/job_request.hpp"
 #include "service/job_runner.hpp"
 #include "service/recordings_api.hpp"
+#include "service/request_guard.hpp"
 #include "service/sessions_api.hpp"
 #include "service/static_files.hpp"
+#include "service/text_api.hpp"
 #include "service/uploader.hpp"
 #include "storage/storage.hpp"
 #include "util/error.hpp"
@@ -64,6 +71,24 @@ gateway::ManagerOptions manager_options(const ServiceSettings& s, Uploader& uplo
   return o;
 }
 
+// This node's name in the cluster tables: configured, else the worker id, else the host name with a random suffix
+// (several processes on one host are several nodes).
+std::string cluster_node_id(const ServiceSettings& s) {
+  if (!s.cluster.node_id.empty()) return s.cluster.node_id;
+  if (!s.jobs.worker_id.empty()) return s.jobs.worker_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
+  return std::string(host) + "-" + gateway::random_token().substr(0, 8);
+}
+
+// The advertised host is one this server answers for: forwarded viewers arrive with it as Host.
+ServiceSettings with_advertised_host(ServiceSettings s) {
+  const auto& url = s.cluster.advertise_url;
+  if (const auto scheme = url.find("://"); scheme != std::string::npos)
+    s.http.allowed_hosts.push_back(RequestGuard::host_name(url.substr(scheme + 3)));
+  return s;
+}
+
 }  // namespace
 
 struct Service::Impl {
@@ -77,6 +102,10 @@ struct Service::Impl {
   boost::asio::io_context io;         // network I/O only: every connection and session on its own strand
   boost::asio::thread_pool blocking;  // HTTP handlers and downloads: database, storage, files
   gateway::SessionManager sessions;
+  // Where the API finds sessions and links: this process alone, or the serving nodes of one PostgreSQL.
+  std::unique_ptr<ClusterSessions> cluster;
+  std::unique_ptr<ClusterTicket> tickets;  // with cluster.secret: forwarded viewers
+  std::unique_ptr<SessionDirectory> directory;
   std::unique_ptr<HttpServer> http;
   std::vector<std::thread> io_threads;
 
@@ -94,7 +123,7 @@ struct Service::Impl {
   std::thread health_thread;
 
   explicit Impl(ServiceSettings s)
-      : settings(std::move(s)),
+      : settings(with_advertised_host(std::move(s))),
         database(open_store(settings)),
         store(*database, [this] { kick_housekeeping(); }),
         site(storage::StorageSite::open(settings.storage_url)),
@@ -108,7 +137,17 @@ struct Service::Impl {
     sessions.on_count_changed([this](std::size_t n) {
       metrics.set("vncgate_sessions", "Live console sessions", {}, static_cast<double>(n));
     });
+    if (jobs::is_postgres_url(settings.database) && settings.role != ServiceRole::worker) {
+      ClusterOptions options{settings.database, cluster_node_id(settings), settings.cluster.advertise_url,
+                             settings.cluster.node_timeout};
+      cluster = std::make_unique<ClusterSessions>(sessions, std::move(options));
+      if (!settings.cluster.secret.empty()) tickets = std::make_unique<ClusterTicket>(settings.cluster.secret);
+    } else {
+      directory = std::make_unique<LocalSessionDirectory>(sessions);
+    }
   }
+
+  SessionDirectory& session_directory() { return cluster ? static_cast<SessionDirectory&>(*cluster) : *directory; }
 
   static std::unique_ptr<jobs::JobStore> open_store(const ServiceSettings& settings) {
     auto store = jobs::open_job_store(settings.database);
@@ -182,7 +221,9 @@ struct Service::Impl {
     Router router;
     if (settings.role != ServiceRole::worker) {  // a worker answers health checks and metrics only
       add_recording_routes(router, RecordingsApi{store, runner, site, settings, [this] { return storage_ok.load(); }});
-      add_session_routes(router, sessions, settings);
+      add_session_routes(router, SessionRoutes{session_directory(), sessions, blocking.get_executor(), tickets.get()},
+                         settings);
+      add_text_routes(router, sessions, store, blocking.get_executor());
     }
     router.add(
         "GET", "/healthz", [](const HttpRequest&) { return json_response(200, R"({"status":"ok"})"); }, true);
@@ -232,6 +273,7 @@ void Service::start() {
   auto& d = *impl_;
   fs::create_directories(d.settings.jobs.work_dir);
   d.check_health();
+  if (d.cluster) d.cluster->start();  // before the API answers: a misconfigured fleet fails here
   d.http = std::make_unique<HttpServer>(d.io, d.blocking.get_executor(), d.settings.http, d.routes(), d.metrics);
   d.uploader.start();
   // Live-session recordings a stop or crash left behind (uploaded files are removed from there).
@@ -312,6 +354,7 @@ void Service::stop() {
     });
   }
   if (d.http) d.http->stop();
+  if (d.cluster) d.cluster->stop();  // the others stop forwarding here; our rows go with this node's
   d.sessions.shutdown();
   d.runner.stop();                             // open segments closed
   d.uploader.drain(std::chrono::seconds(30));  // and uploaded, before their jobs are given up

@@ -10,6 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "io/byte_stream.hpp"
+#include "io/endpoint.hpp"
+#include "io/offload.hpp"
+#include "io/relay.hpp"
 #include "io/websocket_accept.hpp"
 #include "service/job_request.hpp"
 #include "service/recordings_api.hpp"
@@ -27,29 +31,6 @@ namespace {
 bool is_session_id(const std::string& id) {
   return !id.empty() && id.size() <= 64 &&
          id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
-}
-
-json session_json(const gateway::SessionInfo& s) {
-  json out = {{"session_id", s.id},
-              {"target", s.target_label},
-              {"state", gateway::to_string(s.state)},
-              {"viewers", s.viewers},
-              {"view_only_viewers", s.view_only_viewers},
-              {"created_at", iso8601_ms(s.created_unix_ms)},
-              {"last_used_at", iso8601_ms(s.last_used_unix_ms)},
-              {"bytes_to_viewers", s.bytes_to_viewers},
-              {"bytes_from_upstream", s.bytes_from_upstream},
-              {"frames", s.frames},
-              {"width", s.width},
-              {"height", s.height},
-              {"recording", s.recording},
-              {"total_connections", s.total_connections},
-              {"dropped_input_events", s.dropped_input_events},
-              {"updates_encoded", s.updates_encoded},
-              {"updates_shared", s.updates_shared},
-              {"hibernating", s.hibernating}};
-  if (s.recording) out["bucket_id"] = session_bucket(s.id);
-  return out;
 }
 
 HttpResponse link_response(const gateway::Link& link, const ServiceSettings& settings) {
@@ -94,10 +75,10 @@ asio::awaitable<void> refuse(Stream& stream, bhttp::status status, std::string m
   bhttp::response<bhttp::string_body> response{status, 11};
   response.set(bhttp::field::content_type, "application/json");
   response.set(bhttp::field::connection, "close");
-  response.body() = json{{"error",
-                          {{"code", status == bhttp::status::forbidden ? "forbidden" : "link_invalid"},
-                           {"message", std::move(message)}}}}
-                        .dump();
+  const char* code = status == bhttp::status::forbidden ? "forbidden"
+                     : status == bhttp::status::gone    ? "link_invalid"
+                                                        : "unavailable";
+  response.body() = json{{"error", {{"code", code}, {"message", std::move(message)}}}}.dump();
   response.prepare_payload();
   co_await bhttp::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
   boost::system::error_code ignored;
@@ -114,27 +95,102 @@ asio::awaitable<void> refuse(UpgradeConnection& connection, bhttp::status status
   }
 }
 
+// A viewer WebSocket from the accepted upgrade, plain or TLS.
+asio::awaitable<std::unique_ptr<io::ByteStream>> accept_viewer(UpgradeConnection& connection,
+                                                               const UpgradeRequest& upgrade) {
+  const io::WsAcceptOptions options;  // Origin checked by the server
+  // Two statements, not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
+  std::unique_ptr<io::ByteStream> viewer;
+  if (connection.tls)
+    viewer =
+        co_await io::accept_websocket(std::move(*connection.tls), std::move(connection.tls_context), upgrade, options);
+  else
+    viewer = co_await io::accept_websocket(std::move(*connection.plain), upgrade, options);
+  co_return viewer;
+}
+
+// The owner's internal viewer endpoint for a session (ws:// or wss:// as its advertise_url is http or https).
+io::Endpoint owner_endpoint(const Redemption& redeemed, const ClusterTicket& tickets) {
+  io::Endpoint endpoint;
+  const bool tls = redeemed.owner_url.rfind("https://", 0) == 0;
+  endpoint.url = (tls ? "wss://" : "ws://") + redeemed.owner_url.substr(tls ? 8 : 7) + "/internal/v1/sessions/" +
+                 redeemed.session_id + "/viewer";
+  endpoint.headers.emplace_back(ClusterTicket::kHeader, tickets.issue(redeemed.session_id, redeemed.view_only));
+  endpoint.connect_timeout = std::chrono::seconds(5);
+  return endpoint;
+}
+
 // The server refused foreign origins before this (service/request_guard.hpp): a page from elsewhere cannot use
 // (and burn) a link. Clients without Origin (vncgate, scripts) are not browsers: the token alone authorises them.
-asio::awaitable<void> open_console(gateway::SessionManager& manager, UpgradeConnection connection,
-                                   UpgradeRequest upgrade, std::string token) {
-  auto redeemed = manager.redeem(token);
+// A session held by another node of the cluster is reached through its owner: connected first (a dead owner
+// gets a 502 rather than a WebSocket that closes at once), then the viewer's bytes are relayed both ways.
+asio::awaitable<void> open_console(SessionRoutes routes, UpgradeConnection connection, UpgradeRequest upgrade,
+                                   std::string token) {
+  auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
+  std::optional<Redemption> redeemed;
+  bool directory_failed = false;  // answered outside the handler: no co_await in a catch block
+  try {
+    SessionDirectory* directory = &routes.directory;
+    auto redeem = [directory, token] { return directory->redeem(token); };
+    redeemed = co_await io::offload(routes.blocking, redeem);
+  } catch (const std::exception& e) {
+    spdlog::warn("gateway: console link not redeemed: {}", e.what());
+    directory_failed = true;
+  }
+  if (directory_failed) {
+    co_await refuse(connection, bhttp::status::service_unavailable, "the session directory is unavailable");
+    co_return;
+  }
   if (!redeemed) {
     co_await refuse(connection, bhttp::status::gone, "this console link was used already or has expired");
     co_return;
   }
+  std::unique_ptr<io::ByteStream> owner;
+  if (!redeemed->owner_url.empty()) {
+    try {
+      if (!routes.tickets) throw ConfigError("no cluster.secret to reach the node that holds the session");
+      const auto endpoint = owner_endpoint(*redeemed, *routes.tickets);
+      owner = co_await io::connect(executor, endpoint);
+    } catch (const std::exception& e) {
+      spdlog::warn("gateway: session {} at {} unreachable: {}", redeemed->session_id, redeemed->owner_url, e.what());
+    }
+    if (!owner) {
+      co_await refuse(connection, bhttp::status::bad_gateway, "the node that holds this console is unreachable");
+      co_return;
+    }
+  }
   try {
-    const io::WsAcceptOptions options;  // Origin checked by the server
-    // Two statements, not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
-    std::unique_ptr<io::ByteStream> viewer;
-    if (connection.tls)
-      viewer = co_await io::accept_websocket(std::move(*connection.tls), std::move(connection.tls_context), upgrade,
-                                             options);
+    auto viewer = co_await accept_viewer(connection, upgrade);
+    if (owner)
+      io::relay(executor, std::move(viewer), std::move(owner));
     else
-      viewer = co_await io::accept_websocket(std::move(*connection.plain), upgrade, options);
-    manager.attach(redeemed->session_id, std::move(viewer), redeemed->view_only);
+      routes.manager.attach(redeemed->session_id, std::move(viewer), redeemed->view_only);
   } catch (const Error& e) {
     spdlog::warn("gateway: console for session {} not opened: {}", redeemed->session_id, e.what());
+  }
+}
+
+// A viewer another node forwards to this one (the session's owner): only with a valid, unused ticket for this
+// very session (ClusterTicket), and only while the session is live here.
+asio::awaitable<void> accept_forwarded(SessionRoutes routes, UpgradeConnection connection, UpgradeRequest upgrade,
+                                       std::string session_id, std::string ticket) {
+  std::string why;
+  const auto view_only =
+      is_session_id(session_id) ? routes.tickets->accept(ticket, session_id, &why) : std::optional<bool>();
+  if (!view_only) {
+    spdlog::warn("cluster: refused a forwarded viewer: {}", why.empty() ? "bad session id" : why);
+    co_await refuse(connection, bhttp::status::forbidden, "not a valid cluster ticket");
+    co_return;
+  }
+  if (!routes.manager.find(session_id)) {
+    co_await refuse(connection, bhttp::status::gone, "no such session on this node");
+    co_return;
+  }
+  try {
+    auto viewer = co_await accept_viewer(connection, upgrade);
+    routes.manager.attach(session_id, std::move(viewer), *view_only);
+  } catch (const Error& e) {
+    spdlog::warn("cluster: forwarded viewer for session {} not attached: {}", session_id, e.what());
   }
 }
 
@@ -170,8 +226,9 @@ std::string session_bucket(const std::string& session_id) {
   return out;
 }
 
-void add_session_routes(Router& router, gateway::SessionManager& manager, const ServiceSettings& settings) {
-  router.add("POST", "/api/v1/sessions", [&manager, &settings](const HttpRequest& request) {
+void add_session_routes(Router& router, SessionRoutes routes, const ServiceSettings& settings) {
+  auto& directory = routes.directory;
+  router.add("POST", "/api/v1/sessions", [&directory, &settings](const HttpRequest& request) {
     auto parsed = parse_session_request(request.body);
     if (auto* r = std::get_if<Rejection>(&parsed)) return json_error(r->status, r->code, r->message);
     const auto& wanted = std::get<SessionRequest>(parsed);
@@ -181,55 +238,63 @@ void add_session_routes(Router& router, gateway::SessionManager& manager, const 
     if (auto r = check_allowed(settings.targets, std::get<ResolvedTarget>(resolved)))
       return json_error(r->status, r->code, r->message);
     try {
-      return link_response(manager.create_link(std::get<ResolvedTarget>(resolved).target, wanted.view_only, wanted.ttl,
-                                               wanted.record, request.client),
+      return link_response(directory.create_link(std::get<ResolvedTarget>(resolved).target, wanted.view_only,
+                                                 wanted.ttl, wanted.record, request.client),
                            settings);
     } catch (const gateway::LimitError& e) {
       return json_error(429, "too_many_sessions", e.what());
     }
   });
-  router.add("POST", "/api/v1/sessions/{id}/links", [&manager, &settings](const HttpRequest& request) {
+  router.add("POST", "/api/v1/sessions/{id}/links", [&directory, &settings](const HttpRequest& request) {
     const auto& id = request.params.at("id");
-    if (!is_session_id(id) || !manager.get(id)) return json_error(404, "not_found", "no such session");
+    if (!is_session_id(id)) return json_error(404, "not_found", "no such session");
     auto body = object_body(request.body);
     if (auto* r = std::get_if<Rejection>(&body)) return json_error(r->status, r->code, r->message);
     auto options = link_options(std::get<json>(body));
     if (auto* r = std::get_if<Rejection>(&options)) return json_error(r->status, r->code, r->message);
     const auto& [view_only, ttl] = std::get<0>(options);
-    try {
-      return link_response(manager.create_link_for(id, view_only, ttl), settings);
-    } catch (const UsageError&) {  // closed meanwhile
-      return json_error(404, "not_found", "no such session");
-    }
+    auto link = directory.create_link_for(id, view_only, ttl);
+    if (!link) return json_error(404, "not_found", "no such session");
+    return link_response(*link, settings);
   });
-  router.add("GET", "/api/v1/sessions", [&manager](const HttpRequest&) {
+  router.add("GET", "/api/v1/sessions", [&directory](const HttpRequest&) {
     json out = {{"sessions", json::array()}};
-    for (const auto& s : manager.list()) out["sessions"].push_back(session_json(s));
+    for (auto& s : directory.list()) out["sessions"].push_back(std::move(s));
     return json_response(200, out.dump());
   });
-  router.add("GET", "/api/v1/sessions/{id}", [&manager](const HttpRequest& request) {
+  router.add("GET", "/api/v1/sessions/{id}", [&directory](const HttpRequest& request) {
     const auto& id = request.params.at("id");
-    auto info = is_session_id(id) ? manager.get(id) : std::nullopt;
+    auto info = is_session_id(id) ? directory.get(id) : std::nullopt;
     if (!info) return json_error(404, "not_found", "no such session");
-    return json_response(200, session_json(*info).dump());
+    return json_response(200, info->dump());
   });
-  router.add("DELETE", "/api/v1/sessions/{id}", [&manager](const HttpRequest& request) {
+  router.add("DELETE", "/api/v1/sessions/{id}", [&directory](const HttpRequest& request) {
     const auto& id = request.params.at("id");
-    if (!is_session_id(id) || !manager.close(id)) return json_error(404, "not_found", "no such session");
+    if (!is_session_id(id) || !directory.close(id)) return json_error(404, "not_found", "no such session");
     HttpResponse r;
     r.status = 204;
     return r;
   });
-  router.add("DELETE", "/api/v1/sessions", [&manager](const HttpRequest&) {
-    return json_response(200, json{{"closed", manager.close_all()}}.dump());
+  router.add("DELETE", "/api/v1/sessions", [&directory](const HttpRequest&) {
+    return json_response(200, json{{"closed", directory.close_all()}}.dump());
   });
   router.add_upgrade(
-      "/ws/{token}", [&manager](UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request) {
+      "/ws/{token}", [routes](UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request) {
         auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
         asio::co_spawn(executor,
-                       open_console(manager, std::move(connection), std::move(upgrade), request.params.at("token")),
+                       open_console(routes, std::move(connection), std::move(upgrade), request.params.at("token")),
                        asio::detached);
       });
+  if (!routes.tickets) return;
+  router.add_upgrade("/internal/v1/sessions/{id}/viewer", [routes](UpgradeConnection connection, UpgradeRequest upgrade,
+                                                                   const HttpRequest& request) {
+    auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
+    auto ticket = request.header(ClusterTicket::kHeader).value_or("");  // named: see open_console
+    asio::co_spawn(
+        executor,
+        accept_forwarded(routes, std::move(connection), std::move(upgrade), request.params.at("id"), std::move(ticket)),
+        asio::detached);
+  });
 }
 
 }  // namespace vncgate::service

@@ -7,8 +7,10 @@
 #include <variant>
 
 #include "gateway/session_manager.hpp"
+#include "service/cluster_ticket.hpp"
 #include "service/http_server.hpp"
 #include "service/job_request.hpp"
+#include "service/session_directory.hpp"
 #include "service/settings.hpp"
 
 namespace vncgate::service {
@@ -29,6 +31,18 @@ std::variant<SessionRequest, Rejection> parse_session_request(const std::string&
 // which bucket names do not allow).
 std::string session_bucket(const std::string& session_id);
 
-void add_session_routes(Router& router, gateway::SessionManager& manager, const ServiceSettings& settings);
+// What the session routes work with: where sessions are listed and links kept (this process, or a cluster's
+// database), this process's sessions, the pool for work that blocks, and — in a cluster with other nodes — the
+// tickets that authenticate viewers forwarded between nodes (nullptr: no internal endpoint, nothing forwarded).
+struct SessionRoutes {
+  SessionDirectory& directory;
+  gateway::SessionManager& manager;
+  boost::asio::any_io_executor blocking;
+  ClusterTicket* tickets = nullptr;
+};
+
+// With tickets, also the internal WebSocket /internal/v1/sessions/{id}/viewer that a node forwarding a viewer
+// connects to (refused without a valid ticket for that session).
+void add_session_routes(Router& router, SessionRoutes routes, const ServiceSettings& settings);
 
 }  // namespace vncgate::service

@@ -75,6 +75,14 @@ struct GatewaySettings {
   std::string public_url;                     // base of console URLs in answers; "" = relative URLs
 };
 
+// Console sessions across the serving nodes of one PostgreSQL (service/cluster_sessions.hpp).
+struct ClusterSettings {
+  std::string advertise_url;  // how the other nodes reach this one; "" = a single serving node
+  std::string secret;         // authenticates viewers forwarded between nodes; never logged
+  std::string node_id;        // "" = jobs.worker_id, else the host name with a random suffix
+  std::chrono::seconds node_timeout{15};
+};
+
 struct ServiceSettings {
   ServerOptions http;
   ServiceRole role = ServiceRole::all;
@@ -85,6 +93,7 @@ struct ServiceSettings {
   RecordingDefaults recording;
   TargetSettings targets;
   GatewaySettings gateway;
+  ClusterSettings cluster;
   std::string web_root;      // dashboard and console pages; "" = the built-in default
   std::string novnc_dir;     // noVNC (core/, vendor/) served under /novnc/, e.g. Debian's /usr/share/novnc
   int io_threads = 2;        // network threads: HTTP connections, console viewers and upstreams

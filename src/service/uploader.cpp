@@ -3,14 +3,36 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
+#include "text/transcript_reader.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
 namespace vncgate::service {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// The lines of a segment's transcript as the search indexes them; none when there is no transcript, and none
+// (logged) when it does not parse: a damaged transcript never holds its segment's upload back.
+std::vector<jobs::IndexedLine> transcript_lines(const fs::path& path) {
+  std::vector<jobs::IndexedLine> lines;
+  std::ifstream in(path);
+  if (!in) return lines;
+  try {
+    for (auto& line : text::TranscriptReader::appeared(in))
+      lines.push_back({static_cast<std::int64_t>(line.t * 1000 + 0.5), std::move(line.text)});
+  } catch (const CodecError& e) {
+    spdlog::warn("upload: {} is not indexed for search: {}", path.string(), e.what());
+    lines.clear();
+  }
+  return lines;
+}
+
+}  // namespace
 
 Uploader::Uploader(jobs::JobStore& store, const storage::StorageSite& site, Metrics& metrics, JobSettings settings)
     : store_(store), site_(site), metrics_(metrics), settings_(std::move(settings)) {}
@@ -45,10 +67,10 @@ void Uploader::drain(std::chrono::milliseconds timeout) {
   }
 }
 
-void Uploader::segment_growing(const std::string& job_id, int index, const std::string& local_path) {
+void Uploader::segment_growing(const jobs::Fence& fence, int index, const std::string& local_path) {
   {
     std::lock_guard lock(mutex_);
-    growing_requests_.push_back({job_id, index, local_path, nullptr, 0});
+    growing_requests_.push_back({fence.job_id, fence.token, index, local_path, nullptr, 0});
   }
   wake_.notify_all();
 }
@@ -61,7 +83,7 @@ void Uploader::feed_growing() {
     try {
       if (!g.upload) {
         auto job = store_.get(g.job_id);
-        if (!job) {
+        if (!job || !still_owned(*job, g.token, "segment " + std::to_string(g.index) + " while recording")) {
           it = growing_.erase(it);
           continue;
         }
@@ -112,6 +134,22 @@ void Uploader::enqueue_to_bucket(const std::string& bucket_id, const std::string
 
 void Uploader::job_recorded(const jobs::Fence& fence) { finish_if_complete(fence); }
 
+void Uploader::drop(const jobs::Fence& fence) {
+  {
+    std::lock_guard lock(mutex_);
+    dropped_.insert({fence.job_id, fence.token});
+    std::erase_if(queue_, [&](const Item& item) { return item.job_id == fence.job_id && item.token == fence.token; });
+  }
+  wake_.notify_all();
+}
+
+bool Uploader::still_owned(const jobs::Job& job, std::int64_t token, const std::string& what) const {
+  if (job.fence_token == token) return true;
+  spdlog::warn("upload: job {} {}: fenced out (token {}, the job is worker {}'s with token {}); not uploaded", job.id,
+               what, token, job.owner, job.fence_token);
+  return false;
+}
+
 bool Uploader::pending_for(const std::string& job_id) const {
   return in_flight_.count(job_id) > 0 ||
          std::any_of(queue_.begin(), queue_.end(), [&](const Item& item) { return item.job_id == job_id; });
@@ -122,6 +160,8 @@ void Uploader::loop() {
   while (!stopping_) {
     for (auto& g : growing_requests_) growing_[{g.job_id, g.index}] = std::move(g);
     growing_requests_.clear();
+    // Streams of a lost job end here (an S3 multipart upload never completed stays invisible).
+    std::erase_if(growing_, [&](const auto& g) { return dropped_.count({g.second.job_id, g.second.token}) > 0; });
     // The earliest item that is due; retries wait their turn without blocking the others.
     auto due = std::min_element(queue_.begin(), queue_.end(),
                                 [](const Item& a, const Item& b) { return a.ready_at < b.ready_at; });
@@ -156,7 +196,15 @@ void Uploader::loop() {
       continue;
     }
     lock.unlock();
-    if (!item.job_id.empty()) finish_if_complete({item.job_id, item.token});
+    try {
+      if (!item.job_id.empty()) finish_if_complete({item.job_id, item.token});
+    } catch (const std::exception& e) {  // the job store failing: look again later (the upload is not redone)
+      spdlog::warn("upload: job {}: cannot record the end of its uploads: {}", item.job_id, e.what());
+      lock.lock();
+      item.ready_at = std::chrono::steady_clock::now() + settings_.upload_retry;
+      queue_.push_back(std::move(item));
+      continue;
+    }
     lock.lock();
   }
 }
@@ -165,7 +213,13 @@ bool Uploader::upload(const Item& item) {
   std::string bucket_id = item.bucket_id;
   if (bucket_id.empty()) {
     auto job = store_.get(item.job_id);
+    const auto what =
+        item.index == 0 ? fs::path(item.path).filename().string() : "segment " + std::to_string(item.index);
     if (!job) return true;
+    if (!still_owned(*job, item.token, what)) {
+      if (item.index > 0) growing_.erase({item.job_id, item.index});
+      return true;
+    }
     bucket_id = job->bucket_id;
   }
   const auto where = site_.locate_job(bucket_id);
@@ -189,9 +243,12 @@ bool Uploader::upload(const Item& item) {
   if (!segment || segment->state != jobs::SegmentState::finished) return true;  // uploaded meanwhile, or gone
   const fs::path mp4 = segment->local_path;
   const fs::path sidecar = fs::path(mp4).replace_extension(".json");
+  const fs::path transcript = fs::path(mp4).replace_extension(".transcript.jsonl");
   try {
     storage.ensure_bucket(where.bucket);
     if (fs::exists(sidecar)) storage.put_file(where.bucket, where.prefix + sidecar.filename().string(), sidecar);
+    if (fs::exists(transcript))
+      storage.put_file(where.bucket, where.prefix + transcript.filename().string(), transcript);
     const std::string key = where.prefix + mp4.filename().string();
     // A segment streamed while it was recorded completes that upload; otherwise (or after a failure) whole.
     storage::PutResult put;
@@ -201,8 +258,10 @@ bool Uploader::upload(const Item& item) {
       put = streamed->finish();
     } else {
       if (g != growing_.end()) growing_.erase(g);
+      if (!fs::exists(mp4)) return settle_lost(fence, *segment, where.bucket, key);
       put = storage.put_file(where.bucket, key, mp4);
     }
+    if (fs::exists(transcript)) store_.index_transcript(item.job_id, item.index, transcript_lines(transcript));
     store_.mark_uploaded(fence, item.index, key);
     metrics_.add("vncgate_upload_bytes_total", "Bytes uploaded to storage", {}, static_cast<double>(put.size));
     spdlog::info("upload: job {} segment {} → {}/{} ({} bytes, {} part{})", item.job_id, item.index, where.bucket, key,
@@ -211,6 +270,7 @@ bool Uploader::upload(const Item& item) {
       std::error_code ignored;
       fs::remove(mp4, ignored);
       fs::remove(sidecar, ignored);
+      fs::remove(transcript, ignored);
     }
     return true;
   } catch (const jobs::FencedOut& e) {
@@ -224,6 +284,27 @@ bool Uploader::upload(const Item& item) {
                  mp4.string(), settings_.upload_retry.count());
     return false;
   }
+}
+
+// A finished segment whose file is not on this node: the worker that recorded it stopped before uploading it,
+// and its jobs.work_dir is not shared with this node. The object is in storage when that worker's upload
+// completed and only the store's note of it was lost; otherwise the segment is gone, and fails with the reason
+// instead of being retried forever (which would keep its job `uploading`).
+bool Uploader::settle_lost(const jobs::Fence& fence, const jobs::Segment& segment, const std::string& bucket,
+                           const std::string& key) {
+  if (const auto object = site_.storage().stat(bucket, key);
+      object && object->size == static_cast<std::uint64_t>(segment.bytes)) {
+    store_.mark_uploaded(fence, segment.index, key);
+    spdlog::info("upload: job {} segment {} was already in storage ({})", fence.job_id, segment.index, key);
+    return true;
+  }
+  const auto reason = "its file " + segment.local_path +
+                      " is not on this node: the worker that recorded it stopped before uploading it (a shared "
+                      "jobs.work_dir lets another worker upload it)";
+  store_.fail_segment(fence, segment.index, reason);
+  metrics_.add("vncgate_segments_lost_total", "Finished segments whose file was lost with the worker that made them");
+  spdlog::warn("upload: job {} segment {}: {}", fence.job_id, segment.index, reason);
+  return true;
 }
 
 void Uploader::finish_if_complete(const jobs::Fence& fence) {

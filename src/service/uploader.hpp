@@ -18,10 +18,9 @@
 
 namespace vncgate::service {
 
-// Moves finished segments (MP4 + sidecar) and a job's FBS files from the work directory to storage, one at a
-// time on its own thread. A failed upload is counted in the job store and tried again after `upload_retry`,
-// forever: the local file is never dropped. A job in `uploading` becomes `done` once nothing of it is left to
-// upload.
+// Moves finished segments (MP4 + sidecar + transcript) and a job's FBS files from the work directory to storage, one at
+// a time on its own thread. A failed upload is counted in the job store and tried again after `upload_retry`, forever:
+// the local file is never dropped. A job in `uploading` becomes `done` once nothing of it is left to upload.
 class Uploader {
  public:
   Uploader(jobs::JobStore& store, const storage::StorageSite& site, Metrics& metrics, JobSettings settings);
@@ -32,11 +31,13 @@ class Uploader {
   // draining worker uploads the segments it just closed before it gives their jobs up.
   void drain(std::chrono::milliseconds timeout);
 
-  // Segment `index` of `job_id` is being written at `local_path`: its upload may start before it is finished
-  // (S3 multipart parts stream while it grows). The segment is still uploaded by enqueue_segment().
-  void segment_growing(const std::string& job_id, int index, const std::string& local_path);
-  // Store writes about the segment (uploaded, upload failed) carry `fence`; once it is stale (another worker
-  // took the job over) the item is dropped.
+  // Segment `index` of `fence.job_id` is being written at `local_path`: its upload may start before it is
+  // finished (S3 multipart parts stream while it grows). The segment is still uploaded by enqueue_segment().
+  void segment_growing(const jobs::Fence& fence, int index, const std::string& local_path);
+  // Store writes about the segment (uploaded, upload failed) carry `fence`. Fencing: before anything of a job
+  // goes to storage its fence is checked against the store; once it is stale (another worker took the job
+  // over) the item is dropped without an upload, so a paused or partitioned worker does not write over its
+  // successor.
   void enqueue_segment(const jobs::Fence& fence, int index);
   // Extra files of a job (the FBS stream and its index), uploaded next to the segments.
   void enqueue_file(const jobs::Fence& fence, const std::string& local_path);
@@ -44,6 +45,9 @@ class Uploader {
   void enqueue_to_bucket(const std::string& bucket_id, const std::string& local_path);
   // The recorder of `job_id` has finished: the job is done once its uploads are.
   void job_recorded(const jobs::Fence& fence);
+  // This worker lost the job (fenced out): whatever is queued or streaming under `fence` is dropped, not
+  // uploaded. The local files stay in the work directory.
+  void drop(const jobs::Fence& fence);
 
  private:
   struct Item {
@@ -56,6 +60,7 @@ class Uploader {
   };
   struct Growing {
     std::string job_id;
+    std::int64_t token = 0;
     int index = 0;
     std::string path;
     std::unique_ptr<storage::GrowingUpload> upload;  // created on the uploader thread (it may touch the network)
@@ -65,7 +70,11 @@ class Uploader {
   void feed_growing();            // uploader thread only
   bool upload(const Item& item);  // true when done (or nothing to do), false to retry later
   void finish_if_complete(const jobs::Fence& fence);
+  bool settle_lost(const jobs::Fence& fence, const jobs::Segment& segment, const std::string& bucket,
+                   const std::string& key);
   bool pending_for(const std::string& job_id) const;  // caller holds mutex_
+  // False (logged) when the store holds a newer fencing token for the job than `token`: not ours to upload.
+  bool still_owned(const jobs::Job& job, std::int64_t token, const std::string& what) const;
 
   jobs::JobStore& store_;
   const storage::StorageSite& site_;
@@ -77,6 +86,7 @@ class Uploader {
   std::set<std::string> in_flight_;                         // job ids with an upload running right now
   std::deque<Growing> growing_requests_;                    // from the recorders, under mutex_
   std::map<std::pair<std::string, int>, Growing> growing_;  // uploader thread only
+  std::set<std::pair<std::string, std::int64_t>> dropped_;  // fences given up (drop()), under mutex_
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -26,6 +26,11 @@ class TextScreen {
   // Reads the cells `damage` touches (the whole screen when the grid is new) and returns the rows whose
   // text changed, ascending (every row, old and new, when the grid changed).
   std::vector<int> update(const framebuffer::PixelBuffer& fb, const framebuffer::Damage& damage);
+  // The same, `before` being the picture of the previous update(): the changes are found by comparing with it
+  // row by row, and a row whose pixels are those of another row of `before` (the screen scrolled) takes that
+  // row's text instead of being read again — found by a fingerprint of each row, confirmed by comparing the
+  // pixels. A scroll costs a few reads instead of a whole screen.
+  std::vector<int> update(const framebuffer::PixelBuffer& fb, const framebuffer::PixelBuffer& before);
   // The whole screen.
   std::vector<int> update(const framebuffer::PixelBuffer& fb) { return update(fb, framebuffer::Damage(fb.bounds())); }
 
@@ -47,16 +52,24 @@ class TextScreen {
   int unreadable_cells() const { return unreadable_; }
   // Times the grid was searched for (a costly full-screen step; the rest is incremental).
   int grid_searches() const { return searches_; }
+  // Cells read so far (rows taken from where they were before are not read).
+  long long cells_read() const { return cells_read_; }
 
  private:
   bool adopt_grid(const framebuffer::PixelBuffer& fb);
   void read_cells(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& area, std::vector<char>& changed);
   void count(CellKind kind, int delta);
+  void compare_rows(const framebuffer::PixelBuffer& fb, const framebuffer::PixelBuffer& before,
+                    std::vector<char>& changed);
+  std::vector<int> after_reading(const framebuffer::PixelBuffer& fb, std::vector<char>& changed, int old_rows);
+  void print_all_rows(const framebuffer::PixelBuffer& fb);
 
   std::shared_ptr<const GlyphLibrary> library_;
   std::optional<Grid> grid_;
   std::vector<char32_t> codes_;
   std::vector<CellKind> kinds_;
+  std::vector<std::uint64_t> prints_;
+  long long cells_read_ = 0;  // a fingerprint of each text row's pixels as last read
   int glyphs_ = 0;
   int unreadable_ = 0;
   int width_ = -1;

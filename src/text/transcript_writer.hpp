@@ -18,7 +18,7 @@ struct TranscriptOptions {
   std::uint32_t keyframe_interval_ms = 10000;
 };
 
-// Writes transcript.jsonl (docs/transcript.md) from a recording's frames: one JSON object a line,
+// Writes transcript.jsonl (docs/text.md) from a recording's frames: one JSON object a line,
 //   {"t":1.25,"key":true,"text":true,"columns":80,"rows":25,"lines":["...",...]}  whole screen (keyframe)
 //   {"t":1.5,"rows":{"24":"login: "}}                                             rows that changed
 //   {"t":9.0,"key":true,"text":false}                                              not a text screen now
@@ -31,18 +31,25 @@ class TranscriptWriter {
 
   // The screen at `ms` after the recording started, changed within `damage` since the previous call.
   void frame(std::uint32_t ms, const framebuffer::PixelBuffer& fb, const framebuffer::Damage& damage);
+  // The same, `before` being the previous call's picture (TextScreen::update(fb, before): compared row by
+  // row, scrolled rows are not read again).
+  void frame(std::uint32_t ms, const framebuffer::PixelBuffer& fb, const framebuffer::PixelBuffer& before);
   // Ends the transcript with a keyframe at `ms` when rows changed since the last one (a reader of the last
   // seconds needs no other line); optional.
   void finish(std::uint32_t ms);
+  // Continues in `out` with the clock at 0 (the next segment of a recording): the screen as read so far is its
+  // first keyframe, written at once, so each file can be read alone. Call finish() on the previous one first.
+  void restart(std::ostream& out);
 
   const TextScreen& screen() const { return screen_; }
   std::uint64_t lines_written() const { return lines_; }
 
  private:
   void keyframe(std::uint32_t ms);
+  void read(std::uint32_t ms, const std::vector<int>& changed, int old_rows, int old_columns);
   void rows(std::uint32_t ms, const std::vector<int>& changed);
 
-  std::ostream& out_;
+  std::ostream* out_;
   TranscriptOptions options_;
   TextScreen screen_;
   bool started_ = false;

@@ -358,7 +358,7 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_PORT", "70000"}}), HasSubstr("server.port: expected an integer 0..65535"));
   EXPECT_THAT(env_error({{"VNCGATE_JOBS_MAX_DURATION_S", "99999999999999999999"}}), HasSubstr("jobs.max_duration_s"));
   EXPECT_THAT(env_error({{"VNCGATE_JOBS_MAX_CONCURRENT", "0"}}),
-              HasSubstr("jobs.max_concurrent: expected an integer 1..256"));
+              HasSubstr("jobs.max_concurrent: expected an integer 1..1024"));
   EXPECT_THAT(env_error({{"VNCGATE_JOBS_KEEP_LOCAL", "maybe"}}), HasSubstr("jobs.keep_local: expected true/false"));
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_BODY_LIMIT", "1MB"}}), HasSubstr("server.body_limit: expected a size"));
   EXPECT_THAT(env_error({{"VNCGATE_SERVER_BODY_LIMIT", "99999999999GiB"}}), HasSubstr("server.body_limit"));
@@ -400,6 +400,25 @@ TEST(ConfigErrors, Values_StrictAndInRange) {
   EXPECT_THAT(toml_error("[targets]\nDemo = \"vnc://h\"\n"), HasSubstr("targets.Demo: target names are"));
   EXPECT_THAT(toml_error("[targets]\ndemo = \"telnet://h\"\n"), HasSubstr("targets.demo: expected vnc://"));
   EXPECT_THAT(toml_error("[providers]\nallow = [\"\"]\n"), HasSubstr("providers.allow"));
+  // Console sessions across nodes: both keys or neither, PostgreSQL, a long secret that is never echoed.
+  const std::string pg = "[jobs]\nurl = \"postgresql://db/vncgate\"\n";
+  const std::string secret = "secret = \"SEKRIT-0123456789-0123456789-0123456789\"\n";
+  EXPECT_THAT(toml_error(pg + "[cluster]\nadvertise_url = \"http://10.0.0.1:8090\"\n"),
+              HasSubstr("cluster.secret: required with cluster.advertise_url"));
+  EXPECT_THAT(toml_error(pg + "[cluster]\n" + secret),
+              HasSubstr("cluster.advertise_url: required with cluster.secret"));
+  EXPECT_THAT(toml_error("[cluster]\nadvertise_url = \"http://10.0.0.1:8090\"\n" + secret),
+              HasSubstr("shared through PostgreSQL"));
+  EXPECT_THAT(toml_error(pg + "[cluster]\nadvertise_url = \"10.0.0.1:8090\"\n" + secret),
+              HasSubstr("cluster.advertise_url: expected http(s)://"));
+  EXPECT_THAT(toml_error(pg + "[cluster]\nadvertise_url = \"http://10.0.0.1\"\nsecret = \"SEKRIT-short\"\n"),
+              AllOf(HasSubstr("cluster.secret: expected 32 or more"), Not(HasSubstr("SEKRIT"))));
+  EXPECT_THAT(toml_error("[cluster]\nnode_timeout_s = 1\n"), HasSubstr("cluster.node_timeout_s"));
+  const auto cluster = load_text(
+      pg + "[cluster]\nadvertise_url = \"https://10.0.0.1:8090/\"\nnode_timeout_s = 9\n" + secret, FileFormat::toml);
+  EXPECT_EQ(cluster.cluster.advertise_url, "https://10.0.0.1:8090");
+  EXPECT_EQ(cluster.cluster.node_timeout_s, 9);
+  EXPECT_THAT(render(cluster), Not(HasSubstr("SEKRIT")));
   EXPECT_THAT(env_error({{"VNCGATE_TARGETS_BAD.NAME", "vnc://h"}}),
               HasSubstr("VNCGATE_TARGETS_BAD.NAME: target names"));
 }

@@ -2,7 +2,9 @@
 // libFuzzer target for the grid finder and cell matcher (src/text) on random framebuffers, against the
 // installed fonts: bytes 0-1 width and height (1..96 and 1..64), bytes 2-13 four colours, then two bits a
 // pixel; the same bytes once more as a second frame with a damage rectangle from the last four bytes, read
-// incrementally. Checked: no crash, no read outside the picture (ASan), rows and counts consistent.
+// incrementally; and the second read whole, then the first compared with it (update(fb, before): rows that
+// moved are taken from where they were), whose text must equal a fresh reading of the first frame. Checked: no crash,
+// no read outside the picture (ASan), rows and counts consistent.
 #include <cstdint>
 #include <cstdlib>
 
@@ -51,5 +53,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       screen.glyph_cells() + screen.unreadable_cells() > screen.columns() * screen.rows())
     std::abort();
   (void)screen.text();
+  // The second picture read whole, then the first by comparison with it (update(fb, before): rows that moved
+  // are taken from where they were): the same text as reading the first afresh, when the grid is the same.
+  vncgate::text::TextScreen compared(library);
+  compared.update(second);
+  const auto background = compared.grid() ? compared.grid()->background : 0;
+  const auto again = compared.update(first, second);
+  for (int r : again)
+    if (r < 0) std::abort();
+  vncgate::text::TextScreen fresh(library);
+  fresh.update(first);
+  if (compared.grid() && fresh.grid() && compared.grid()->same_cells(*fresh.grid()) &&
+      compared.grid()->background == fresh.grid()->background && background == fresh.grid()->background &&
+      compared.lines() != fresh.lines())
+    std::abort();
   return 0;
 }

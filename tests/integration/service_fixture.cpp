@@ -5,8 +5,15 @@
 #include <openssl/evp.h>
 #include <signal.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <istream>
 #include <thread>
 
 namespace vncgate::test {
@@ -106,6 +113,22 @@ nlohmann::json ServeProcess::wait_state(const std::string& job_id, const std::st
                                         std::chrono::seconds timeout) const {
   return wait_job(
       job_id, [&](const nlohmann::json& job) { return job.at("state") == state; }, timeout);
+}
+
+std::string upgrade_status(int port, const std::string& path, const std::string& headers) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+                              headers + "\r\n";
+  boost::asio::write(socket, boost::asio::buffer(request));
+  boost::asio::streambuf reply;
+  boost::asio::read_until(socket, reply, "\r\n");
+  std::string line;
+  std::istream(&reply) >> line >> line;
+  return line;
 }
 
 std::string sha256_of_file(const std::string& path) {

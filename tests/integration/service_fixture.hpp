@@ -64,4 +64,8 @@ class ServeProcess {
 
 std::string sha256_of_file(const std::string& path);
 
+// The status code ("101", "403", …) a raw WebSocket upgrade of `path` on 127.0.0.1:`port` gets; `headers` are
+// extra "Name: value\r\n" lines (Origin, tickets).
+std::string upgrade_status(int port, const std::string& path, const std::string& headers);
+
 }  // namespace vncgate::test

@@ -10,6 +10,7 @@
 #include <regex>
 #include <thread>
 
+#include "framebuffer/difference.hpp"
 #include "support/image.hpp"
 #include "support/qemu.hpp"
 #include "support/xvnc.hpp"
@@ -101,26 +102,9 @@ INSTANTIATE_TEST_SUITE_P(Fonts, TextFbcon,
                            return n;
                          });
 
-// QMP send-key for the characters the test types.
-void type(QemuGuest& guest, const std::string& keys) {
-  for (char c : keys) {
-    std::string code = c == ' ' ? "spc" : c == '\n' ? "ret" : c == '-' ? "minus" : c == '.' ? "dot" : std::string(1, c);
-    guest.qmp().execute(R"({"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":")" + code + R"("}]}})");
-  }
-}
-
-// Damage for an incremental update: the bounding box of what differs between two frames.
-framebuffer::Damage difference(const PixelBuffer& a, const PixelBuffer& b) {
-  framebuffer::Rect box;
-  for (int y = 0; y < a.height(); ++y)
-    for (int x = 0; x < a.width(); ++x)
-      if (a.at(x, y) != b.at(x, y)) box = box.unite({x, y, 1, 1});
-  return framebuffer::Damage(box);
-}
-
 TEST(TextQemu, TypedShellSession_ReadsIncrementallyAsTyped) {
   QemuGuest guest(QemuOptions{.mode = "shell", .extra_append = "vga=0x317"});
-  type(guest, "nocursor\n");
+  guest.type("nocursor\n");
   std::this_thread::sleep_for(1s);
   PixelBuffer before = guest.screendump();
   text::TextScreen screen;
@@ -128,7 +112,7 @@ TEST(TextQemu, TypedShellSession_ReadsIncrementallyAsTyped) {
   ASSERT_TRUE(screen.is_text());
   const int searches = screen.grid_searches();
 
-  type(guest, "echo hello vncgate 42\n");
+  guest.type("echo hello vncgate 42\n");
   std::string text;
   PixelBuffer after;
   for (auto deadline = Clock::now() + 20s; Clock::now() < deadline;) {
@@ -139,7 +123,7 @@ TEST(TextQemu, TypedShellSession_ReadsIncrementallyAsTyped) {
     if (text.find("\nhello vncgate 42\n# \n") != std::string::npos || text.ends_with("\nhello vncgate 42\n#\n")) break;
     std::this_thread::sleep_for(200ms);
   }
-  const auto changed = screen.update(after, difference(before, after));
+  const auto changed = screen.update(after, framebuffer::difference(before, after));
   EXPECT_FALSE(changed.empty());
   EXPECT_EQ(screen.grid_searches(), searches) << "an incremental update searched the grid again";
   text::TextScreen fresh;

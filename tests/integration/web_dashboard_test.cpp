@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The dashboard served by `vncgate serve`, in Debian's chromium (playwright-core): a recording made through
 // the API shows up, reaches done, its thumbnail loads and its MP4 segment plays in the page's <video>; with API
-// keys configured the page asks for one and then works the same. A default-settings recording of coloured
+// keys configured the page asks for one and then works the same. The page's search box finds the recording by
+// its console text and plays the hit's segment from that second. A default-settings recording of coloured
 // console text plays in the page and the picture Chromium decodes is the console's.
 #include <gtest/gtest.h>
 
@@ -25,8 +26,8 @@ void check_dashboard(ServeProcess& serve, const TempDir& dir, const http::Header
   auto response = serve.request("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 2, "count": 2})", auth);
   ASSERT_EQ(response.status, 202) << response.body;
   const std::string id = nlohmann::json::parse(response.body).at("job_id");
-  std::vector<std::string> args = {"--url",   serve.url("/"), "--job", id,
-                                   "--state", "done",         "--out", dir.file("dashboard.png")};
+  std::vector<std::string> args = {
+      "--url", serve.url("/"), "--job", id, "--state", "done", "--out", dir.file("dashboard.png"), "--search", "tick"};
   if (!key.empty()) args.insert(args.end(), {"--api-key", key});
   const auto result = run_browser_check("dashboard_check.mjs", args, dir.path(), std::chrono::seconds(90));
   EXPECT_EQ(result.exit_code, kBrowserOk) << result.log << "\n" << serve.log_tail();
@@ -34,6 +35,11 @@ void check_dashboard(ServeProcess& serve, const TempDir& dir, const http::Header
   if (!key.empty()) {
     EXPECT_GE(report.value("prompts", 0), 1) << "the page asked for the key";
   }
+  // The guest prints "tick N HH:MM:SS" every second: the recording's transcript has such lines, the search box
+  // finds them, and the hit plays its segment from the second the line appeared.
+  ASSERT_TRUE(report.contains("search")) << result.log;
+  EXPECT_NE(report["search"].value("line", "").find("tick"), std::string::npos) << report.dump();
+  EXPECT_GE(report["search"].value("offset", -1.0), 0.0);
 }
 
 TEST_F(WebDashboardTest, RecordingReachesDoneWithThumbnailAndPlayableVideo) {

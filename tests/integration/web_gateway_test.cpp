@@ -48,19 +48,7 @@ class WebGatewayTest : public ::testing::Test {
   }
   // The status line of a plain-HTTP WebSocket upgrade to `path` with `origin`.
   static std::string upgrade_status(const std::string& path, const std::string& origin) {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket socket(io);
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(serve_->port())});
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(serve_->port()) +
-                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " +
-                                origin + "\r\n\r\n";
-    boost::asio::write(socket, boost::asio::buffer(request));
-    boost::asio::streambuf reply;
-    boost::asio::read_until(socket, reply, "\r\n");
-    std::string line;
-    std::istream(&reply) >> line >> line;
-    return line;
+    return test::upgrade_status(serve_->port(), path, "Origin: " + origin + "\r\n");
   }
 
   static inline QemuGuest* guest_ = nullptr;

@@ -38,9 +38,9 @@ TEST(JobState, TerminalAndActive_AreDisjoint) {
 
 TEST(SegmentState, Transitions_MatchTheDocumentedTable_ForEveryPair) {
   using S = SegmentState;
-  const std::set<std::pair<S, S>> legal = {{S::pending, S::recording}, {S::pending, S::finished},
-                                           {S::pending, S::failed},    {S::recording, S::finished},
-                                           {S::recording, S::failed},  {S::finished, S::uploaded}};
+  const std::set<std::pair<S, S>> legal = {
+      {S::pending, S::recording}, {S::pending, S::finished},  {S::pending, S::failed}, {S::recording, S::finished},
+      {S::recording, S::failed},  {S::finished, S::uploaded}, {S::finished, S::failed}};
   const S all[] = {S::pending, S::recording, S::finished, S::uploaded, S::failed};
   for (auto from : all) {
     for (auto to : all) {

@@ -33,7 +33,7 @@ TEST(SqliteJobStore, Reopen_KeepsTheLatestSchemaVersion) {
   { SqliteJobStore store({dir.file("jobs.db")}); }
   SqliteJobStore reopened({dir.file("jobs.db")});
   EXPECT_EQ(reopened.schema_version(), sqlite::latest_schema_version());
-  EXPECT_EQ(sqlite::latest_schema_version(), 3);
+  EXPECT_EQ(sqlite::latest_schema_version(), 4);
 }
 
 TEST(SqliteJobStore, UpgradeFromVersion1_KeepsJobs_WhichStartUnowned) {

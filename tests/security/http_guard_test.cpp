@@ -58,7 +58,7 @@ TEST_F(HttpGuardTest, DnsRebinding_ForeignHostIsRefusedEverywhere) {
   EXPECT_EQ(send("GET", "/ws/some-token", evil, upgrade_headers("http://" + evil)).status, 421);
   EXPECT_EQ(send("GET", "/", evil).status, 421) << "the dashboard too";
   // The names this server is reached by still work.
-  for (const std::string host :
+  for (const std::string& host :
        {own_host(), "localhost:" + std::to_string(serve_->port()), "[::1]:" + std::to_string(serve_->port()),
         std::string("gw.example.test"), std::string("GW.Example.Test.:443")})
     EXPECT_EQ(send("GET", "/api/v1/recordings", host).status, 200) << host;

@@ -58,10 +58,12 @@ std::string probe_video_format(const std::string& path) {
   return text;
 }
 
-std::vector<framebuffer::PixelBuffer> decode_frames(const std::string& path, int width, int height) {
+std::vector<framebuffer::PixelBuffer> decode_frames(const std::string& path, int width, int height,
+                                                    std::string* errors) {
   // Every coded frame once (no constant-rate duplication or dropping: a short last frame must not vanish).
-  const auto raw = capture(
-      {"ffmpeg", "-v", "error", "-i", path, "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr0", "-"});
+  const auto raw =
+      capture({"ffmpeg", "-v", "error", "-i", path, "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr0", "-"},
+              errors);
   const std::size_t frame_bytes = static_cast<std::size_t>(width) * height * 4;
   if (raw.size() % frame_bytes != 0)
     throw std::runtime_error("decoded " + std::to_string(raw.size()) + " bytes, not a multiple of the frame size");
@@ -72,6 +74,20 @@ std::vector<framebuffer::PixelBuffer> decode_frames(const std::string& path, int
     frames.push_back(std::move(frame));
   }
   return frames;
+}
+
+std::vector<int> h264_frame_nums(const std::string& path) {
+  std::string trace;
+  capture({"ffmpeg", "-v", "info", "-i", path, "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"}, &trace);
+  // "[trace_headers @ 0x…] 17          frame_num                                                0000 = 0"
+  std::vector<int> nums;
+  std::istringstream lines(trace);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" frame_num ") == std::string::npos) continue;
+    const auto eq = line.rfind("= ");
+    if (eq != std::string::npos) nums.push_back(std::stoi(line.substr(eq + 2)));
+  }
+  return nums;
 }
 
 double psnr(const framebuffer::PixelBuffer& a, const framebuffer::PixelBuffer& b) {

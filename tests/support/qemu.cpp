@@ -227,4 +227,11 @@ void QemuGuest::change_vnc_password(const std::string& password) {
 
 std::string QemuGuest::query_vnc() { return qmp_.execute(R"({"execute":"query-vnc"})"); }
 
+void QemuGuest::type(const std::string& keys) {
+  for (char c : keys) {
+    std::string code = c == ' ' ? "spc" : c == '\n' ? "ret" : c == '-' ? "minus" : c == '.' ? "dot" : std::string(1, c);
+    qmp_.execute(R"({"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":")" + code + R"("}]}})");
+  }
+}
+
 }  // namespace vncgate::test

@@ -48,7 +48,7 @@ struct QemuOptions {
   // Appended to QEMU's command line, e.g. a second -qmp socket for an emulator.
   std::vector<std::string> extra_args;
   std::chrono::milliseconds boot_timeout{60000};
-  int port = 0;                 // VNC port (>= 5900); 0 = a free one
+  int port = 0;  // VNC port (>= 5900); 0 = a free one
 };
 
 // A QEMU VM (TCG, 256 MB, no NIC) running the test guest, with its VNC server on 127.0.0.1:port() and QMP
@@ -70,6 +70,8 @@ class QemuGuest {
   void change_vnc_password(const std::string& password);
   // The raw `query-vnc` return line (auth, clients).
   std::string query_vnc();
+  // Types `keys` on the guest's keyboard (QMP send-key): lower-case letters, digits, space, '\n', '-', '.'.
+  void type(const std::string& keys);
 
  private:
   TempDir dir_{"vncgate-qemu"};

@@ -3,9 +3,11 @@
 // and that a finished segment plays in the page's <video> (readyState >= 2, duration > 0, Chromium decoded
 // frames, currentTime advances), saves a screenshot. With --frame-out the picture the browser decoded is saved
 // as a PNG (drawn from the paused <video> into a canvas) for the caller to compare with the server's
-// framebuffer. With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
+// framebuffer. With --search WORDS the page's search box is used: a hit of --job must be listed with a line
+// containing WORDS, and "Play from here" must load its segment into the player seeked to the hit's offset.
+// With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
 //   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 1] (1-based, as in the API) [--api-key KEY]
-//        [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
+//        [--search WORDS] [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
 //        [--report report.json] [--ready-file F] (written when all checks passed)
 import { writeFileSync } from 'node:fs';
 import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep, writeDataUrl } from './lib.mjs';
@@ -22,6 +24,7 @@ const spec = {
   'ready-file': {},
   'no-thumbnail': { flag: true },
   'no-video': { flag: true },
+  search: {},
   'timeout-ms': { number: true, default: 60000 },
 };
 
@@ -110,6 +113,34 @@ runCheck(spec, async (page, options, report) => {
         return canvas.toDataURL('image/png');
       });
       writeDataUrl(url, options['frame-out']);
+    }
+  }
+  if (options.search !== undefined) {
+    await page.fill('#search input[name="q"]', options.search);
+    await page.click('#search button[type="submit"]');
+    const job = options.job.replace(/[^0-9a-f-]/g, '');
+    const hit = await until(page, deadline, 'a search hit of the job', (arg) => {
+      const rows = [...document.querySelectorAll('#search-hits tr.hit')].filter((r) => r.dataset.jobId === arg.job);
+      const row = rows.find((r) => r.querySelector('.line').textContent.toLowerCase().includes(arg.words.toLowerCase()));
+      const img = row && row.querySelector('img.frame');
+      if (row && !(img && img.complete && img.naturalWidth > 0)) return null; // the instant's picture loaded
+      return row ? { segment: Number(row.dataset.segment), offset: Number(row.dataset.offset), frame_width: img.naturalWidth,
+        line: row.querySelector('.line').textContent, hits: rows.length,
+        status: document.getElementById('search-status').textContent } : null;
+    }, { job, words: options.search });
+    report.search = hit;
+    await page.click(`#search-hits tr.hit[data-job-id="${job}"][data-segment="${hit.segment}"]` +
+      `[data-offset="${hit.offset}"] button.play-hit`);
+    report.search_video = await until(page, deadline, 'the hit\'s segment seeked to its offset', (arg) => {
+      const player = document.getElementById('player');
+      const video = player.querySelector('video');
+      if (video.error) return { error: video.error.code };
+      if (player.dataset.jobId !== arg.job || Number(player.dataset.segment) !== arg.segment) return null;
+      return video.readyState >= 1 && Math.abs(video.currentTime - Math.min(arg.offset, video.duration)) < 0.05
+        ? { current_time: video.currentTime, duration: video.duration, ready_state: video.readyState } : null;
+    }, { job, segment: hit.segment, offset: hit.offset });
+    if (report.search_video.error) {
+      throw new CheckError(EXIT_CHECK_FAILED, `the hit's video failed (MediaError ${report.search_video.error})`);
     }
   }
   if (options.out) await page.screenshot({ path: options.out, fullPage: true });

@@ -218,14 +218,27 @@ function explainVideoError(video) {
     '). 4:4:4 recordings play in Chromium/Chrome, VLC and mpv; download it, or record with chroma 4:2:0.');
 }
 
-function play(job, segment) {
-  const video = $('player').querySelector('video');
+// Plays a segment in the page's player, from `offset` seconds into it (a search hit) or from its start.
+function playSegment(title, jobId, index, url, offset = 0) {
+  const player = $('player');
+  const video = player.querySelector('video');
   video.onerror = () => explainVideoError(video);
-  $('player-title').textContent = `${job.server} — segment ${segment.index} (${formatSeconds(segment.duration)})`;
-  $('player').hidden = false;
-  $('player').dataset.jobId = job.job_id;
-  $('player').dataset.segment = String(segment.index);
-  setMediaSource(video, segment.url).then(() => video.load()).catch((e) => showNotice(e.message));
+  // Seek once the metadata is there (before that, currentTime does not stick); a replaced source cancels it.
+  video.onloadedmetadata = offset > 0 ? () => {
+    video.onloadedmetadata = null;
+    video.currentTime = Math.min(offset, Number.isFinite(video.duration) ? video.duration : offset);
+  } : null;
+  $('player-title').textContent = title;
+  player.hidden = false;
+  player.dataset.jobId = jobId;
+  player.dataset.segment = String(index);
+  player.dataset.offset = String(offset);
+  setMediaSource(video, url).then(() => video.load()).catch((e) => showNotice(e.message));
+}
+
+function play(job, segment) {
+  playSegment(`${job.server} — segment ${segment.index} (${formatSeconds(segment.duration)})`, job.job_id,
+    segment.index, segment.url);
 }
 
 function segmentsCell(job) {
@@ -298,6 +311,77 @@ async function refreshRecordings() {
   const summaries = Array.isArray(list.recordings) ? list.recordings : [];
   const jobs = await Promise.all(summaries.map((s) => jobWithSegments(s).catch(() => s)));
   syncRows($('recordings').tBodies[0], jobs, (j) => j.job_id, createJobRow, updateJobRow, 'No recordings yet.', 7);
+}
+
+// ---- search ----------------------------------------------------------------------------------------------
+
+let searchCursor = null; // the next page of the last search, or null
+let searchQuery = null; // the query string of the last search (without cursor)
+
+// datetime-local gives local wall-clock time without a zone; the API wants UTC ("…Z").
+export function localInputToUtc(value) {
+  if (!value) return null;
+  const t = new Date(value);
+  return Number.isNaN(t.getTime()) ? null : t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function searchHitRow(hit) {
+  const when = Date.parse(hit.at);
+  const segmentUrl = sameOriginPath(hit.segment_url);
+  const offset = Number(hit.offset_s) || 0;
+  const title = `${hit.server} — segment ${hit.segment} at ${formatSeconds(offset)}`;
+  // The picture at that instant, decoded by the server from the segment (hidden when it cannot be had).
+  const frame = el('img', { class: 'thumb frame', alt: `screen at ${formatSeconds(offset)}`, loading: 'lazy' });
+  frame.addEventListener('error', () => { frame.hidden = true; });
+  setMediaSource(frame, hit.frame_url).catch(() => { frame.hidden = true; });
+  return el('tr', { class: 'hit', 'data-job-id': hit.recording_id, 'data-segment': hit.segment, 'data-offset': offset },
+    el('td', {}, Number.isNaN(when) ? '–' : new Date(when).toLocaleString()),
+    el('td', {}, hit.server),
+    el('td', {}, el('span', { class: 'mono' }, String(hit.recording_id).slice(0, 8)), ` #${hit.segment} `,
+      el('span', { class: 'meta' }, '+' + formatSeconds(offset))),
+    el('td', { class: 'line mono' }, hit.line, el('div', {}, frame)),
+    el('td', { class: 'actions' },
+      segmentUrl ? el('button', {
+        type: 'button', class: 'play-hit',
+        onclick: () => {
+          playSegment(title, hit.recording_id, hit.segment, segmentUrl, offset);
+          $('player').scrollIntoView({ block: 'nearest' });
+        },
+      }, 'Play from here') : null,
+      hit.transcript_url ? downloadLink(hit.transcript_url, `${hit.recording_id}-${hit.segment}.transcript.jsonl`,
+        'Transcript') : null));
+}
+
+async function runSearch(more) {
+  const status = $('search-status');
+  const tbody = $('search-hits').tBodies[0];
+  if (!more) {
+    const form = $('search');
+    const params = new URLSearchParams({ q: form.elements.q.value.trim(), limit: '50' });
+    if (form.elements.server.value.trim()) params.set('server', form.elements.server.value.trim());
+    const from = localInputToUtc(form.elements.from.value);
+    const to = localInputToUtc(form.elements.to.value);
+    if (from) params.set('from', from);
+    if (to) params.set('to', to);
+    searchQuery = params.toString();
+    searchCursor = null;
+    tbody.replaceChildren();
+  }
+  const path = '/api/v1/search?' + searchQuery + (searchCursor ? '&cursor=' + encodeURIComponent(searchCursor) : '');
+  status.textContent = 'Searching…';
+  try {
+    const result = await request('GET', path);
+    const hits = Array.isArray(result.hits) ? result.hits : [];
+    tbody.append(...hits.map(searchHitRow));
+    searchCursor = typeof result.next_cursor === 'string' ? result.next_cursor : null;
+    const shown = tbody.rows.length;
+    status.textContent = shown === 0 ? 'No recording has this text.' : `${shown} line${shown === 1 ? '' : 's'} found` +
+      (searchCursor ? ', more below.' : '.');
+    $('search-hits').hidden = shown === 0;
+    $('search-more').hidden = !searchCursor;
+  } catch (e) {
+    status.textContent = 'Search failed: ' + e.message;
+  }
 }
 
 // ---- live sessions ---------------------------------------------------------------------------------------
@@ -408,6 +492,11 @@ function wireForms() {
       showNotice(e.message);
     }
   });
+  $('search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    runSearch(false);
+  });
+  $('search-more').addEventListener('click', () => runSearch(true));
   $('api-key').addEventListener('click', () => {
     if (askForKey()) refresh();
   });

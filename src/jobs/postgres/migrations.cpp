@@ -75,6 +75,47 @@ CREATE INDEX jobs_by_owner ON jobs (owner) WHERE state IN ('connecting', 'record
 ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT '';  -- "key #N"; '' = no keys
 CREATE INDEX jobs_queued_by_client ON jobs (client) WHERE state = 'queued';
 )sql"},
+    {4, "transcript search (tsvector)", R"sql(
+CREATE TABLE transcript_lines (
+  id BIGSERIAL PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  segment INTEGER NOT NULL,
+  t_ms BIGINT NOT NULL,       -- into the segment
+  at_unix_ms BIGINT NOT NULL,  -- the segment's start + t_ms
+  line TEXT NOT NULL,
+  -- 'simple': words as written, no stemming or stop words (a console's "no" and "on" count), as SQLite's FTS5
+  words TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', line)) STORED
+);
+CREATE INDEX transcript_lines_by_segment ON transcript_lines (job_id, segment);
+CREATE INDEX transcript_lines_by_time ON transcript_lines (at_unix_ms, id);
+CREATE INDEX transcript_lines_words ON transcript_lines USING GIN (words);
+)sql"},
+    {5, "console sessions across nodes", R"sql(
+-- Serving nodes (roles all and api) and their heartbeats; a node silent past cluster.node_timeout_s is removed
+-- by whichever node notices, and with it (cascade) its sessions and their links.
+CREATE TABLE cluster_nodes (
+  node_id TEXT PRIMARY KEY,
+  url TEXT NOT NULL DEFAULT '',  -- cluster.advertise_url: where the others forward viewers; '' = none
+  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+-- Live console sessions: one per target key cluster-wide, held by the node that runs its upstream.
+CREATE TABLE console_sessions (
+  session_id TEXT PRIMARY KEY,
+  target_key TEXT NOT NULL UNIQUE,  -- SHA-256 (hex) of target + record flag: targets may hold secrets
+  node_id TEXT NOT NULL REFERENCES cluster_nodes (node_id) ON DELETE CASCADE,
+  info JSONB NOT NULL DEFAULT '{}',  -- the owner's last view of it (GET /api/v1/sessions), refreshed by heartbeat
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX console_sessions_by_node ON console_sessions (node_id);
+-- One-time links: only SHA-256 digests of the tokens; redeeming deletes the row (single use).
+CREATE TABLE console_links (
+  token_sha256 BYTEA PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES console_sessions (session_id) ON DELETE CASCADE,
+  view_only BOOLEAN NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX console_links_by_session ON console_links (session_id);
+)sql"},
 };
 
 // Any constant shared by every vncgate: the key of the advisory lock migrations take turns on.

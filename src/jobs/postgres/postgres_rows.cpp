@@ -79,12 +79,13 @@ std::optional<std::string> first_id(const Result& r) {
 }
 
 // A text[] literal: {"a","b"} with quotes and backslashes escaped.
-std::string text_array(const std::vector<std::pair<std::int64_t, Job>>& jobs) {
+template <class Items, class Text>
+std::string text_array(const Items& items, Text text_of) {
   std::string out = "{";
-  for (const auto& [seq, job] : jobs) {
+  for (const auto& item : items) {
     if (out.size() > 1) out += ',';
     out += '"';
-    for (char c : job.id) {
+    for (char c : text_of(item)) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
@@ -153,11 +154,11 @@ std::vector<std::pair<std::int64_t, Job>> PostgresRows::list_jobs(const std::opt
   // Every listed job's history in one query, not one per job.
   std::map<std::string, Job*> by_id;
   for (auto& [seq, job] : found) by_id[job.id] = &job;
-  auto r =
-      connection_.run("list_transitions",
-                      "SELECT job_id, state, at_unix_ms, reason FROM job_transitions WHERE job_id = ANY($1::text[]) "
-                      "ORDER BY job_id, seq",
-                      {text_array(found)});
+  auto r = connection_.run(
+      "list_transitions",
+      "SELECT job_id, state, at_unix_ms, reason FROM job_transitions WHERE job_id = ANY($1::text[]) "
+      "ORDER BY job_id, seq",
+      {text_array(found, [](const auto& found_job) -> const std::string& { return found_job.second.id; })});
   for (int i = 0; i < r.rows(); ++i) {
     const auto job_id = r.text(i, 0);
     if (auto it = by_id.find(job_id); it != by_id.end())
@@ -241,5 +242,57 @@ void PostgresRows::announce_work() {
 #undef VNCGATE_JOB_COLUMNS
 #undef VNCGATE_SEGMENT_COLUMNS
 #undef VNCGATE_ACTIVE
+
+void PostgresRows::replace_transcript(const std::string& job_id, int index, std::int64_t start_unix_ms,
+                                      const std::vector<IndexedLine>& lines) {
+  connection_.run("delete_transcript", "DELETE FROM transcript_lines WHERE job_id = $1 AND segment = $2",
+                  {job_id, index});
+  if (lines.empty()) return;
+  // One statement for the whole segment: the times and texts as two arrays, unnested side by side.
+  std::string times = "{";
+  for (const auto& line : lines) {
+    if (times.size() > 1) times += ',';
+    times += std::to_string(line.t_ms);
+  }
+  times += '}';
+  connection_.run("insert_transcript",
+                  "INSERT INTO transcript_lines (job_id, segment, t_ms, at_unix_ms, line) "
+                  "SELECT $1::text, $2::integer, u.t, $3::bigint + u.t, u.line "
+                  "FROM unnest($4::bigint[], $5::text[]) AS u (t, line)",
+                  {job_id, index, start_unix_ms, times,
+                   text_array(lines, [](const IndexedLine& line) -> const std::string& { return line.text; })});
+}
+
+std::vector<std::pair<std::int64_t, SearchHit>> PostgresRows::search(
+    const std::vector<std::string>& words, const SearchQuery& q,
+    const std::optional<std::pair<std::int64_t, std::int64_t>>& before, int limit) {
+  // Each word through plainto_tsquery (no operators from the user), all of them required.
+  std::string joined;
+  for (const auto& word : words) joined += (joined.empty() ? "" : " ") + word;
+  auto r = connection_.run(
+      "search",
+      "SELECT l.id, l.job_id, j.server, l.segment, l.t_ms, l.at_unix_ms, l.line FROM transcript_lines l "
+      "JOIN jobs j ON j.id = l.job_id WHERE l.words @@ plainto_tsquery('simple', $1) "
+      "AND ($2::text IS NULL OR j.server = $2) AND ($3::bigint IS NULL OR l.at_unix_ms >= $3) "
+      "AND ($4::bigint IS NULL OR l.at_unix_ms < $4) "
+      "AND ($5::bigint IS NULL OR (l.at_unix_ms, l.id) < ($5, $6::bigint)) "
+      "ORDER BY l.at_unix_ms DESC, l.id DESC LIMIT $7",
+      {joined, q.server ? Param(*q.server) : Param(std::nullopt),
+       q.from_unix_ms ? Param(*q.from_unix_ms) : Param(std::nullopt),
+       q.to_unix_ms ? Param(*q.to_unix_ms) : Param(std::nullopt), before ? Param(before->first) : Param(std::nullopt),
+       before ? Param(before->second) : Param(std::nullopt), limit});
+  std::vector<std::pair<std::int64_t, SearchHit>> hits;
+  for (int i = 0; i < r.rows(); ++i) {
+    SearchHit hit;
+    hit.job_id = r.text(i, 1);
+    hit.server = r.text(i, 2);
+    hit.segment = static_cast<int>(r.integer(i, 3));
+    hit.t_ms = r.integer(i, 4);
+    hit.at_unix_ms = r.integer(i, 5);
+    hit.line = r.text(i, 6);
+    hits.emplace_back(r.integer(i, 0), std::move(hit));
+  }
+  return hits;
+}
 
 }  // namespace vncgate::jobs::postgres

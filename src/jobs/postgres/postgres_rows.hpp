@@ -33,6 +33,11 @@ class PostgresRows final : public JobRows {
   std::optional<Segment> segment(const std::string& job_id, int index) override;
   std::vector<Segment> segments(const std::string& job_id) override;
   void save_segment(const Segment& segment) override;
+  void replace_transcript(const std::string& job_id, int index, std::int64_t start_unix_ms,
+                          const std::vector<IndexedLine>& lines) override;
+  std::vector<std::pair<std::int64_t, SearchHit>> search(
+      const std::vector<std::string>& words, const SearchQuery& query,
+      const std::optional<std::pair<std::int64_t, std::int64_t>>& before, int limit) override;
   void announce_work() override;
 
  private:

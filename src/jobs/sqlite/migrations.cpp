@@ -78,6 +78,26 @@ CREATE INDEX jobs_by_owner ON jobs (owner) WHERE state IN ('connecting', 'record
 ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT '';  -- "key #N"; '' = no keys
 CREATE INDEX jobs_queued_by_client ON jobs (client) WHERE state = 'queued';
 )sql"},
+    {4, "transcript search (FTS5)", R"sql(
+CREATE TABLE transcript_lines (
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  segment INTEGER NOT NULL,
+  t_ms INTEGER NOT NULL,       -- into the segment
+  at_unix_ms INTEGER NOT NULL,  -- the segment's start + t_ms
+  line TEXT NOT NULL
+);
+CREATE INDEX transcript_lines_by_segment ON transcript_lines (job_id, segment);
+CREATE INDEX transcript_lines_by_time ON transcript_lines (at_unix_ms, id);
+-- The words of each line, kept in step with transcript_lines by the triggers (external content).
+CREATE VIRTUAL TABLE transcript_words USING fts5 (line, content = 'transcript_lines', content_rowid = 'id');
+CREATE TRIGGER transcript_lines_added AFTER INSERT ON transcript_lines BEGIN
+  INSERT INTO transcript_words (rowid, line) VALUES (new.id, new.line);
+END;
+CREATE TRIGGER transcript_lines_removed AFTER DELETE ON transcript_lines BEGIN
+  INSERT INTO transcript_words (transcript_words, rowid, line) VALUES ('delete', old.id, old.line);
+END;
+)sql"},
 };
 
 int current_version(Database& db) {

@@ -105,7 +105,18 @@ Statements::Statements(Database& db)
           "bytes = excluded.bytes, duration_ms = excluded.duration_ms, frames = excluded.frames, "
           "sha256 = excluded.sha256, start_unix_ms = excluded.start_unix_ms, end_unix_ms = excluded.end_unix_ms, "
           "upload_attempts = excluded.upload_attempts, error = excluded.error, "
-          "updated_unix_ms = excluded.updated_unix_ms")) {}
+          "updated_unix_ms = excluded.updated_unix_ms")),
+      delete_transcript(db.prepare("DELETE FROM transcript_lines WHERE job_id = ? AND segment = ?")),
+      insert_transcript_line(
+          db.prepare("INSERT INTO transcript_lines (job_id, segment, t_ms, at_unix_ms, line) VALUES (?, ?, ?, ?, ?)")),
+      search(
+          db.prepare("SELECT l.id, l.job_id, j.server, l.segment, l.t_ms, l.at_unix_ms, l.line FROM transcript_lines l "
+                     "JOIN jobs j ON j.id = l.job_id "
+                     "WHERE l.id IN (SELECT rowid FROM transcript_words WHERE transcript_words MATCH ?1) "
+                     "AND (?2 IS NULL OR j.server = ?2) AND (?3 IS NULL OR l.at_unix_ms >= ?3) "
+                     "AND (?4 IS NULL OR l.at_unix_ms < ?4) "
+                     "AND (?5 IS NULL OR l.at_unix_ms < ?5 OR (l.at_unix_ms = ?5 AND l.id < ?6)) "
+                     "ORDER BY l.at_unix_ms DESC, l.id DESC LIMIT ?7")) {}
 
 #undef VNCGATE_JOB_COLUMNS
 #undef VNCGATE_SEGMENT_COLUMNS
@@ -263,6 +274,51 @@ void SqliteRows::save_segment(const Segment& s) {
       .bind(13, s.error)
       .bind(14, s.updated_unix_ms)
       .run();
+}
+
+void SqliteRows::replace_transcript(const std::string& job_id, int index, std::int64_t start_unix_ms,
+                                    const std::vector<IndexedLine>& lines) {
+  statements_.delete_transcript.start().bind(1, job_id).bind(2, index).run();
+  for (const auto& line : lines)
+    statements_.insert_transcript_line.start()
+        .bind(1, job_id)
+        .bind(2, index)
+        .bind(3, line.t_ms)
+        .bind(4, start_unix_ms + line.t_ms)
+        .bind(5, line.text)
+        .run();
+}
+
+std::vector<std::pair<std::int64_t, SearchHit>> SqliteRows::search(
+    const std::vector<std::string>& words, const SearchQuery& q,
+    const std::optional<std::pair<std::int64_t, std::int64_t>>& before, int limit) {
+  // Each word a quoted FTS5 string (no operators from the user), all of them required.
+  std::string match;
+  for (const auto& word : words) {
+    if (!match.empty()) match += ' ';
+    match += '"';
+    for (char c : word) match += c == '"' ? std::string("\"\"") : std::string(1, c);
+    match += '"';
+  }
+  auto query = statements_.search.start();
+  query.bind(1, match);
+  if (q.server) query.bind(2, *q.server);
+  if (q.from_unix_ms) query.bind(3, *q.from_unix_ms);
+  if (q.to_unix_ms) query.bind(4, *q.to_unix_ms);
+  if (before) query.bind(5, before->first).bind(6, before->second);
+  query.bind(7, limit);
+  std::vector<std::pair<std::int64_t, SearchHit>> hits;
+  while (query.step()) {
+    SearchHit hit;
+    hit.job_id = query.text_at(1);
+    hit.server = query.text_at(2);
+    hit.segment = static_cast<int>(query.int_at(3));
+    hit.t_ms = query.int_at(4);
+    hit.at_unix_ms = query.int_at(5);
+    hit.line = query.text_at(6);
+    hits.emplace_back(query.int_at(0), std::move(hit));
+  }
+  return hits;
 }
 
 }  // namespace vncgate::jobs::sqlite

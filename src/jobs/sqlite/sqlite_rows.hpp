@@ -14,7 +14,8 @@ struct Statements {
   explicit Statements(Database& db);
 
   Statement insert_job, insert_transition, select_job, select_transitions, list_jobs, update_job, pick_expired,
-      pick_queued, active_of, count_by_state, count_queued_for, select_segment, select_segments, save_segment;
+      pick_queued, active_of, count_by_state, count_queued_for, select_segment, select_segments, save_segment,
+      delete_transcript, insert_transcript_line, search;
 };
 
 // JobRows on one SQLite connection inside a transaction the caller opened (BEGIN IMMEDIATE for writes: it
@@ -40,6 +41,11 @@ class SqliteRows final : public JobRows {
   std::optional<Segment> segment(const std::string& job_id, int index) override;
   std::vector<Segment> segments(const std::string& job_id) override;
   void save_segment(const Segment& segment) override;
+  void replace_transcript(const std::string& job_id, int index, std::int64_t start_unix_ms,
+                          const std::vector<IndexedLine>& lines) override;
+  std::vector<std::pair<std::int64_t, SearchHit>> search(
+      const std::vector<std::string>& words, const SearchQuery& query,
+      const std::optional<std::pair<std::int64_t, std::int64_t>>& before, int limit) override;
   void announce_work() override { announced_ = true; }
 
   // Whether announce_work() was called: the store wakes its waiters after the commit.

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// TranscriptWriter → TranscriptReader round trips on screens drawn with an installed console font, the
+// Transcriber's segments, and malformed transcripts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "record/transcriber.hpp"
+#include "support/process.hpp"
+#include "text/font_files.hpp"
+#include "text/transcript_reader.hpp"
+#include "text/transcript_writer.hpp"
+#include "util/error.hpp"
+
+namespace vncgate::text {
+namespace {
+
+using framebuffer::PixelBuffer;
+
+// Draws `line` at text row `row` of a 640x400 console in Lat15-Fixed16, grey on black.
+void draw(PixelBuffer& fb, int row, const std::string& line) {
+  static const Font font = load_font_file("/usr/share/consolefonts/Lat15-Fixed16.psf.gz").at(0);
+  for (int col = 0; col < static_cast<int>(line.size()); ++col) {
+    const Glyph* glyph = nullptr;
+    for (const auto& g : font.glyphs)
+      if (g.code == static_cast<char32_t>(line[col])) glyph = &g;
+    ASSERT_NE(glyph, nullptr) << line[col];
+    for (int y = 0; y < font.height; ++y)
+      for (int x = 0; x < font.width; ++x)
+        fb.row(row * font.height + y)[col * font.width + x] =
+            (glyph->rows[y] >> x) & 1 ? framebuffer::make_pixel(170, 170, 170) : framebuffer::make_pixel(0, 0, 0);
+  }
+}
+
+PixelBuffer console(const std::vector<std::string>& lines) {
+  PixelBuffer fb(640, 400);
+  for (std::size_t r = 0; r < lines.size(); ++r) draw(fb, static_cast<int>(r), lines[r]);
+  return fb;
+}
+
+const std::vector<std::string> kBoot = {"Debian GNU/Linux 12 vm-0001 tty1", "", "vm-0001 login: root",
+                                        "Password:", "root@vm-0001:~# uptime"};
+
+// A console that scrolled: the rows that moved are taken from where they were in the previous picture, only
+// the new ones are read, and the text is what a fresh reading of the new picture gives.
+TEST(TextScreenScroll, MovedRowsAreTakenFromTheirOldPlace_NewRowsRead) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 30; ++i)
+    lines.push_back("line " + std::to_string(i) + " of the boot log, pid " + std::to_string(i * 37));
+  const auto window = [&](int first) {
+    return console(std::vector<std::string>(lines.begin() + first, lines.begin() + first + 25));
+  };
+  auto before = window(0);
+  TextScreen s;
+  s.update(before);
+  ASSERT_TRUE(s.is_text());
+  for (int first = 1; first <= 5; ++first) {
+    auto now = window(first);
+    if (first == 3) draw(now, 10, "a row that changed while it moved");
+    const auto read = s.cells_read();
+    const auto changed = s.update(now, before);
+    TextScreen fresh;
+    fresh.update(now);
+    EXPECT_EQ(s.lines(), fresh.lines()) << "scroll to " << first;
+    EXPECT_EQ(s.glyph_cells(), fresh.glyph_cells());
+    EXPECT_EQ(changed.size(), 25u);
+    // The changed row is new at 3, and the line it covered comes back from below at 4: two rows read then.
+    const int new_rows = first == 3 || first == 4 ? 2 : 1;
+    EXPECT_LE(s.cells_read() - read, new_rows * s.columns()) << "rows that only moved were read again at " << first;
+    before = now;
+  }
+  // Without the previous picture every damaged cell is read; with one of another size, every changed cell.
+  const auto read = s.cells_read();
+  s.update(window(0), framebuffer::Damage(before.bounds()));
+  EXPECT_EQ(s.cells_read() - read, s.columns() * s.rows());
+  const PixelBuffer other(320, 200);
+  const auto read2 = s.cells_read();
+  s.update(window(1), other);
+  EXPECT_GT(s.cells_read() - read2, 20 * s.columns());
+  TextScreen fresh;
+  fresh.update(window(1));
+  EXPECT_EQ(s.lines(), fresh.lines());
+}
+
+TEST(Transcript, RowsChangedAreReadBackAtTheirTimes) {
+  std::ostringstream out;
+  TranscriptWriter writer(out);
+  auto fb = console(kBoot);
+  writer.frame(0, fb, framebuffer::Damage(fb.bounds()));
+  draw(fb, 5, "06:25:01 up 3 min");
+  writer.frame(1500, fb, framebuffer::Damage({0, 80, 640, 16}));
+  writer.finish(2000);
+
+  std::istringstream in(out.str());
+  const auto lines = TranscriptReader::appeared(in);
+  ASSERT_EQ(lines.size(), 5u);  // four non-blank rows of the keyframe, then the new one
+  EXPECT_EQ(lines[0].text, kBoot[0]);
+  EXPECT_EQ(lines[0].t, 0.0);
+  EXPECT_EQ(lines[4].text, "06:25:01 up 3 min");
+  EXPECT_EQ(lines[4].row, 5);
+  EXPECT_EQ(lines[4].t, 1.5);
+}
+
+// Segments: each transcript starts with the screen carried over, at t=0, and times count from its start.
+TEST(Transcript, TranscriberWritesOneSelfContainedFilePerSegment) {
+  test::TempDir dir("vncgate-transcriber");
+  const auto one = dir.file("segment-001.transcript.jsonl"), two = dir.file("segment-002.transcript.jsonl");
+  {
+    record::Transcriber transcriber;
+    auto fb = console(kBoot);
+    transcriber.begin(one, 0);
+    transcriber.frame(fb, 100);
+    draw(fb, 6, "first");
+    transcriber.frame(fb, 2500);
+    EXPECT_TRUE(transcriber.end(4000));
+    transcriber.begin(two, 4000);
+    transcriber.frame(fb, 4000);  // the held screen opens the next segment
+    draw(fb, 7, "second");
+    transcriber.frame(fb, 5250);
+    EXPECT_TRUE(transcriber.end(8000));
+  }
+  std::ifstream a(one), b(two);
+  const auto first = TranscriptReader::appeared(a);
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.back().text, "first");
+  // Times from the segment's start. The frame at 100 ms may have been replaced by the one at 2500 ms while the
+  // reader was still loading its fonts (newest wins): either way "first" appeared at 2.5 s.
+  EXPECT_TRUE(first.front().t == 0.1 || first.front().t == 2.5) << first.front().t;
+  EXPECT_EQ(first.back().t, 2.5);
+  const auto second = TranscriptReader::appeared(b);
+  ASSERT_EQ(second.size(), 6u);  // the carried-over screen (5 non-blank rows), then "second"
+  EXPECT_EQ(second[4].text, "first");
+  EXPECT_EQ(second[4].t, 0.0);
+  EXPECT_EQ(second[5].text, "second");
+  EXPECT_EQ(second[5].t, 1.25);
+}
+
+TEST(Transcript, AnUnwritableTranscriptIsReportedNotThrown) {
+  record::Transcriber transcriber;
+  transcriber.begin("/nonexistent-dir/t.jsonl", 0);
+  transcriber.frame(console(kBoot), 0);
+  EXPECT_FALSE(transcriber.end(1000));
+}
+
+TEST(Transcript, MalformedLinesAreCodecErrors) {
+  TranscriptReader reader;
+  EXPECT_TRUE(reader.apply("").empty());
+  EXPECT_THROW(reader.apply("not json"), CodecError);
+  EXPECT_THROW(reader.apply(R"({"rows":{}})"), CodecError);               // no time
+  EXPECT_THROW(reader.apply(R"({"t":-1,"rows":{}})"), CodecError);        // negative time
+  EXPECT_THROW(reader.apply(R"({"t":1})"), CodecError);                   // neither key nor rows
+  EXPECT_THROW(reader.apply(R"({"t":1,"rows":{"x":"a"}})"), CodecError);  // row not a number
+  EXPECT_THROW(reader.apply(R"({"t":1,"rows":{"99999":"a"}})"), CodecError);
+  EXPECT_THROW(reader.apply(R"({"t":1,"rows":{"1":5}})"), CodecError);
+  EXPECT_THROW(reader.apply(R"({"t":1,"key":"yes"})"), CodecError);
+  EXPECT_THROW(reader.apply(R"({"t":1,"key":true,"text":true,"lines":[1]})"), CodecError);
+  EXPECT_THROW(reader.apply(std::string(TranscriptReader::kMaxLineBytes + 1, ' ')), CodecError);
+  // A repeated keyframe reports nothing; a non-text one clears the screen.
+  EXPECT_EQ(reader.apply(R"({"t":1,"key":true,"text":true,"lines":["a","b"]})").size(), 2u);
+  EXPECT_TRUE(reader.apply(R"({"t":2,"key":true,"text":true,"lines":["a","b"]})").empty());
+  EXPECT_EQ(reader.apply(R"({"t":3,"key":true,"text":false})").size(), 2u);
+  EXPECT_TRUE(reader.screen().empty());
+}
+
+}  // namespace
+}  // namespace vncgate::text
