@@ -25,23 +25,12 @@ using Clock = std::chrono::steady_clock;
 constexpr int kLeaseS = 4, kHeartbeatS = 1;
 
 TEST(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSegment) {
-  PostgresServer postgres;
-  const auto db = postgres.create_database();
-  const auto database = database_of(db);
-  XvncServer console(XvncOptions{.width = 640, .height = 480});
-  TempDir dir("vncgate-fleet");
-  const auto storage = "file://" + dir.file("recordings");
-  const auto target = "demo=" + console.vnc_url();
-  auto options = [&](const std::string& name, const std::string& role) {
-    fs::create_directories(dir.file(name));
-    return ServeOptions{.data_dir = dir.file(name),
-                        .storage_url = storage,
-                        .targets = {target},
-                        .extra_args = fleet_args(db, role, name, kLeaseS, kHeartbeatS)};
-  };
-  ServeProcess api(options("api", "api"));
-  ServeProcess first(options("worker-1", "worker"));
-  ServeProcess second(options("worker-2", "worker"));
+  OneConsoleFleet fleet("vncgate-fleet", XvncOptions{.width = 640, .height = 480}, kLeaseS, kHeartbeatS);
+  auto& postgres = fleet.postgres;
+  const auto& database = fleet.database;
+  ServeProcess api(fleet.node("api", "api"));
+  ServeProcess first(fleet.node("worker-1", "worker"));
+  ServeProcess second(fleet.node("worker-2", "worker"));
   api.start();
   first.start();
 
@@ -83,7 +72,7 @@ TEST(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSeg
   EXPECT_NE(job.at("segments")[1].at("error").get<std::string>().find("lease of worker worker-1 expired"),
             std::string::npos)
       << job.dump(1);
-  const auto bucket = dir.file("recordings/" + job.at("bucket_id").get<std::string>());
+  const auto bucket = fleet.dir.file("recordings/" + job.at("bucket_id").get<std::string>());
   for (const char* file : {"segment-001.mp4", "segment-003.mp4", "segment-004.mp4", "segment-005.mp4"})
     EXPECT_TRUE(fs::exists(bucket + "/" + file)) << file;
   // Lease plus one heartbeat of the idle worker plus connecting: the goal is lease + 2 s.
@@ -100,22 +89,12 @@ TEST(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSeg
 // and upload it, its heartbeat tries to renew, and its run would upload its FBS file: every one of these carries
 // the old fencing token and is refused. It stops recording; storage holds each segment once.
 TEST(FleetFailover, WorkerPausedPastItsLeaseIsFencedOutWhenContinued) {
-  PostgresServer postgres;
-  const auto db = postgres.create_database();
-  const auto database = database_of(db);
-  XvncServer console(XvncOptions{.width = 640, .height = 480});
-  TempDir dir("vncgate-fence");
-  const auto storage = "file://" + dir.file("recordings");
-  auto options = [&](const std::string& name, const std::string& role) {
-    fs::create_directories(dir.file(name));
-    return ServeOptions{.data_dir = dir.file(name),
-                        .storage_url = storage,
-                        .targets = {"demo=" + console.vnc_url()},
-                        .extra_args = fleet_args(db, role, name, kLeaseS, kHeartbeatS)};
-  };
-  ServeProcess api(options("api", "api"));
-  ServeProcess first(options("worker-1", "worker"));
-  ServeProcess second(options("worker-2", "worker"));
+  OneConsoleFleet fleet("vncgate-fence", XvncOptions{.width = 640, .height = 480}, kLeaseS, kHeartbeatS);
+  auto& postgres = fleet.postgres;
+  const auto& database = fleet.database;
+  ServeProcess api(fleet.node("api", "api"));
+  ServeProcess first(fleet.node("worker-1", "worker"));
+  ServeProcess second(fleet.node("worker-2", "worker"));
   api.start();
   first.start();
   const auto id = api.json("POST", "/record", R"({"server": "demo", "duration": 2, "count": 5, "fbs": true})", 202)
@@ -173,7 +152,7 @@ TEST(FleetFailover, WorkerPausedPastItsLeaseIsFencedOutWhenContinued) {
     EXPECT_EQ(count_lines(first.log_file(), stored), index == 1 ? 1 : 0) << stored << "\n" << first.log_tail();
   }
   EXPECT_GE(count_lines(first.log_file(), "lost to another worker"), 1) << first.log_tail();
-  const auto bucket = dir.file("recordings/" + job.at("bucket_id").get<std::string>());
+  const auto bucket = fleet.dir.file("recordings/" + job.at("bucket_id").get<std::string>());
   const auto files = stored_files(bucket);
   for (const char* mp4 :
        {"segment-001.mp4", "segment-003.mp4", "segment-004.mp4", "segment-005.mp4", "segment-006.mp4"})

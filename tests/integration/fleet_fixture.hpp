@@ -16,6 +16,7 @@
 
 #include "service_fixture.hpp"
 #include "support/postgres.hpp"
+#include "support/xvnc.hpp"
 
 namespace vncgate::test {
 
@@ -30,6 +31,38 @@ inline std::vector<std::string> fleet_args(const std::string& db_url, const std:
           "--set",  "jobs.upload_retry_s=1"};
 }
 
+// The database name of a PostgresServer::create_database() URL.
+inline std::string database_of(const std::string& url) { return url.substr(url.rfind('/') + 1); }
+
+// A fleet on one console: a PostgreSQL database, an Xvnc served as target "demo", one storage directory, and
+// the options of each node (its own data directory, the shared database, storage and lease timing).
+struct OneConsoleFleet {
+  OneConsoleFleet(const std::string& name, XvncOptions screen, int lease_s, int heartbeat_s)
+      : db(postgres.create_database()),
+        database(database_of(db)),
+        console(screen),
+        dir(name),
+        storage("file://" + dir.file("recordings")),
+        lease_s(lease_s),
+        heartbeat_s(heartbeat_s) {}
+
+  ServeOptions node(const std::string& name, const std::string& role) {
+    std::filesystem::create_directories(dir.file(name));
+    return ServeOptions{.data_dir = dir.file(name),
+                        .storage_url = storage,
+                        .targets = {"demo=" + console.vnc_url()},
+                        .extra_args = fleet_args(db, role, name, lease_s, heartbeat_s)};
+  }
+
+  PostgresServer postgres;
+  const std::string db;        // its URL
+  const std::string database;  // its name (for psql)
+  XvncServer console;
+  TempDir dir;
+  const std::string storage;
+  const int lease_s, heartbeat_s;
+};
+
 // Lines of a serve log that contain `needle`.
 inline int count_lines(const std::string& log_file, const std::string& needle) {
   std::ifstream in(log_file);
@@ -37,9 +70,6 @@ inline int count_lines(const std::string& log_file, const std::string& needle) {
   for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos ? 1 : 0;
   return n;
 }
-
-// The database name of a PostgresServer::create_database() URL.
-inline std::string database_of(const std::string& url) { return url.substr(url.rfind('/') + 1); }
 
 // One stored segment row: index, state and the recorder's wall-clock start and end.
 struct StoredSegment {

@@ -54,20 +54,11 @@ void expect_complete(PostgresServer& postgres, const std::string& database, cons
 
 TEST(Fleet, PostgresRestartedUnderRunningNodes_JobsContinueAndTheApiAnswers503MeanWhile) {
   constexpr int kLease = 8, kJobs = 3, kCount = 5;
-  PostgresServer postgres;
-  const auto db = postgres.create_database();
-  const auto database = database_of(db);
-  XvncServer console(XvncOptions{.width = 320, .height = 240});
-  TempDir dir("vncgate-fleet-pg");
-  const auto storage = "file://" + dir.file("recordings");
-  auto options = [&](const std::string& name, const std::string& role) {
-    fs::create_directories(dir.file(name));
-    return ServeOptions{.data_dir = dir.file(name),
-                        .storage_url = storage,
-                        .targets = {"demo=" + console.vnc_url()},
-                        .extra_args = fleet_args(db, role, name, kLease, 1)};
-  };
-  ServeProcess api(options("api", "api")), first(options("worker-1", "worker")), second(options("worker-2", "worker"));
+  OneConsoleFleet fleet("vncgate-fleet-pg", XvncOptions{.width = 320, .height = 240}, kLease, 1);
+  auto& postgres = fleet.postgres;
+  const auto& database = fleet.database;
+  ServeProcess api(fleet.node("api", "api")), first(fleet.node("worker-1", "worker")),
+      second(fleet.node("worker-2", "worker"));
   api.start();
   first.start();
   second.start();
@@ -102,7 +93,7 @@ TEST(Fleet, PostgresRestartedUnderRunningNodes_JobsContinueAndTheApiAnswers503Me
   const auto uploads = uploads_logged({&first, &second});
   for (const auto& job : jobs) {
     expect_complete(postgres, database, job, kCount, uploads);
-    const auto files = stored_files(dir.file("recordings/" + job.at("bucket_id").get<std::string>()));
+    const auto files = stored_files(fleet.dir.file("recordings/" + job.at("bucket_id").get<std::string>()));
     for (int i = 1; i <= kCount; ++i) EXPECT_TRUE(files.count(segment_file(i))) << job.dump(1);
   }
   // Writes did fall into the outage (2 s segments, ~4 s down) and were retried, not lost.
