@@ -18,12 +18,8 @@
 #   env: N_JOBS (1000), FAILOVER_RUNS (3), LEASES ("5:1 20:5"), WRK_S (10), PG_FSYNC (on), PARTS ("claims
 #   failover api")
 set -euo pipefail
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-vncgate=$build/src/cli/vncgate
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 n_jobs=${N_JOBS:-1000}
 failover_runs=${FAILOVER_RUNS:-3}
 leases=${LEASES:-5:1 20:5}  # LEASE_S:HEARTBEAT_S pairs of the failover runs
@@ -32,18 +28,10 @@ heartbeat_s=5
 wrk_s=${WRK_S:-10}
 parts=${PARTS:-claims failover api}
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-for tool in Xvnc wrk curl python3 "$vncgate" "$pg_bin/postgres"; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
-done
-peers_tag=bench
-# shellcheck source=../scripts/lib/peers.sh
-source "$(dirname "$0")/../scripts/lib/peers.sh"
+bench_need Xvnc wrk curl python3 "$vncgate" "$pg_bin/postgres"
 # shellcheck source=wrk_summary.sh
 source "$(dirname "$0")/wrk_summary.sh"
-mkdir -p "$build/bench"
-report=$build/bench/fleet.txt
-: > "$report"
-say() { echo "$*" | tee -a "$report"; }
+bench_report fleet
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now_ms() { date +%s%3N; }
 

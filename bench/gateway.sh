@@ -19,12 +19,8 @@
 set -euo pipefail
 # SECONDS is bash's own clock: take it from the environment only when it was really given.
 busy_s=$(printenv SECONDS || echo 20)
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-vncgate=${VNCGATE:-$build/src/cli/vncgate}  # VNCGATE: another build of the CLI
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 load=$build/bench/vncgate_viewer_load
 viewers=${VIEWERS:-20}
 sessions=${SESSIONS:-1000}
@@ -34,19 +30,11 @@ idle_geometry=${IDLE_GEOMETRY:-640x480}
 ws_shard=${WS_SHARD:-400}
 parts=" ${PARTS:-busy latency idle} "
 part() { [[ $parts == *" $1 "* ]]; }
-for tool in Xvnc xterm websockify curl python3 "$vncgate" "$load"; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
-done
+bench_need Xvnc xterm websockify curl python3 "$vncgate" "$load"
 # Two sockets per session in the gateway, one per connection in Xvnc and the load client.
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((2 * sessions + 100)) ] || { echo "bench: ulimit -n too low for $sessions sessions" >&2; exit 2; }
-peers_tag=bench
-# shellcheck source=../scripts/lib/peers.sh
-source "$(dirname "$0")/../scripts/lib/peers.sh"
-mkdir -p "$build/bench"
-report=$build/bench/gateway.txt
-: > "$report"
-say() { echo "$*" | tee -a "$report"; }
+bench_report gateway
 clk=$(getconf CLK_TCK)
 free_tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # utime + stime in ticks of the given PIDs (fields after the "(comm)", which may hold spaces).

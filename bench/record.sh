@@ -10,25 +10,13 @@
 # Writes a table to stdout and BUILD/bench/record.txt. Only the PIDs started here are killed.
 # Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50)
 set -euo pipefail
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-vncgate=$build/src/cli/vncgate
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 busy_s=${SECONDS_BUSY:-20}
 idle_s=${SECONDS_IDLE:-60}
 idle_n=${IDLE_N:-50}
-for tool in Xvnc xterm gst-launch-1.0 ffmpeg qemu-system-x86_64 "$vncgate"; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
-done
-peers_tag=bench
-# shellcheck source=../scripts/lib/peers.sh
-source "$(dirname "$0")/../scripts/lib/peers.sh"
-mkdir -p "$build/bench"
-report=$build/bench/record.txt
-: > "$report"
-say() { echo "$*" | tee -a "$report"; }
+bench_need Xvnc xterm gst-launch-1.0 ffmpeg qemu-system-x86_64 "$vncgate"
+bench_report record
 cpu_of() { tail -1 "$1" | awk '{print $1 + $2}'; }  # "user sys" (last line of /usr/bin/time -f "%U %S")
 
 # Xvnc 1280x800 with an xterm listing /usr/bin over and over, pausing $1 s between listings; sets $display

@@ -14,12 +14,8 @@
 #   env: IDLE_N (50), STEPS ("10 $IDLE_N"), DISPLAYS (4), BUSY_N (4), GEOMETRY (1024x768), WARMUP_S (15),
 #        SAMPLE_S (20), SERVE_ARGS (more `serve` options, e.g. "--set recording.x264_params=subme=0")
 set -euo pipefail
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-vncgate=$build/src/cli/vncgate
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 idle_n=${IDLE_N:-50}
 steps=${STEPS:-"10 $idle_n"}
 displays=${DISPLAYS:-4}
@@ -27,18 +23,10 @@ busy_n=${BUSY_N:-4}
 geometry=${GEOMETRY:-1024x768}
 warmup_s=${WARMUP_S:-15}
 sample_s=${SAMPLE_S:-20}
-for tool in Xvnc xterm curl bc "$vncgate"; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
-done
+bench_need Xvnc xterm curl bc "$vncgate"
 # A socket, an FBS-less MP4 and a few more descriptors per recording in serve.
 ulimit -n "$(ulimit -Hn)"
-peers_tag=bench
-# shellcheck source=../scripts/lib/peers.sh
-source "$(dirname "$0")/../scripts/lib/peers.sh"
-mkdir -p "$build/bench"
-report=$build/bench/recordings.txt
-: > "$report"
-say() { echo "$*" | tee -a "$report"; }
+bench_report recordings
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }

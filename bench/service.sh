@@ -10,27 +10,15 @@
 # Writes a table to stdout and BUILD/bench/service.txt. Only the PIDs started here are killed.
 # Usage: bench/service.sh BUILD    env: IDLE_N (50), SAMPLE_S (30), WRK_S (10)
 set -euo pipefail
-if [ $# -ne 1 ]; then
-  echo "usage: $0 BUILD" >&2
-  exit 2
-fi
-build=$(cd "$1" && pwd)
-vncgate=$build/src/cli/vncgate
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 idle_n=${IDLE_N:-50}
 sample_s=${SAMPLE_S:-30}
 wrk_s=${WRK_S:-10}
-for tool in Xvnc xterm wrk curl "$vncgate"; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh, make build)" >&2; exit 2; }
-done
-peers_tag=bench
-# shellcheck source=../scripts/lib/peers.sh
-source "$(dirname "$0")/../scripts/lib/peers.sh"
+bench_need Xvnc xterm wrk curl "$vncgate"
 # shellcheck source=wrk_summary.sh
 source "$(dirname "$0")/wrk_summary.sh"
-mkdir -p "$build/bench"
-report=$build/bench/service.txt
-: > "$report"
-say() { echo "$*" | tee -a "$report"; }
+bench_report service
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
