@@ -53,6 +53,15 @@ class UploaderFencingTest : public ::testing::Test {
     std::ofstream(path) << text;
     return path;
   }
+  // Runs an uploader of its own on segment 1 (and the FBS file when `with_fbs`) under `fence` until it is idle.
+  void upload_as(jobs::Fence fence, bool with_fbs = false) {
+    Uploader uploader(store_, site_, metrics_, settings_);
+    uploader.start();
+    uploader.enqueue_segment(fence, 1);
+    if (with_fbs) uploader.enqueue_file(fence, fbs_);
+    uploader.drain(10s);
+    uploader.stop();
+  }
   std::vector<std::string> stored() const {
     const auto where = site_.locate_job(job_.bucket_id);
     std::vector<std::string> keys;
@@ -76,20 +85,11 @@ TEST_F(UploaderFencingTest, AWorkerThatLostTheJobPutsNothingIntoStorage_TheNewOw
   ASSERT_TRUE(taken && taken->taken_over);
   ASSERT_EQ(taken->to_upload.size(), 1u);
 
-  Uploader stale(store_, site_, metrics_, settings_);
-  stale.start();
-  stale.enqueue_segment(owner_a_, 1);
-  stale.enqueue_file(owner_a_, fbs_);
-  stale.drain(10s);
-  stale.stop();
+  upload_as(owner_a_, true);  // the stale worker
   EXPECT_TRUE(stored().empty()) << "the fenced-out worker uploaded " << stored().front();
   EXPECT_EQ(store_.segment(job_.id, 1)->state, jobs::SegmentState::finished);
 
-  Uploader owner(store_, site_, metrics_, settings_);
-  owner.start();
-  owner.enqueue_segment(taken->lease.fence, 1);
-  owner.drain(10s);
-  owner.stop();
+  upload_as(taken->lease.fence);
   EXPECT_EQ(store_.segment(job_.id, 1)->state, jobs::SegmentState::uploaded);
   EXPECT_EQ(stored(), (std::vector<std::string>{"segment-001.mp4"}));
 }
@@ -113,11 +113,7 @@ TEST_F(UploaderFencingTest, AFileLostWithItsWorker_FailsTheSegmentWithTheReason)
   std::this_thread::sleep_for(20ms);
   auto taken = store_.claim(jobs::Worker{"worker-b", 20s});
   ASSERT_TRUE(taken && taken->taken_over);
-  Uploader owner(store_, site_, metrics_, settings_);
-  owner.start();
-  owner.enqueue_segment(taken->lease.fence, 1);
-  owner.drain(10s);
-  owner.stop();
+  upload_as(taken->lease.fence);
   const auto segment = store_.segment(job_.id, 1);
   EXPECT_EQ(segment->state, jobs::SegmentState::failed);
   EXPECT_NE(segment->error.find("is not on this node"), std::string::npos) << segment->error;
@@ -134,11 +130,7 @@ TEST_F(UploaderFencingTest, AFileAlreadyInStorage_IsMarkedUploaded) {
   std::this_thread::sleep_for(20ms);
   auto taken = store_.claim(jobs::Worker{"worker-b", 20s});
   ASSERT_TRUE(taken);
-  Uploader owner(store_, site_, metrics_, settings_);
-  owner.start();
-  owner.enqueue_segment(taken->lease.fence, 1);
-  owner.drain(10s);
-  owner.stop();
+  upload_as(taken->lease.fence);
   EXPECT_EQ(store_.segment(job_.id, 1)->state, jobs::SegmentState::uploaded);
 }
 
