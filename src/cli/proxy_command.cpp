@@ -119,9 +119,8 @@ int proxy(ProxyOptions& o) {
 
   asio::io_context ctx;
   // Provider look-ups are blocking here; one session, so a slow cloud API only delays its own reconnect.
-  gateway::AcquireFn acquire = [&o](const std::string&) -> asio::awaitable<providers::ConsoleEndpoint> {
-    co_return o.target.acquire();
-  };
+  auto acquire = std::make_shared<const gateway::AcquireFn>(
+      [&o](const std::string&) -> asio::awaitable<providers::ConsoleEndpoint> { co_return o.target.acquire(); });
   auto session = std::make_shared<gateway::Session>(ctx.get_executor(), "proxy", acquire, so);
   auto rfb_acceptor = listen_on(ctx, rfb_endpoint, o.listen);
   std::optional<tcp::acceptor> ws_acceptor;

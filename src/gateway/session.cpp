@@ -72,7 +72,7 @@ std::vector<rfb::Encoding> raw_only(const std::vector<rfb::Encoding>& encodings)
 
 }  // namespace
 
-Session::Session(asio::any_io_executor executor, std::string id, AcquireFn acquire, SessionOptions options)
+Session::Session(asio::any_io_executor executor, std::string id, SharedAcquireFn acquire, SessionOptions options)
     : strand_(asio::make_strand(std::move(executor))),
       id_(std::move(id)),
       acquire_(std::move(acquire)),
@@ -121,7 +121,7 @@ void Session::start() {
 }
 
 asio::awaitable<rfb::Console> Session::acquire_console() {
-  auto console = co_await acquire_(options_.target);
+  auto console = co_await (*acquire_)(options_.target);
   rfb::Console out{std::move(console.endpoint), options_.upstream};
   out.options.password = console.password;
   if (options_.raw_on_loopback && on_loopback(out.endpoint.url))

@@ -53,6 +53,9 @@ struct SessionInfo {
 
 // Where the upstream console is; called again for every reconnect (console tickets are one-time).
 using AcquireFn = std::function<asio::awaitable<providers::ConsoleEndpoint>(const std::string& target)>;
+// Shared by every session of a manager: what the function captures (a service's whole target table) exists once,
+// not once per session.
+using SharedAcquireFn = std::shared_ptr<const AcquireFn>;
 
 struct SessionOptions {
   std::string target;           // handed to acquire (may carry secrets: never logged)
@@ -86,7 +89,7 @@ class Session : public std::enable_shared_from_this<Session>,
                 private rfb::PictureSource,
                 private rfb::ViewerEvents {
  public:
-  Session(asio::any_io_executor executor, std::string id, AcquireFn acquire, SessionOptions options);
+  Session(asio::any_io_executor executor, std::string id, SharedAcquireFn acquire, SessionOptions options);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -140,7 +143,7 @@ class Session : public std::enable_shared_from_this<Session>,
 
   asio::strand<asio::any_io_executor> strand_;
   std::string id_;
-  AcquireFn acquire_;
+  SharedAcquireFn acquire_;
   SessionOptions options_;
   std::shared_ptr<rfb::UpstreamLink> link_;
   std::shared_ptr<rfb::AsyncServer> server_;

@@ -61,7 +61,7 @@ std::string random_token() {
 
 SessionManager::SessionManager(asio::any_io_executor ex, AcquireFn acquire, ManagerOptions options)
     : executor_(std::move(ex)),
-      acquire_(std::move(acquire)),
+      acquire_(std::make_shared<const AcquireFn>(std::move(acquire))),
       options_(std::move(options)),
       picture_budget_(std::make_shared<rfb::PictureBudget>(options_.picture_memory)),
       sweep_strand_(asio::make_strand(executor_)),

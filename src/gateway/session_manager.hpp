@@ -118,7 +118,7 @@ class SessionManager {
   void notify_count();
 
   asio::any_io_executor executor_;
-  AcquireFn acquire_;
+  SharedAcquireFn acquire_;
   ManagerOptions options_;
   std::shared_ptr<rfb::PictureBudget> picture_budget_;
   mutable std::mutex mutex_;

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "rfb/blocking_client.hpp"
@@ -159,6 +160,35 @@ TEST_F(SessionManagerTest, SameTargetReusesTheSession_RecordFlagSplitsIt) {
   EXPECT_EQ(m.count(), 0u);
   std::lock_guard lock(counts_mutex);
   EXPECT_EQ(counts, (std::vector<std::size_t>{1, 2, 1, 2, 0}));
+}
+
+// Sessions share the manager's acquire function: what it captures (a service's whole target table) is not copied
+// per session. A copy each made memory grow with sessions x targets (2 400 sessions of 2 400 targets: 1 GB).
+TEST_F(SessionManagerTest, SessionsShareTheAcquireFunction_NotACopyEach) {
+  struct CopyCounter {
+    std::shared_ptr<std::atomic<int>> copies = std::make_shared<std::atomic<int>>(0);
+    CopyCounter() = default;
+    CopyCounter(const CopyCounter& other) : copies(other.copies) { ++*copies; }
+    CopyCounter& operator=(const CopyCounter&) = delete;
+  };
+  const CopyCounter counter;
+  const auto copies = counter.copies;
+  AcquireFn acquire = [counter](const std::string& target) -> asio::awaitable<providers::ConsoleEndpoint> {
+    providers::ConsoleEndpoint ep;
+    ep.endpoint.url = target;
+    co_return ep;
+  };
+  manager_ = std::make_unique<SessionManager>(ctx_.get_executor(), std::move(acquire), ManagerOptions{});
+  const int before = *copies;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {  // distinct targets, distinct sessions (security None ignores the password)
+    const auto url = "vnc://:s" + std::to_string(i) + "@" + upstream_.url().substr(std::string("vnc://").size());
+    ids.push_back(manager_->create_link(url, false, std::nullopt, false).session_id);
+  }
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 20u);
+  EXPECT_TRUE(eventually([&] { return manager_->get(ids.back())->state == SessionState::connected; }));
+  EXPECT_EQ(*copies, before) << "copies of the acquire function's captures made for 20 sessions";
+  EXPECT_EQ(manager_->close_all(), 20);
 }
 
 TEST_F(SessionManagerTest, RecordWithoutDirectory_IsAConfigError) {
