@@ -24,16 +24,23 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kLeaseS = 4, kHeartbeatS = 1;
 
-TEST(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSegment) {
-  OneConsoleFleet fleet("vncgate-fleet", XvncOptions{.width = 640, .height = 480}, kLeaseS, kHeartbeatS);
-  auto& postgres = fleet.postgres;
-  const auto& database = fleet.database;
-  ServeProcess api(fleet.node("api", "api"));
-  ServeProcess first(fleet.node("worker-1", "worker"));
-  ServeProcess second(fleet.node("worker-2", "worker"));
-  api.start();
-  first.start();
+// An api node and two workers on one console; the api and the first worker are started (the second is started
+// by each test once the first holds the job).
+class FleetFailover : public testing::Test {
+ protected:
+  void SetUp() override {
+    api.start();
+    first.start();
+  }
+  OneConsoleFleet fleet{"vncgate-failover", XvncOptions{.width = 640, .height = 480}, kLeaseS, kHeartbeatS};
+  PostgresServer& postgres = fleet.postgres;
+  const std::string& database = fleet.database;
+  ServeProcess api{fleet.node("api", "api")};
+  ServeProcess first{fleet.node("worker-1", "worker")};
+  ServeProcess second{fleet.node("worker-2", "worker")};
+};
 
+TEST_F(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSegment) {
   // Only the first worker runs yet, so it gets the job.
   const auto id = api.json("POST", "/record", R"({"server": "demo", "duration": 3, "count": 4})", 202)
                       .at("job_id")
@@ -88,15 +95,7 @@ TEST(FleetFailover, KillNineOfTheRecordingWorker_TheOtherTakesOverWithTheNextSeg
 // continued (SIGCONT) its clock has jumped, so its recorder closes the open segment at once and tries to store
 // and upload it, its heartbeat tries to renew, and its run would upload its FBS file: every one of these carries
 // the old fencing token and is refused. It stops recording; storage holds each segment once.
-TEST(FleetFailover, WorkerPausedPastItsLeaseIsFencedOutWhenContinued) {
-  OneConsoleFleet fleet("vncgate-fence", XvncOptions{.width = 640, .height = 480}, kLeaseS, kHeartbeatS);
-  auto& postgres = fleet.postgres;
-  const auto& database = fleet.database;
-  ServeProcess api(fleet.node("api", "api"));
-  ServeProcess first(fleet.node("worker-1", "worker"));
-  ServeProcess second(fleet.node("worker-2", "worker"));
-  api.start();
-  first.start();
+TEST_F(FleetFailover, WorkerPausedPastItsLeaseIsFencedOutWhenContinued) {
   const auto id = api.json("POST", "/record", R"({"server": "demo", "duration": 2, "count": 5, "fbs": true})", 202)
                       .at("job_id")
                       .get<std::string>();
