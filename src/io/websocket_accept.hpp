@@ -21,7 +21,9 @@ namespace vncgate::io {
 struct WsAcceptOptions {
   // Exact "scheme://host[:port]" values the Origin header may have; empty = any origin (and none).
   std::vector<std::string> allowed_origins;
-  // A ping goes out after this long without traffic from the peer; a peer silent for two intervals is closed.
+  // A heartbeat goes out every interval (on a clock grid all connections share): every fourth a ping, the
+  // first included, the others unsolicited pongs. A peer that sent nothing in the interval after a ping, not
+  // even the pong, is closed.
   std::chrono::seconds ping_interval{30};
   // Largest incoming message; RFB client messages are small except clipboard text.
   std::size_t max_message_bytes = 4u << 20;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -28,6 +29,18 @@ namespace http = beast::http;
 
 using PlainLayer = beast::tcp_stream;
 using TlsLayer = beast::ssl_stream<beast::tcp_stream>;
+using std::chrono::steady_clock;
+
+// Heartbeats fall on a clock grid shared by all connections (a sixth of the interval, at least a second), so an
+// idle gateway wakes once per grid step for all the heartbeats due then instead of once per connection (10 000
+// idle viewers' pings spread over time cost a thread wake-up each).
+steady_clock::time_point on_grid(steady_clock::time_point t, std::chrono::seconds interval) {
+  // Exactly a sixth (not rounded to seconds): one interval after a point of the grid is a point of the grid.
+  const auto grid =
+      std::max<steady_clock::duration>(std::chrono::seconds(1), duration_cast<steady_clock::duration>(interval) / 6);
+  const auto since = t.time_since_epoch();
+  return steady_clock::time_point((since + grid - steady_clock::duration(1)) / grid * grid);
+}
 
 // Next = PlainLayer (ws://) or TlsLayer (wss://).
 template <class Next>
@@ -42,17 +55,33 @@ class WebSocketStream final : public ByteStream {
     // dropped TCP (websockify does) the read completes with that teardown's error, not error::closed.
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::close) peer_closed_ = true;
+      if (keep_alive_) keep_alive_->unanswered = 0;
     });
   }
-  ~WebSocketStream() override { close(); }
+  ~WebSocketStream() override {
+    close();
+    if (keep_alive_) {
+      keep_alive_->stream = nullptr;
+      keep_alive_->timer.cancel();
+    }
+  }
+
+  // Server side: a heartbeat every `interval` on the keep-alive grid (see KeepAlive); a peer that sent nothing
+  // in the interval after a ping is cut off. Starts with the first read, on the strand of the reads.
+  void keep_alive_every(std::chrono::seconds interval) { ping_interval_ = interval; }
 
   websocket::stream<Next>& ws() { return ws_; }
   tcp::socket& socket() { return beast::get_lowest_layer(ws_).socket(); }
 
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
+    if (ping_interval_.count() > 0 && !keep_alive_) {
+      const auto strand = co_await asio::this_coro::executor;
+      start_keep_alive(strand);
+    }
     for (;;) {
       auto [ec, n] = co_await ws_.async_read_some(buffer, asio::as_tuple(asio::use_awaitable));
       if (ec) fail(ec, "read from ");
+      if (keep_alive_) keep_alive_->unanswered = 0;
       if (ws_.got_text()) throw IoError("read from " + what_ + ": got a text message; expected binary (RFB)");
       // Empty frames and empty messages are legal; the contract promises at least one byte.
       if (n > 0 || buffer.size() == 0) co_return n;
@@ -80,7 +109,62 @@ class WebSocketStream final : public ByteStream {
   }
 
  private:
+  // Heartbeats keep proxies in between (nginx closes a connection silent for 60 s) from cutting an idle console;
+  // every kProbeEvery-th one is a ping that the peer must answer (with anything) before the next heartbeat, the
+  // others are unsolicited pongs (RFC 6455 §5.5.3), which cost one write and no answer to wake up for.
+  static constexpr int kProbeEvery = 4;
+
+  // Lives on in the timer's handler; `stream` is cleared when the stream goes (on its strand).
+  struct KeepAlive {
+    KeepAlive(WebSocketStream* owner, const asio::any_io_executor& strand) : stream(owner), timer(strand) {}
+    WebSocketStream* stream;
+    asio::steady_timer timer;  // on the strand of the reads: its handler runs there
+    int heartbeats = 0;
+    int unanswered = 0;  // pings sent since the peer was last heard from
+    bool sending = false;
+  };
+
+  void start_keep_alive(const asio::any_io_executor& strand) {
+    keep_alive_ = std::make_shared<KeepAlive>(this, strand);
+    schedule(keep_alive_, on_grid(steady_clock::now() + ping_interval_, ping_interval_), ping_interval_);
+  }
+
+  // A completion handler rather than a coroutine: 10 000 idle viewers hold a timer each, and nothing more.
+  static void schedule(std::shared_ptr<KeepAlive> state, steady_clock::time_point at, std::chrono::seconds interval) {
+    auto& timer = state->timer;
+    timer.expires_at(at);
+    timer.async_wait([state = std::move(state), at, interval](error_code ec) mutable {
+      if (ec || !state->stream || !state->stream->heartbeat()) return;
+      schedule(std::move(state), on_grid(at + interval, interval), interval);
+    });
+  }
+
+  // One keep-alive step; false once the stream is closed (by us or anyone).
+  bool heartbeat() {
+    if (closed_ || timed_out_) return false;
+    auto& state = *keep_alive_;
+    if (state.unanswered > 0) {
+      timed_out_ = true;  // the pending read fails, and says why
+      close_socket(socket());
+      return false;
+    }
+    const bool probe = state.heartbeats++ % kProbeEvery == 0;
+    if (probe) ++state.unanswered;  // also when it cannot go out: a peer that does not read is cut off too
+    // A control frame waits behind a write in progress; one at a time (Beast has room for one).
+    if (!state.sending) {
+      state.sending = true;
+      auto done =
+          asio::bind_executor(state.timer.get_executor(), [keep = keep_alive_](error_code) { keep->sending = false; });
+      if (probe)
+        ws_.async_ping({}, std::move(done));
+      else
+        ws_.async_pong({}, std::move(done));
+    }
+    return true;
+  }
+
   [[noreturn]] void fail(const error_code& ec, const char* verb) const {
+    if (timed_out_) throw IoError(verb + what_ + ": no answer to pings (peer gone)");
     if (closed_) throw IoError(verb + what_ + ": stream closed");
     if (ec == websocket::error::closed || peer_closed_) {
       // The peer sent a close frame (Beast has answered it). 1000 and 1005 ("no status", which websockify
@@ -93,7 +177,7 @@ class WebSocketStream final : public ByteStream {
       }
       throw EndOfStream(message);
     }
-    if (ec == beast::error::timeout) throw IoError(verb + what_ + ": no answer to pings (peer gone)");
+    if (ec == beast::error::timeout) throw IoError(verb + what_ + ": timed out");
     if (ec == websocket::error::message_too_big) throw IoError(verb + what_ + ": message over the size limit");
     throw_error(ec, verb + what_);
   }
@@ -103,6 +187,9 @@ class WebSocketStream final : public ByteStream {
   std::string what_;  // the redacted URL
   bool closed_ = false;
   bool peer_closed_ = false;
+  bool timed_out_ = false;
+  std::chrono::seconds ping_interval_{0};  // 0: no keep-alive (the client side)
+  std::shared_ptr<KeepAlive> keep_alive_;
 };
 
 bool has_line_break(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
@@ -261,14 +348,14 @@ asio::awaitable<std::unique_ptr<ByteStream>> accept_on(Next next, std::shared_pt
     res.set(http::field::server, "vncgate");
     if (binary) res.set(http::field::sec_websocket_protocol, "binary");
   }));
-  // Beast pings after half the idle timeout without traffic and closes once the whole timeout passes.
+  // Heartbeats are ours (keep_alive_every: on a shared grid); Beast's timeout only bounds the handshakes, the closing
+  // one included: a peer that broke the protocol and does not answer our close frame is cut off after this long.
   websocket::stream_base::timeout timeout;
-  // Also bounds the closing handshake: a peer that broke the protocol and does not answer our close frame
-  // is cut off after this long.
   timeout.handshake_timeout = std::chrono::seconds(5);
-  timeout.idle_timeout = options.ping_interval * 2;
-  timeout.keep_alive_pings = true;
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
   ws.set_option(timeout);
+  stream->keep_alive_every(options.ping_interval);
   ws.read_message_max(options.max_message_bytes);
   // One frame per message: Beast's default cuts messages into 4 KiB frames, one write (syscall) each.
   ws.auto_fragment(false);

@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <optional>
+#include <vector>
 
 #include "io/io_test_util.hpp"
 #include "util/error.hpp"
@@ -209,6 +211,73 @@ TEST_F(WebSocketAcceptTest, SilentPeer_ClosedAfterTwoPingIntervals) {
         EXPECT_LE(took, std::chrono::milliseconds(4000));
       }(),
       std::chrono::seconds(10));
+}
+
+// Keep-alive heartbeats fall on a clock grid shared by all connections (so an idle gateway wakes once for all
+// the heartbeats due, not once per viewer): two viewers that connected 400 ms apart get them at the same
+// instants, a ping first and then unsolicited pongs, and viewers that answer the pings stay connected however
+// long they are idle.
+TEST_F(WebSocketAcceptTest, HeartbeatsOfAllConnectionsShareOneGrid_AnsweredPingsKeepTheConnection) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<Clock::time_point> beats[2];
+  std::vector<websocket::frame_type> kinds;
+  std::vector<std::unique_ptr<websocket::stream<beast::tcp_stream>>> clients;
+  std::vector<std::unique_ptr<ByteStream>> servers;
+  std::string server_errors;
+  auto serve_reads = [&](ByteStream* server) -> asio::awaitable<void> {
+    char buf[64];
+    try {
+      for (;;) co_await server->read_some(asio::buffer(buf));
+    } catch (const std::exception& e) {
+      server_errors += std::string(e.what()) + "\n";
+    }
+  };
+  auto client_reads = [](websocket::stream<beast::tcp_stream>* client) -> asio::awaitable<void> {
+    beast::flat_buffer buffer;  // Beast answers pings inside reads
+    co_await client->async_read(buffer, asio::as_tuple(asio::use_awaitable));
+  };
+  run(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+          if (i == 1) {
+            asio::steady_timer pause(ctx_, std::chrono::milliseconds(400));
+            co_await pause.async_wait(asio::use_awaitable);
+          }
+          asio::co_spawn(ctx_, serve_one({.ping_interval = std::chrono::seconds(1)}), asio::detached);
+          clients.push_back(std::make_unique<websocket::stream<beast::tcp_stream>>(ctx_));
+          auto& client = *clients.back();
+          client.control_callback([&beats, &kinds, i](websocket::frame_type kind, beast::string_view) {
+            beats[i].push_back(Clock::now());
+            if (i == 0) kinds.push_back(kind);
+          });
+          beast::error_code ec;
+          co_await client_handshake(client, "", "binary", ec);
+          EXPECT_FALSE(ec) << ec.message();
+          while (!stream_) co_await asio::post(ctx_, asio::use_awaitable);
+          servers.push_back(std::move(stream_));
+          asio::co_spawn(ctx_, serve_reads(servers.back().get()), asio::detached);
+          asio::co_spawn(ctx_, client_reads(&client), asio::detached);
+        }
+        asio::steady_timer idle(ctx_, std::chrono::milliseconds(6300));
+        co_await idle.async_wait(asio::use_awaitable);
+      }(),
+      std::chrono::seconds(10));
+  EXPECT_EQ(server_errors, "") << "an answering viewer was cut off";
+  // Five heartbeats: a ping, three pongs and a ping, each one second after the last.
+  ASSERT_GE(kinds.size(), 5u);
+  EXPECT_EQ(kinds[0], websocket::frame_type::ping);
+  EXPECT_EQ(kinds[1], websocket::frame_type::pong);
+  EXPECT_EQ(kinds[3], websocket::frame_type::pong);
+  EXPECT_EQ(kinds[4], websocket::frame_type::ping);
+  ASSERT_GE(beats[1].size(), 4u);
+  // The second viewer's heartbeats coincide with the first's (same grid instant, not 400 ms later).
+  for (const auto& t : beats[1]) {
+    auto nearest = std::chrono::milliseconds::max();
+    for (const auto& u : beats[0])
+      nearest = std::min(nearest, std::chrono::duration_cast<std::chrono::milliseconds>(t > u ? t - u : u - t));
+    EXPECT_LT(nearest, std::chrono::milliseconds(100));
+  }
 }
 
 // Our own ws:// client (io::connect) against the server side: both halves of the project interoperate.
