@@ -82,6 +82,7 @@ service::ServiceSettings to_settings(const config::ServiceConfig& c) {
   s.gateway.link_ttl = std::chrono::seconds(c.gateway.link_ttl_s);
   s.gateway.idle_timeout = std::chrono::seconds(c.gateway.idle_timeout_s);
   s.gateway.hibernate_after = std::chrono::seconds(c.gateway.hibernate_after_s);
+  s.gateway.heartbeat = std::chrono::seconds(c.gateway.heartbeat_s);
   s.gateway.audit_keys = c.gateway.audit_keys;
   s.gateway.max_sessions = c.gateway.max_sessions;
   s.gateway.max_sessions_per_key = c.gateway.max_sessions_per_key;

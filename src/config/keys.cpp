@@ -88,6 +88,7 @@ const std::vector<Key>& keys() {
     k.push_back({"gateway.link_ttl_s", VNCGATE_FIELD(gateway.link_ttl_s), 1, kDay});
     k.push_back({"gateway.idle_timeout_s", VNCGATE_FIELD(gateway.idle_timeout_s), 1, 7 * kDay});
     k.push_back({"gateway.hibernate_after_s", VNCGATE_FIELD(gateway.hibernate_after_s), 0, kDay});
+    k.push_back({"gateway.heartbeat_s", VNCGATE_FIELD(gateway.heartbeat_s), 5, 3600});
     k.push_back({"gateway.audit_keys", VNCGATE_FIELD(gateway.audit_keys)});
     k.push_back({"gateway.max_sessions", VNCGATE_FIELD(gateway.max_sessions), 1, 100000});
     k.push_back({"gateway.max_sessions_per_key", VNCGATE_FIELD(gateway.max_sessions_per_key), 1, 100000});

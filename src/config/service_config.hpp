@@ -84,6 +84,7 @@ struct GatewaySection {        // [gateway] (live consoles, used by a later chan
   int link_ttl_s = 60;         // one-time console link lifetime
   int idle_timeout_s = 1800;   // sessions without viewers expire after this
   int hibernate_after_s = 10;  // an unchanging session keeps its picture compressed after this; 0 = never
+  int heartbeat_s = 30;        // a WebSocket viewer gets a heartbeat this often (proxies close silent ones)
   bool audit_keys = false;     // record keystrokes in the input audit log
 
   int max_sessions = 256;                             // live sessions at once

@@ -97,8 +97,10 @@ asio::awaitable<void> refuse(UpgradeConnection& connection, bhttp::status status
 
 // A viewer WebSocket from the accepted upgrade, plain or TLS.
 asio::awaitable<std::unique_ptr<io::ByteStream>> accept_viewer(UpgradeConnection& connection,
-                                                               const UpgradeRequest& upgrade) {
-  const io::WsAcceptOptions options;  // Origin checked by the server
+                                                               const UpgradeRequest& upgrade,
+                                                               std::chrono::seconds heartbeat) {
+  io::WsAcceptOptions options;  // Origin checked by the server
+  options.ping_interval = heartbeat;
   // Two statements, not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
   std::unique_ptr<io::ByteStream> viewer;
   if (connection.tls)
@@ -160,7 +162,7 @@ asio::awaitable<void> open_console(SessionRoutes routes, UpgradeConnection conne
     }
   }
   try {
-    auto viewer = co_await accept_viewer(connection, upgrade);
+    auto viewer = co_await accept_viewer(connection, upgrade, routes.heartbeat);
     if (owner)
       io::relay(executor, std::move(viewer), std::move(owner));
     else
@@ -187,7 +189,7 @@ asio::awaitable<void> accept_forwarded(SessionRoutes routes, UpgradeConnection c
     co_return;
   }
   try {
-    auto viewer = co_await accept_viewer(connection, upgrade);
+    auto viewer = co_await accept_viewer(connection, upgrade, routes.heartbeat);
     routes.manager.attach(session_id, std::move(viewer), *view_only);
   } catch (const Error& e) {
     spdlog::warn("cluster: forwarded viewer for session {} not attached: {}", session_id, e.what());

@@ -66,6 +66,7 @@ struct GatewaySettings {
   std::chrono::seconds link_ttl{60};          // one-time link lifetime unless the request says
   std::chrono::seconds idle_timeout{1800};    // a session without viewers is closed after this
   std::chrono::seconds hibernate_after{10};   // an unchanging session compresses its picture; 0 = never
+  std::chrono::seconds heartbeat{30};         // WebSocket viewers' heartbeat (io::WsAcceptOptions::ping_interval)
   bool audit_keys = false;                    // keystrokes in the input audit log of recorded sessions
   int max_sessions = 256;                     // live sessions at once (429 beyond)
   int max_sessions_per_key = 64;              // of those, started by one API key (429 beyond)

@@ -86,6 +86,7 @@ allow = ["10.0.0.0/8", "vnc.example.com"]
 [gateway]
 link_ttl_s = 30
 idle_timeout_s = 600
+heartbeat_s = 50
 audit_keys = true
 
 [targets]
@@ -132,6 +133,7 @@ providers:
 gateway:
   link_ttl_s: 30
   idle_timeout_s: 600
+  heartbeat_s: 50
   audit_keys: on
 targets:
   demo: vnc://127.0.0.1:5990
@@ -170,6 +172,7 @@ void expect_full_config(const ServiceConfig& c) {
   EXPECT_EQ(c.providers.allow, (std::vector<std::string>{"10.0.0.0/8", "vnc.example.com"}));
   EXPECT_EQ(c.gateway.link_ttl_s, 30);
   EXPECT_EQ(c.gateway.idle_timeout_s, 600);
+  EXPECT_EQ(c.gateway.heartbeat_s, 50);
   EXPECT_TRUE(c.gateway.audit_keys);
   EXPECT_EQ(c.targets,
             (std::map<std::string, std::string>{{"demo", "vnc://127.0.0.1:5990"}, {"web-1", "openstack:4c3e"}}));

@@ -11,8 +11,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -200,6 +204,53 @@ std::chrono::milliseconds longest_gap(rfb::BlockingClient& viewer, std::chrono::
     }
   }
   return std::max(gap, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last));
+}
+
+// gateway.heartbeat_s reaches the live process's viewers: an idle WebSocket viewer (it answers pings, as
+// browsers do, and sends nothing else) gets a ping first, then unsolicited pongs, on a 5 s beat, and is not cut off.
+TEST_F(ServiceIoTest, IdleViewersGetTheConfiguredHeartbeat) {
+  namespace websocket = boost::beast::websocket;
+  using Clock = std::chrono::steady_clock;
+  TempDir dir("vncgate-serve-heartbeat");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .targets = {"demo=" + guest_->vnc_url()},
+                                  .extra_args = {"--set", "gateway.heartbeat_s=5"}});
+  serve.start();
+  const auto link = serve.json("POST", "/api/v1/sessions", R"({"target": "demo"})", 201);
+  const auto token = link.at("url").get<std::string>().substr(std::string("/console/").size());
+
+  asio::io_context io;
+  websocket::stream<boost::beast::tcp_stream> ws(io);
+  boost::beast::get_lowest_layer(ws).connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(serve.port())});
+  ws.handshake("127.0.0.1:" + std::to_string(serve.port()), "/ws/" + token);
+  std::vector<std::pair<Clock::time_point, websocket::frame_type>> beats;
+  ws.control_callback(
+      [&](websocket::frame_type kind, boost::beast::string_view) { beats.emplace_back(Clock::now(), kind); });
+  const auto opened = Clock::now();
+  boost::system::error_code failed;
+  boost::beast::flat_buffer buffer;
+  std::function<void()> read = [&] {  // the server's ProtocolVersion, then nothing: the viewer never answers it
+    ws.async_read(buffer, [&](boost::system::error_code ec, std::size_t) {
+      if (ec) {
+        failed = ec;
+        return;
+      }
+      buffer.clear();
+      read();
+    });
+  };
+  read();
+  io.run_for(17s);
+  EXPECT_FALSE(failed) << "the idle viewer was cut off: " << failed.message();
+  ASSERT_GE(beats.size(), 3u) << "heartbeats every 5 s";
+  EXPECT_EQ(beats[0].second, websocket::frame_type::ping);
+  EXPECT_EQ(beats[1].second, websocket::frame_type::pong);
+  EXPECT_LE(beats[0].first - opened, 7s);  // the interval, plus the rest of a grid step (5 s / 6)
+  for (std::size_t i = 1; i < beats.size(); ++i) {
+    EXPECT_GE(beats[i].first - beats[i - 1].first, 4500ms);
+    EXPECT_LE(beats[i].first - beats[i - 1].first, 5500ms);
+  }
 }
 
 TEST_F(ServiceIoTest, AStalledS3DoesNotStallLiveConsoles) {
