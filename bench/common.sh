@@ -29,3 +29,6 @@ bench_report() {
   : > "$report"
 }
 say() { echo "$*" | tee -a "$report"; }
+
+# True when measurement $1 is among the script's $parts (" busy idle "; set from PARTS by the script).
+part() { [[ $parts == *" $1 "* ]]; }

@@ -15,7 +15,7 @@
 # Usage: bench/gateway.sh BUILD
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
 #        IDLE_GEOMETRY (640x480), WS_SHARD (400 sessions per websockify instance), XVNC_SHARD (900 gateway sessions
-#        per Xvnc), VNCGATE (BUILD/src/cli/vncgate),
+#        per Xvnc), HEARTBEAT_S (30: gateway.heartbeat_s of the idle part), VNCGATE (BUILD/src/cli/vncgate),
 #        PARTS ("busy latency idle": which measurements to run), IDLE_FRONTS ("gateway websockify": whom the idle
 #        part measures; websockify forks a process per viewer, ~3 MiB each, so 10 000 sessions are gateway only)
 set -euo pipefail
@@ -29,11 +29,12 @@ sessions=${SESSIONS:-1000}
 idle_s=${IDLE_S:-30}
 latency_n=${LATENCY_N:-2000}
 idle_geometry=${IDLE_GEOMETRY:-640x480}
+heartbeat_s=${HEARTBEAT_S:-30}
 ws_shard=${WS_SHARD:-400}
 xvnc_shard=${XVNC_SHARD:-900}
+# shellcheck disable=SC2034  # read by part() (common.sh)
 parts=" ${PARTS:-busy latency idle} "
 idle_fronts=${IDLE_FRONTS:-gateway websockify}
-part() { [[ $parts == *" $1 "* ]]; }
 bench_need Xvnc xterm websockify curl python3 "$vncgate" "$load"
 # Two sockets per session in the gateway, one per connection in Xvnc and the load client.
 # Raise the hard limit where allowed (CAP_SYS_RESOURCE; 10 000 sessions need ~20 100).
@@ -201,7 +202,7 @@ idle_gateway() {
   done; } >"$tmp/targets.toml"
   start "$tmp/serve.log" "$vncgate" serve -q --config "$tmp/targets.toml" --port "$api_port" --db "$tmp/vncgate.db" \
     --work-dir "$tmp/work" --storage "file://$tmp/recordings" --set server.allow_no_auth=true \
-    --set providers.allow_loopback=true "${capacity[@]}"
+    --set providers.allow_loopback=true --set "gateway.heartbeat_s=$heartbeat_s" "${capacity[@]}"
   procs=${pids[-1]}
   wait_port "$api_port"
   sleep 1

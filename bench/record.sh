@@ -8,13 +8,16 @@
 #   idle   a QEMU text console that does not change: CPU share of one recording, then IDLE_N recordings at
 #          once (the capacity of 2 cores follows).
 # Writes a table to stdout and BUILD/bench/record.txt. Only the PIDs started here are killed.
-# Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50)
+# Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50),
+#   PARTS ("busy transcript idle convert": which measurements to run)
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 busy_s=${SECONDS_BUSY:-20}
 idle_s=${SECONDS_IDLE:-60}
 idle_n=${IDLE_N:-50}
+# shellcheck disable=SC2034  # read by part() (common.sh)
+parts=" ${PARTS:-busy transcript idle convert} "
 bench_need Xvnc xterm gst-launch-1.0 ffmpeg qemu-system-x86_64 "$vncgate"
 bench_report record
 cpu_of() { tail -1 "$1" | awk '{print $1 + $2}'; }  # "user sys" (last line of /usr/bin/time -f "%U %S")
@@ -33,6 +36,7 @@ start_busy_desktop() {
 }
 
 # --- busy -------------------------------------------------------------------------------------------
+if part busy; then
 start_busy_desktop 0
 
 # The encode floor: raw frames of the same scene (captured first), encoded by ffmpeg/libx264 with the same
@@ -68,7 +72,9 @@ say "$(printf 'ratio vncgate/GStreamer  = %.2f  (target <= 0.5)\n' "$(echo "$vg_
 say "$(printf 'ratio vncgate/floor      = %.2f  (target <= 1.2; per second of video)\n' "$(echo "($vg_cpu / $busy_s) / ($floor_cpu / $floor_s)" | bc -l)")"
 peers_cleanup
 
+fi
 # --- transcript cost ----------------------------------------------------------------------------------
+if part transcript; then
 # The same busy screen in a bitmap font (misc-fixed 9x15, which the transcriber reads) recorded twice at once,
 # with and without the transcript: what reading the console's text adds to a recording (issue: <= 5 %).
 display=$(free_display)
@@ -109,7 +115,9 @@ say "$(printf 'transcript thread %.2f cpu s, the rest of the recording %.2f cpu 
 say "   ($frames frames recorded in all, $text_rows transcript lines of changed rows)"
 peers_cleanup
 
+fi
 # --- idle -------------------------------------------------------------------------------------------
+if part idle; then
 guest=$build/guest
 [ -s "$guest/vmlinuz" ] || bash "$(dirname "$0")/../scripts/make-guest.sh" "$guest"
 display=$(free_display)
@@ -157,7 +165,9 @@ say "$(printf '%s at once (Xvnc 1024x768 desktop), 30 s, %s ok: %.2f cpu s in al
   "$idle_n" "$ok" "$many" "$(echo "$each * 100" | bc -l)")"
 say "$(printf '   -> about %d idle recordings fit on 2 cores (target >= 200)\n' "$(echo "2 / $each" | bc -l | cut -d. -f1)")"
 
+fi
 # --- convert ----------------------------------------------------------------------------------------
+if part convert; then
 # A busy terminal recording with --fbs, converted on one core: how many times faster than real time.
 peers_cleanup
 start_busy_desktop 0.5
@@ -169,3 +179,5 @@ conv_len=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$tmp/conv
 say ""
 say "== convert: ${conv_len} s terminal recording (1280x800, scrolling twice a second), one core"
 say "$(printf 'wall %.2f s -> %.0fx real time (target >= 30x)\n' "$conv_wall" "$(echo "$conv_len / $conv_wall" | bc -l)")"
+
+fi
