@@ -221,9 +221,7 @@ struct Service::Impl {
     Router router;
     if (settings.role != ServiceRole::worker) {  // a worker answers health checks and metrics only
       add_recording_routes(router, RecordingsApi{store, runner, site, settings, [this] { return storage_ok.load(); }});
-      add_session_routes(router,
-                         SessionRoutes{session_directory(), sessions, blocking.get_executor(), tickets.get(),
-                                       settings.gateway.heartbeat},
+      add_session_routes(router, SessionRoutes{session_directory(), sessions, blocking.get_executor(), tickets.get()},
                          settings);
       add_text_routes(router, sessions, store, blocking.get_executor());
     }

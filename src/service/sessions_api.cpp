@@ -126,8 +126,8 @@ io::Endpoint owner_endpoint(const Redemption& redeemed, const ClusterTicket& tic
 // (and burn) a link. Clients without Origin (vncgate, scripts) are not browsers: the token alone authorises them.
 // A session held by another node of the cluster is reached through its owner: connected first (a dead owner
 // gets a 502 rather than a WebSocket that closes at once), then the viewer's bytes are relayed both ways.
-asio::awaitable<void> open_console(SessionRoutes routes, UpgradeConnection connection, UpgradeRequest upgrade,
-                                   std::string token) {
+asio::awaitable<void> open_console(SessionRoutes routes, std::chrono::seconds heartbeat, UpgradeConnection connection,
+                                   UpgradeRequest upgrade, std::string token) {
   auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
   std::optional<Redemption> redeemed;
   bool directory_failed = false;  // answered outside the handler: no co_await in a catch block
@@ -162,7 +162,7 @@ asio::awaitable<void> open_console(SessionRoutes routes, UpgradeConnection conne
     }
   }
   try {
-    auto viewer = co_await accept_viewer(connection, upgrade, routes.heartbeat);
+    auto viewer = co_await accept_viewer(connection, upgrade, heartbeat);
     if (owner)
       io::relay(executor, std::move(viewer), std::move(owner));
     else
@@ -174,8 +174,9 @@ asio::awaitable<void> open_console(SessionRoutes routes, UpgradeConnection conne
 
 // A viewer another node forwards to this one (the session's owner): only with a valid, unused ticket for this
 // very session (ClusterTicket), and only while the session is live here.
-asio::awaitable<void> accept_forwarded(SessionRoutes routes, UpgradeConnection connection, UpgradeRequest upgrade,
-                                       std::string session_id, std::string ticket) {
+asio::awaitable<void> accept_forwarded(SessionRoutes routes, std::chrono::seconds heartbeat,
+                                       UpgradeConnection connection, UpgradeRequest upgrade, std::string session_id,
+                                       std::string ticket) {
   std::string why;
   const auto view_only =
       is_session_id(session_id) ? routes.tickets->accept(ticket, session_id, &why) : std::optional<bool>();
@@ -189,7 +190,7 @@ asio::awaitable<void> accept_forwarded(SessionRoutes routes, UpgradeConnection c
     co_return;
   }
   try {
-    auto viewer = co_await accept_viewer(connection, upgrade, routes.heartbeat);
+    auto viewer = co_await accept_viewer(connection, upgrade, heartbeat);
     routes.manager.attach(session_id, std::move(viewer), *view_only);
   } catch (const Error& e) {
     spdlog::warn("cluster: forwarded viewer for session {} not attached: {}", session_id, e.what());
@@ -229,6 +230,7 @@ std::string session_bucket(const std::string& session_id) {
 }
 
 void add_session_routes(Router& router, SessionRoutes routes, const ServiceSettings& settings) {
+  const auto heartbeat = settings.gateway.heartbeat;  // viewers' WebSocket heartbeat
   auto& directory = routes.directory;
   router.add("POST", "/api/v1/sessions", [&directory, &settings](const HttpRequest& request) {
     auto parsed = parse_session_request(request.body);
@@ -280,23 +282,25 @@ void add_session_routes(Router& router, SessionRoutes routes, const ServiceSetti
   router.add("DELETE", "/api/v1/sessions", [&directory](const HttpRequest&) {
     return json_response(200, json{{"closed", directory.close_all()}}.dump());
   });
-  router.add_upgrade(
-      "/ws/{token}", [routes](UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request) {
-        auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
-        asio::co_spawn(executor,
-                       open_console(routes, std::move(connection), std::move(upgrade), request.params.at("token")),
-                       asio::detached);
-      });
-  if (!routes.tickets) return;
-  router.add_upgrade("/internal/v1/sessions/{id}/viewer", [routes](UpgradeConnection connection, UpgradeRequest upgrade,
-                                                                   const HttpRequest& request) {
+  router.add_upgrade("/ws/{token}", [routes, heartbeat](UpgradeConnection connection, UpgradeRequest upgrade,
+                                                        const HttpRequest& request) {
     auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
-    auto ticket = request.header(ClusterTicket::kHeader).value_or("");  // named: see open_console
     asio::co_spawn(
         executor,
-        accept_forwarded(routes, std::move(connection), std::move(upgrade), request.params.at("id"), std::move(ticket)),
+        open_console(routes, heartbeat, std::move(connection), std::move(upgrade), request.params.at("token")),
         asio::detached);
   });
+  if (!routes.tickets) return;
+  router.add_upgrade(
+      "/internal/v1/sessions/{id}/viewer",
+      [routes, heartbeat](UpgradeConnection connection, UpgradeRequest upgrade, const HttpRequest& request) {
+        auto executor = connection.tls ? connection.tls->get_executor() : connection.plain->get_executor();
+        auto ticket = request.header(ClusterTicket::kHeader).value_or("");  // named: see open_console
+        asio::co_spawn(executor,
+                       accept_forwarded(routes, heartbeat, std::move(connection), std::move(upgrade),
+                                        request.params.at("id"), std::move(ticket)),
+                       asio::detached);
+      });
 }
 
 }  // namespace vncgate::service

@@ -39,7 +39,6 @@ struct SessionRoutes {
   gateway::SessionManager& manager;
   boost::asio::any_io_executor blocking;
   ClusterTicket* tickets = nullptr;
-  std::chrono::seconds heartbeat{30};  // viewers' WebSocket heartbeat (GatewaySettings::heartbeat)
 };
 
 // With tickets, also the internal WebSocket /internal/v1/sessions/{id}/viewer that a node forwarding a viewer
