@@ -71,8 +71,8 @@ say "$(printf '%-34s %10.2f %10.3f %10s\n' "ffmpeg libx264 floor (${floor_s} s r
 say "$(printf 'ratio vncgate/GStreamer  = %.2f  (target <= 0.5)\n' "$(echo "$vg_cpu / $gst_cpu" | bc -l)")"
 say "$(printf 'ratio vncgate/floor      = %.2f  (target <= 1.2; per second of video)\n' "$(echo "($vg_cpu / $busy_s) / ($floor_cpu / $floor_s)" | bc -l)")"
 peers_cleanup
-
 fi
+
 # --- transcript cost ----------------------------------------------------------------------------------
 if part transcript; then
 # The same busy screen in a bitmap font (misc-fixed 9x15, which the transcriber reads) recorded twice at once,
@@ -114,8 +114,8 @@ say "$(printf 'transcript thread %.2f cpu s, the rest of the recording %.2f cpu 
   "$text_cpu" "$rest_cpu" "$(echo "$text_cpu / $rest_cpu * 100" | bc -l)")"
 say "   ($frames frames recorded in all, $text_rows transcript lines of changed rows)"
 peers_cleanup
-
 fi
+
 # --- idle -------------------------------------------------------------------------------------------
 if part idle; then
 guest=$build/guest
@@ -164,8 +164,8 @@ say "$(printf 'one recording (QEMU text console): %.2f cpu s for 10 s, %.2f for 
 say "$(printf '%s at once (Xvnc 1024x768 desktop), 30 s, %s ok: %.2f cpu s in all = %.3f %% of a core each\n' \
   "$idle_n" "$ok" "$many" "$(echo "$each * 100" | bc -l)")"
 say "$(printf '   -> about %d idle recordings fit on 2 cores (target >= 200)\n' "$(echo "2 / $each" | bc -l | cut -d. -f1)")"
-
 fi
+
 # --- convert ----------------------------------------------------------------------------------------
 if part convert; then
 # A busy terminal recording with --fbs, converted on one core: how many times faster than real time.
@@ -179,5 +179,4 @@ conv_len=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$tmp/conv
 say ""
 say "== convert: ${conv_len} s terminal recording (1280x800, scrolling twice a second), one core"
 say "$(printf 'wall %.2f s -> %.0fx real time (target >= 30x)\n' "$conv_wall" "$(echo "$conv_len / $conv_wall" | bc -l)")"
-
 fi
