@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format clang-tidy
-  libboost1.81-dev libssl-dev zlib1g-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev
+  libboost1.81-dev libssl-dev zlib1g-dev libisal-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libsqlite3-dev libpq-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-dev
   libtomlplusplus-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev

@@ -32,6 +32,9 @@ class ZlibInflater {
 
  private:
   void ensure_init();
+  std::span<const std::uint8_t> skip_header(std::span<const std::uint8_t> in);
+  std::size_t run(std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
+  bool output_pending() const;
 
   struct State;
   std::unique_ptr<State> state_;
