@@ -25,6 +25,7 @@ struct AsyncServer::Viewer : ServerListener, std::enable_shared_from_this<Viewer
   std::unique_ptr<io::ByteStream> stream;
   std::unique_ptr<ServerConnection> conn;
   io::StreamWriter writer;
+  asio::steady_timer handshake_deadline;
   bool gone = false;
   std::uint8_t buttons = 0;
 
@@ -37,7 +38,8 @@ struct AsyncServer::Viewer : ServerListener, std::enable_shared_from_this<Viewer
         view_only(only_view),
         stream(std::move(bytes)),
         writer([this] { return server.next_output(*this); },
-               [this](std::exception_ptr e) { server.drop(shared_from_this(), reason(e)); }) {}
+               [this](std::exception_ptr e) { server.drop(shared_from_this(), reason(e)); }),
+        handshake_deadline(server.strand_) {}
 
   static std::string reason(const std::exception_ptr& e) {
     try {
@@ -111,6 +113,7 @@ asio::awaitable<void> AsyncServer::serve(std::shared_ptr<Viewer> v) {
     if (!opened_ && !closed_) co_await opened_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (closed_ || v->gone) throw IoError("closed");
     v->conn = std::make_unique<ServerConnection>(options_, width_, height_, v.get());
+    expect_handshake(v);
     kick(v);
     // Viewers send small messages (input, requests): a small buffer keeps an idle viewer cheap.
     std::vector<std::uint8_t> buffer(2048);
@@ -118,6 +121,7 @@ asio::awaitable<void> AsyncServer::serve(std::shared_ptr<Viewer> v) {
       const auto n = co_await v->stream->read_some(asio::buffer(buffer));
       if (v->gone) break;
       v->conn->feed({buffer.data(), n});
+      if (v->conn->ready()) v->handshake_deadline.cancel();
       kick(v);
     }
   } catch (const ProtocolError& e) {
@@ -126,6 +130,18 @@ asio::awaitable<void> AsyncServer::serve(std::shared_ptr<Viewer> v) {
     why = e.what();
   }
   drop(v, why);
+}
+
+// A viewer that has not sent ClientInit in time is dropped. The timer holds the viewer weakly: a viewer that
+// leaves earlier is not kept alive by it.
+void AsyncServer::expect_handshake(const std::shared_ptr<Viewer>& v) {
+  v->handshake_deadline.expires_after(options_.handshake_timeout);
+  v->handshake_deadline.async_wait([weak = std::weak_ptr<Viewer>(v)](const boost::system::error_code& ec) {
+    const auto viewer = weak.lock();
+    if (ec || !viewer || viewer->gone || viewer->conn->ready()) return;
+    viewer->server.drop(
+        viewer, fmt::format("no RFB handshake within {} ms", viewer->server.options_.handshake_timeout.count()));
+  });
 }
 
 void AsyncServer::kick(const std::shared_ptr<Viewer>& v) {
@@ -160,6 +176,7 @@ io::Output AsyncServer::next_output(Viewer& v) {
 void AsyncServer::drop(const std::shared_ptr<Viewer>& v, const std::string& why) {
   if (v->gone) return;
   v->gone = true;
+  v->handshake_deadline.cancel();
   v->stream->close();
   viewers_.erase(v->id);  // the viewer lives on in its reader and writer until they end
   {

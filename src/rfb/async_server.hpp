@@ -95,6 +95,7 @@ class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
 
   boost::asio::awaitable<void> serve(std::shared_ptr<Viewer> v);
   io::Output next_output(Viewer& v);
+  void expect_handshake(const std::shared_ptr<Viewer>& v);
   void kick(const std::shared_ptr<Viewer>& v);
   void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
   void input_allowed(Viewer& v, const std::function<void()>& forward);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,9 @@ struct ServerOptions {
   std::string name = "vncgate";  // desktop name in ServerInit
   // Source of VNC Authentication challenges; OpenSSL's RAND_bytes when empty (tests pin it).
   std::function<std::array<std::uint8_t, 16>()> challenge;
+  // From the greeting to ClientInit at most: a viewer that stalls in the handshake is dropped rather than
+  // holding a connection open forever (AsyncServer).
+  std::chrono::milliseconds handshake_timeout{30000};
 };
 
 // Input from the viewer, delivered synchronously from ServerConnection::feed().
