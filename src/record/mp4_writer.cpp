@@ -21,6 +21,7 @@ extern "C" {
 #include <vector>
 
 #include "record/av_ptr.hpp"
+#include "record/mp4_output.hpp"
 #include "record/skip_frames.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -29,15 +30,7 @@ namespace vncgate::record {
 
 namespace {
 
-std::string av_error(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
-
-void check(int rc, const std::string& what) {
-  if (rc < 0) throw CodecError(what + ": " + av_error(rc));
-}
+void check(int rc, const std::string& what) { check_av(rc, what); }
 
 constexpr AVRational kTimeBase{1, 1000};  // milliseconds: frames come when the screen changes (variable rate)
 
@@ -168,16 +161,7 @@ struct Mp4Writer::Impl {
     stream = avformat_new_stream(format, nullptr);
     stream->time_base = kTimeBase;
     check(avcodec_parameters_from_context(stream->codecpar, codec.get()), "codec parameters");
-    check(avio_open(&format->pb, path.c_str(), AVIO_FLAG_WRITE), "cannot create " + path);
-    AVDictionary* mux_options = nullptr;
-    // Fragmented MP4: the header is complete up front and every frame is its own self-contained fragment on
-    // disk as soon as its duration is known (~100 bytes a frame of overhead; at most 10 a second).
-    av_dict_set(&mux_options, "movflags", "empty_moov+default_base_moof+separate_moof", 0);
-    av_dict_set(&mux_options, "frag_duration", "1", 0);
-    av_dict_set(&mux_options, "flush_packets", "1", 0);
-    const int hrc = avformat_write_header(format, &mux_options);
-    av_dict_free(&mux_options);
-    check(hrc, "cannot write the MP4 header of " + path);
+    start_fragmented_mp4(format, path);
     frame = make_frame();
   }
 
