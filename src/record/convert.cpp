@@ -39,6 +39,7 @@ ConvertResult convert_range(const std::string& input, const std::string& output,
   ConvertResult result;
   std::optional<Segmenter> timeline;
   framebuffer::PixelBuffer spare;
+  framebuffer::Rect previous_damage;
   auto open = [&](int, std::int64_t start) -> std::unique_ptr<SegmentSink> {
     return std::make_unique<Mp4SegmentSink>(output, encoder, result.width, result.height, start);
   };
@@ -68,7 +69,16 @@ ConvertResult convert_range(const std::string& input, const std::string& output,
         timeline.emplace(std::int64_t{1} << 50, 1, open, closed);  // one segment, ended by stop()
       }
       advance_to(t);
-      spare = frame.pixels;
+      // The timeline hands back the picture before the previous one: only what changed in the last two frames
+      // is copied into it.
+      const auto changed = frame.damage.unite(previous_damage);
+      previous_damage = frame.damage;
+      if (!frame.resized && !spare.compacted() && spare.width() == frame.pixels.width() &&
+          spare.height() == frame.pixels.height() && changed.inside(spare.width(), spare.height())) {
+        if (!changed.empty()) spare.put(changed, frame.pixels.row(changed.y) + changed.x, frame.pixels.width());
+      } else {
+        spare = frame.pixels;
+      }
       spare = timeline->frame(std::move(spare), t);
       last_frame_t = t;
       if (range.done_ms) range.done_ms->store(frame.ms, std::memory_order_relaxed);
