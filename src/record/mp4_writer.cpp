@@ -84,6 +84,14 @@ struct Mp4Writer::Impl {
   std::optional<SkipFrames> skip;
   int next_frame_num = 0;
   std::int64_t last_change_ms = 0;
+  // Awake, repeats after the first kRefiningRepeats are skip frames too when the stream has one reference
+  // picture (SkipFrames::single_reference): each shows exactly what x264 predicts from next, and x264, which
+  // never sees them, has its later frames renumbered by `frame_num_shift`. x264 refines a new picture over its
+  // first repeats, so those stay its own.
+  static constexpr int kRefiningRepeats = 2;
+  int repeats_since_change = 0;
+  int frame_num_shift = 0;
+  std::int64_t skipped = 0;
 
   Impl(std::string p, const EncoderSettings& s, int w, int h, std::int64_t start)
       : path(std::move(p)), settings(s), width(w), height(h), start_ms(start), last_ms(start - 1) {}
@@ -258,8 +266,23 @@ struct Mp4Writer::Impl {
       const int rc = avcodec_receive_packet(codec.get(), packet.get());
       if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
       check(rc, "encoding failed");
+      if (packet->flags & AV_PKT_FLAG_KEY)
+        frame_num_shift = 0;  // an IDR starts the numbering again, for x264 and decoders alike
+      else if (frame_num_shift != 0)
+        renumber(*packet);
       hold(*packet);
     }
+  }
+
+  // An x264 packet after skip frames it did not see: its frame_num moves on by their number.
+  void renumber(AVPacket& p) {
+    const auto bytes = skip->renumbered({p.data, static_cast<std::size_t>(p.size)}, frame_num_shift);
+    std::unique_ptr<AVPacket, PacketDeleter> moved{av_packet_alloc()};
+    check(av_new_packet(moved.get(), static_cast<int>(bytes.size())), "packet");
+    std::memcpy(moved->data, bytes.data(), bytes.size());
+    check(av_packet_copy_props(moved.get(), &p), "packet");
+    av_packet_unref(&p);
+    av_packet_move_ref(&p, moved.get());
   }
 
   // `p` is the newest packet: the one held before it gets its duration and is written.
@@ -379,15 +402,7 @@ struct Mp4Writer::Impl {
     if (asleep || settings.hibernate_after_s <= 0 || !has_pending ||
         t_ms - last_change_ms < std::int64_t{settings.hibernate_after_s} * 1000)
       return;
-    if (!skip_tried) {
-      skip_tried = true;
-      const auto& e = settings;
-      const auto key = fmt::format("{}x{} {} {} {} {} {} {} {} {} {}", width, height, e.preset, e.tune, e.crf, e.qp,
-                                   chroma_name(e.chroma), e.lossless, e.fps, e.keyframe_interval_s, e.x264_params);
-      skip = skip_frames_for(key, [this] { return make_skip_frames(); });
-      if (!skip) spdlog::debug("record: {}: this stream cannot be kept alive with skip frames", path);
-    }
-    if (!skip) return;
+    if (!load_skip()) return;
     const auto n = skip->frame_num({pending->data, static_cast<std::size_t>(pending->size)});
     if (!n) return;
     next_frame_num = *n + 1;
@@ -396,7 +411,33 @@ struct Mp4Writer::Impl {
     asleep = true;
   }
 
-  void repeat_asleep(std::int64_t t_ms) {
+  bool load_skip() {
+    if (!skip_tried) {
+      skip_tried = true;
+      const auto& e = settings;
+      const auto key = fmt::format("{}x{} {} {} {} {} {} {} {} {} {}", width, height, e.preset, e.tune, e.crf, e.qp,
+                                   chroma_name(e.chroma), e.lossless, e.fps, e.keyframe_interval_s, e.x264_params);
+      skip = skip_frames_for(key, [this] { return make_skip_frames(); });
+      if (!skip) spdlog::debug("record: {}: this stream cannot be kept alive with skip frames", path);
+    }
+    return skip.has_value();
+  }
+
+  // A repeat while awake as a skip frame (see kRefiningRepeats); false when it has to be x264's.
+  bool repeat_with_skip(std::int64_t t_ms) {
+    if (repeats_since_change < kRefiningRepeats || !has_pending || !load_skip() || !skip->single_reference())
+      return false;
+    const auto n = skip->frame_num({pending->data, static_cast<std::size_t>(pending->size)});
+    if (!n) return false;
+    next_frame_num = *n + 1;
+    write_skip(t_ms);
+    frame_num_shift = (frame_num_shift + 1) % skip->max_frame_num();
+    return true;
+  }
+
+  void repeat_asleep(std::int64_t t_ms) { write_skip(t_ms); }
+
+  void write_skip(std::int64_t t_ms) {
     if (t_ms <= last_ms) t_ms = last_ms + 1;
     const auto bytes = skip->packet(next_frame_num++);
     check(av_new_packet(packet.get(), static_cast<int>(bytes.size())), "packet");
@@ -405,6 +446,7 @@ struct Mp4Writer::Impl {
     hold(*packet);
     last_ms = t_ms;
     ++frames;
+    ++skipped;
   }
 
   void wake() {
@@ -437,6 +479,7 @@ void Mp4Writer::write(const framebuffer::PixelBuffer& source, std::int64_t t_ms)
   auto& d = *impl_;
   if (d.finished) throw CodecError("segment " + d.path + " is already finished");
   if (d.asleep) d.wake();
+  d.repeats_since_change = 0;
   d.convert(source);
   d.encode(t_ms);
   d.last_change_ms = d.last_ms;
@@ -447,7 +490,8 @@ void Mp4Writer::repeat(std::int64_t t_ms) {
   if (d.finished) throw CodecError("segment " + d.path + " is already finished");
   if (d.frames == 0) throw CodecError("nothing to repeat in " + d.path);
   if (d.asleep) return d.repeat_asleep(t_ms);
-  d.encode(t_ms);
+  if (!d.repeat_with_skip(t_ms)) d.encode(t_ms);
+  ++d.repeats_since_change;
   d.maybe_sleep(d.last_ms);
 }
 
@@ -471,6 +515,7 @@ SegmentStats Mp4Writer::finish(std::int64_t end_ms) {
 
 std::int64_t Mp4Writer::frames() const { return impl_->frames; }
 bool Mp4Writer::hibernating() const { return impl_->asleep; }
+std::int64_t Mp4Writer::skip_frames() const { return impl_->skipped; }
 std::int64_t Mp4Writer::bytes() const { return impl_->format && impl_->format->pb ? avio_tell(impl_->format->pb) : 0; }
 
 }  // namespace vncgate::record

@@ -30,9 +30,10 @@ class Mp4Writer {
   // Encodes `frame`, shown from `t_ms` on (t_ms > the previous frame's). The first frame is an IDR. A frame of
   // another size than the output is scaled to fit, keeping its aspect ratio (black bars).
   void write(const framebuffer::PixelBuffer& frame, std::int64_t t_ms);
-  // Shows the last written frame again at `t_ms` (keep-alive of an unchanged screen): no conversion, and x264
-  // codes it as skipped blocks, so an idle console costs next to nothing; once the screen has been still for
-  // EncoderSettings::hibernate_after_s, the encoder is closed and repeats are ready-made skip frames.
+  // Shows the last written frame again at `t_ms` (keep-alive of an unchanged screen): x264 codes the first two
+  // repeats after a change (it refines the picture), later ones are ready-made skip frames, so an unchanged
+  // stretch costs next to nothing; once the screen has been still for EncoderSettings::hibernate_after_s, the
+  // encoder is closed as well.
   void repeat(std::int64_t t_ms);
   // Ends the segment at `end_ms`: the last frame lasts until then; writes the trailer and closes the file.
   SegmentStats finish(std::int64_t end_ms);
@@ -41,6 +42,8 @@ class Mp4Writer {
   std::int64_t bytes() const;  // written to the file so far
   // The encoder is closed for a still screen (EncoderSettings::hibernate_after_s).
   bool hibernating() const;
+  // Repeats written as ready-made skip frames instead of x264's (asleep, or awake after x264 refined a change).
+  std::int64_t skip_frames() const;
 
  private:
   struct Impl;

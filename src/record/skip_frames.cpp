@@ -2,6 +2,9 @@
 #include "record/skip_frames.hpp"
 
 #include <algorithm>
+#include <iterator>
+
+#include "util/error.hpp"
 
 namespace vncgate::record {
 
@@ -95,6 +98,23 @@ class BitReader {
 
 constexpr int kSliceNonIdr = 1, kSliceIdr = 5, kSps = 7;
 
+// Writes `value` into `width` bits of `rbsp` from bit `bit` on (most significant first).
+void put_bits(std::vector<std::uint8_t>& rbsp, std::size_t bit, int width, unsigned value) {
+  for (int i = 0; i < width; ++i, ++bit) {
+    const auto mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
+    if (value >> (width - 1 - i) & 1)
+      rbsp[bit / 8] |= mask;
+    else
+      rbsp[bit / 8] &= static_cast<std::uint8_t>(~mask);
+  }
+}
+
+void append_nal(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> escaped) {
+  static constexpr std::uint8_t kStartCode[] = {0, 0, 0, 1};
+  out.insert(out.end(), std::begin(kStartCode), std::end(kStartCode));
+  out.insert(out.end(), escaped.begin(), escaped.end());
+}
+
 // Where frame_num starts in a slice NAL unit (unescaped, header byte included); nullopt unless a P slice.
 std::optional<std::size_t> frame_num_position(std::span<const std::uint8_t> rbsp) {
   BitReader r(rbsp, 8);
@@ -130,6 +150,7 @@ std::optional<SkipFrames> SkipFrames::make(std::span<const std::uint8_t> extrada
     s.log2_max_frame_num_ = static_cast<int>(r.ue()) + 4;
     const unsigned poc_type = r.ue();
     if (r.bad() || s.log2_max_frame_num_ > 16 || poc_type != 2) return std::nullopt;
+    s.single_reference_ = r.ue() == 1 && !r.bad();  // max_num_ref_frames (follows pic_order_cnt_type 2)
     have_sps = true;
   }
   const auto units = nal_units(skip);
@@ -162,18 +183,33 @@ std::optional<int> SkipFrames::frame_num(std::span<const std::uint8_t> packet) c
 
 std::vector<std::uint8_t> SkipFrames::packet(int frame_num) const {
   auto rbsp = rbsp_;
-  const unsigned n = static_cast<unsigned>(frame_num) & static_cast<unsigned>(max_frame_num() - 1);
-  for (int i = 0; i < log2_max_frame_num_; ++i) {
-    const std::size_t bit = frame_num_bit_ + static_cast<std::size_t>(i);
-    const auto mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
-    if (n >> (log2_max_frame_num_ - 1 - i) & 1)
-      rbsp[bit / 8] |= mask;
-    else
-      rbsp[bit / 8] &= static_cast<std::uint8_t>(~mask);
+  put_bits(rbsp, frame_num_bit_, log2_max_frame_num_,
+           static_cast<unsigned>(frame_num) & static_cast<unsigned>(max_frame_num() - 1));
+  std::vector<std::uint8_t> out;
+  append_nal(out, escape(rbsp));
+  return out;
+}
+
+std::vector<std::uint8_t> SkipFrames::renumbered(std::span<const std::uint8_t> packet, int shift) const {
+  std::vector<std::uint8_t> out;
+  out.reserve(packet.size() + 16);
+  for (const auto nal : nal_units(packet)) {
+    if ((nal[0] & 0x1f) != kSliceNonIdr) {
+      append_nal(out, nal);
+      continue;
+    }
+    auto rbsp = unescape(nal);
+    BitReader r(rbsp, 8);
+    r.ue();  // first_mb_in_slice
+    r.ue();  // slice_type
+    r.ue();  // pic_parameter_set_id
+    const std::size_t at = r.position();
+    const unsigned n = r.u(log2_max_frame_num_);
+    if (r.bad()) throw CodecError("an H.264 slice header too short to renumber");
+    put_bits(rbsp, at, log2_max_frame_num_,
+             (n + static_cast<unsigned>(shift)) & static_cast<unsigned>(max_frame_num() - 1));
+    append_nal(out, escape(rbsp));
   }
-  std::vector<std::uint8_t> out{0, 0, 0, 1};
-  const auto escaped = escape(rbsp);
-  out.insert(out.end(), escaped.begin(), escaped.end());
   return out;
 }
 

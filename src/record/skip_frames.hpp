@@ -27,6 +27,12 @@ class SkipFrames {
   std::optional<int> frame_num(std::span<const std::uint8_t> packet) const;
   // The skip frame numbered `frame_num` (modulo MaxFrameNum), Annex B.
   std::vector<std::uint8_t> packet(int frame_num) const;
+  // `packet` (Annex B, of the same stream) with the frame_num of its non-IDR slices moved on by `shift`: the
+  // encoder's frames after skip frames it did not see. Same length fields, so the slice data is untouched.
+  std::vector<std::uint8_t> renumbered(std::span<const std::uint8_t> packet, int shift) const;
+  // The stream predicts from one reference picture only (max_num_ref_frames 1): skip frames may then be put
+  // between the encoder's own frames, since each shows exactly the picture the encoder predicts from next.
+  bool single_reference() const { return single_reference_; }
   int max_frame_num() const { return 1 << log2_max_frame_num_; }
   std::size_t size() const { return rbsp_.size(); }
 
@@ -34,6 +40,7 @@ class SkipFrames {
   int log2_max_frame_num_ = 4;
   std::vector<std::uint8_t> rbsp_;  // the skip slice's NAL unit, header byte included, without emulation bytes
   std::size_t frame_num_bit_ = 0;   // where frame_num starts in rbsp_
+  bool single_reference_ = false;
 };
 
 }  // namespace vncgate::record

@@ -111,6 +111,65 @@ INSTANTIATE_TEST_SUITE_P(Mp4Writer, Hibernation,
                                          Case{"lossless", Chroma::yuv444, true, 90, false}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// Awake (hibernation off), repeats after x264's first two of a change are skip frames between x264's own
+// frames; x264's later frames are renumbered past them. ffmpeg must decode every frame without a complaint to
+// the source picture, each skip frame exactly to the frame before it.
+class SkipWhileAwake : public testing::TestWithParam<Case> {};
+
+TEST_P(SkipWhileAwake, RepeatsAfterTheFirstTwoAreSkipFramesAndLaterFramesStillDecode) {
+  test::TempDir dir;
+  EncoderSettings settings;
+  settings.chroma = GetParam().chroma;
+  settings.lossless = GetParam().lossless;
+  settings.hibernate_after_s = 0;
+  const framebuffer::PixelBuffer screens[] = {text_screen(0), text_screen(3), text_screen(7)};
+  const std::string path = dir.file("s.mp4");
+  std::vector<int> source;  // which screen each frame shows
+  std::int64_t skipped = 0;
+  {
+    Mp4Writer w(path, settings, kW, kH, 0);
+    std::int64_t t = 0;
+    const int repeats[] = {6, 3, 1};
+    for (int k = 0; k < 3; ++k) {
+      w.write(screens[k], t += 300);
+      source.push_back(k);
+      for (int i = 0; i < repeats[k]; ++i) {
+        w.repeat(t += 1000);
+        source.push_back(k);
+      }
+    }
+    skipped = w.skip_frames();
+    EXPECT_EQ(w.finish(t + 1000).frames, static_cast<std::int64_t>(source.size()));
+  }
+  EXPECT_EQ(skipped, GetParam().sleeps ? 4 + 1 : 0);  // repeats beyond the first two of each change
+
+  std::string warnings;
+  const auto packets = test::probe_packets(path, &warnings);
+  EXPECT_EQ(warnings, "");
+  ASSERT_EQ(packets.size(), source.size());
+  for (std::size_t i = 1; i < packets.size(); ++i) EXPECT_FALSE(packets[i].key) << "frame " << i;
+  const auto nums = test::h264_frame_nums(path);
+  ASSERT_EQ(nums.size(), source.size());
+  for (std::size_t i = 1; i < nums.size(); ++i)
+    EXPECT_TRUE(nums[i] == nums[i - 1] + 1 || nums[i] == 0) << "frame_num " << nums[i - 1] << " then " << nums[i];
+
+  std::string errors;
+  const auto decoded = test::decode_frames(path, kW, kH, &errors);
+  EXPECT_EQ(errors, "");
+  ASSERT_EQ(decoded.size(), source.size());
+  for (std::size_t i = 0; i < decoded.size(); ++i) {
+    EXPECT_GT(test::psnr(decoded[i], screens[source[i]]), GetParam().min_db) << "frame " << i;
+    if (i > 0 && source[i] == source[i - 1] && i >= 3 && source[i - 3] == source[i])
+      EXPECT_TRUE(std::ranges::equal(decoded[i].pixels(), decoded[i - 1].pixels())) << "skip frame " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Mp4Writer, SkipWhileAwake,
+                         testing::Values(Case{"yuv444", Chroma::yuv444, false, 40},
+                                         Case{"yuv420", Chroma::yuv420, false, 25},
+                                         Case{"lossless", Chroma::yuv444, true, 90, false}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
 TEST(Mp4Writer, NeverSleepsWhenHibernationIsOff) {
   test::TempDir dir;
   EncoderSettings settings;
