@@ -20,6 +20,7 @@ std::function<int()> add_convert_command(CLI::App& app) {
     double from_s = 0;
     double to_s = -1;
     int threads = 0;
+    bool no_checkpoints = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("convert", "turn an FBS recording into an MP4 (faster than real time)");
@@ -34,6 +35,9 @@ std::function<int()> add_convert_command(CLI::App& app) {
                   "encode this many parts of the recording at once (default: one per core this process may use, "
                   "at most 8; 1 = one piece)")
       ->check(CLI::Range(1, static_cast<int>(record::kMaxConvertThreads)));
+  cmd->add_flag("--no-checkpoints", opts->no_checkpoints,
+                "neither use nor write the checkpoint sidecar <input>.ckpt (a later --from then decodes the "
+                "recording from its start)");
   opts->encoder.add_to(*cmd);
 
   return [opts, cmd]() -> int {
@@ -41,6 +45,7 @@ std::function<int()> add_convert_command(CLI::App& app) {
     record::ConvertOptions options;
     options.encoder = opts->encoder.resolve();
     options.threads = opts->threads;
+    options.checkpoints = !opts->no_checkpoints;
     options.from_ms = static_cast<std::uint32_t>(std::llround(opts->from_s * 1000));
     if (opts->to_s >= 0) options.to_ms = static_cast<std::uint32_t>(std::llround(opts->to_s * 1000));
     ProgressLine line;

@@ -18,6 +18,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/listen.hpp"
+#include "fbs/checkpoints.hpp"
 #include "fbs/replay.hpp"
 #include "io/byte_stream.hpp"
 #include "rfb/async_server.hpp"
@@ -37,6 +38,7 @@ struct PlayOptions {
   double from_s = 0;
   double speed = 1;
   bool loop = false;
+  bool no_checkpoints = false;
   std::string password_file;
 };
 
@@ -110,9 +112,15 @@ class ReplayThread {
       const auto started = Clock::now();
       fbs::ReplayResult result;
       try {
-        result = fbs::Replay(fbs::Reader::open(options_.input)).run(from_ms, UINT32_MAX, [&](const fbs::Frame& f) {
-          return deliver(f, started, from_ms);
-        });
+        fbs::ReplayOptions replay;
+        if (!options_.no_checkpoints) {
+          replay.checkpoints = fbs::checkpoints_path_for(options_.input);
+          replay.build_checkpoints = true;
+        }
+        result =
+            fbs::Replay(fbs::Reader::open(options_.input), replay).run(from_ms, UINT32_MAX, [&](const fbs::Frame& f) {
+              return deliver(f, started, from_ms);
+            });
       } catch (const Error& e) {
         spdlog::error("play: {}", e.what());
         break;
@@ -219,6 +227,8 @@ std::function<int()> add_play_command(CLI::App& app) {
   cmd->add_option("--from", opts->from_s, "start at this many seconds into the recording");
   cmd->add_option("--speed", opts->speed, "playback speed factor (2 = twice as fast)");
   cmd->add_flag("--loop", opts->loop, "start over at the end instead of holding the last frame");
+  cmd->add_flag("--no-checkpoints", opts->no_checkpoints,
+                "neither use nor write the checkpoint sidecar <input>.ckpt (--from then decodes from the start)");
   cmd->add_option("--password-file", opts->password_file,
                   "require VNC Authentication from viewers with the password in this file (default: none)");
   return [opts, cmd]() -> int {

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fbs/replay.hpp"
 
-#include <algorithm>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "fbs/checkpoints.hpp"
+#include "fbs/format.hpp"
 #include "rfb/client_connection.hpp"
 #include "util/error.hpp"
 
@@ -29,11 +34,13 @@ struct FrameEmitter : rfb::ClientListener {
   bool started = false;  // the frame at from_ms went out; later updates are delivered
   std::uint32_t block_ms = 0;
   std::uint64_t frames = 0;
+  std::uint64_t changes = 0;  // updates that painted something
   bool stop = false;
 
   explicit FrameEmitter(const Replay::FrameCallback& cb) : on_frame(cb) {}
 
   void on_update(const framebuffer::Rect& d) override {
+    if (!d.empty()) ++changes;
     damage = damage.unite(d);
     // An update that painted nothing (a writer's time mark, docs/fbs.md §2) is not a new picture.
     if (started && (!damage.empty() || resized)) emit(block_ms);
@@ -56,11 +63,44 @@ struct FrameEmitter : rfb::ClientListener {
 
 Replay::Replay(Reader reader, ReplayOptions options) : reader_(std::move(reader)), options_(std::move(options)) {}
 
+bool Replay::resume(rfb::ClientConnection& conn, std::uint32_t from_ms, ReplayResult& result) {
+  const auto list = list_checkpoints(options_.checkpoints);
+  const auto checkpoint = checkpoint_before(list, from_ms);
+  if (!checkpoint) return false;
+  // The block that ended at the checkpoint must be this file's (same place, same bytes): a sidecar left
+  // beside another recording, or one older than a rewritten file, is not used.
+  reader_.seek(checkpoint->previous_offset, checkpoint->ms);
+  const auto block = reader_.next();
+  auto state = block && block->ms == checkpoint->ms && reader_.status().good_bytes == checkpoint->offset &&
+                       crc32_of(block->data) == checkpoint->previous_crc
+                   ? load_checkpoint(options_.checkpoints, *checkpoint)
+                   : std::nullopt;
+  try {
+    if (state) {
+      conn.restore_checkpoint(*state);
+      result.resumed_at_ms = checkpoint->ms;
+      result.last_ms = checkpoint->ms;
+      return true;
+    }
+  } catch (const Error& e) {
+    spdlog::warn("replay: checkpoint at {} ms unusable, decoding from the start: {}", checkpoint->ms, e.what());
+  }
+  reader_.seek(kMagicSize, 0);
+  return false;
+}
+
 ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const FrameCallback& on_frame) {
   FrameEmitter emitter(on_frame);
   rfb::ClientConnection conn(replay_client_options(options_), &emitter);
   emitter.conn = &conn;
   ReplayResult result;
+  const bool checkpoints = !options_.checkpoints.empty() && !options_.pixel_format;
+  if (checkpoints && from_ms > 0) resume(conn, from_ms, result);
+  std::optional<CheckpointAppender> appender;
+  if (checkpoints && options_.build_checkpoints) appender.emplace(options_.checkpoints);
+  std::uint64_t bytes_since_checkpoint = 0;
+  std::uint32_t checkpoint_ms = result.last_ms;
+  std::uint64_t changes_at_checkpoint = 0;
   while (!emitter.stop) {
     auto block = reader_.next();
     if (!block) break;
@@ -80,6 +120,25 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
     }
     (void)conn.take_output();  // requests to a server that is not there
     result.last_ms = block->ms;
+    bytes_since_checkpoint += block->data.size();
+    const bool due =
+        bytes_since_checkpoint >= options_.checkpoint_every_bytes ||
+        (block->ms - checkpoint_ms >= options_.checkpoint_every_ms && emitter.changes > changes_at_checkpoint);
+    if (appender && appender->active() && due) {
+      const auto next_offset = reader_.status().good_bytes;
+      auto state = next_offset > appender->last_offset() ? conn.save_checkpoint() : std::nullopt;
+      if (state) {
+        appender->append({block->ms, next_offset, block->offset, crc32_of(block->data)}, *state);
+        ++result.checkpoints_added;
+      }
+      // Spacing restarts here when a checkpoint was added, or when the sidecar already has them this far (a
+      // rebuild then adds its later ones where they were).
+      if (state || next_offset <= appender->last_offset()) {
+        bytes_since_checkpoint = 0;
+        checkpoint_ms = block->ms;
+        changes_at_checkpoint = emitter.changes;
+      }
+    }
   }
   if (reader_.status().reason == StopReason::end_marker)
     result.last_ms = std::max(result.last_ms, std::min(reader_.status().last_ms, to_ms));

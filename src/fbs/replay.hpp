@@ -11,13 +11,31 @@
 #include "framebuffer/pixel_buffer.hpp"
 #include "rfb/pixel_format.hpp"
 
+namespace vncgate::rfb {
+class ClientConnection;
+}
+
 namespace vncgate::fbs {
+
+// Default spacing of the checkpoints a replay adds (docs/fbs.md §7).
+inline constexpr std::uint64_t kCheckpointEveryBytes = 4u << 20;
+inline constexpr std::uint32_t kCheckpointEveryMs = 60'000;
 
 struct ReplayOptions {
   // Format of the recorded pixels when it is not the prologue's: FBS 001.000 files written by a proxy whose
   // viewer sent SetPixelFormat (not part of the server stream). nullopt: the ServerInit's, always right for
   // 001.001 (the pinned format is in the prologue).
   std::optional<rfb::PixelFormat> pixel_format;
+  // The checkpoint sidecar (docs/fbs.md §7, checkpoints_path_for): a replay from T > 0 restores the last
+  // checkpoint at or before T and decodes only from there; "" decodes from the start. Not used together with
+  // `pixel_format` (checkpoints hold the decoder of the file's own format).
+  std::string checkpoints;
+  // Add checkpoints to that sidecar (creating it) while decoding past its last one, every
+  // `checkpoint_every_bytes` of recording or `checkpoint_every_ms` of changing screen: a seek then decodes
+  // at most about that much after restoring one.
+  bool build_checkpoints = false;
+  std::uint64_t checkpoint_every_bytes = kCheckpointEveryBytes;
+  std::uint32_t checkpoint_every_ms = kCheckpointEveryMs;
 };
 
 // One picture of the replayed screen.
@@ -37,14 +55,18 @@ struct ReplayResult {
   std::uint32_t last_ms = 0;
   std::uint64_t frames = 0;  // frames delivered
   bool stopped = false;      // on_frame asked to stop
+  // The checkpoint the replay started from (its ms), nullopt when it decoded from the start.
+  std::optional<std::uint32_t> resumed_at_ms;
+  std::uint64_t checkpoints_added = 0;
   bool ok() const { return decode_error.empty() && !read.damaged(); }
 };
 
 // Reproduces the framebuffer of an FBS recording by feeding its blocks into an rfb::ClientConnection (what
 // the recorder's client saw; requests it would send go nowhere).
 // Seeking: Tight, ZRLE and Zlib carry zlib dictionaries across rectangles, so the state at T depends on
-// every byte before T. run() therefore always decodes from the start at full speed (a terminal recording
-// decodes far faster than real time) and starts delivering frames at `from_ms` (docs/fbs.md §7).
+// every byte before T. run() therefore restores the decoder from the last checkpoint before `from_ms` when
+// the options name a checkpoint sidecar, or else decodes from the start, at full speed, and starts
+// delivering frames at `from_ms` (docs/fbs.md §7).
 class Replay {
  public:
   using FrameCallback = std::function<bool(const Frame&)>;  // false stops the replay
@@ -60,6 +82,10 @@ class Replay {
   }
 
  private:
+  // Restores `conn` from the sidecar's last usable checkpoint at or before `from_ms` and positions the
+  // reader after it; false (reader and connection untouched) when there is none.
+  bool resume(rfb::ClientConnection& conn, std::uint32_t from_ms, ReplayResult& result);
+
   Reader reader_;
   ReplayOptions options_;
 };

@@ -72,6 +72,8 @@ class PixelBuffer {
   // Restores the pixels compact() stored; no-op when not compacted. Throws std::bad_alloc.
   void expand();
   bool compacted() const { return compacted_; }
+  // The compressed copy, made now unless compacted (an FBS checkpoint stores the picture this way).
+  PackedPixels packed() const { return compacted_ ? packed_ : pack(pixels_); }
   // Heap bytes held for pixel data (pixels or the compacted copy), for memory accounting.
   std::size_t heap_bytes() const { return pixels_.capacity() * sizeof(Pixel) + packed_.heap_bytes(); }
 

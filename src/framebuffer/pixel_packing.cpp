@@ -66,11 +66,11 @@ std::vector<std::uint8_t> deflate_all(std::span<const std::uint8_t> in) {
   return out;
 }
 
-void inflate_exact(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+bool inflate_exact(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
   auto length = static_cast<uLongf>(out.size());
   const int rc = uncompress(out.data(), &length, in.data(), static_cast<uLong>(in.size()));
   if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-  if (rc != Z_OK || length != out.size()) throw std::logic_error("pixel packing: the compressed copy is corrupt");
+  return rc == Z_OK && length == out.size();
 }
 
 }  // namespace
@@ -93,13 +93,16 @@ PackedPixels pack(std::span<const Pixel> pixels) {
 
 void unpack(const PackedPixels& packed, std::span<Pixel> pixels) {
   assert(pixels.size() == packed.count);
-  if (packed.bits == 32) {
-    inflate_exact(packed.data, {reinterpret_cast<std::uint8_t*>(pixels.data()), pixels.size_bytes()});
-    return;
-  }
+  if (!unpack_checked(packed, pixels)) throw std::logic_error("pixel packing: the compressed copy is corrupt");
+}
+
+bool unpack_checked(const PackedPixels& packed, std::span<Pixel> pixels) {
+  if (pixels.size() != packed.count || (packed.bits != 4 && packed.bits != 8 && packed.bits != 32)) return false;
+  if (packed.bits == 32)
+    return inflate_exact(packed.data, {reinterpret_cast<std::uint8_t*>(pixels.data()), pixels.size_bytes()});
   const std::size_t n = pixels.size();
   std::vector<std::uint8_t> indices(packed.bits == 4 ? (n + 1) / 2 : n);
-  inflate_exact(packed.data, indices);
+  if (!inflate_exact(packed.data, indices)) return false;
   // Every byte value indexes the table, so even a corrupt index cannot read out of bounds.
   std::array<Pixel, 256> colour{};
   std::copy_n(packed.palette.begin(), std::min<std::size_t>(packed.palette.size(), 256), colour.begin());
@@ -108,6 +111,7 @@ void unpack(const PackedPixels& packed, std::span<Pixel> pixels) {
   } else {
     for (std::size_t i = 0; i < n; ++i) pixels[i] = colour[(indices[i / 2] >> (i % 2 * 4)) & 0xf];
   }
+  return true;
 }
 
 }  // namespace vncgate::framebuffer

@@ -28,5 +28,7 @@ PackedPixels pack(std::span<const Pixel> pixels);
 // Restores exactly what pack() was given; `pixels` must hold packed.count. A corrupt copy (a bug: the data
 // never leaves the process) throws std::logic_error.
 void unpack(const PackedPixels& packed, std::span<Pixel> pixels);
+// The same for a copy read from a file (an FBS checkpoint): false when it is corrupt or does not fit.
+bool unpack_checked(const PackedPixels& packed, std::span<Pixel> pixels);
 
 }  // namespace vncgate::framebuffer

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "util/byte_cursor.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::io {
@@ -19,9 +20,11 @@ namespace vncgate::io {
 // is not computed. zlib itself only packs a hibernating stream's window.
 namespace {
 
+constexpr std::int32_t kWindowBytes = 32768;  // deflate's largest back-reference distance
+
 [[noreturn]] void fail(int rc) {
-  const char* what = rc == ISAL_INVALID_BLOCK    ? "invalid block"
-                     : rc == ISAL_INVALID_SYMBOL ? "invalid symbol"
+  const char* what = rc == ISAL_INVALID_BLOCK      ? "invalid block"
+                     : rc == ISAL_INVALID_SYMBOL   ? "invalid symbol"
                      : rc == ISAL_INVALID_LOOKBACK ? "distance too far back"
                                                    : "inflate error";
   throw ProtocolError(std::string("zlib: corrupt compressed data (") + what + ")");
@@ -55,9 +58,9 @@ void ZlibInflater::reset() { *state_ = State{}; }
 
 bool ZlibInflater::hibernating() const { return state_->hibernating; }
 
-bool ZlibInflater::hibernate() {
-  auto& s = *state_;
-  if (!s.inflate) return true;  // never used, or already hibernating: nothing held
+std::optional<ZlibInflater::PackedWindow> ZlibInflater::pack_window() const {
+  const auto& s = *state_;
+  if (!s.inflate) return PackedWindow{s.dictionary, s.dictionary_size};  // hibernating or never used
   const inflate_state& z = *s.inflate;
   // Only between blocks, with no buffered input bits and all output handed out, is the state just the window:
   // where a server's sync flush leaves the stream after every chunk. (ISA-L marks a header it ran out of input
@@ -65,20 +68,62 @@ bool ZlibInflater::hibernate() {
   const bool between_blocks = z.block_state == ISAL_BLOCK_NEW_HDR || z.block_state == ISAL_BLOCK_HDR;
   if (!between_blocks || z.read_in_length != 0 || z.tmp_in_size != 0 || z.avail_in != 0 ||
       z.tmp_out_valid != z.tmp_out_processed || z.write_overflow_len != 0 || z.copy_overflow_length != 0)
-    return false;
+    return std::nullopt;
   // ISA-L keeps the latest output (at least the last 32 KiB of it) at the end of tmp_out_buffer[0, valid).
-  const auto size = static_cast<std::uint32_t>(std::min<std::int32_t>(z.tmp_out_valid, 32768));
+  const auto size = static_cast<std::uint32_t>(std::min<std::int32_t>(z.tmp_out_valid, kWindowBytes));
   const std::uint8_t* window = z.tmp_out_buffer + (z.tmp_out_valid - size);
   auto packed_size = compressBound(size);
-  std::vector<std::uint8_t> packed(packed_size);
-  if (compress2(packed.data(), &packed_size, window, size, 1) != Z_OK) return false;
-  packed.resize(packed_size);
-  packed.shrink_to_fit();
+  PackedWindow packed{std::vector<std::uint8_t>(packed_size), size};
+  if (compress2(packed.bytes.data(), &packed_size, window, size, 1) != Z_OK) return std::nullopt;
+  packed.bytes.resize(packed_size);
+  packed.bytes.shrink_to_fit();
+  return packed;
+}
+
+bool ZlibInflater::hibernate() {
+  auto& s = *state_;
+  if (!s.inflate) return true;  // never used, or already hibernating: nothing held
+  auto packed = pack_window();
+  if (!packed) return false;
   s.inflate.reset();
   s.hibernating = true;
-  s.dictionary = std::move(packed);
-  s.dictionary_size = size;
+  s.dictionary = std::move(packed->bytes);
+  s.dictionary_size = packed->size;
   return true;
+}
+
+bool ZlibInflater::save(std::vector<std::uint8_t>& out) const {
+  const auto packed = pack_window();
+  if (!packed) return false;
+  const auto& s = *state_;
+  append_u8(out, static_cast<std::uint32_t>(s.header_bytes));
+  append_u8(out, s.header[0]);
+  append_u8(out, s.header[1]);
+  append_u32(out, packed->size);
+  append_sized(out, packed->bytes);
+  return true;
+}
+
+void ZlibInflater::restore(ByteCursor& in) {
+  State s;
+  s.header_bytes = static_cast<int>(in.u8());
+  s.header[0] = static_cast<std::uint8_t>(in.u8());
+  s.header[1] = static_cast<std::uint8_t>(in.u8());
+  s.dictionary_size = in.u32();
+  const auto packed = in.sized(compressBound(kWindowBytes));
+  if (s.header_bytes > 2 || s.dictionary_size > kWindowBytes || (s.header_bytes < 2 && s.dictionary_size > 0))
+    in.fail("holds an impossible zlib stream state");
+  if (s.header_bytes == 2) check_header(s.header[0], s.header[1]);
+  // Inflated once here so that a bad dictionary is refused now, not in the middle of a later rectangle.
+  std::vector<std::uint8_t> window(s.dictionary_size);
+  auto size = static_cast<uLongf>(window.size());
+  if (s.dictionary_size > 0 &&
+      (uncompress(window.data(), &size, packed.data(), static_cast<uLong>(packed.size())) != Z_OK ||
+       size != window.size()))
+    in.fail("holds a zlib window that does not inflate");
+  s.dictionary.assign(packed.begin(), packed.end());
+  s.hibernating = s.header_bytes > 0;
+  *state_ = std::move(s);
 }
 
 // A hibernated stream resumes where it was: the header is behind it, and the dictionary makes back-references
@@ -92,7 +137,8 @@ void ZlibInflater::ensure_init() {
   if (!s.hibernating) return;
   std::vector<std::uint8_t> window(s.dictionary_size);
   auto size = static_cast<uLongf>(window.size());
-  if (uncompress(window.data(), &size, s.dictionary.data(), s.dictionary.size()) != Z_OK || size != window.size())
+  if (size > 0 &&
+      (uncompress(window.data(), &size, s.dictionary.data(), s.dictionary.size()) != Z_OK || size != window.size()))
     throw std::logic_error("zlib: a hibernated stream's dictionary is corrupt");
   if (size > 0 && isal_inflate_set_dict(s.inflate.get(), window.data(), static_cast<std::uint32_t>(size)) != 0)
     throw std::logic_error("zlib: cannot restore a hibernated stream's dictionary");
@@ -139,7 +185,8 @@ void ZlibInflater::inflate_exact(std::span<const std::uint8_t> in, std::span<std
     // Servers end each chunk with a sync flush; leftover input means it produces more than the rectangle.
     auto& z = *state_->inflate;
     std::uint8_t extra;
-    if (run({z.next_in, z.avail_in}, {&extra, 1}) != 0) throw ProtocolError("zlib: compressed data longer than the rectangle");
+    if (run({z.next_in, z.avail_in}, {&extra, 1}) != 0)
+      throw ProtocolError("zlib: compressed data longer than the rectangle");
   }
 }
 

@@ -3,8 +3,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
+
+namespace vncgate {
+class ByteCursor;
+}
 
 namespace vncgate::io {
 
@@ -24,6 +29,12 @@ class ZlibInflater {
   // flush leaves it after every chunk; elsewhere the stream is kept as is and this returns false.
   bool hibernate();
   bool hibernating() const;
+  // A resumable copy of the stream for an FBS checkpoint (docs/fbs.md §7): appends the header bytes read so
+  // far and the window, deflated. False (nothing appended) where hibernate() would refuse: mid-block.
+  bool save(std::vector<std::uint8_t>& out) const;
+  // Continues from what save() wrote (the stream hibernates until the next inflate). The bytes come from a
+  // file: anything malformed, including a dictionary that does not inflate, throws ProtocolError.
+  void restore(ByteCursor& in);
   // Inflates `in` completely and returns exactly `out.size()` bytes into `out`; fails when the chunk yields
   // fewer (truncated) bytes. Surplus output beyond out.size() is an error too (desynchronised stream).
   void inflate_exact(std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
@@ -35,6 +46,12 @@ class ZlibInflater {
   std::span<const std::uint8_t> skip_header(std::span<const std::uint8_t> in);
   std::size_t run(std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
   bool output_pending() const;
+  // The window's last bytes (at most 32 KiB), deflated; nullopt when the stream is not between blocks.
+  struct PackedWindow {
+    std::vector<std::uint8_t> bytes;
+    std::uint32_t size = 0;
+  };
+  std::optional<PackedWindow> pack_window() const;
 
   struct State;
   std::unique_ptr<State> state_;

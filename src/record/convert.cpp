@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "fbs/checkpoints.hpp"
 #include "fbs/index.hpp"
 #include "fbs/reader.hpp"
 #include "fbs/replay.hpp"
@@ -31,7 +32,15 @@ struct Range {
   std::uint32_t from_ms = 0, to_ms = 0;
   bool wait_for_paint = true;
   std::atomic<std::uint32_t>* done_ms = nullptr;
+  fbs::ReplayOptions replay;  // the checkpoint sidecar to start from and whether to add to it
 };
+
+fbs::ReplayOptions replay_options(const std::string& input, const ConvertOptions& options, bool build) {
+  fbs::ReplayOptions replay;
+  if (options.checkpoints) replay.checkpoints = fbs::checkpoints_path_for(input);
+  replay.build_checkpoints = build;
+  return replay;
+}
 
 ConvertResult convert_range(const std::string& input, const std::string& output, const EncoderSettings& encoder,
                             const Range& range, std::uint32_t total,
@@ -60,31 +69,32 @@ ConvertResult convert_range(const std::string& input, const std::string& output,
   // only holds the connection being set up (a black or half-drawn screen). A file that never gets there is
   // converted from its start.
   auto convert = [&](bool wait_for_paint) {
-    return fbs::Replay(fbs::Reader::open(input)).run(range.from_ms, range.to_ms, [&](const fbs::Frame& frame) {
-      if (!timeline && wait_for_paint && !frame.painted) return true;
-      if (!timeline) start_ms = frame.ms;
-      const std::int64_t t = static_cast<std::int64_t>(frame.ms) - start_ms;
-      if (!timeline) {
-        std::tie(result.width, result.height) = output_size(encoder, frame.pixels.width(), frame.pixels.height());
-        timeline.emplace(std::int64_t{1} << 50, 1, open, closed);  // one segment, ended by stop()
-      }
-      advance_to(t);
-      // The timeline hands back the picture before the previous one: only what changed in the last two frames
-      // is copied into it.
-      const auto changed = frame.damage.unite(previous_damage);
-      previous_damage = frame.damage;
-      if (!frame.resized && !spare.compacted() && spare.width() == frame.pixels.width() &&
-          spare.height() == frame.pixels.height() && changed.inside(spare.width(), spare.height())) {
-        if (!changed.empty()) spare.put(changed, frame.pixels.row(changed.y) + changed.x, frame.pixels.width());
-      } else {
-        spare = frame.pixels;
-      }
-      spare = timeline->frame(std::move(spare), t);
-      last_frame_t = t;
-      if (range.done_ms) range.done_ms->store(frame.ms, std::memory_order_relaxed);
-      if (progress) progress(frame.ms, total);
-      return true;
-    });
+    return fbs::Replay(fbs::Reader::open(input), range.replay)
+        .run(range.from_ms, range.to_ms, [&](const fbs::Frame& frame) {
+          if (!timeline && wait_for_paint && !frame.painted) return true;
+          if (!timeline) start_ms = frame.ms;
+          const std::int64_t t = static_cast<std::int64_t>(frame.ms) - start_ms;
+          if (!timeline) {
+            std::tie(result.width, result.height) = output_size(encoder, frame.pixels.width(), frame.pixels.height());
+            timeline.emplace(std::int64_t{1} << 50, 1, open, closed);  // one segment, ended by stop()
+          }
+          advance_to(t);
+          // The timeline hands back the picture before the previous one: only what changed in the last two frames
+          // is copied into it.
+          const auto changed = frame.damage.unite(previous_damage);
+          previous_damage = frame.damage;
+          if (!frame.resized && !spare.compacted() && spare.width() == frame.pixels.width() &&
+              spare.height() == frame.pixels.height() && changed.inside(spare.width(), spare.height())) {
+            if (!changed.empty()) spare.put(changed, frame.pixels.row(changed.y) + changed.x, frame.pixels.width());
+          } else {
+            spare = frame.pixels;
+          }
+          spare = timeline->frame(std::move(spare), t);
+          last_frame_t = t;
+          if (range.done_ms) range.done_ms->store(frame.ms, std::memory_order_relaxed);
+          if (progress) progress(frame.ms, total);
+          return true;
+        });
   };
   auto replayed = convert(range.wait_for_paint);
   if (!timeline && range.wait_for_paint) replayed = convert(false);
@@ -118,12 +128,14 @@ struct FirstPicture {
   std::uint32_t ms;
   int width, height;
 };
-std::optional<FirstPicture> first_painted(const std::string& input, std::uint32_t from_ms, std::uint32_t to_ms) {
+std::optional<FirstPicture> first_painted(const std::string& input, const ConvertOptions& options,
+                                          std::uint32_t to_ms) {
   std::optional<FirstPicture> found;
-  fbs::Replay(fbs::Reader::open(input)).run(from_ms, to_ms, [&](const fbs::Frame& frame) {
-    if (frame.painted) found = FirstPicture{frame.ms, frame.pixels.width(), frame.pixels.height()};
-    return !found;
-  });
+  fbs::Replay(fbs::Reader::open(input), replay_options(input, options, false))
+      .run(options.from_ms, to_ms, [&](const fbs::Frame& frame) {
+        if (frame.painted) found = FirstPicture{frame.ms, frame.pixels.width(), frame.pixels.height()};
+        return !found;
+      });
   return found;
 }
 
@@ -165,6 +177,8 @@ std::optional<ConvertResult> convert_in_parts(const std::string& input, const st
     part->range.wait_for_paint = k == 0;
     part->done_ms = part->range.from_ms;
     part->range.done_ms = &part->done_ms;
+    // The last part decodes the whole file (from its start or a checkpoint): it adds the checkpoints.
+    part->range.replay = replay_options(input, options, k + 1 == count);
     part->path = output + ".part" + std::to_string(k + 1) + ".mp4";
     parts.push_back(std::move(part));
   }
@@ -237,7 +251,7 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
 
   const unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads) : cores_allowed();
   if (threads > 1 && total > options.from_ms + 2 * kMinPartMs) {
-    if (const auto first = first_painted(input, options.from_ms, total); first && first->ms < total) {
+    if (const auto first = first_painted(input, options, total); first && first->ms < total) {
       const unsigned count = std::min<unsigned>({threads, kMaxConvertThreads, (total - first->ms) / kMinPartMs});
       if (count > 1) {
         if (auto result = convert_in_parts(input, output, options, *first, total, count, progress)) return *result;
@@ -245,8 +259,9 @@ ConvertResult convert_fbs(const std::string& input, const std::string& output, c
       }
     }
   }
-  return convert_range(input, output, options.encoder, Range{options.from_ms, options.to_ms, true, nullptr}, total,
-                       progress);
+  return convert_range(input, output, options.encoder,
+                       Range{options.from_ms, options.to_ms, true, nullptr, replay_options(input, options, true)},
+                       total, progress);
 }
 
 }  // namespace vncgate::record

@@ -17,6 +17,9 @@ struct ConvertOptions {
   // Parts of the recording encoded at once (one core each, at most kMaxConvertThreads, parts of at least
   // 20 s); 0 = the cores this process may run on.
   int threads = 0;
+  // Start from the checkpoint sidecar `<input>.ckpt` when converting from a later instant, and add
+  // checkpoints to it while decoding (docs/fbs.md §7); false: decode from the start, write nothing.
+  bool checkpoints = true;
 };
 
 inline constexpr unsigned kMaxConvertThreads = 8;

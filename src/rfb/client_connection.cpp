@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "rfb/client_connection_impl.hpp"
 #include "rfb/cut_text.hpp"
 #include "rfb/decoders/decoder.hpp"
 #include "rfb/security/vnc_auth.hpp"
@@ -19,7 +20,6 @@ namespace {
 constexpr int kMaxDimension = 16384;          // larger framebuffers are hostile, not real consoles
 constexpr long long kMaxPixels = 64ll << 20;  // 8192x8192; an 8K screen is 33 Mpx
 constexpr std::size_t kMaxText = 16u << 20;   // reasons, names, clipboard text
-constexpr int kMaxCursor = 1024;
 
 enum SecurityType : std::uint8_t { kSecurityInvalid = 0, kSecurityNone = 1, kSecurityVncAuth = 2 };
 
@@ -28,19 +28,6 @@ std::string rect_text(const Rect& r) {
 }
 
 }  // namespace
-
-// Decoders are created lazily, one per encoding, and live as long as the connection (zlib streams persist).
-struct ClientConnection::Impl {
-  std::map<std::int32_t, std::unique_ptr<Decoder>> decoders;
-  std::vector<std::uint8_t> payload;
-  std::uint8_t challenge[16];
-
-  Decoder* decoder(std::int32_t encoding) {
-    auto& d = decoders[encoding];
-    if (!d) d = make_decoder(static_cast<Encoding>(encoding));
-    return d.get();
-  }
-};
 
 ClientConnection::ClientConnection(ClientOptions options, ClientListener* listener)
     : options_(std::move(options)), listener_(listener), impl_(std::make_unique<Impl>()) {}

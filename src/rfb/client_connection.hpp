@@ -23,6 +23,9 @@ namespace vncgate::rfb {
 
 using framebuffer::Rect;
 
+// Largest cursor shape accepted from a server, per side.
+inline constexpr int kMaxCursor = 1024;
+
 struct ClientOptions {
   std::string password;  // VNC Authentication; at most 8 bytes are used (RFB truncates)
   std::vector<Encoding> encodings = default_encodings();
@@ -123,6 +126,16 @@ class ClientConnection {
   bool hibernating() const { return fb_.compacted(); }
   // Heap bytes of the buffers hibernate() shrinks (framebuffer, input, output, payload, paint map).
   std::size_t buffer_bytes() const;
+
+  // FBS checkpoints (docs/fbs.md §7): everything later messages depend on — the ServerInit, the pixel format
+  // and colour map in force, the picture (packed), cursor, pointer, LEDs and every zlib stream's window —
+  // between two server messages. nullopt elsewhere: before ServerInit, inside an update or a message, while
+  // the screen is not completely painted, or with a zlib stream that does not rest on a block boundary.
+  std::optional<std::vector<std::uint8_t>> save_checkpoint() const;
+  // Makes a connection that has not been fed yet continue from a checkpoint (ready, awake; on_connected is
+  // reported). The bytes come from a file: anything malformed or over this connection's limits throws
+  // ProtocolError and leaves the connection unfed.
+  void restore_checkpoint(std::span<const std::uint8_t> bytes);
 
   // Hands a picture over across an upstream reconnect. adopt_framebuffer() is for before ServerInit: when
   // ServerInit gives the same size, the picture is kept until painted over (otherwise cleared as before). A

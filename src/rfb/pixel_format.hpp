@@ -54,6 +54,12 @@ class PixelConverter {
   void set_format(const PixelFormat& pf);
   // SetColourMapEntries (RFC 6143 §7.6.2): 16-bit colours, reduced to 8 bits.
   void set_colour_map_entries(int first, std::span<const std::array<std::uint16_t, 3>> colours);
+  // The colour map as reduced to canonical pixels (saved and restored with an FBS checkpoint).
+  const std::array<Pixel, 256>& colour_map() const { return colour_map_; }
+  void set_colour_map(const std::array<Pixel, 256>& colours) {
+    colour_map_ = colours;
+    if (!pf_.true_colour) rebuild();
+  }
 
   // One PIXEL (bytes_per_pixel bytes, wire byte order).
   Pixel pixel(const std::uint8_t* p) const;
@@ -73,7 +79,7 @@ class PixelConverter {
   int cpixel_bytes_ = 4;
   bool cpixel_high_ = false;  // CPIXEL holds the most significant 3 bytes of the pixel value
   std::array<Pixel, 256> colour_map_{};
-  std::vector<Pixel> lut_;  // value -> canonical, for bpp <= 16
+  std::vector<Pixel> lut_;                            // value -> canonical, for bpp <= 16
   std::array<std::uint8_t, 256> red_, green_, blue_;  // component scaling when max <= 255
   bool channels8_ = false;
 };

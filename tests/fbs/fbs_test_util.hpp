@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "fbs/format.hpp"
+#include "fbs/reader.hpp"
+#include "fbs/replay.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
 
 namespace vncgate::fbs::test {
@@ -71,6 +73,25 @@ inline void add_block(std::vector<std::uint8_t>& file, const std::vector<std::ui
   file.insert(file.end(), data.begin(), data.end());
   file.resize(file.size() + padded4(data.size()) - data.size(), 0);
   put_u32(file, ms);
+}
+
+// One replayed frame, copied.
+struct Captured {
+  std::uint32_t ms;
+  framebuffer::Rect damage;
+  framebuffer::PixelBuffer pixels;
+};
+
+// The frames of a replay from `from` (at most `max_frames`).
+inline std::vector<Captured> replay_frames(Reader reader, std::uint32_t from = 0, ReplayResult* result = nullptr,
+                                           ReplayOptions options = {}, std::size_t max_frames = SIZE_MAX) {
+  std::vector<Captured> frames;
+  auto r = Replay(std::move(reader), std::move(options)).run(from, UINT32_MAX, [&](const Frame& f) {
+    frames.push_back({f.ms, f.damage, f.pixels});
+    return frames.size() < max_frames;
+  });
+  if (result) *result = r;
+  return frames;
 }
 
 }  // namespace vncgate::fbs::test

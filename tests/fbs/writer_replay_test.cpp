@@ -20,23 +20,6 @@ using namespace test;
 using framebuffer::PixelBuffer;
 using framebuffer::Rect;
 
-struct Captured {
-  std::uint32_t ms;
-  Rect damage;
-  PixelBuffer pixels;
-};
-
-std::vector<Captured> replay_all(Reader reader, std::uint32_t from = 0, ReplayResult* result = nullptr,
-                                 ReplayOptions options = {}) {
-  std::vector<Captured> frames;
-  auto r = Replay(std::move(reader), options).run(from, UINT32_MAX, [&](const Frame& f) {
-    frames.push_back({f.ms, f.damage, f.pixels});
-    return true;
-  });
-  if (result) *result = r;
-  return frames;
-}
-
 // Records a synthetic 8x4 session through ClientConnection's tap: updates at 100, 1500 and 2600 ms, the last
 // one arriving in two pieces, so blocks are not message aligned.
 class FbsRoundTrip : public testing::Test {
@@ -71,7 +54,7 @@ class FbsRoundTrip : public testing::Test {
 
 TEST_F(FbsRoundTrip, ReplayReproducesEveryFrameAtItsTime) {
   ReplayResult result;
-  const auto frames = replay_all(Reader::open(path_), 0, &result);
+  const auto frames = replay_frames(Reader::open(path_), 0, &result);
   EXPECT_TRUE(result.ok()) << result.read.message << result.decode_error;
   ASSERT_EQ(frames.size(), 4u);  // the screen at 0 ms (black), then one per update
   EXPECT_EQ(frames[0].ms, 0u);
@@ -97,14 +80,14 @@ TEST_F(FbsRoundTrip, FileStartsWithHeaderAndSelfDescribingPrologue) {
 }
 
 TEST_F(FbsRoundTrip, SeekingStartsAtTheScreenAsItWasThen) {
-  const auto frames = replay_all(Reader::open(path_), 1600);
+  const auto frames = replay_frames(Reader::open(path_), 1600);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].ms, 1600u);
   EXPECT_TRUE(
       std::equal(frames[0].pixels.pixels().begin(), frames[0].pixels.pixels().end(), after_second_.pixels().begin()));
   EXPECT_EQ(frames[1].ms, 2600u);
   // Beyond the end: the final picture, once.
-  const auto late = replay_all(Reader::open(path_), 99999);
+  const auto late = replay_frames(Reader::open(path_), 99999);
   ASSERT_EQ(late.size(), 1u);
   EXPECT_EQ(late[0].ms, 2600u);
 }
@@ -152,7 +135,7 @@ TEST_F(FbsRoundTrip, TruncationAtEveryOffsetNeverThrowsAndKeepsEarlierFrames) {
       continue;
     }
     ReplayResult result;
-    const auto frames = replay_all(Reader::from_bytes(prefix), 0, &result);
+    const auto frames = replay_frames(Reader::from_bytes(prefix), 0, &result);
     EXPECT_TRUE(result.decode_error.empty()) << n << ": " << result.decode_error;
     EXPECT_GE(frames.size(), previous_frames) << n;
     previous_frames = frames.size();
@@ -200,7 +183,7 @@ TEST(FbsRoundTrip_Zrle, StatefulStreamInPinnedFormatReplaysExactly) {
     seen.push_back(client.framebuffer());
   }
   writer->close();
-  const auto frames = replay_all(Reader::open(path));
+  const auto frames = replay_frames(Reader::open(path));
   ASSERT_EQ(frames.size(), 5u);  // the update at 0 ms is part of the picture at 0 ms
   for (std::size_t i = 0; i < seen.size(); ++i)
     EXPECT_TRUE(std::equal(seen[i].pixels().begin(), seen[i].pixels().end(), frames[i].pixels.pixels().begin())) << i;
@@ -317,7 +300,7 @@ TEST(FbsReplay_Errors, MalformedStreamStopsWithFramesKept) {
   add_block(file, raw_update({0, 0, 1, 1}, 0xabcdef), 5);
   add_block(file, {77}, 6);  // no such server message
   ReplayResult result;
-  const auto frames = replay_all(Reader::from_bytes(file), 0, &result);
+  const auto frames = replay_frames(Reader::from_bytes(file), 0, &result);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[1].pixels.at(0, 0), 0xabcdefu);
   EXPECT_FALSE(result.ok());

@@ -264,12 +264,34 @@ def fbs_reader_seeds():
     yield "index", b"FBSIDX01" + u32(100) + u32(1) + u32(0) + u32(64) + u32(1500) + u32(0) + u32(0) + u32(200)
 
 
+def checkpoint_seeds():
+    """u32 N + N bytes of checkpoint state (src/rfb/client_checkpoint.cpp) + server messages continuing it."""
+    canonical = bytes([32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0])
+    w, h = 8, 4
+    tile = bytes([1]) + b"\x40\x50\x60"  # one solid ZRLE tile, CPIXEL of 3 bytes
+    z = zlib.compressobj()
+    first = z.compress(tile) + z.flush(zlib.Z_SYNC_FLUSH)
+    second = z.compress(tile) + z.flush(zlib.Z_SYNC_FLUSH)  # refers back into the first chunk's output
+    packed_window = zlib.compress(tile, 1)
+    zrle_stream = bytes([2]) + first[:2] + u32(len(tile)) + u32(len(packed_window)) + packed_window
+    unused_stream = bytes(3) + u32(0) + u32(0)
+    pixels = zlib.compress(b"\x60\x50\x40\x00" * (w * h), 1)
+    state = (u32(1) + u32(w) + u32(h) + canonical + u32(5) + b"guest" + bytes([8, 1]) + canonical + bytes(1024) +
+             u32(w // 2) + u32(h // 2) + u32(0) + bytes([0]) + u32(0) + u32(3) + u32(0) * 4 +
+             bytes([32]) + u32(0) + u32(len(pixels)) + pixels +
+             u32(2) + s32(7) + unused_stream * 4 + s32(16) + zrle_stream)
+    update = bytes([0, 0]) + u16(1) + rec(0, 0, w, h, s32(16) + u32(len(second)) + second)
+    yield "zrle", u32(len(state)) + state + update
+    yield "zrle-no-window", u32(len(state)) + state.replace(zrle_stream, bytes([2]) + first[:2] + u32(0) + u32(0)) + update
+
+
 def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     groups = {"fuzz_decoder_raw": raw_seeds, "fuzz_decoder_copyrect": copyrect_seeds, "fuzz_decoder_rre": rre_seeds,
               "fuzz_decoder_hextile": hextile_seeds, "fuzz_decoder_zlib": zlib_seeds,
               "fuzz_decoder_tight": tight_seeds, "fuzz_decoder_zrle": zrle_seeds,
-              "fuzz_server_messages": server_message_seeds, "fuzz_fbs_reader": fbs_reader_seeds}
+              "fuzz_server_messages": server_message_seeds, "fuzz_fbs_reader": fbs_reader_seeds,
+              "fuzz_checkpoint": checkpoint_seeds}
     for target, make in groups.items():
         d = os.path.join(corpus, target)
         os.makedirs(d, exist_ok=True)

@@ -13,8 +13,10 @@
 #include <map>
 #include <memory>
 
+#include "fbs/checkpoints.hpp"
 #include "fbs/fbs_test_util.hpp"
 #include "fbs/index.hpp"
+#include "fbs/replay.hpp"
 #include "fbs/writer.hpp"
 #include "record/mp4_frame.hpp"
 #include "rfb/client_connection.hpp"
@@ -93,10 +95,13 @@ class LongRecording : public testing::Test {
   }
   static std::string path() { return dir_->file("long.fbs"); }
 
-  static ConvertResult convert(const std::string& input, const std::string& output, int threads) {
+  static ConvertResult convert(const std::string& input, const std::string& output, int threads,
+                               bool checkpoints = true, std::uint32_t from_ms = 0) {
     ConvertOptions options;
     options.encoder.lossless = true;  // equal pictures are equal pixels
     options.threads = threads;
+    options.checkpoints = checkpoints;
+    options.from_ms = from_ms;
     return convert_fbs(input, output, options);
   }
 
@@ -141,6 +146,37 @@ TEST_F(LongRecording, PartsJoinIntoTheSameVideoAsOnePiece) {
   EXPECT_GT(checked, 80);
   for (int k = 1; k <= 3; ++k)
     EXPECT_FALSE(std::filesystem::exists(dir_->file("parts.mp4.part" + std::to_string(k) + ".mp4")));
+}
+
+// With a checkpoint every 5 s (docs/fbs.md §7), the parts and a conversion --from a later instant start from
+// checkpoints instead of decoding from the start: the videos are the same as without them.
+TEST_F(LongRecording, ConversionsFromCheckpointsAreTheSameAsFromTheStart) {
+  const std::string copy = dir_->file("checkpointed.fbs");
+  std::filesystem::copy_file(path(), copy);
+  std::filesystem::copy_file(fbs::index_path_for(path()), fbs::index_path_for(copy));  // its length, for parts
+  fbs::ReplayOptions build;
+  build.checkpoints = fbs::checkpoints_path_for(copy);
+  build.build_checkpoints = true;
+  build.checkpoint_every_ms = 5000;
+  const auto built = fbs::Replay(fbs::Reader::open(copy), build).run([](const fbs::Frame&) { return true; });
+  ASSERT_GE(built.checkpoints_added, 10u);
+  const auto plain = convert(copy, dir_->file("plain.mp4"), 3, false);
+  const auto resumed = convert(copy, dir_->file("resumed.mp4"), 3, true);
+  EXPECT_EQ(resumed.parts, 3);
+  EXPECT_EQ(resumed.duration_ms, plain.duration_ms);
+  EXPECT_EQ(resumed.frames, plain.frames);
+  const auto plain_from = convert(copy, dir_->file("plain-from.mp4"), 1, false, 37000);
+  const auto resumed_from = convert(copy, dir_->file("resumed-from.mp4"), 1, true, 37000);
+  EXPECT_EQ(resumed_from.start_ms, 37000u);
+  EXPECT_EQ(resumed_from.duration_ms, plain_from.duration_ms);
+  for (const double t : {0.0, 21.65, 30.0, 43.3, 50.0, 64.9}) {
+    SCOPED_TRACE(t);
+    EXPECT_TRUE(same_pixels(picture_at(dir_->file("plain.mp4"), t), picture_at(dir_->file("resumed.mp4"), t)));
+    if (t < 27)
+      EXPECT_TRUE(
+          same_pixels(picture_at(dir_->file("plain-from.mp4"), t), picture_at(dir_->file("resumed-from.mp4"), t)));
+  }
+  EXPECT_EQ(fbs::list_checkpoints(fbs::checkpoints_path_for(copy)).size(), built.checkpoints_added);
 }
 
 // Cut in the middle (the index still says 65 s): the parts after the cut have nothing to show, and the joined

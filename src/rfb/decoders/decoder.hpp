@@ -12,6 +12,10 @@
 #include "rfb/in_buffer.hpp"
 #include "rfb/pixel_format.hpp"
 
+namespace vncgate {
+class ByteCursor;
+}
+
 namespace vncgate::rfb {
 
 using framebuffer::PixelBuffer;
@@ -35,6 +39,11 @@ class Decoder {
   // zlib streams' inflate state, whose dictionary is kept deflated so the server's next rectangle continues
   // the stream exactly (io::ZlibInflater::hibernate).
   virtual void release_scratch() {}
+  // FBS checkpoints (docs/fbs.md §7): appends the state decode() carries from one rectangle to the next (zlib
+  // streams); false when it cannot be captured here (a stream mid-block). restore_state() reads it back from
+  // a file and throws ProtocolError when it is malformed.
+  virtual bool save_state(std::vector<std::uint8_t>& /*out*/) const { return true; }
+  virtual void restore_state(ByteCursor& /*in*/) {}
 };
 
 // Creates the decoder for a real (non-pseudo) encoding; nullptr when unsupported.

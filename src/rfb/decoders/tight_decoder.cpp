@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "util/byte_cursor.hpp"
 #include "util/checked.hpp"
 #include "util/error.hpp"
 
@@ -169,6 +170,21 @@ void TightDecoder::release_scratch() {
   std::vector<int>().swap(gradient_rows_);
   jpeg_.reset();
   for (auto& s : streams_) s.hibernate();
+}
+
+bool TightDecoder::save_state(std::vector<std::uint8_t>& out) const {
+  const auto size = out.size();
+  for (const auto& s : streams_) {
+    if (!s.save(out)) {
+      out.resize(size);
+      return false;
+    }
+  }
+  return true;
+}
+
+void TightDecoder::restore_state(ByteCursor& in) {
+  for (auto& s : streams_) s.restore(in);
 }
 
 bool TightDecoder::gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) {

@@ -31,6 +31,8 @@ class TightDecoder final : public Decoder {
               PixelBuffer& fb) override;
   // Also drops the TurboJPEG decompressor (re-created on the next JPEG rectangle).
   void release_scratch() override;
+  bool save_state(std::vector<std::uint8_t>& out) const override;
+  void restore_state(ByteCursor& in) override;
 
  private:
   struct JpegHandle;

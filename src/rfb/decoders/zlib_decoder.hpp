@@ -16,6 +16,8 @@ class ZlibDecoder final : public Decoder {
     std::vector<std::uint8_t>().swap(pixels_);
     zlib_.hibernate();
   }
+  bool save_state(std::vector<std::uint8_t>& out) const override { return zlib_.save(out); }
+  void restore_state(ByteCursor& in) override { zlib_.restore(in); }
 
  private:
   io::ZlibInflater zlib_;

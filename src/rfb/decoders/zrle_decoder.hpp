@@ -19,6 +19,8 @@ class ZrleDecoder final : public Decoder {
     std::vector<std::uint8_t>().swap(tiles_);
     zlib_.hibernate();
   }
+  bool save_state(std::vector<std::uint8_t>& out) const override { return zlib_.save(out); }
+  void restore_state(ByteCursor& in) override { zlib_.restore(in); }
 
  private:
   io::ZlibInflater zlib_;
