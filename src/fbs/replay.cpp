@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "fbs/checkpoints.hpp"
@@ -34,7 +35,8 @@ struct FrameEmitter : rfb::ClientListener {
   bool started = false;  // the frame at from_ms went out; later updates are delivered
   std::uint32_t block_ms = 0;
   std::uint64_t frames = 0;
-  std::uint64_t changes = 0;  // updates that painted something
+  std::uint64_t changes = 0;                            // updates that painted something
+  std::chrono::steady_clock::duration consumer_time{};  // spent in on_frame (an encoder), not decoding
   bool stop = false;
 
   explicit FrameEmitter(const Replay::FrameCallback& cb) : on_frame(cb) {}
@@ -53,7 +55,9 @@ struct FrameEmitter : rfb::ClientListener {
     if (!started || resized) damage = fb.bounds();
     started = true;
     ++frames;
+    const auto start = std::chrono::steady_clock::now();
     stop = !on_frame(Frame{fb, damage, ms, resized, conn->frame_complete()});
+    consumer_time += std::chrono::steady_clock::now() - start;
     damage = {};
     resized = false;
   }
@@ -101,7 +105,11 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
   std::uint64_t bytes_since_checkpoint = 0;
   std::uint32_t checkpoint_ms = result.last_ms;
   std::uint64_t changes_at_checkpoint = 0;
+  const auto decode_budget = std::chrono::milliseconds(options_.checkpoint_every_decode_ms);
+  auto decoding = std::chrono::steady_clock::duration::zero();  // reading and decoding since the last checkpoint
   while (!emitter.stop) {
+    const auto block_start = std::chrono::steady_clock::now();
+    const auto consumer_before = emitter.consumer_time;
     auto block = reader_.next();
     if (!block) break;
     if (block->ms > to_ms) {
@@ -121,8 +129,10 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
     (void)conn.take_output();  // requests to a server that is not there
     result.last_ms = block->ms;
     bytes_since_checkpoint += block->data.size();
+    decoding += std::chrono::steady_clock::now() - block_start - (emitter.consumer_time - consumer_before);
     const bool due =
         bytes_since_checkpoint >= options_.checkpoint_every_bytes ||
+        (decode_budget.count() > 0 && decoding >= decode_budget) ||
         (block->ms - checkpoint_ms >= options_.checkpoint_every_ms && emitter.changes > changes_at_checkpoint);
     if (appender && appender->active() && due) {
       const auto next_offset = reader_.status().good_bytes;
@@ -135,6 +145,7 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
       // rebuild then adds its later ones where they were).
       if (state || next_offset <= appender->last_offset()) {
         bytes_since_checkpoint = 0;
+        decoding = {};
         checkpoint_ms = block->ms;
         changes_at_checkpoint = emitter.changes;
       }

@@ -18,8 +18,9 @@ class ClientConnection;
 namespace vncgate::fbs {
 
 // Default spacing of the checkpoints a replay adds (docs/fbs.md §7).
-inline constexpr std::uint64_t kCheckpointEveryBytes = 4u << 20;
-inline constexpr std::uint32_t kCheckpointEveryMs = 60'000;
+inline constexpr std::uint64_t kCheckpointEveryBytes = 1u << 20;
+inline constexpr std::uint32_t kCheckpointEveryMs = 180'000;
+inline constexpr std::uint32_t kCheckpointEveryDecodeMs = 25;
 
 struct ReplayOptions {
   // Format of the recorded pixels when it is not the prologue's: FBS 001.000 files written by a proxy whose
@@ -31,11 +32,13 @@ struct ReplayOptions {
   // `pixel_format` (checkpoints hold the decoder of the file's own format).
   std::string checkpoints;
   // Add checkpoints to that sidecar (creating it) while decoding past its last one, every
-  // `checkpoint_every_bytes` of recording or `checkpoint_every_ms` of changing screen: a seek then decodes
-  // at most about that much after restoring one.
+  // `checkpoint_every_bytes` of recording, `checkpoint_every_ms` of changing screen or
+  // `checkpoint_every_decode_ms` of time spent reading and decoding (0: not by time spent): a seek then
+  // decodes at most about that much after restoring one.
   bool build_checkpoints = false;
   std::uint64_t checkpoint_every_bytes = kCheckpointEveryBytes;
   std::uint32_t checkpoint_every_ms = kCheckpointEveryMs;
+  std::uint32_t checkpoint_every_decode_ms = kCheckpointEveryDecodeMs;
 };
 
 // One picture of the replayed screen.

@@ -128,7 +128,8 @@ ReplayOptions with_checkpoints(const std::string& path, bool build) {
   ReplayOptions o;
   o.checkpoints = checkpoints_path_for(path);
   o.build_checkpoints = build;
-  o.checkpoint_every_ms = 5000;  // every 5 s of changing screen: a dozen in this session
+  o.checkpoint_every_ms = 5000;      // every 5 s of changing screen: a dozen in this session
+  o.checkpoint_every_decode_ms = 0;  // the same places however fast the machine
   return o;
 }
 

@@ -158,6 +158,7 @@ TEST_F(LongRecording, ConversionsFromCheckpointsAreTheSameAsFromTheStart) {
   build.checkpoints = fbs::checkpoints_path_for(copy);
   build.build_checkpoints = true;
   build.checkpoint_every_ms = 5000;
+  build.checkpoint_every_decode_ms = 0;
   const auto built = fbs::Replay(fbs::Reader::open(copy), build).run([](const fbs::Frame&) { return true; });
   ASSERT_GE(built.checkpoints_added, 10u);
   const auto plain = convert(copy, dir_->file("plain.mp4"), 3, false);
