@@ -8,7 +8,8 @@
 #   idle   a QEMU text console that does not change: CPU share of one recording, then IDLE_N recordings at
 #          once (the capacity of 2 cores follows).
 #   convert  `record --fbs` of an operator at a shell (bench/terminal_session.sh, CONVERT_S) and of the busy
-#          listing, then `convert` on one core (taskset) and on all cores: times real time.
+#          listing, then `convert` on one core (taskset) and on all cores: times real time; then the time to
+#          show random instants of the session with and without its checkpoints (vncgate_seek_bench).
 # Writes a table to stdout and BUILD/bench/record.txt. Only the PIDs started here are killed.
 # Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50), CONVERT_S (180),
 #   PARTS ("busy transcript idle convert": which measurements to run)
@@ -210,4 +211,9 @@ convert_report "listing scrolling twice a second" "$(convert_one scroll)"
   "$tmp/session/all-cores.mp4"
 say "$(printf 'operator session on all %d cores: %.2f s -> %.0fx real time\n' "$(nproc)" \
   "$(tail -1 "$tmp/session-all.time")" "$(echo "${session%% *} / $(tail -1 "$tmp/session-all.time")" | bc -l)")"
+# Instant seek (docs/fbs.md §7; target: any instant of a 1-hour recording in <= 50 ms): the session's
+# checkpoint sidecar rebuilt, then random instants shown with it and a few without.
+say ""
+say "== seek in the operator session (vncgate_seek_bench; target <= 50 ms at any instant of a 1-hour recording)"
+"$build/bench/vncgate_seek_bench" "$tmp/session/recording.fbs" | while read -r line; do say "$line"; done
 fi

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// vncgate_seek_bench FILE.fbs: how long showing an instant of a recording takes (docs/fbs.md §7, issue 18
+// item 6: any instant of a one-hour 1280x800 recording in <= 50 ms). Removes FILE's checkpoint sidecar, then
+// measures: decoding the whole file; building the sidecar again (a replay from the start that adds them); the
+// time to the first frame of a replay from random instants with the checkpoints, and from a few instants
+// without them (decoding from the start, as before).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fbs/checkpoints.hpp"
+#include "fbs/reader.hpp"
+#include "fbs/replay.hpp"
+
+namespace {
+
+using namespace vncgate;
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Time to the first frame of a replay from `at` (the picture a seek shows).
+double seek(const std::string& file, std::uint32_t at, const fbs::ReplayOptions& options, bool* resumed = nullptr) {
+  const auto start = Clock::now();
+  const auto result =
+      fbs::Replay(fbs::Reader::open(file), options).run(at, UINT32_MAX, [](const fbs::Frame&) { return false; });
+  const double took = ms_since(start);
+  if (resumed) *resumed = result.resumed_at_ms.has_value();
+  return took;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("time to show an instant of an FBS recording, with and without checkpoints");
+  std::string file;
+  int samples = 200;
+  app.add_option("file", file, "FBS recording")->required()->check(CLI::ExistingFile);
+  app.add_option("--samples", samples, "random instants to show");
+  CLI11_PARSE(app, argc, argv);
+
+  const auto sidecar = fbs::checkpoints_path_for(file);
+  std::filesystem::remove(sidecar);
+  const auto summary = fbs::summarize(fbs::Reader::open(file));
+  const std::uint32_t length = summary.duration_ms;
+  std::printf("recording: %.1f s, %.1f MiB of RFB data, %llu blocks\n", length / 1000.0, summary.data_bytes / 1048576.0,
+              static_cast<unsigned long long>(summary.blocks));
+
+  auto start = Clock::now();
+  fbs::Replay(fbs::Reader::open(file)).run([](const fbs::Frame&) { return true; });
+  std::printf("decode all, no checkpoints: %.0f ms\n", ms_since(start));
+
+  fbs::ReplayOptions build;
+  build.checkpoints = sidecar;
+  build.build_checkpoints = true;
+  start = Clock::now();
+  const auto built = fbs::Replay(fbs::Reader::open(file), build).run([](const fbs::Frame&) { return true; });
+  std::printf("decode all, adding checkpoints: %.0f ms, %llu checkpoints, sidecar %.1f MiB\n", ms_since(start),
+              static_cast<unsigned long long>(built.checkpoints_added),
+              std::filesystem::file_size(sidecar) / 1048576.0);
+
+  fbs::ReplayOptions use;
+  use.checkpoints = sidecar;
+  std::mt19937 random(42);
+  std::uniform_int_distribution<std::uint32_t> instant(0, length);
+  std::vector<double> with;
+  int resumed_count = 0;
+  for (int i = 0; i < samples; ++i) {
+    bool resumed = false;
+    with.push_back(seek(file, instant(random), use, &resumed));
+    resumed_count += resumed;
+  }
+  std::printf(
+      "seek with checkpoints, %d random instants (%d from a checkpoint): median %.1f ms, p95 %.1f ms, "
+      "max %.1f ms\n",
+      samples, resumed_count, percentile(with, 0.5), percentile(with, 0.95), percentile(with, 1.0));
+  for (double fraction : {0.25, 0.5, 1.0}) {
+    const auto at = static_cast<std::uint32_t>(length * fraction);
+    std::printf("seek to %.0f%% (%.0f s): %.1f ms without checkpoints, %.1f ms with\n", fraction * 100, at / 1000.0,
+                seek(file, at, {}), seek(file, at, use));
+  }
+  return 0;
+}
