@@ -17,10 +17,11 @@ namespace vncgate::fbs {
 namespace {
 
 // Reads the record headers; `size` is the sidecar's length, so a record whose state is not all there is torn.
-std::vector<Checkpoint> parse_headers(std::istream& in, std::uint64_t size) {
-  std::vector<Checkpoint> list;
+// nullopt when the file does not start with the magic (not a checkpoint sidecar).
+std::optional<std::vector<Checkpoint>> parse_headers(std::istream& in, std::uint64_t size) {
   char magic[kCheckpointMagic.size()];
-  if (!in.read(magic, sizeof magic) || std::string_view(magic, sizeof magic) != kCheckpointMagic) return list;
+  if (!in.read(magic, sizeof magic) || std::string_view(magic, sizeof magic) != kCheckpointMagic) return std::nullopt;
+  std::vector<Checkpoint> list;
   std::uint64_t at = kCheckpointMagic.size();
   std::uint8_t head[kCheckpointHeaderSize];
   while (at + kCheckpointHeaderSize <= size && in.read(reinterpret_cast<char*>(head), sizeof head)) {
@@ -72,7 +73,7 @@ std::vector<Checkpoint> list_checkpoints(const std::string& path) {
   if (!in) return {};
   const auto size = static_cast<std::uint64_t>(in.tellg());
   in.seekg(0);
-  return parse_headers(in, size);
+  return parse_headers(in, size).value_or(std::vector<Checkpoint>{});
 }
 
 std::optional<Checkpoint> checkpoint_before(std::span<const Checkpoint> list, std::uint32_t ms) {
@@ -106,15 +107,12 @@ void CheckpointAppender::open(const std::string& path) {
     return;
   }
   std::ifstream in(path, std::ios::binary);
-  char magic[kCheckpointMagic.size()] = {};
-  if (!in.read(magic, sizeof magic) || std::string_view(magic, sizeof magic) != kCheckpointMagic)
-    return deactivate();  // not a sidecar of ours: left alone
-  in.seekg(0);
   const auto list = parse_headers(in, size);
-  end_ = list.empty() ? kCheckpointMagic.size() : list.back().position + list.back().length;
-  if (!list.empty()) {
-    last_offset_ = list.back().offset;
-    last_ms_ = list.back().ms;
+  if (!list) return deactivate();  // not a sidecar of ours: left alone
+  end_ = list->empty() ? kCheckpointMagic.size() : list->back().position + list->back().length;
+  if (!list->empty()) {
+    last_offset_ = list->back().offset;
+    last_ms_ = list->back().ms;
   }
   if (end_ < size && ::ftruncate(fd_, static_cast<off_t>(end_)) != 0) deactivate();
 }

@@ -37,6 +37,17 @@ void check_header(std::uint8_t cmf, std::uint8_t flg) {
   if (flg & 0x20) throw ProtocolError("zlib: compressed data needs a preset dictionary");
 }
 
+// A packed window (PackedWindow) inflated back to its `size` bytes; nullopt when it does not inflate to exactly
+// that many.
+std::optional<std::vector<std::uint8_t>> unpack_window(std::span<const std::uint8_t> packed, std::uint32_t size) {
+  std::vector<std::uint8_t> window(size);
+  auto length = static_cast<uLongf>(size);
+  if (size > 0 &&
+      (uncompress(window.data(), &length, packed.data(), static_cast<uLong>(packed.size())) != Z_OK || length != size))
+    return std::nullopt;
+  return window;
+}
+
 }  // namespace
 
 struct ZlibInflater::State {
@@ -115,12 +126,7 @@ void ZlibInflater::restore(ByteCursor& in) {
     in.fail("holds an impossible zlib stream state");
   if (s.header_bytes == 2) check_header(s.header[0], s.header[1]);
   // Inflated once here so that a bad dictionary is refused now, not in the middle of a later rectangle.
-  std::vector<std::uint8_t> window(s.dictionary_size);
-  auto size = static_cast<uLongf>(window.size());
-  if (s.dictionary_size > 0 &&
-      (uncompress(window.data(), &size, packed.data(), static_cast<uLong>(packed.size())) != Z_OK ||
-       size != window.size()))
-    in.fail("holds a zlib window that does not inflate");
+  if (!unpack_window(packed, s.dictionary_size)) in.fail("holds a zlib window that does not inflate");
   s.dictionary.assign(packed.begin(), packed.end());
   s.hibernating = s.header_bytes > 0;
   *state_ = std::move(s);
@@ -135,12 +141,10 @@ void ZlibInflater::ensure_init() {
   isal_inflate_init(s.inflate.get());
   s.inflate->crc_flag = ISAL_DEFLATE;
   if (!s.hibernating) return;
-  std::vector<std::uint8_t> window(s.dictionary_size);
-  auto size = static_cast<uLongf>(window.size());
-  if (size > 0 &&
-      (uncompress(window.data(), &size, s.dictionary.data(), s.dictionary.size()) != Z_OK || size != window.size()))
-    throw std::logic_error("zlib: a hibernated stream's dictionary is corrupt");
-  if (size > 0 && isal_inflate_set_dict(s.inflate.get(), window.data(), static_cast<std::uint32_t>(size)) != 0)
+  auto window = unpack_window(s.dictionary, s.dictionary_size);
+  if (!window) throw std::logic_error("zlib: a hibernated stream's dictionary is corrupt");
+  if (!window->empty() &&
+      isal_inflate_set_dict(s.inflate.get(), window->data(), static_cast<std::uint32_t>(window->size())) != 0)
     throw std::logic_error("zlib: cannot restore a hibernated stream's dictionary");
   s.hibernating = false;
   std::vector<std::uint8_t>().swap(s.dictionary);
