@@ -84,6 +84,7 @@ bool Replay::resume(rfb::ClientConnection& conn, std::uint32_t from_ms, ReplayRe
       conn.restore_checkpoint(*state);
       result.resumed_at_ms = checkpoint->ms;
       result.last_ms = checkpoint->ms;
+      spdlog::debug("replay: resumed from the checkpoint at {} ms (seeking to {} ms)", checkpoint->ms, from_ms);
       return true;
     }
   } catch (const Error& e) {
