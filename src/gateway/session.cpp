@@ -305,17 +305,37 @@ void Session::on_update(const framebuffer::Rect& damage) {
       for (const auto& u : update_rects_) changed.add(u.area);
     if (!changed.empty()) server_->changed(changed);
   } else {
-    for (const auto& u : update_rects_) {
-      if (u.copy)
-        server_->copied(u.area, u.src_x, u.src_y);
-      else
-        server_->changed(framebuffer::Damage(u.area));
-    }
+    forward_copies();
   }
   update_rects_.clear();
   update_rects_overflow_ = false;
   server_->update_ready();
   want_updates();
+}
+
+// The update's rectangles in order. Consecutive copies by one offset where none reads what an earlier one
+// wrote are one step (a scroll the server sent in pieces), so viewers can get it as those copies too.
+void Session::forward_copies() {
+  std::vector<framebuffer::Rect> step;
+  for (std::size_t i = 0; i < update_rects_.size();) {
+    const auto& first = update_rects_[i];
+    if (!first.copy) {
+      server_->changed(framebuffer::Damage(first.area));
+      ++i;
+      continue;
+    }
+    const int dx = first.area.x - first.src_x, dy = first.area.y - first.src_y;
+    step.assign(1, first.area);
+    for (++i; i < update_rects_.size(); ++i) {
+      const auto& u = update_rects_[i];
+      if (!u.copy || u.area.x - u.src_x != dx || u.area.y - u.src_y != dy) break;
+      const framebuffer::Rect src = u.area.translated(-dx, -dy);
+      if (std::any_of(step.begin(), step.end(), [&](const framebuffer::Rect& r) { return !r.intersect(src).empty(); }))
+        break;
+      step.push_back(u.area);
+    }
+    server_->moved(step, dx, dy);
+  }
 }
 
 // Continuous incremental requests while anyone watches or records; an unchanged screen leaves the request

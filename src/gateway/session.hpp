@@ -114,7 +114,8 @@ class Session : public std::enable_shared_from_this<Session>,
   void set_state(SessionState state);
   void touch();
   void want_updates();
-  void active();  // something changed or was sent: (re)arms the hibernation check
+  void forward_copies();  // the upstream update's rectangles, with copies, to the viewers
+  void active();          // something changed or was sent: (re)arms the hibernation check
   void arm_idle(std::chrono::steady_clock::time_point at);
   void hibernate();
 

@@ -202,10 +202,10 @@ void AsyncServer::changed(const framebuffer::Damage& damage) {
     if (v->conn) v->conn->framebuffer_changed(damage);
 }
 
-void AsyncServer::copied(const framebuffer::Rect& dst, int src_x, int src_y) {
+void AsyncServer::moved(std::span<const framebuffer::Rect> dsts, int dx, int dy) {
   encodings_.picture_changed();
   for (auto& [id, v] : viewers_)
-    if (v->conn) v->conn->framebuffer_copied(dst, src_x, src_y);
+    if (v->conn) v->conn->framebuffer_moved(dsts, dx, dy);
 }
 
 void AsyncServer::resized(int width, int height) {

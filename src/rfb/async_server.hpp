@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "framebuffer/damage.hpp"
@@ -73,7 +74,8 @@ class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
 
   // Changes of the picture (framebuffer coordinates), told to every viewer; then update_ready().
   void changed(const framebuffer::Damage& damage);
-  void copied(const framebuffer::Rect& dst, int src_x, int src_y);
+  // Disjoint areas moved by one offset in one step (ServerConnection::framebuffer_moved).
+  void moved(std::span<const framebuffer::Rect> dsts, int dx, int dy);
   void resized(int width, int height);
   void bell();
   void cut_text(const std::string& latin1);

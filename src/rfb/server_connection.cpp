@@ -228,7 +228,7 @@ bool ServerConnection::read_set_pixel_format() {
       for (auto v : c) write_u16(v);
   }
   dirty_ = framebuffer::Damage({0, 0, width_, height_});  // what the viewer holds is in the old format
-  copy_.reset();
+  copy_.clear();
   return true;
 }
 
@@ -334,38 +334,19 @@ void ServerConnection::framebuffer_changed(const framebuffer::Damage& d) {
 }
 
 void ServerConnection::framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y) {
-  const int dx = dst.x - src_x, dy = dst.y - src_y;
-  const framebuffer::Rect src = dst.translated(-dx, -dy);
-  if (state_ != State::normal || resize_pending_ || !supports(Encoding::copy_rect) || !dst.inside(width_, height_) ||
-      !src.inside(width_, height_)) {
-    framebuffer_changed(dst);
-    return;
+  framebuffer_moved({&dst, 1}, dst.x - src_x, dst.y - src_y);
+}
+
+void ServerConnection::framebuffer_moved(std::span<const framebuffer::Rect> dsts, int dx, int dy) {
+  const bool can_copy = state_ == State::normal && !resize_pending_ && supports(Encoding::copy_rect);
+  std::vector<framebuffer::Rect> copies, changed;
+  for (const auto& dst : dsts) {
+    if (dst.empty()) continue;
+    const bool fits = dst.inside(width_, height_) && dst.translated(-dx, -dy).inside(width_, height_);
+    (can_copy && fits ? copies : changed).push_back(dst);
   }
-  // Pixels the viewer has not been sent yet move with the copy: still to send, at their new place.
-  const auto move_dirty = [&] { dirty_.add(dirty_.intersect(src).translated(dx, dy).intersect(dst)); };
-  if (!copy_) {
-    move_dirty();
-    copy_ = Copy{dst, dx, dy};
-    return;
-  }
-  const framebuffer::Rect overlap = src.intersect(copy_->dst);
-  if (overlap.empty()) {  // unrelated to the pending copy: keep the bigger one as a copy
-    if (copy_->dst.area() >= dst.area()) {
-      framebuffer_changed(dst);
-      return;
-    }
-    move_dirty();
-    dirty_.add(copy_->dst);
-    copy_ = Copy{dst, dx, dy};
-    return;
-  }
-  // A continuation (scrolling again): the part of the new copy whose source the pending copy filled is one
-  // copy from the original place; the rest of both destinations becomes dirty.
-  move_dirty();
-  const framebuffer::Rect composed = overlap.translated(dx, dy);
-  dirty_.add(dst.minus(composed));
-  dirty_.add(copy_->dst.minus(composed));
-  copy_ = Copy{composed, copy_->dx + dx, copy_->dy + dy};
+  copy_.add(copies, dx, dy, dirty_);
+  for (const auto& r : changed) framebuffer_changed(r);
 }
 
 void ServerConnection::framebuffer_resized(int width, int height) {
@@ -373,7 +354,7 @@ void ServerConnection::framebuffer_resized(int width, int height) {
   width_ = width;
   height_ = height;
   dirty_ = framebuffer::Damage({0, 0, width, height});
-  copy_.reset();
+  copy_.clear();
   if (state_ != State::normal) return;  // ServerInit will carry it
   resize_pending_ = true;
   if (!supports(Encoding::extended_desktop_size) && !supports(Encoding::desktop_size)) {
@@ -400,10 +381,14 @@ PixelParams ServerConnection::pixel_params() const {
 std::optional<UpdatePlan> ServerConnection::plan_update() const {
   if (state_ != State::normal || !request_pending_) return std::nullopt;
   if (resize_pending_) return UpdatePlan{framebuffer::Damage({0, 0, width_, height_}), pixel_params(), false};
-  // A copy whose destination the viewer did not ask for goes as pixels (with whatever else is dirty).
-  const bool copy = copy_ && copy_->dst.intersect(requested_) == copy_->dst;
+  // Copies whose destinations the viewer did not all ask for go as pixels (with whatever else is dirty).
+  const auto& pieces = copy_.pieces();
+  const bool copy = !copy_.empty() && std::all_of(pieces.begin(), pieces.end(), [&](const framebuffer::Rect& p) {
+    return p.intersect(requested_) == p;
+  });
   auto dirty = dirty_;
-  if (copy_ && !copy) dirty.add(copy_->dst);
+  if (!copy)
+    for (const auto& p : pieces) dirty.add(p);
   UpdatePlan plan{dirty.intersect(requested_), pixel_params(), copy};
   if (plan.pixels.empty() && !copy && !announce_qemu_keys_) return std::nullopt;
   return plan;
@@ -437,8 +422,9 @@ void ServerConnection::queue_update(const UpdatePlan& plan, const EncodedPixels*
   if (!plan.pixels.empty() && (!pixels || pixels->rects < 1))
     throw std::logic_error("ServerConnection::send_update: planned pixels were not encoded");
   const int pixel_rects = plan.pixels.empty() ? 0 : pixels->rects;
-  const bool copy = plan.copy && copy_;
-  const int rects = (resize_pending_ ? 1 : 0) + (announce_qemu_keys_ ? 1 : 0) + (copy ? 1 : 0) + pixel_rects;
+  const std::size_t copies = plan.copy ? copy_.pieces().size() : 0;
+  const std::size_t rects =
+      (resize_pending_ ? 1 : 0) + (announce_qemu_keys_ ? 1 : 0) + copies + static_cast<std::size_t>(pixel_rects);
   if (rects > 0xffff) throw std::logic_error("ServerConnection: update of more than 65535 rectangles");
   write_u8(0);
   write_u8(0);
@@ -464,14 +450,16 @@ void ServerConnection::queue_update(const UpdatePlan& plan, const EncodedPixels*
     write_rect_header({}, static_cast<std::int32_t>(Encoding::qemu_extended_key_event));
     announce_qemu_keys_ = false;
   }
-  if (copy) {
-    write_rect_header(copy_->dst, static_cast<std::int32_t>(Encoding::copy_rect));
-    write_u16(static_cast<unsigned>(copy_->dst.x - copy_->dx));
-    write_u16(static_cast<unsigned>(copy_->dst.y - copy_->dy));
-  } else if (copy_) {
-    dirty_.add(copy_->dst);  // planned as pixels
+  if (copies > 0) {
+    for (const auto& p : copy_.pieces()) {
+      write_rect_header(p, static_cast<std::int32_t>(Encoding::copy_rect));
+      write_u16(static_cast<unsigned>(p.x - copy_.dx()));
+      write_u16(static_cast<unsigned>(p.y - copy_.dy()));
+    }
+    copy_.clear();
+  } else {
+    copy_.drop_into(dirty_);  // planned as pixels
   }
-  copy_.reset();
   if (pixel_rects > 0) {
     // The viewer's inflaters live as long as the connection: a stream's first data carries the zlib header.
     unsigned& started = plan.params.encoding == Encoding::zrle ? zrle_streams_started_ : tight_streams_started_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "framebuffer/damage.hpp"
+#include "framebuffer/pending_copy.hpp"
 #include "framebuffer/pixel_buffer.hpp"
 #include "io/output.hpp"
 #include "rfb/encoders/pixel_encoder.hpp"
@@ -27,7 +28,7 @@ namespace vncgate::rfb {
 struct UpdatePlan {
   framebuffer::Damage pixels;
   PixelParams params;
-  bool copy = false;  // a CopyRect goes first (not part of what viewers can share)
+  bool copy = false;  // CopyRects go first (not part of what viewers can share)
 };
 
 struct ServerOptions {
@@ -90,10 +91,14 @@ class ServerConnection {
   void framebuffer_changed(const framebuffer::Rect& r);
   void framebuffer_changed(const framebuffer::Damage& d);
   // The picture's `dst` area was copied from (src_x, src_y) (an upstream CopyRect, e.g. a scrolling terminal).
-  // The viewer gets a CopyRect when it takes them: copies compose while the viewer has not been sent one
-  // (a terminal scrolling twice is one copy), dirty pixels in the source move with it, and what cannot be
-  // replayed as a copy becomes dirty (TigerVNC's update tracker, with bounding boxes for regions).
+  // The viewer gets CopyRects when it takes them: copies compose while the viewer has not been sent them
+  // (a terminal scrolling twice is one copy), dirty pixels in the source move with them, and what cannot be
+  // replayed as a copy becomes dirty (framebuffer::PendingCopy; TigerVNC's update tracker, with rectangles
+  // for regions).
   void framebuffer_copied(const framebuffer::Rect& dst, int src_x, int src_y);
+  // Several disjoint areas moved by one offset (destination minus source) in one step, all read before any
+  // was written: one scroll that the server reported as pieces.
+  void framebuffer_moved(std::span<const framebuffer::Rect> dsts, int dx, int dy);
   // The picture is now `width` x `height`; the viewer learns it through DesktopSize/ExtendedDesktopSize on
   // its next update (a viewer supporting neither is closed: it cannot follow).
   void framebuffer_resized(int width, int height);
@@ -163,13 +168,9 @@ class ServerConnection {
   int compress_level_ = 1;  // Tight zlib level when the viewer names none (cheap, like ZRLE)
   int jpeg_quality_ = -1;   // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
   int width_, height_;
-  struct Copy {
-    framebuffer::Rect dst;
-    int dx, dy;  // destination minus source
-  };
-  std::optional<Copy> copy_;     // to send before the dirty pixels
-  framebuffer::Damage dirty_;    // changed and not yet sent
-  framebuffer::Rect requested_;  // union of pending requests' areas
+  framebuffer::PendingCopy copy_;  // to send before the dirty pixels
+  framebuffer::Damage dirty_;      // changed and not yet sent
+  framebuffer::Rect requested_;    // union of pending requests' areas
   bool request_pending_ = false;
   bool resize_pending_ = false;
   bool announce_qemu_keys_ = false;  // tell the viewer once that QEMU extended key events are understood

@@ -311,7 +311,19 @@ class Generator {
     }
     const Rect dst{region.x, region.y, region.w, region.h - dy};
     fb_.copy({region.x, region.y + dy, region.w, region.h - dy}, dst.x, dst.y);
-    for (auto& v : viewers_) v->server->framebuffer_copied(dst, region.x, region.y + dy);
+    if (chance(0.5)) {
+      for (auto& v : viewers_) v->server->framebuffer_copied(dst, region.x, region.y + dy);
+    } else {  // in pieces around a cursor cell, as Xvnc reports an xterm's scroll: several CopyRects
+      const int row = dst.y + pick(std::max(1, dst.h / cell_h_)) * cell_h_, col = pick(cols()) * cell_w_;
+      const std::vector<Rect> pieces{{dst.x, dst.y, dst.w, row - dst.y},
+                                     {dst.x, row, col, std::min(cell_h_, dst.bottom() - row)},
+                                     {col, row, dst.right() - col, std::min(cell_h_, dst.bottom() - row)},
+                                     {dst.x, row + cell_h_, dst.w, dst.bottom() - row - cell_h_}};
+      std::vector<Rect> nonempty;
+      for (const auto& piece : pieces)
+        if (!piece.empty()) nonempty.push_back(piece);
+      for (auto& v : viewers_) v->server->framebuffer_moved(nonempty, 0, -dy);
+    }
     paint_text({region.x, region.bottom() - dy, region.w, dy}, 0.7);
   }
   void recolour_rows() {

@@ -6,11 +6,13 @@
 // test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "rfb_compare.hpp"
 #include "support/heap.hpp"
+#include "support/process.hpp"
 #include "support/xvnc.hpp"
 #include "util/error.hpp"
 
@@ -118,6 +120,38 @@ INSTANTIATE_TEST_SUITE_P(Encodings, XvncDepth24,
                                            std::vector<Encoding>{Encoding::copy_rect, Encoding::tight},
                                            std::vector<Encoding>{Encoding::copy_rect, Encoding::zrle}),
                          [](const auto& info) { return encodings_label(info.param); });
+
+// Through `vncgate proxy`: Xvnc reports each scroll of the xterm as several CopyRects around the cursor and the
+// scrollbar, and the gateway passes them on as copies (composed when several come before the viewer asks).
+// Sent as pixels instead, every update re-encoded most of the terminal (~40 % of the screen).
+class XvncGateway : public XvncDepth24 {};  // TEST_F beside the TEST_P suite
+
+TEST_F(XvncGateway, ScrollsGoAsCopies_FramebufferMatchesXwd) {
+  XvncServer& x = *shared_.server;
+  const int port = free_port();
+  TempDir dir("vncgate-xvnc-gateway");
+  Process proxy({VNCGATE_BINARY, "proxy", "--listen", "127.0.0.1:" + std::to_string(port), "--target", x.vnc_url()},
+                dir.file("proxy.log"));
+  ASSERT_TRUE(wait_for_port(port, 20s)) << read_file(dir.file("proxy.log"));
+  rfb::BlockingClient client(io::Endpoint{.url = "vnc://127.0.0.1:" + std::to_string(port)},
+                             client_options({Encoding::copy_rect, Encoding::tight}), 10s);
+  const ScrollResult r = scroll_and_compare(x, client, kMaskExact);
+  EXPECT_EQ(r.diff, "") << "after " << r.updates << " updates; stats " << stats_text(client);
+  const auto& stats = client.connection().stats();
+  const auto copies = stats.find(static_cast<std::int32_t>(Encoding::copy_rect));
+  const auto tight = stats.find(static_cast<std::int32_t>(Encoding::tight));
+  ASSERT_NE(copies, stats.end()) << "no CopyRect through the gateway; " << stats_text(client);
+  ASSERT_NE(tight, stats.end());
+  const double screen = 1024.0 * 768.0;
+  const double pixels_per_update = static_cast<double>(tight->second.pixels) / std::max(1, r.updates);
+  std::printf(
+      "[ measure  ] through the gateway: %d updates, %llu CopyRects, %.1f %% of the screen as pixels per "
+      "update; %s\n",
+      r.updates, static_cast<unsigned long long>(copies->second.rects), 100.0 * pixels_per_update / screen,
+      stats_text(client).c_str());
+  EXPECT_GT(copies->second.rects, static_cast<std::uint64_t>(r.updates)) << "one scroll arrives as several copies";
+  EXPECT_LT(pixels_per_update, screen / 10) << stats_text(client);
+}
 
 // --- depth 16, the server's native 16 bpp format decoded by us ---------------------------------------------
 // Xvnc refuses -depth 8 ("Couldn't add screen", TigerVNC 1.12), so 8 bpp is covered against QEMU instead.

@@ -617,6 +617,32 @@ TEST(ServerConnection_CopyRect, ScrollsBeforeTheViewerAsksComposeIntoOneCopy) {
   }
 }
 
+// Xvnc reports one scroll of an xterm as pieces around the cursor and the scrollbar, all moved by one offset:
+// viewers get those pieces as CopyRects (composed when two scrolls come before the viewer asks), not the
+// region as pixels.
+TEST(ServerConnection_CopyRect, AScrollInPiecesGoesAsThosePieces) {
+  PixelBuffer fb = test_picture(160, 100, 0);
+  Viewer v(fb, {Encoding::copy_rect, Encoding::tight, Encoding::desktop_size});
+  for (int round = 0; round < 10; ++round) {
+    v.rects.clear();
+    for (int i = 0; i <= round % 2; ++i) {
+      const int lines = 5;
+      scroll(fb, lines, static_cast<unsigned>(round * 10 + i));
+      const std::vector<Rect> pieces{{0, 0, 160, 40}, {0, 40, 70, 20}, {70, 40, 90, 20}, {0, 60, 160, 35}};
+      v.server.framebuffer_moved(pieces, 0, -lines);
+      v.server.framebuffer_changed({0, 100 - lines, 160, lines});
+    }
+    v.client.request_update(true);
+    pump(v.client, v.server, fb);
+    expect_same(v.client.framebuffer(), fb, "round " + std::to_string(round));
+    if (HasFatalFailure()) return;
+    long long copied = 0, pixels = 0;
+    for (const auto& [r, payload] : v.rects) (payload.size() == 4 ? copied : pixels) += r.area();
+    EXPECT_GE(copied, 160 * 85) << "round " << round;
+    EXPECT_LE(pixels, 160 * 20) << "round " << round << ": only the new rows go as pixels";
+  }
+}
+
 TEST(Rect, MinusCutsBandsExactlyAndOtherwiseKeepsTheRect) {
   const Rect a{0, 0, 100, 50};
   EXPECT_EQ(a.minus({0, 0, 100, 20}), (Rect{0, 20, 100, 30}));
