@@ -8,15 +8,17 @@
 #            websockify process (parent and forked children, /proc/PID/stat) + Xvnc.
 #   latency  an idle Xvnc screen: LATENCY_N non-incremental 64x64 requests, one at a time, direct, through the
 #            gateway and through websockify; added latency = percentile minus the direct one.
+#   bandwidth  payload bytes to one viewer straight at Xvnc and to one through `vncgate proxy` at the same
+#            time, for a slow scroll, an operator session and a scroll flood (noVNC's encodings, lossless Tight)
 #   idle     SESSIONS idle sessions, each with its own upstream connection and one idle viewer: `vncgate serve`
 #            (POST /api/v1/sessions with a distinct target string per session) vs websockify. PSS
 #            (smaps_rollup) of the gateway process vs the sum over all websockify processes; CPU over IDLE_S.
 # Writes a table to stdout and BUILD/bench/gateway.txt. Only the PIDs started here are killed.
 # Usage: bench/gateway.sh BUILD
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
-#        IDLE_GEOMETRY (640x480), WS_SHARD (400 sessions per websockify instance), XVNC_SHARD (900 gateway sessions
+#        IDLE_GEOMETRY (640x480), BW_S (20), WS_SHARD (400 sessions per websockify instance), XVNC_SHARD (900 gateway sessions
 #        per Xvnc), HEARTBEAT_S (30: gateway.heartbeat_s of the idle part), VNCGATE (BUILD/src/cli/vncgate),
-#        PARTS ("busy latency idle": which measurements to run), IDLE_FRONTS ("gateway websockify": whom the idle
+#        PARTS ("busy latency bandwidth idle": which measurements to run), IDLE_FRONTS ("gateway websockify": whom the idle
 #        part measures; websockify forks a process per viewer, ~3 MiB each, so 10 000 sessions are gateway only)
 set -euo pipefail
 # SECONDS is bash's own clock: take it from the environment only when it was really given.
@@ -30,10 +32,11 @@ idle_s=${IDLE_S:-30}
 latency_n=${LATENCY_N:-2000}
 idle_geometry=${IDLE_GEOMETRY:-640x480}
 heartbeat_s=${HEARTBEAT_S:-30}
+bw_s=${BW_S:-20}
 ws_shard=${WS_SHARD:-400}
 xvnc_shard=${XVNC_SHARD:-900}
 # shellcheck disable=SC2034  # read by part() (common.sh)
-parts=" ${PARTS:-busy latency idle} "
+parts=" ${PARTS:-busy latency bandwidth idle} "
 idle_fronts=${IDLE_FRONTS:-gateway websockify}
 bench_need Xvnc xterm websockify curl python3 "$vncgate" "$load"
 # Two sockets per session in the gateway, one per connection in Xvnc and the load client.
@@ -178,6 +181,41 @@ for what in direct gateway websockify; do
 done
 say "(target: p99 added through the gateway < 1000 µs)"
 peers_cleanup
+fi
+
+# --- bandwidth --------------------------------------------------------------------------------------
+# Bytes a viewer gets for the same screen changes: one viewer straight at Xvnc (TigerVNC's own Tight encoder)
+# and one through `vncgate proxy` (Raw + CopyRect upstream on loopback, re-encoded), side by side on one
+# desktop over the same BW_S seconds; with noVNC 1.3's encodings (JPEG quality 6, compression 2) and with
+# lossless Tight at compression 2. A flood of output gives the two paths different update counts (a viewer
+# straight at Xvnc gets many partial updates), so that row's ratio is not like for like.
+if part bandwidth; then
+say ""
+say "== bandwidth: Xvnc 1280x800, one viewer direct and one through the gateway at once, ${bw_s} s (payload bytes)"
+say "$(printf '%-17s %-14s %12s %8s %12s %8s %7s\n' scene encodings 'Xvnc bytes' updates 'gw bytes' updates ratio)"
+session_script="$(cd "$(dirname "$0")" && pwd)/terminal_session.sh 18"
+scenes=("slow scroll|ls -l /usr/bin /usr/lib/x86_64-linux-gnu | while read l; do echo \"\$l\"; sleep 0.1; done"
+  "operator session|bash $session_script"
+  "scroll flood|while :; do ls -l /usr/bin | head -60; done")
+for scene in "${scenes[@]}"; do
+  start_desktop 1280x800 "${scene#*|}"
+  start_front gateway
+  for enc in novnc lossless; do
+    args=(--encodings novnc)
+    [ "$enc" = novnc ] || args=(--encodings tight --compress 2)
+    "$load" --warmup 1 --seconds "$bw_s" "${args[@]}" "vnc://127.0.0.1:$port" >"$tmp/bw-direct.txt" &
+    direct_pid=$!
+    "$load" --warmup 1 --seconds "$bw_s" "${args[@]}" "$ws_url" >"$tmp/bw-gateway.txt"
+    wait "$direct_pid"
+    xb=$(field "$tmp/bw-direct.txt" bytes)
+    gb=$(field "$tmp/bw-gateway.txt" bytes)
+    say "$(printf '%-17s %-14s %12s %8s %12s %8s %7.2f\n' "${scene%%|*}" "$enc" "$xb" \
+      "$(field "$tmp/bw-direct.txt" updates)" "$gb" "$(field "$tmp/bw-gateway.txt" updates)" \
+      "$(echo "$gb / ($xb + 0.000001)" | bc -l)")"
+  done
+  peers_cleanup
+done
+say "(target: gateway bytes <= Xvnc's for the same changes, ratio <= 1)"
 fi
 
 # --- idle sessions ----------------------------------------------------------------------------------

@@ -24,12 +24,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "io/byte_stream.hpp"
 #include "rfb/async_client.hpp"
 #include "rfb/client_connection.hpp"
+#include "rfb/encoding.hpp"
 
 namespace {
 
@@ -66,14 +68,45 @@ struct Viewer : rfb::ClientListener {
   }
 };
 
-int run_load(const std::vector<std::string>& urls, int viewers, const std::string& origin, int warmup_s, int seconds) {
+// noVNC 1.3's SetEncodings (core/rfb.js _sendEncodings): CopyRect, Tight, Hextile, RRE, Raw, JPEG quality 6
+// and compression level 2 (its defaults), then pseudo-encodings.
+std::vector<rfb::Encoding> novnc_encodings() {
+  using E = rfb::Encoding;
+  std::vector<E> list{E::copy_rect,          E::tight, E::hextile, E::rre, E::raw, rfb::quality_level(6),
+                      rfb::compress_level(2)};
+  const auto pseudo = rfb::pseudo_encodings();
+  list.insert(list.end(), pseudo.begin(), pseudo.end());
+  return list;
+}
+
+// "" the client's default list, "novnc" noVNC's, else "tight,zrle,raw" plus quality/compression pseudo-encodings
+// ("tight,quality6,compress2" is not a name: levels go as --encodings tight --quality 6 --compress 2).
+rfb::ClientOptions client_options(const std::string& encodings, int quality, int compress) {
+  rfb::ClientOptions options;
+  if (encodings == "novnc") {
+    options.encodings = novnc_encodings();
+  } else if (!encodings.empty()) {
+    std::string error;
+    auto list = rfb::parse_encoding_list(encodings, &error);
+    if (!list) throw std::invalid_argument(error);
+    if (quality >= 0) list->push_back(rfb::quality_level(quality));
+    if (compress >= 0) list->push_back(rfb::compress_level(compress));
+    const auto pseudo = rfb::pseudo_encodings();
+    list->insert(list->end(), pseudo.begin(), pseudo.end());
+    options.encodings = std::move(*list);
+  }
+  return options;
+}
+
+int run_load(const std::vector<std::string>& urls, int viewers, const std::string& origin, int warmup_s, int seconds,
+             const rfb::ClientOptions& options) {
   asio::io_context io;
   std::vector<std::unique_ptr<Viewer>> all;
   std::string first_error;
   const int n = urls.size() == 1 ? viewers : static_cast<int>(urls.size());
   for (int i = 0; i < n; ++i) {
     auto v = std::make_unique<Viewer>();
-    v->client = std::make_shared<rfb::AsyncClient>(io.get_executor(), rfb::ClientOptions{}, v.get());
+    v->client = std::make_shared<rfb::AsyncClient>(io.get_executor(), options, v.get());
     all.push_back(std::move(v));
   }
   // Connections are opened 2 ms apart: a burst of hundreds would overflow the listeners' accept backlogs.
@@ -131,10 +164,17 @@ int run_load(const std::vector<std::string>& urls, int viewers, const std::strin
             << " updates=" << total << " updates_min=" << lo << " updates_avg=" << (n ? total / n : 0)
             << " updates_max=" << hi << " bytes=" << bytes << " bytes_per_viewer=" << (n ? bytes / n : 0);
   // Rectangles per encoding over the whole run (e.g. how much of a scroll came as CopyRect).
-  std::map<std::int32_t, std::uint64_t> rects;
+  std::map<std::int32_t, rfb::EncodingStats> per_encoding;
   for (auto& v : all)
-    for (const auto& [encoding, stats] : v->client->connection().stats()) rects[encoding] += stats.rects;
-  for (const auto& [encoding, count] : rects) std::cout << " rects_" << rfb::encoding_name(encoding) << "=" << count;
+    for (const auto& [encoding, stats] : v->client->connection().stats()) {
+      auto& sum = per_encoding[encoding];
+      sum.rects += stats.rects, sum.bytes += stats.bytes, sum.pixels += stats.pixels;
+    }
+  for (const auto& [encoding, sum] : per_encoding) {
+    const auto name = rfb::encoding_name(encoding);
+    std::cout << " rects_" << name << "=" << sum.rects;
+    if (encoding >= 0) std::cout << " bytes_" << name << "=" << sum.bytes << " pixels_" << name << "=" << sum.pixels;
+  }
   std::cout << "\n";
   if (!first_error.empty()) std::cerr << "viewer_load: first failure: " << first_error << "\n";
   return failed == 0 ? 0 : 1;
@@ -209,7 +249,8 @@ int main(int argc, char** argv) {
   CLI::App app{"many VNC viewers in one thread, or one viewer's request latency (bench/gateway.sh)"};
   std::vector<std::string> urls;
   std::string urls_file, origin;
-  int viewers = 1, seconds = 10, warmup = 2, latency_count = 0, region = 64;
+  std::string encodings;
+  int viewers = 1, seconds = 10, warmup = 2, latency_count = 0, region = 64, quality = -1, compress = -1;
   app.add_option("url", urls, "vnc://HOST:PORT or ws://HOST:PORT/PATH");
   app.add_option("--urls-file", urls_file, "one URL per line, each opened once")->check(CLI::ExistingFile);
   app.add_option("--viewers", viewers, "connections to the one URL")->check(CLI::Range(1, 100000));
@@ -218,6 +259,9 @@ int main(int argc, char** argv) {
   app.add_option("--origin", origin, "Origin header for ws:// URLs");
   app.add_option("--latency", latency_count, "latency mode: this many requests")->check(CLI::Range(1, 10000000));
   app.add_option("--region", region, "latency mode: side of the requested square")->check(CLI::Range(1, 4096));
+  app.add_option("--encodings", encodings, "load mode: 'novnc' (noVNC 1.3's list) or e.g. tight,zrle,raw");
+  app.add_option("--quality", quality, "with an --encodings list: JPEG quality level")->check(CLI::Range(0, 9));
+  app.add_option("--compress", compress, "with an --encodings list: compression level")->check(CLI::Range(0, 9));
   CLI11_PARSE(app, argc, argv);
   if (!urls_file.empty()) {
     std::ifstream in(urls_file);
@@ -230,7 +274,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (latency_count > 0) return run_latency(urls.front(), origin, latency_count, region);
-    return run_load(urls, viewers, origin, warmup, seconds);
+    return run_load(urls, viewers, origin, warmup, seconds, client_options(encodings, quality, compress));
   } catch (const std::exception& e) {
     std::cerr << "viewer_load: " << e.what() << "\n";
     return 1;
