@@ -16,10 +16,11 @@
 # Writes a table to stdout and BUILD/bench/gateway.txt. Only the PIDs started here are killed.
 # Usage: bench/gateway.sh BUILD
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
-#        IDLE_GEOMETRY (640x480), BW_S (20), WS_SHARD (400 sessions per websockify instance), XVNC_SHARD (900 gateway sessions
-#        per Xvnc), HEARTBEAT_S (30: gateway.heartbeat_s of the idle part), VNCGATE (BUILD/src/cli/vncgate),
-#        PARTS ("busy latency bandwidth idle": which measurements to run), IDLE_FRONTS ("gateway websockify": whom the idle
-#        part measures; websockify forks a process per viewer, ~3 MiB each, so 10 000 sessions are gateway only)
+#        IDLE_GEOMETRY (640x480), BW_S (20, the bandwidth window), WS_SHARD (400 sessions per websockify
+#        instance), XVNC_SHARD (900 gateway sessions per Xvnc), HEARTBEAT_S (30: gateway.heartbeat_s of the idle
+#        part), VNCGATE (BUILD/src/cli/vncgate), PARTS ("busy latency bandwidth idle": which measurements to run),
+#        IDLE_FRONTS ("gateway websockify": whom the idle part measures; websockify forks a process per viewer,
+#        ~3 MiB each, so 10 000 sessions are gateway only)
 set -euo pipefail
 # SECONDS is bash's own clock: take it from the environment only when it was really given.
 busy_s=$(printenv SECONDS || echo 20)
@@ -198,9 +199,9 @@ scenes=("slow scroll|ls -l /usr/bin /usr/lib/x86_64-linux-gnu | while read l; do
   "operator session|bash $session_script"
   "scroll flood|while :; do ls -l /usr/bin | head -60; done")
 for scene in "${scenes[@]}"; do
-  start_desktop 1280x800 "${scene#*|}"
-  start_front gateway
-  for enc in novnc lossless; do
+  for enc in novnc lossless; do  # a fresh desktop each: both encodings see the same stretch of the scene
+    start_desktop 1280x800 "${scene#*|}"
+    start_front gateway
     args=(--encodings novnc)
     [ "$enc" = novnc ] || args=(--encodings tight --compress 2)
     "$load" --warmup 1 --seconds "$bw_s" "${args[@]}" "vnc://127.0.0.1:$port" >"$tmp/bw-direct.txt" &
@@ -212,8 +213,8 @@ for scene in "${scenes[@]}"; do
     say "$(printf '%-17s %-14s %12s %8s %12s %8s %7.2f\n' "${scene%%|*}" "$enc" "$xb" \
       "$(field "$tmp/bw-direct.txt" updates)" "$gb" "$(field "$tmp/bw-gateway.txt" updates)" \
       "$(echo "$gb / ($xb + 0.000001)" | bc -l)")"
+    peers_cleanup
   done
-  peers_cleanup
 done
 say "(target: gateway bytes <= Xvnc's for the same changes, ratio <= 1)"
 fi

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // vncgate_viewer_load: many VNC viewers in one thread, or the round-trip latency of one (bench/gateway.sh).
 //
-//   vncgate_viewer_load [--viewers N] [--seconds T] [--warmup W] [--origin O] URL...
+//   vncgate_viewer_load [--viewers N] [--seconds T] [--warmup W] [--origin O] [--encodings novnc|LIST
+//                       [--quality Q] [--compress C]] URL...
 //   vncgate_viewer_load --urls-file FILE ...          one URL per line (each opened once)
 //   vncgate_viewer_load --latency K [--region S] URL
 //
 // Load mode: N connections (to the one URL, or one per line of FILE), all on one io_context. Each asks for
 // incremental updates continuously, as a real viewer does (a new request as soon as an update completes),
 // and decodes them. Counts the updates and payload bytes received between W and W+T seconds and prints one
-// key=value line: connected, failed, updates (total, min, avg, max per viewer), bytes.
+// key=value line: connected, failed, updates (total, min, avg, max per viewer), bytes, and per encoding the
+// rectangles, bytes and pixels of the whole run.
 // Latency mode: one viewer on an idle screen sends K non-incremental requests for an SxS region, one at a
 // time, and prints p50/p99/max of the time until each update has arrived, in microseconds.
 #include <CLI/CLI.hpp>
