@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
@@ -29,10 +30,19 @@ std::unique_ptr<asio::ip::tcp::socket> open_idle(asio::io_context& io, int port)
 
 // True when the server closed `socket` (EOF or reset) within `timeout` without sending anything.
 bool closed_by_server(asio::ip::tcp::socket& socket, std::chrono::milliseconds timeout) {
-  const timeval tv{0, static_cast<suseconds_t>(timeout.count() * 1000)};
+  // tv_usec must stay under a second (else EDOM and no timeout at all).
+  const timeval tv{static_cast<time_t>(timeout.count() / 1000),
+                   static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char byte;
   return ::recv(socket.native_handle(), &byte, 1, 0) == 0 || errno == ECONNRESET;
+}
+
+// True while the server has neither closed nor reset `socket` (nothing to read, no EOF).
+bool still_open(asio::ip::tcp::socket& socket) {
+  char byte;
+  return ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+         (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 // User + system CPU seconds of `pid` (from /proc/PID/stat).
@@ -55,10 +65,20 @@ TEST(ConnectionLimits, OneClientCannotHoldMoreThanItsShare) {
   serve.start();
   asio::io_context io;
   std::vector<std::unique_ptr<asio::ip::tcp::socket>> held;
-  for (int i = 0; i < 8; ++i) held.push_back(open_idle(io, serve.port()));
-  std::this_thread::sleep_for(300ms);  // all accepted
-  auto extra = open_idle(io, serve.port());
-  EXPECT_TRUE(closed_by_server(*extra, 2000ms)) << "the 9th idle connection of one client is closed at once";
+  // The fixture's last /healthz probe can hold its slot a moment after the client closed it (a loaded server
+  // reads the close later); then one of the 8 is refused instead of the 9th: start over.
+  auto all_open = [&held] { return std::all_of(held.begin(), held.end(), [](auto& s) { return still_open(*s); }); };
+  bool extra_closed = false;
+  for (int attempt = 0; attempt < 5 && !(extra_closed && all_open()); ++attempt) {
+    held.clear();
+    std::this_thread::sleep_for(300ms);
+    for (int i = 0; i < 8; ++i) held.push_back(open_idle(io, serve.port()));
+    std::this_thread::sleep_for(300ms);  // all accepted
+    auto extra = open_idle(io, serve.port());
+    extra_closed = closed_by_server(*extra, 2000ms);
+  }
+  EXPECT_TRUE(extra_closed) << "the 9th idle connection of one client is closed at once";
+  EXPECT_TRUE(all_open()) << "the first 8 stay";
   EXPECT_THROW(ServeProcess::plain_get(serve.port(), "/healthz"), std::exception);
   held.clear();
   std::this_thread::sleep_for(300ms);
