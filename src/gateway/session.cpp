@@ -108,7 +108,12 @@ void Session::start() {
   rfb::PictureSource& source = *this;
   rfb::ViewerEvents& events = *this;
   rfb::LinkListener& listener = *this;
-  server_ = std::make_shared<rfb::AsyncServer>(strand_, std::move(server), source, &events, "session " + id_);
+  auto viewers = std::make_shared<rfb::AsyncServer>(strand_, std::move(server), source, &events, "session " + id_);
+  {
+    // The session is listed (info() on other threads) before it starts.
+    std::lock_guard lock(info_mutex_);
+    server_ = std::move(viewers);
+  }
   rfb::LinkPolicy policy;
   policy.log_name = "session " + id_;
   // A live session waits for a console that is not reachable yet for connect_attempts attempts (or until idle
@@ -166,19 +171,21 @@ void Session::close(std::function<void()> done) {
 
 SessionInfo Session::info() const {
   SessionInfo out;
+  std::shared_ptr<rfb::AsyncServer> server;
   {
     std::lock_guard lock(info_mutex_);
     out = info_;
+    server = server_;
   }
-  if (server_) {
-    const auto counts = server_->counts();
+  if (server) {
+    const auto counts = server->counts();
     out.viewers = counts.viewers;
     out.view_only_viewers = counts.view_only;
     out.total_connections = counts.total;
-    out.bytes_to_viewers = server_->bytes_sent();
-    out.dropped_input_events = server_->dropped_input();
-    out.updates_encoded = server_->updates_encoded();
-    out.updates_shared = server_->updates_shared();
+    out.bytes_to_viewers = server->bytes_sent();
+    out.dropped_input_events = server->dropped_input();
+    out.updates_encoded = server->updates_encoded();
+    out.updates_shared = server->updates_shared();
   }
   out.bytes_from_upstream = bytes_from_upstream_;
   out.frames = frames_;

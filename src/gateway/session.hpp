@@ -166,7 +166,7 @@ class Session : public std::enable_shared_from_this<Session>,
   bool closed_ = false;
   std::vector<std::function<void()>> on_closed_;
 
-  mutable std::mutex info_mutex_;  // guards info_ except the atomics below
+  mutable std::mutex info_mutex_;  // guards info_ and the setting of server_ (start) except the atomics below
   SessionInfo info_;
   std::atomic<std::uint64_t> bytes_from_upstream_{0}, frames_{0};
   std::atomic<bool> hibernating_{false};
