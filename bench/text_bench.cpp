@@ -9,7 +9,7 @@
 //   whole_screen  every cell read again with the grid known (a full-screen update)
 //   one_row       the cells of one damaged text row (a line printed)
 //   scroll        the whole screen rotated by a text row (every row damaged, each found in the previous picture)
-//   find_grid     the grid search (first frame, resolution or font change)
+//   find_grid     the grid search (first frame, resolution or font change); on an anti-aliased screen too
 //   library       loading every installed console font (once a process)
 #include <benchmark/benchmark.h>
 
@@ -44,6 +44,23 @@ PixelBuffer draw_screen(const text::Font& font, int width, int height) {
           fb.row(row * font.height + y)[col * font.width + x] = (g.rows[y] >> x) & 1 ? fg : bg;
     }
   return fb;
+}
+
+// `sharp` with each pixel blended with its neighbours (1 2 1): the gradients an anti-aliased terminal draws.
+PixelBuffer blend(const PixelBuffer& sharp) {
+  PixelBuffer out(sharp.width(), sharp.height());
+  for (int y = 0; y < sharp.height(); ++y)
+    for (int x = 0; x < sharp.width(); ++x) {
+      vncgate::framebuffer::Pixel p = 0;
+      for (int shift = 0; shift < 24; shift += 8) {
+        const auto at = [&](int dx) {
+          return (sharp.row(y)[std::clamp(x + dx, 0, sharp.width() - 1)] >> shift) & 0xff;
+        };
+        p |= (at(-1) + 2 * at(0) + at(1)) / 4 << shift;
+      }
+      out.row(y)[x] = p;
+    }
+  return out;
 }
 
 const PixelBuffer& screen(bool vga) {
@@ -97,6 +114,16 @@ void bm_find_grid(benchmark::State& state, bool vga) {
   for (auto _ : state) benchmark::DoNotOptimize(text::find_grid(fb, *library));
 }
 
+// The search on an anti-aliased screen (every frame of a scrolling xterm in DejaVu Sans Mono changes it all):
+// rejected from its edges' colours, before any cell is read.
+void bm_find_grid_antialiased(benchmark::State& state) {
+  static const PixelBuffer fb = blend(screen(false));
+  const auto library = text::GlyphLibrary::installed();
+  long long cells = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(text::find_grid(fb, *library, &cells));
+  state.counters["cells_read"] = static_cast<double>(cells) / static_cast<double>(state.iterations());
+}
+
 void bm_library(benchmark::State& state) {
   for (auto _ : state) {
     text::GlyphLibrary lib;
@@ -113,5 +140,6 @@ BENCHMARK(bm_one_row)->Unit(benchmark::kMicrosecond);
 BENCHMARK(bm_scroll)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_find_grid, fbcon_1024x768, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_find_grid, vga_720x400, true)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_find_grid_antialiased)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_library)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_MAIN();

@@ -68,8 +68,8 @@ class TextScreen {
   std::optional<Grid> grid_;
   std::vector<char32_t> codes_;
   std::vector<CellKind> kinds_;
-  std::vector<std::uint64_t> prints_;
-  long long cells_read_ = 0;  // a fingerprint of each text row's pixels as last read
+  std::vector<std::uint64_t> prints_;  // a fingerprint of each text row's pixels as last read
+  long long cells_read_ = 0;
   int glyphs_ = 0;
   int unreadable_ = 0;
   int width_ = -1;

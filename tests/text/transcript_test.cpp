@@ -3,6 +3,7 @@
 // Transcriber's segments, and malformed transcripts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,8 @@
 #include "record/transcriber.hpp"
 #include "support/process.hpp"
 #include "text/font_files.hpp"
+#include "text/grid_finder.hpp"
+#include "text/text_screen.hpp"
 #include "text/transcript_reader.hpp"
 #include "text/transcript_writer.hpp"
 #include "util/error.hpp"
@@ -82,6 +85,36 @@ TEST(TextScreenScroll, MovedRowsAreTakenFromTheirOldPlace_NewRowsRead) {
   TextScreen fresh;
   fresh.update(window(1));
   EXPECT_EQ(s.lines(), fresh.lines());
+}
+
+// The same console with its glyphs' edges blended into the background, as an anti-aliased terminal draws
+// them: no grid (cells of three and more colours never read), and rejected before any candidate is tried —
+// a screen whose edges are gradients costs a scan, not thousands of cell reads, at every frame it changes.
+TEST(GridFinder, AntiAliasedTextIsRejectedBeforeAnyCandidate) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 25; ++i) lines.push_back("drwxr-xr-x 2 root root 4096 Dec  6 01:2" + std::to_string(i % 10));
+  const auto sharp = console(lines);
+  PixelBuffer blended(sharp.width(), sharp.height());
+  for (int y = 0; y < sharp.height(); ++y)
+    for (int x = 0; x < sharp.width(); ++x) {
+      const auto channel = [&](int shift) {
+        const auto at = [&](int dx) {
+          return (sharp.row(y)[std::clamp(x + dx, 0, sharp.width() - 1)] >> shift) & 0xff;
+        };
+        return (at(-1) + 2 * at(0) + at(1)) / 4 << shift;
+      };
+      blended.row(y)[x] = channel(0) | channel(8) | channel(16);
+    }
+  const auto library = GlyphLibrary::installed();
+  long long sharp_reads = 0, blended_reads = 0;
+  ASSERT_TRUE(find_grid(sharp, *library, &sharp_reads).has_value());  // the same text, sharp, still reads
+  EXPECT_GT(sharp_reads, 100);
+  EXPECT_FALSE(find_grid(blended, *library, &blended_reads).has_value());
+  EXPECT_EQ(blended_reads, 0);
+  TextScreen s(library);
+  s.update(blended);
+  EXPECT_FALSE(s.is_text());
+  EXPECT_EQ(s.rows(), 0);
 }
 
 TEST(Transcript, RowsChangedAreReadBackAtTheirTimes) {
