@@ -57,7 +57,11 @@ std::string to_json(const SegmentRecord& r) {
        {{"encoder", enc.lossless ? "libx264rgb" : "libx264"},
         {"preset", enc.preset},
         {"tune", enc.tune},
-        {"crf", enc.lossless ? nlohmann::json(nullptr) : nlohmann::json(enc.crf)},
+        // The rate control actually used: a constant quantizer replaces CRF, lossless is qp 0.
+        {"crf", enc.lossless || enc.qp >= 0 ? nlohmann::json(nullptr) : nlohmann::json(enc.crf)},
+        {"qp", enc.lossless  ? nlohmann::json(0)
+               : enc.qp >= 0 ? nlohmann::json(enc.qp)
+                             : nlohmann::json(nullptr)},
         {"lossless", enc.lossless},
         {"pixel_format", pixel_format(enc)},
         {"fps_cap", enc.fps}}},

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "record/frame_slot.hpp"
+#include "record/sidecar.hpp"
 
 namespace vncgate::record {
 namespace {
@@ -65,6 +68,26 @@ TEST(FrameSlot, ReusedBuffersOfAnotherSizeAreResized) {
   ASSERT_TRUE(second);
   EXPECT_EQ(second->pixels.width(), 8);
   EXPECT_EQ(second->pixels.at(7, 3), 5u);
+}
+
+// The sidecar names the rate control the encoder used: CRF, a constant quantizer (then no CRF), or lossless.
+TEST(EncoderSettings, SidecarNamesTheRateControlUsed) {
+  const auto codec = [](EncoderSettings enc) {
+    SegmentRecord r;
+    r.encoder = std::move(enc);
+    return nlohmann::json::parse(to_json(r))["codec"];
+  };
+  auto crf = codec({});
+  EXPECT_EQ(crf["crf"], 16);
+  EXPECT_TRUE(crf["qp"].is_null());
+  EncoderSettings qp;
+  qp.qp = 23;
+  EXPECT_TRUE(codec(qp)["crf"].is_null());
+  EXPECT_EQ(codec(qp)["qp"], 23);
+  EncoderSettings lossless;
+  lossless.lossless = true;
+  EXPECT_TRUE(codec(lossless)["crf"].is_null());
+  EXPECT_EQ(codec(lossless)["qp"], 0);
 }
 
 TEST(FrameSlot, WakeEndsAWaitWithoutAFrame) {
