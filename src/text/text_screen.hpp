@@ -17,7 +17,8 @@ namespace vncgate::text {
 
 // The text on a console framebuffer, kept up to date from its damage: only the cells a change touches are
 // read again. The grid is found on the first frame, after a size change, and again when most inked cells
-// stop reading (a new font, a graphical screen); while none is found the screen is not text and has no rows.
+// stop reading (a new font, a graphical screen); while none is found the screen is not text and has no rows,
+// and is searched again once enough of it changed.
 // Not thread-safe; one per framebuffer.
 class TextScreen {
  public:
@@ -63,6 +64,7 @@ class TextScreen {
                     std::vector<char>& changed);
   std::vector<int> after_reading(const framebuffer::PixelBuffer& fb, std::vector<char>& changed, int old_rows);
   void print_all_rows(const framebuffer::PixelBuffer& fb);
+  bool search_due(long long changed);
 
   std::shared_ptr<const GlyphLibrary> library_;
   std::optional<Grid> grid_;

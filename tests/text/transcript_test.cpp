@@ -87,13 +87,8 @@ TEST(TextScreenScroll, MovedRowsAreTakenFromTheirOldPlace_NewRowsRead) {
   EXPECT_EQ(s.lines(), fresh.lines());
 }
 
-// The same console with its glyphs' edges blended into the background, as an anti-aliased terminal draws
-// them: no grid (cells of three and more colours never read), and rejected before any candidate is tried —
-// a screen whose edges are gradients costs a scan, not thousands of cell reads, at every frame it changes.
-TEST(GridFinder, AntiAliasedTextIsRejectedBeforeAnyCandidate) {
-  std::vector<std::string> lines;
-  for (int i = 0; i < 25; ++i) lines.push_back("drwxr-xr-x 2 root root 4096 Dec  6 01:2" + std::to_string(i % 10));
-  const auto sharp = console(lines);
+// `sharp` with each pixel blended with its neighbours (1 2 1): the gradients an anti-aliased terminal draws.
+PixelBuffer blend(const PixelBuffer& sharp) {
   PixelBuffer blended(sharp.width(), sharp.height());
   for (int y = 0; y < sharp.height(); ++y)
     for (int x = 0; x < sharp.width(); ++x) {
@@ -105,6 +100,17 @@ TEST(GridFinder, AntiAliasedTextIsRejectedBeforeAnyCandidate) {
       };
       blended.row(y)[x] = channel(0) | channel(8) | channel(16);
     }
+  return blended;
+}
+
+// The same console with its glyphs' edges blended into the background, as an anti-aliased terminal draws
+// them: no grid (cells of three and more colours never read), and rejected before any candidate is tried —
+// a screen whose edges are gradients costs a scan, not thousands of cell reads, at every frame it changes.
+TEST(GridFinder, AntiAliasedTextIsRejectedBeforeAnyCandidate) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 25; ++i) lines.push_back("drwxr-xr-x 2 root root 4096 Dec  6 01:2" + std::to_string(i % 10));
+  const auto sharp = console(lines);
+  const auto blended = blend(sharp);
   const auto library = GlyphLibrary::installed();
   long long sharp_reads = 0, blended_reads = 0;
   ASSERT_TRUE(find_grid(sharp, *library, &sharp_reads).has_value());  // the same text, sharp, still reads
@@ -115,6 +121,34 @@ TEST(GridFinder, AntiAliasedTextIsRejectedBeforeAnyCandidate) {
   s.update(blended);
   EXPECT_FALSE(s.is_text());
   EXPECT_EQ(s.rows(), 0);
+}
+
+// A screen that is not text (an anti-aliased terminal scrolling) is searched again as it changes, each search
+// rejected before reading a cell; once it turns to text, that is found at the next frame.
+TEST(TextScreenSearch, AScreenThatTurnsToTextIsReadAtOnce) {
+  std::vector<std::string> a, b;
+  for (int i = 0; i < 25; ++i) {  // b is a scrolled by a row: every row's ink moves
+    a.push_back(std::string(40, static_cast<char>('a' + i)));
+    b.push_back(std::string(40, static_cast<char>('a' + i + 1)));
+  }
+  const PixelBuffer frames[] = {blend(console(a)), blend(console(b))};
+  TextScreen s;
+  s.update(frames[0]);
+  for (int i = 1; i <= 10; ++i) s.update(frames[i % 2], frames[(i + 1) % 2]);
+  EXPECT_FALSE(s.is_text());
+  EXPECT_EQ(s.grid_searches(), 11);
+  EXPECT_EQ(s.cells_read(), 0);
+  const auto text = console(a);
+  s.update(text, frames[0]);
+  ASSERT_TRUE(s.is_text());
+  EXPECT_EQ(s.line(0), a[0]);
+  // A small change to a screen without a grid is not searched again.
+  TextScreen desktop;
+  desktop.update(frames[0]);
+  auto nudged = frames[0];
+  nudged.row(10)[10] ^= 0xffffff;
+  desktop.update(nudged, frames[0]);
+  EXPECT_EQ(desktop.grid_searches(), 1);
 }
 
 TEST(Transcript, RowsChangedAreReadBackAtTheirTimes) {
