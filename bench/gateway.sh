@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # Gateway benchmark (issue 7), side by side in one run: `vncgate proxy` / `vncgate serve` vs websockify
 # (Debian; one forked Python process per connection). Viewers are vncgate_viewer_load, always over ws://.
-#   busy     Xvnc 1280x800 with an xterm scrolling text, watched by 1 and by VIEWERS viewers through
+#   busy     Xvnc 1280x800 with an xterm scrolling a line every 50 ms, watched by 1 and by VIEWERS viewers through
 #            `vncgate proxy` (one upstream connection) and through websockify (one child process and one
 #            upstream connection per viewer). CPU seconds over the same window of the gateway + Xvnc vs every
 #            websockify process (parent and forked children, /proc/PID/stat) + Xvnc.
+#   flood    the same with the xterm scrolling as fast as it can (the update rate is then the machine's).
 #   latency  an idle Xvnc screen: LATENCY_N non-incremental 64x64 requests, one at a time, direct, through the
 #            gateway and through websockify; added latency = percentile minus the direct one.
 #   bandwidth  payload bytes to one viewer straight at Xvnc and to one through `vncgate proxy` at the same
@@ -18,7 +19,7 @@
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
 #        IDLE_GEOMETRY (640x480), BW_S (20, the bandwidth window), WS_SHARD (400 sessions per websockify
 #        instance), XVNC_SHARD (900 gateway sessions per Xvnc), HEARTBEAT_S (30: gateway.heartbeat_s of the idle
-#        part), VNCGATE (BUILD/src/cli/vncgate), PARTS ("busy latency bandwidth idle": which measurements to run),
+#        part), VNCGATE (BUILD/src/cli/vncgate), PARTS ("busy flood latency bandwidth idle": which measurements to run),
 #        IDLE_FRONTS ("gateway websockify": whom the idle part measures; websockify forks a process per viewer,
 #        ~3 MiB each, so 10 000 sessions are gateway only)
 set -euo pipefail
@@ -37,7 +38,7 @@ bw_s=${BW_S:-20}
 ws_shard=${WS_SHARD:-400}
 xvnc_shard=${XVNC_SHARD:-900}
 # shellcheck disable=SC2034  # read by part() (common.sh)
-parts=" ${PARTS:-busy latency bandwidth idle} "
+parts=" ${PARTS:-busy flood latency bandwidth idle} "
 idle_fronts=${IDLE_FRONTS:-gateway websockify}
 bench_need Xvnc xterm websockify curl python3 "$vncgate" "$load"
 # Two sockets per session in the gateway, one per connection in Xvnc and the load client.
@@ -107,11 +108,11 @@ start_front() {
 }
 front_pids() { if [ "$1" = gateway ]; then echo "$front_pid"; else tree "$front_pid"; fi; }
 
-# --- busy -------------------------------------------------------------------------------------------
-if part busy; then
-start_desktop 1280x800 'while :; do ls -l /usr/bin | head -60; done'
-warm=4
-declare -A cpu upd xcpu
+# --- busy and flood ---------------------------------------------------------------------------------
+# One console, watched by 1 and by $viewers viewers through each proxy in turn; $1 labels the scene.
+measure_busy() {
+local label=$1 warm=4 n front load_pid procs t0 x0 t1 x1
+declare -gA cpu upd xcpu
 for n in 1 "$viewers"; do
   for front in gateway websockify; do
     start_front "$front"
@@ -134,9 +135,23 @@ for n in 1 "$viewers"; do
     stop_last
   done
 done
-say "== busy console: Xvnc 1280x800, xterm scrolling, ${busy_s} s; viewers over ws:// ask continuously"
+say "== $label, ${busy_s} s; viewers over ws:// ask continuously"
 say "$(printf '%-9s %-34s %10s %10s %10s %14s %16s\n' viewers path 'cpu s' 'of it Xvnc' 'cpu/s' 'updates/viewer' \
   'cpu ms/delivered')"
+for n in 1 "$viewers"; do
+  busy_row "$n" gateway 'vncgate proxy + Xvnc'
+  busy_row "$n" websockify "websockify ($((n + 1)) procs) + Xvnc"
+done
+say "$(printf 'ratio gateway/websockify, 1 viewer   = %.2f  (target <= 0.9)\n' \
+  "$(echo "${cpu[gateway-1]} / ${cpu[websockify-1]}" | bc -l)")"
+say "$(printf 'ratio gateway/websockify, %s viewers = %.2f  (target <= 0.2)\n' "$viewers" \
+  "$(echo "${cpu[gateway-$viewers]} / ${cpu[websockify-$viewers]}" | bc -l)")"
+# Xvnc draws the scrolling xterm whoever watches: the proxies' own CPU, without it, side by side too.
+say "$(printf 'proxies alone (without Xvnc), 1 viewer: %.2f vs %.2f s = %.2f; %s viewers: %.2f vs %.2f s = %.2f (target <= 1)\n' \
+  "$(own gateway-1)" "$(own websockify-1)" "$(echo "$(own gateway-1) / $(own websockify-1)" | bc -l)" "$viewers" \
+  "$(own gateway-$viewers)" "$(own websockify-$viewers)" \
+  "$(echo "$(own gateway-$viewers) / $(own websockify-$viewers)" | bc -l)")"
+}
 # cpu ms/delivered: CPU per update that reached a viewer (the two paths need not deliver as many).
 busy_row() {
   local n=$1 key=$2-$1 label=$3
@@ -144,20 +159,22 @@ busy_row() {
     "$(echo "${cpu[$key]} / $busy_s" | bc -l)" "${upd[$key]}" \
     "$(echo "${cpu[$key]} * 1000 / (${upd[$key]} * $n + 0.000001)" | bc -l)")"
 }
-for n in 1 "$viewers"; do
-  busy_row "$n" gateway 'vncgate proxy + Xvnc'
-  busy_row "$n" websockify "websockify ($((n + 1)) procs) + Xvnc"
-done
-say "$(printf 'ratio gateway/websockify, 1 viewer   = %.2f  (target <= 1)\n' \
-  "$(echo "${cpu[gateway-1]} / ${cpu[websockify-1]}" | bc -l)")"
-say "$(printf 'ratio gateway/websockify, %s viewers = %.2f  (target <= 0.2)\n' "$viewers" \
-  "$(echo "${cpu[gateway-$viewers]} / ${cpu[websockify-$viewers]}" | bc -l)")"
-# Xvnc draws the scrolling xterm whoever watches: the proxies' own CPU, without it, side by side too.
 own() { echo "${cpu[$1]} - ${xcpu[$1]}" | bc -l; }
-say "$(printf 'proxies alone (without Xvnc), 1 viewer: %.2f vs %.2f s = %.2f; %s viewers: %.2f vs %.2f s = %.2f\n' \
-  "$(own gateway-1)" "$(own websockify-1)" "$(echo "$(own gateway-1) / $(own websockify-1)" | bc -l)" "$viewers" \
-  "$(own gateway-$viewers)" "$(own websockify-$viewers)" \
-  "$(echo "$(own gateway-$viewers) / $(own websockify-$viewers)" | bc -l)")"
+
+if part busy; then
+# A scroll by one line every 50 ms: the change rate is the scene's, so both proxies can deliver every change.
+ls -l /usr/bin >"$tmp/lines"
+start_desktop 1280x800 "n=\$(wc -l <'$tmp/lines'); i=0
+  while :; do i=\$((i % n + 1)); sed -n \"\${i}p\" '$tmp/lines'; sleep 0.05; done"
+measure_busy "busy console: Xvnc 1280x800, xterm scrolling a line every 50 ms"
+peers_cleanup
+fi
+
+if part flood; then
+# As fast as xterm can scroll: the rate depends on the machine, and a proxy that delivers more updates
+# spends more (compare cpu ms/delivered).
+start_desktop 1280x800 'while :; do ls -l /usr/bin | head -60; done'
+measure_busy "scroll flood: Xvnc 1280x800, xterm scrolling as fast as it can"
 peers_cleanup
 fi
 

@@ -18,6 +18,7 @@ inline constexpr std::array<std::uint8_t, 2> kZlibHeader{0x78, 0x01};
 // never refer back past their start continue any stream that ended on a sync flush, so the same bytes serve a
 // viewer whose inflater has seen earlier data and, after kZlibHeader, one whose inflater is fresh. Viewers'
 // inflaters are never told to reset (noVNC 1.3's pako loses its window on inflateReset, see TightEncoder).
+// At levels 1-3 pieces of 2 KiB and more are deflated by ISA-L (faster on them), the rest by zlib.
 class Deflater {
  public:
   explicit Deflater(int level = 1);
@@ -28,15 +29,18 @@ class Deflater {
   int level() const { return level_; }
   // Forgets the history and compresses at `level` from now on.
   void restart(int level);
-  // Forgets the history (deflateReset: cheap, keeps the memory).
+  // Forgets the history (cheap: keeps the memory).
   void restart();
   // Appends the compressed form of `data` to `out`.
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out);
 
+  struct Stream;  // zlib's or ISA-L's (deflater.cpp)
+
  private:
-  struct Stream;
   int level_;
-  std::unique_ptr<Stream> stream_;
+  std::unique_ptr<Stream> zlib_;
+  std::unique_ptr<Stream> isal_;  // made on the first piece it takes
+  Stream* last_ = nullptr;        // the engine that wrote the last piece since restart()
 };
 
 }  // namespace vncgate::rfb
