@@ -11,11 +11,13 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
+#include <utility>
 
 #include "rfb/blocking_client.hpp"
 #include "support/line_stamper.hpp"
@@ -39,7 +41,9 @@ nlohmann::json load_json(const std::string& path) {
 // asks for the next update as soon as one arrives.
 class VisibleTicks {
  public:
-  explicit VisibleTicks(const std::string& url) : thread_([this, url] { run(url); }) {}
+  // Returns once the client reads the screen: loading the fonts and the first grid search take seconds under
+  // ThreadSanitizer, and ticks stamped meanwhile would look late.
+  explicit VisibleTicks(const std::string& url) : thread_([this, url] { run(url); }) { ready_.get_future().wait(); }
   ~VisibleTicks() {
     stop_ = true;
     thread_.join();
@@ -55,8 +59,10 @@ class VisibleTicks {
     client.full_update(20s);
     text::TextScreen screen;
     const std::regex tick(R"(^tick (\d+) )");
+    bool first = true;
     while (!stop_) {
       screen.update(client.framebuffer());
+      if (std::exchange(first, false)) ready_.set_value();
       const auto now = unix_now_ms();
       for (const auto& line : screen.lines()) {
         std::smatch m;
@@ -68,6 +74,7 @@ class VisibleTicks {
     }
   }
   std::atomic<bool> stop_{false};
+  std::promise<void> ready_;
   std::mutex mutex_;
   std::map<int, std::int64_t> seen_;
   std::thread thread_;
