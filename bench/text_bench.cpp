@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <random>
 
+#include "framebuffer/test_frames.hpp"
 #include "text/font_files.hpp"
 #include "text/grid_finder.hpp"
 #include "text/text_screen.hpp"
@@ -44,23 +45,6 @@ PixelBuffer draw_screen(const text::Font& font, int width, int height) {
           fb.row(row * font.height + y)[col * font.width + x] = (g.rows[y] >> x) & 1 ? fg : bg;
     }
   return fb;
-}
-
-// `sharp` with each pixel blended with its neighbours (1 2 1): the gradients an anti-aliased terminal draws.
-PixelBuffer blend(const PixelBuffer& sharp) {
-  PixelBuffer out(sharp.width(), sharp.height());
-  for (int y = 0; y < sharp.height(); ++y)
-    for (int x = 0; x < sharp.width(); ++x) {
-      vncgate::framebuffer::Pixel p = 0;
-      for (int shift = 0; shift < 24; shift += 8) {
-        const auto at = [&](int dx) {
-          return (sharp.row(y)[std::clamp(x + dx, 0, sharp.width() - 1)] >> shift) & 0xff;
-        };
-        p |= (at(-1) + 2 * at(0) + at(1)) / 4 << shift;
-      }
-      out.row(y)[x] = p;
-    }
-  return out;
 }
 
 const PixelBuffer& screen(bool vga) {
@@ -117,7 +101,7 @@ void bm_find_grid(benchmark::State& state, bool vga) {
 // The search on an anti-aliased screen (every frame of a scrolling xterm in DejaVu Sans Mono changes it all):
 // rejected from its edges' colours, before any cell is read.
 void bm_find_grid_antialiased(benchmark::State& state) {
-  static const PixelBuffer fb = blend(screen(false));
+  static const PixelBuffer fb = vncgate::framebuffer::test::blend(screen(false));
   const auto library = text::GlyphLibrary::installed();
   long long cells = 0;
   for (auto _ : state) benchmark::DoNotOptimize(text::find_grid(fb, *library, &cells));

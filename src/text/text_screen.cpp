@@ -166,8 +166,7 @@ std::vector<int> TextScreen::update(const framebuffer::PixelBuffer& fb, const fr
   // No grid: how much changed decides whether to search, and an estimate of it will do.
   if (!grid_ && searches_ > 0 && fb.width() == width_ && fb.height() == height_ && before.width() == width_ &&
       before.height() == height_)
-    return search_due(sampled_changed_area(before, fb)) ? update(fb, framebuffer::Damage(fb.bounds()))
-                                                        : std::vector<int>{};
+    return search_due(sampled_changed_area(before, fb)) ? search_and_read(fb, 0) : std::vector<int>{};
   if (!grid_ || fb.width() != width_ || fb.height() != height_ || before.width() != fb.width() ||
       before.height() != fb.height() || static_cast<int>(prints_.size()) != rows())
     return update(fb, framebuffer::difference(before, fb));
@@ -198,6 +197,21 @@ std::vector<int> TextScreen::after_reading(const framebuffer::PixelBuffer& fb, s
   return out;
 }
 
+// Searches for the grid and reads the whole screen under it; returns the rows whose text changed (every row,
+// old and new, when the grid changed).
+std::vector<int> TextScreen::search_and_read(const framebuffer::PixelBuffer& fb, int old_rows) {
+  const bool all = adopt_grid(fb) || old_rows != rows();
+  std::vector<char> changed(rows(), 0);
+  if (grid_) {
+    read_cells(fb, fb.bounds(), changed);
+    print_all_rows(fb);
+  }
+  std::vector<int> out;
+  for (int r = 0; r < (all ? std::max(old_rows, rows()) : rows()); ++r)
+    if (all || changed[r]) out.push_back(r);
+  return out;
+}
+
 std::vector<int> TextScreen::update(const framebuffer::PixelBuffer& fb, const framebuffer::Damage& damage) {
   const int old_rows = rows();
   bool regrid = false;
@@ -211,20 +225,8 @@ std::vector<int> TextScreen::update(const framebuffer::PixelBuffer& fb, const fr
     if (!regrid && !search_due(damage.area())) return {};
     regrid = true;
   }
-  std::vector<char> changed;
-  if (regrid) {
-    const bool all = adopt_grid(fb) || old_rows != rows();
-    changed.assign(rows(), 0);
-    if (grid_) {
-      read_cells(fb, fb.bounds(), changed);
-      print_all_rows(fb);
-    }
-    std::vector<int> out;
-    for (int r = 0; r < (all ? std::max(old_rows, rows()) : rows()); ++r)
-      if (all || changed[r]) out.push_back(r);
-    return out;
-  }
-  changed.assign(rows(), 0);
+  if (regrid) return search_and_read(fb, old_rows);
+  std::vector<char> changed(rows(), 0);
   for (const auto& r : damage.rects()) read_cells(fb, r, changed);
   // The fingerprints of the rows drawn on (kept for a later update(fb, before)).
   const Grid& g = *grid_;

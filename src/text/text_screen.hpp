@@ -65,6 +65,7 @@ class TextScreen {
   std::vector<int> after_reading(const framebuffer::PixelBuffer& fb, std::vector<char>& changed, int old_rows);
   void print_all_rows(const framebuffer::PixelBuffer& fb);
   bool search_due(long long changed);
+  std::vector<int> search_and_read(const framebuffer::PixelBuffer& fb, int old_rows);
 
   std::shared_ptr<const GlyphLibrary> library_;
   std::optional<Grid> grid_;

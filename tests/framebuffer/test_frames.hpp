@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "framebuffer/pixel_buffer.hpp"
@@ -41,6 +42,22 @@ inline PixelBuffer noise(int width, int height, std::uint32_t seed = 7) {
   PixelBuffer fb(width, height);
   for (auto& p : fb.pixels()) p = next_random(seed) & 0xffffff;
   return fb;
+}
+
+// `sharp` with each pixel blended with its neighbours (1 2 1): the gradients an anti-aliased terminal draws
+// (a third colour at every edge).
+inline PixelBuffer blend(const PixelBuffer& sharp) {
+  PixelBuffer out(sharp.width(), sharp.height());
+  for (int y = 0; y < sharp.height(); ++y)
+    for (int x = 0; x < sharp.width(); ++x) {
+      const auto at = [&](int dx, int shift) {
+        return (sharp.row(y)[std::clamp(x + dx, 0, sharp.width() - 1)] >> shift) & 0xff;
+      };
+      Pixel p = 0;
+      for (int shift = 0; shift < 24; shift += 8) p |= (at(-1, shift) + 2 * at(0, shift) + at(1, shift)) / 4 << shift;
+      out.row(y)[x] = p;
+    }
+  return out;
 }
 
 }  // namespace vncgate::framebuffer::test

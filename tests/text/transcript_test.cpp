@@ -3,11 +3,11 @@
 // Transcriber's segments, and malformed transcripts.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "framebuffer/test_frames.hpp"
 #include "record/transcriber.hpp"
 #include "support/process.hpp"
 #include "text/font_files.hpp"
@@ -21,6 +21,7 @@ namespace vncgate::text {
 namespace {
 
 using framebuffer::PixelBuffer;
+using framebuffer::test::blend;
 
 // Draws `line` at text row `row` of a 640x400 console in Lat15-Fixed16, grey on black.
 void draw(PixelBuffer& fb, int row, const std::string& line) {
@@ -85,22 +86,6 @@ TEST(TextScreenScroll, MovedRowsAreTakenFromTheirOldPlace_NewRowsRead) {
   TextScreen fresh;
   fresh.update(window(1));
   EXPECT_EQ(s.lines(), fresh.lines());
-}
-
-// `sharp` with each pixel blended with its neighbours (1 2 1): the gradients an anti-aliased terminal draws.
-PixelBuffer blend(const PixelBuffer& sharp) {
-  PixelBuffer blended(sharp.width(), sharp.height());
-  for (int y = 0; y < sharp.height(); ++y)
-    for (int x = 0; x < sharp.width(); ++x) {
-      const auto channel = [&](int shift) {
-        const auto at = [&](int dx) {
-          return (sharp.row(y)[std::clamp(x + dx, 0, sharp.width() - 1)] >> shift) & 0xff;
-        };
-        return (at(-1) + 2 * at(0) + at(1)) / 4 << shift;
-      };
-      blended.row(y)[x] = channel(0) | channel(8) | channel(16);
-    }
-  return blended;
 }
 
 // The same console with its glyphs' edges blended into the background, as an anti-aliased terminal draws

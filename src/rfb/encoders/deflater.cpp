@@ -21,6 +21,23 @@ constexpr std::size_t kIsalFrom = 2048;
 // Output room for `n` more input bytes: deflate's worst case (stored blocks) plus a sync flush.
 std::size_t bound(std::size_t n) { return n + n / 1000 + (n / 16383 + 1) * 5 + 64; }
 
+// Appends all of `data`, compressed, to `out` through `z` (zlib's z_stream or ISA-L's isal_zstream: the same
+// next/avail fields), calling `deflate_step` until the input is used and the sync flush written.
+template <typename Z, typename Step>
+void compress_into(Z& z, std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out, Step deflate_step) {
+  z.next_in = const_cast<std::uint8_t*>(data.data());  // neither API is const-correct; both only read
+  z.avail_in = static_cast<decltype(z.avail_in)>(data.size());
+  do {
+    const std::size_t at = out.size();
+    const std::size_t room = bound(z.avail_in);
+    out.resize(at + room);
+    z.next_out = out.data() + at;
+    z.avail_out = static_cast<decltype(z.avail_out)>(room);
+    deflate_step();
+    out.resize(at + (room - z.avail_out));  // keep what was written
+  } while (z.avail_in > 0 || z.avail_out == 0);
+}
+
 }  // namespace
 
 struct Deflater::Stream {
@@ -43,17 +60,9 @@ struct ZlibStream final : Deflater::Stream {
     if (deflateReset(&z) != Z_OK) throw std::runtime_error("deflateReset failed");
   }
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) override {
-    z.next_in = const_cast<std::uint8_t*>(data.data());  // zlib's API is not const-correct; it only reads
-    z.avail_in = static_cast<uInt>(data.size());
-    do {
-      const std::size_t at = out.size();
-      const std::size_t room = deflateBound(&z, z.avail_in) + 64;
-      out.resize(at + room);
-      z.next_out = out.data() + at;
-      z.avail_out = static_cast<uInt>(room);
+    compress_into(z, data, out, [this] {
       if (deflate(&z, Z_SYNC_FLUSH) == Z_STREAM_ERROR) throw std::runtime_error("deflate failed");
-      out.resize(at + (room - z.avail_out));  // keep what deflate wrote
-    } while (z.avail_in > 0 || z.avail_out == 0);
+    });
   }
 };
 
@@ -73,17 +82,9 @@ struct IsalStream final : Deflater::Stream {
     z.end_of_stream = 0;
   }
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) override {
-    z.next_in = const_cast<std::uint8_t*>(data.data());  // ISA-L's API is not const-correct; it only reads
-    z.avail_in = static_cast<std::uint32_t>(data.size());
-    do {
-      const std::size_t at = out.size();
-      const std::size_t room = bound(z.avail_in);
-      out.resize(at + room);
-      z.next_out = out.data() + at;
-      z.avail_out = static_cast<std::uint32_t>(room);
+    compress_into(z, data, out, [this] {
       if (isal_deflate(&z) != COMP_OK) throw std::runtime_error("isal_deflate failed");
-      out.resize(at + (room - z.avail_out));
-    } while (z.avail_in > 0 || z.avail_out == 0);
+    });
   }
 };
 
