@@ -4,10 +4,13 @@
 // measures: decoding the whole file; building the sidecar again (a replay from the start that adds them); the
 // time to the first frame of a replay from random instants with the checkpoints, and from a few instants
 // without them (decoding from the start, as before).
+// vncgate_seek_bench --mp4 FILE.mp4: the time a search hit's thumbnail takes (GET .../segments/{n}/frame?t=):
+// the picture at a random instant of the MP4 (the keyframe before it, then forward), 320 wide, as a PNG.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -16,6 +19,8 @@
 #include "fbs/checkpoints.hpp"
 #include "fbs/reader.hpp"
 #include "fbs/replay.hpp"
+#include "framebuffer/png.hpp"
+#include "record/mp4_frame.hpp"
 
 namespace {
 
@@ -41,15 +46,43 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// The frame endpoint's work at random instants of `file` (`length` seconds long).
+int thumbnails(const std::string& file, double length, int samples) {
+  const auto source = record::file_range_source(file);
+  if (!source) {
+    std::fprintf(stderr, "cannot open %s\n", file.c_str());
+    return 1;
+  }
+  auto thumbnail = [&](double at) {
+    const auto start = Clock::now();
+    const auto png = framebuffer::encode_png(record::shrink_to_width(record::mp4_frame_at(*source, at), 320));
+    const double took = ms_since(start);
+    if (png.empty()) std::abort();
+    return took;
+  };
+  std::mt19937 random(42);
+  std::uniform_real_distribution<double> instant(0, length);
+  std::vector<double> times;
+  for (int i = 0; i < samples; ++i) times.push_back(thumbnail(instant(random)));
+  std::printf(
+      "thumbnail (frame?t=, 320 wide PNG), %d random instants of %.0f s: median %.1f ms, p95 %.1f ms, "
+      "max %.1f ms\n",
+      samples, length, percentile(times, 0.5), percentile(times, 0.95), percentile(times, 1.0));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app("time to show an instant of an FBS recording, with and without checkpoints");
   std::string file;
   int samples = 200;
-  app.add_option("file", file, "FBS recording")->required()->check(CLI::ExistingFile);
+  double mp4_length = 0;
+  app.add_option("file", file, "FBS recording (or MP4 with --mp4-length)")->required()->check(CLI::ExistingFile);
   app.add_option("--samples", samples, "random instants to show");
+  app.add_option("--mp4-length", mp4_length, "FILE is an MP4 this many seconds long: time its thumbnails instead");
   CLI11_PARSE(app, argc, argv);
+  if (mp4_length > 0) return thumbnails(file, mp4_length, samples);
 
   const auto sidecar = fbs::checkpoints_path_for(file);
   std::filesystem::remove(sidecar);

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "record/mp4_frame.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <memory>
 
@@ -86,6 +92,26 @@ framebuffer::PixelBuffer to_pixels(const AVFrame& frame) {
 }
 
 }  // namespace
+
+std::optional<RangeSource> file_range_source(const std::string& path) {
+  const int fd = path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0) return std::nullopt;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  auto file = std::shared_ptr<int>(new int(fd), [](int* f) {
+    ::close(*f);
+    delete f;
+  });
+  return RangeSource{static_cast<std::uint64_t>(st.st_size),
+                     [file](std::uint64_t offset, std::span<std::uint8_t> into) {
+                       const auto n = ::pread(*file, into.data(), into.size(), static_cast<off_t>(offset));
+                       if (n < 0) throw IoError(std::string("reading a recording: ") + std::strerror(errno));
+                       return static_cast<std::size_t>(n);
+                     }};
+}
 
 framebuffer::PixelBuffer mp4_frame_at(const RangeSource& source, double seconds, const FrameLimits& limits) {
   if (!std::isfinite(seconds) || seconds < 0) throw CodecError("the time must be a number of seconds >= 0");

@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "framebuffer/pixel_buffer.hpp"
 
@@ -17,6 +19,9 @@ struct RangeSource {
   // Fills `into` from `offset`; returns the bytes read (fewer only at the end). Throws on a read fault.
   std::function<std::size_t(std::uint64_t offset, std::span<std::uint8_t> into)> read;
 };
+
+// A local regular file as a RangeSource (kept open by the source); nullopt when it cannot be opened.
+std::optional<RangeSource> file_range_source(const std::string& path);
 
 struct FrameLimits {
   int max_packets = 2000;  // decoded from the keyframe to the time at most (a keyframe is ≤ 10 s back)

@@ -43,24 +43,10 @@ std::string new_bucket_id() {
   return out;
 }
 
-// recording.fbs, recording-2.fbs (a later connection) and their .idx files: what the recorder writes.
-bool is_fbs_file_name(const std::string& name) {
-  std::string_view rest(name);
-  if (!rest.starts_with("recording")) return false;
-  rest.remove_prefix(9);
-  if (rest.starts_with("-")) {
-    rest.remove_prefix(1);
-    const auto digits = rest.find_first_not_of("0123456789");
-    if (digits == 0 || digits == std::string_view::npos || digits > 6) return false;
-    rest.remove_prefix(digits);
-  }
-  return rest == ".fbs" || rest == ".fbs.idx";
-}
-
-// The FBS files of a job that asked for them: still in the work directory, or in storage.
+// The FBS files of a job that records them: still in the work directory, or in storage.
 std::vector<std::string> fbs_files(const RecordingsApi& api, const jobs::Job& job) {
   std::set<std::string> names;
-  if (!job.encoder_options.value("fbs", false)) return {};
+  if (!job_encoding(job, api.settings.recording).fbs) return {};  // the job's own choice, else the default
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(fs::path(api.settings.jobs.work_dir) / job.id, ec))
     if (is_fbs_file_name(entry.path().filename().string())) names.insert(entry.path().filename().string());
@@ -179,21 +165,7 @@ HttpResponse serve_object(const RecordingsApi& api, const jobs::Job& job, const 
 // MiB at a time, so that FFmpeg's small reads do not each become a request).
 std::optional<record::RangeSource> segment_source(const RecordingsApi& api, const jobs::Job& job,
                                                   const jobs::Segment& segment) {
-  const int fd = segment.local_path.empty() ? -1 : ::open(segment.local_path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    auto file = std::shared_ptr<int>(new int(fd), [](int* f) {
-      ::close(*f);
-      delete f;
-    });
-    return record::RangeSource{static_cast<std::uint64_t>(st.st_size),
-                               [file](std::uint64_t offset, std::span<std::uint8_t> into) {
-                                 const auto n = ::pread(*file, into.data(), into.size(), static_cast<off_t>(offset));
-                                 if (n < 0) throw IoError(std::string("reading a recording: ") + std::strerror(errno));
-                                 return static_cast<std::size_t>(n);
-                               }};
-  }
-  if (fd >= 0) ::close(fd);
+  if (auto local = record::file_range_source(segment.local_path)) return local;
   if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
   const auto where = api.site.locate_job(job.bucket_id);
   const auto key = where.prefix + fs::path(segment.object_key).filename().string();
@@ -482,6 +454,27 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     const auto local = fs::path(api.settings.jobs.work_dir) / job->id / name;
     return serve_object(api, *job, local.string(), name, "application/octet-stream", request);
   });
+}
+
+// recording-2.fbs: a later connection; recording-from-003.fbs (recording-from-003-2.fbs): a run resumed at
+// segment 3; .ckpt sidecars are built when the recording ends.
+bool is_fbs_file_name(const std::string& name) {
+  std::string_view rest(name);
+  if (!rest.starts_with("recording")) return false;
+  rest.remove_prefix(9);
+  auto number = [&rest] {  // "-" and 1 to 6 digits
+    if (!rest.starts_with("-")) return false;
+    const auto digits = rest.find_first_not_of("0123456789", 1);
+    if (digits == 1 || digits == std::string_view::npos || digits > 7) return false;
+    rest.remove_prefix(digits);
+    return true;
+  };
+  if (rest.starts_with("-from")) {
+    rest.remove_prefix(5);
+    if (!number()) return false;
+  }
+  if (rest.starts_with("-") && !number()) return false;
+  return rest == ".fbs" || rest == ".fbs.idx" || rest == ".fbs.ckpt";
 }
 
 }  // namespace vncgate::service

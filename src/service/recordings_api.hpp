@@ -31,6 +31,10 @@ void add_recording_routes(Router& router, const RecordingsApi& api);
 nlohmann::json job_json(const jobs::Job& job, const std::vector<jobs::Segment>& segments,
                         const std::optional<record::Progress>& progress, bool full);
 
+// A name the recorder gives a job's FBS files (recording.fbs, recording-2.fbs, recording-from-003.fbs and
+// their .idx and .ckpt sidecars): the only names GET .../files/{name} serves.
+bool is_fbs_file_name(const std::string& name);
+
 // "2026-11-26T09:00:00.123Z"
 std::string iso8601_ms(std::int64_t unix_ms);
 

@@ -70,6 +70,10 @@ TEST_F(ServiceRecoveryTest, KillNineMidJobThenRestartResumesTheCount) {
   const std::string work = dir.path() + "/work/" + id;
   for (const char* file : {"recording.fbs", "recording-from-003.fbs"})
     EXPECT_TRUE(fs::exists(stored + "/" + file) || fs::exists(work + "/" + file)) << file;
+  // ...and listed and served by the API under those names.
+  const auto files = job.at("files").dump();
+  EXPECT_NE(files.find("recording-from-003.fbs.ckpt"), std::string::npos) << files;
+  EXPECT_EQ(serve.request("GET", "/api/v1/recordings/" + id + "/files/recording-from-003.fbs").status, 200);
   EXPECT_EQ(indexes(job, "failed"), (std::vector<int>{2})) << "the segment cut by the crash";
   for (const auto& s : job.at("segments")) {
     if (s.at("index") == 2) {
@@ -243,6 +247,13 @@ TEST_F(ServiceRecoveryTest, SeedCallIntoS3ReadBackWithTheMinioClient) {
   auto seen = read_with_minio(dir.path(), s3_port, bucket);
   ASSERT_TRUE(seen.count("segment-001.mp4") && seen.count("segment-002.mp4"));
   EXPECT_TRUE(seen.count("segment-001.json") && seen.count("recording.fbs") && seen.count("recording.fbs.idx"));
+  // The checkpoint sidecar, built when the recording ended, is uploaded beside them and served back.
+  EXPECT_TRUE(seen.count("recording.fbs.ckpt"));
+  auto files = job.at("files").dump();
+  EXPECT_NE(files.find("recording.fbs.ckpt"), std::string::npos) << files;
+  auto sidecar = serve.request("GET", "/api/v1/recordings/" + id + "/files/recording.fbs.ckpt");
+  EXPECT_EQ(sidecar.status, 200);
+  EXPECT_EQ(sidecar.body.substr(0, 8), "FBSCKP01");
   for (const auto& s : job.at("segments")) {
     char name[32];
     std::snprintf(name, sizeof name, "segment-%03d.mp4", s.at("index").get<int>());

@@ -129,6 +129,18 @@ TEST(RangeHeader, ParsesSingleRanges) {
   EXPECT_FALSE(parse_range("bytes=99999999999999999999999-", 1000));
 }
 
+TEST(FbsFileNames, EveryNameTheRecorderGivesIsServedAndNothingElse) {
+  for (const char* name : {"recording.fbs", "recording.fbs.idx", "recording.fbs.ckpt", "recording-2.fbs",
+                           "recording-2.fbs.ckpt", "recording-from-003.fbs", "recording-from-003.fbs.idx",
+                           "recording-from-003-2.fbs", "recording-from-003-2.fbs.ckpt", "recording-123456.fbs"})
+    EXPECT_TRUE(is_fbs_file_name(name)) << name;
+  for (const char* name :
+       {"", "recording", "recording.fbs.tmp", "recording-.fbs", "recording-1234567.fbs", "recording-from-.fbs",
+        "recording-from-3x.fbs", "recording-2-from-003.fbs", "recording-from-003-.fbs", "recording--2.fbs",
+        "../recording.fbs", "recording.fbs/x", "segment-001.mp4", "recording-2.fbs.ckpt.idx", "recording-x.fbs"})
+    EXPECT_FALSE(is_fbs_file_name(name)) << name;
+}
+
 TEST(Iso8601, MillisecondsInUtc) {
   EXPECT_EQ(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(iso8601_ms(1795683600123), "2026-11-26T09:00:00.123Z");
