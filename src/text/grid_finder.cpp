@@ -64,9 +64,21 @@ bool mostly_two_coloured(const framebuffer::PixelBuffer& fb, const std::vector<P
   return two * 2 >= points.size();
 }
 
+// What window frames, borders, cursors and stray pixels read as under a wrong grid: box drawing, block
+// elements, geometric shapes, box and scan lines, the ASCII lines (a 1-pixel line is ▏, ⎹, | or ⎺ in many
+// fonts, a cursor █), combining marks and dots (a lone pixel is a Hebrew point or a full stop).
+bool is_frame_or_mark(char32_t c) {
+  return (c >= 0x2500 && c <= 0x25FF) || (c >= 0x23B8 && c <= 0x23BD) || (c >= 0x0300 && c <= 0x036F) ||
+         (c >= 0x0483 && c <= 0x0489) || (c >= 0x0591 && c <= 0x05C7) || (c >= 0x0610 && c <= 0x065F) ||
+         (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+         (c >= 0xFE20 && c <= 0xFE2F) || c == U'|' || c == U'_' || c == U'-' || c == U'.' || c == U',' || c == U'\'' ||
+         c == U'`' || c == U'¦' || c == U'·' || c == U'˙';
+}
+
 struct Score {
   int hits = 0;
   int tried = 0;
+  int signs = 0;                   // distinct characters that are letters, digits, signs: not frames or marks
   std::vector<char32_t> distinct;  // characters read, up to kDistinct
   // Distinct characters count most: a window frame reads as a few line glyphs (▏ ⎺) under many wrong grids,
   // text reads as many different letters under the right one.
@@ -128,13 +140,17 @@ std::optional<Grid> find_grid(const framebuffer::PixelBuffer& fb, const GlyphLib
           if (c.kind == CellKind::glyph) {
             ++s.hits;
             if (s.distinct.size() < kDistinct &&
-                std::find(s.distinct.begin(), s.distinct.end(), c.code) == s.distinct.end())
+                std::find(s.distinct.begin(), s.distinct.end(), c.code) == s.distinct.end()) {
               s.distinct.push_back(c.code);
+              s.signs += !is_frame_or_mark(c.code);
+            }
           }
           if (s.tried >= kRejectAfter && s.hits * 2 < s.tried) break;
           if (s.tried >= kMaxTried) break;
         }
-        if (s.hits < 3 || s.hits * 4 < s.tried * 3) continue;
+        // Text has signs: a screen where only frame lines, blocks and dots read (a cleared terminal's window
+        // border and cursor) is not text.
+        if (s.hits < 3 || s.hits * 4 < s.tried * 3 || s.signs < 2) continue;
         const int score = s.value();
         if (score > best_score) {
           best_score = score;

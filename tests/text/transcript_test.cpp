@@ -108,6 +108,41 @@ TEST(GridFinder, AntiAliasedTextIsRejectedBeforeAnyCandidate) {
   EXPECT_EQ(s.rows(), 0);
 }
 
+// A cleared anti-aliased terminal on a desktop: a white screen with the window's 1-pixel border on the right
+// and at the bottom, a block cursor and a blended prompt. Its edges are two-coloured (the border, the cursor),
+// and under many grids the border reads as a column of ▏ and the cursor as █: not text, since nothing on it
+// reads as a letter, digit or sign (it was, with 88 lines of ▏, in an xterm's transcript).
+TEST(GridFinder, OnlyFrameLinesAndBlocksAreNotText) {
+  PixelBuffer fb(1280, 800);
+  const auto white = framebuffer::make_pixel(255, 255, 255), black = framebuffer::make_pixel(0, 0, 0);
+  for (int y = 0; y < fb.height(); ++y)
+    for (int x = 0; x < fb.width(); ++x) fb.row(y)[x] = x == 1279 || y == 797 ? black : white;
+  for (int y = 2; y < 15; ++y)
+    for (int x = 200; x < 207; ++x) fb.row(y)[x] = black;
+  // Text, dark on white: console() draws grey (170) on black, so ink g becomes 255 - g * 3 / 2.
+  const auto put_text = [&fb](const PixelBuffer& drawn, int rows) {
+    for (int y = 0; y < 16 * rows; ++y)
+      for (int x = 0; x < drawn.width(); ++x) {
+        const int g = static_cast<int>(drawn.row(y)[x] & 0xff);
+        const auto v = static_cast<std::uint8_t>(255 - g * 3 / 2);
+        fb.row(y)[x] = framebuffer::make_pixel(v, v, v);
+      }
+  };
+  put_text(blend(console({"operator@console:~$ "})), 1);
+  const auto library = GlyphLibrary::installed();
+  EXPECT_FALSE(find_grid(fb, *library, nullptr).has_value());
+  // The same border and cursor beside a sharp listing: the font's grid, not one that reads the border.
+  std::vector<std::string> listing;
+  for (int i = 0; i < 25; ++i) listing.push_back("drwxr-xr-x 2 root root 4096 Dec  6 01:2" + std::to_string(i % 10));
+  put_text(console(listing), 25);
+  const auto grid = find_grid(fb, *library, nullptr);
+  ASSERT_TRUE(grid.has_value());
+  EXPECT_EQ(grid->cell_width(), 8);
+  EXPECT_EQ(grid->cell_height(), 16);
+  EXPECT_EQ(grid->x, 0);
+  EXPECT_EQ(grid->y, 0);
+}
+
 // A screen that is not text (an anti-aliased terminal scrolling) is searched again as it changes, each search
 // rejected before reading a cell; once it turns to text, that is found at the next frame.
 TEST(TextScreenSearch, AScreenThatTurnsToTextIsReadAtOnce) {
