@@ -10,7 +10,9 @@
 #          once (the capacity of 2 cores follows).
 #   convert  `record --fbs` of an operator at a shell (bench/terminal_session.sh, CONVERT_S) and of the busy
 #          listing, then `convert` on one core (taskset) and on all cores: times real time; then the time to
-#          show random instants of the session with and without its checkpoints (vncgate_seek_bench).
+#          show random instants of the session with and without its checkpoints (vncgate_seek_bench), and
+#          in its MP4 files: a thumbnail at t (vncgate_seek_bench --mp4-length) and Chromium's seek
+#          (bench/video_seek.mjs).
 # Writes a table to stdout and BUILD/bench/record.txt. Only the PIDs started here are killed.
 # Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50), CONVERT_S (180),
 #   PARTS ("busy transcript idle convert": which measurements to run)
@@ -22,7 +24,7 @@ idle_s=${SECONDS_IDLE:-60}
 idle_n=${IDLE_N:-50}
 # shellcheck disable=SC2034  # read by part() (common.sh)
 parts=" ${PARTS:-busy transcript idle convert} "
-bench_need Xvnc xterm gst-launch-1.0 ffmpeg qemu-system-x86_64 "$vncgate"
+bench_need Xvnc xterm gst-launch-1.0 ffmpeg qemu-system-x86_64 node chromium "$vncgate"
 bench_report record
 cpu_of() { tail -1 "$1" | awk '{print $1 + $2}'; }  # "user sys" (last line of /usr/bin/time -f "%U %S")
 
@@ -227,4 +229,17 @@ say "$(printf 'operator session on all %d cores: %.2f s -> %.0fx real time\n' "$
 say ""
 say "== seek in the operator session (vncgate_seek_bench; target <= 50 ms at any instant of a 1-hour recording)"
 "$build/bench/vncgate_seek_bench" "$tmp/session/recording.fbs" | while read -r line; do say "$line"; done
+# The MP4 paths of the same session: a search hit's thumbnail (GET .../segments/{n}/frame?t=: the keyframe
+# before t, then forward) and the dashboard player's seek (Chromium: currentTime to 'seeked'), on the segment
+# the recorder wrote and on the conversion of the FBS file.
+say ""
+say "== seek in the session's MP4 files (thumbnail at t; the dashboard player in Chromium)"
+for mp4 in segment-001 converted; do
+  length=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$tmp/session/$mp4.mp4")
+  say "$mp4.mp4 ($(du -k "$tmp/session/$mp4.mp4" | cut -f1) KiB, \
+$(ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 "$tmp/session/$mp4.mp4" | grep -c K) keyframes):"
+  say "  $("$build/bench/vncgate_seek_bench" "$tmp/session/$mp4.mp4" --mp4-length "$length" --samples 100)"
+  say "  Chromium seek: $(node "$(dirname "$0")/video_seek.mjs" --file "$tmp/session/$mp4.mp4" --samples 100 |
+    /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("median %.1f ms, p95 %.1f ms, max %.1f ms" % (r["median_ms"], r["p95_ms"], r["max_ms"]) if r["ok"] else "failed: " + r["reason"])')"
+done
 fi

@@ -31,7 +31,8 @@ void EncoderOptions::add_to(CLI::App& app) {
   // Kept for scripts written when 4:2:0 was the default.
   app.add_flag("--yuv444", yuv444, "same as --chroma 444 (the default)")->excludes(chroma_option);
   app.add_flag("--lossless", s.lossless, "bit-exact RGB (libx264rgb, qp 0; large files, High 4:4:4 profile)");
-  app.add_option("--keyframe-interval", s.keyframe_interval_s, "seconds between keyframes at most")
+  app.add_option("--keyframe-interval", s.keyframe_interval_s,
+                 "a keyframe at least every fps x this many frames (10 s of a busy screen)")
       ->check(CLI::Range(1, 600));
 }
 

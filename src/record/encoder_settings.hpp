@@ -34,7 +34,7 @@ struct EncoderSettings {
   std::string tune = "psnr";
   Chroma chroma = Chroma::yuv444;  // 4:2:0 for players without High 4:4:4 (see Chroma)
   bool lossless = false;           // libx264rgb at qp 0: the RGB pixels exactly (High 4:4:4 Predictive)
-  int keyframe_interval_s = 10;    // a keyframe at least this often, for seeking
+  int keyframe_interval_s = 10;    // a keyframe at least every fps x this many frames (seeking decodes at most that)
   // After this many seconds without a change the encoder is closed: its pictures are most of a recording's
   // memory. Repeats are then copies of a skip frame
   // (SkipFrames), and the next change reopens the encoder with a keyframe. 0 = keep the encoder open.
