@@ -8,6 +8,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/target_options.hpp"
+#include "fbs/checkpoints.hpp"
 #include "fbs/replay.hpp"
 #include "rfb/blocking_client.hpp"
 #include "text/transcript_writer.hpp"
@@ -81,6 +82,7 @@ std::function<int()> add_transcript_command(CLI::App& app) {
     std::string input, output;
     double keyframe_s = 10;
     std::vector<std::string> fonts;
+    bool no_checkpoints = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("transcript", "write the text transcript (JSON lines) of an FBS recording");
@@ -89,6 +91,8 @@ std::function<int()> add_transcript_command(CLI::App& app) {
                   "transcript to write ('-' = stdout; default: INPUT without .fbs + .transcript.jsonl)");
   cmd->add_option("--keyframe", opts->keyframe_s, "seconds between whole-screen keyframes")->check(CLI::PositiveNumber);
   cmd->add_option("--font", opts->fonts, "read with these font files instead of the installed console fonts");
+  cmd->add_flag("--no-checkpoints", opts->no_checkpoints,
+                "do not add seek checkpoints to the sidecar <input>.ckpt while reading it (docs/fbs.md §7)");
   return [opts, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     std::string output = opts->output;
@@ -105,7 +109,13 @@ std::function<int()> add_transcript_command(CLI::App& app) {
     std::ostream& out = output == "-" ? std::cout : file;
     text::TranscriptWriter writer(out, {.keyframe_interval_ms = static_cast<std::uint32_t>(opts->keyframe_s * 1000)},
                                   library_with(opts->fonts));
-    fbs::Replay replay(fbs::Reader::open(opts->input));
+    // The whole file is decoded anyway: its seek checkpoints come almost for free (docs/fbs.md §7).
+    fbs::ReplayOptions replay_options;
+    if (!opts->no_checkpoints) {
+      replay_options.checkpoints = fbs::checkpoints_path_for(opts->input);
+      replay_options.build_checkpoints = true;
+    }
+    fbs::Replay replay(fbs::Reader::open(opts->input), std::move(replay_options));
     const auto result = replay.run([&](const fbs::Frame& f) {
       if (!f.painted) return true;  // parts still black: the first painted frame is read whole anyway
       writer.frame(f.ms, f.pixels, framebuffer::Damage(f.damage));

@@ -93,7 +93,9 @@ std::string UpstreamLink::give_up_message(milliseconds window, const std::string
   return "console not reachable within the " + seconds_text(window) + " connect grace" + last;
 }
 
-asio::awaitable<void> UpstreamLink::run(std::shared_ptr<UpstreamLink> self, std::shared_ptr<void> owner) {
+// `self` and `owner` are held by the coroutine frame only: the link and its owner live as long as it runs.
+asio::awaitable<void> UpstreamLink::run([[maybe_unused]] std::shared_ptr<UpstreamLink> self,
+                                        [[maybe_unused]] std::shared_ptr<void> owner) {
   auto down_since = steady_clock::now();
   Backoff backoff;
   int retries = 0;
