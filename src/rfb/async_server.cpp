@@ -159,14 +159,11 @@ io::Output AsyncServer::next_output(Viewer& v) {
     const auto plan = width_ == 0 || !source_.can_serve() ? std::nullopt : v.conn->plan_update();
     if (plan) {
       const auto encoded_before = encodings_.encoded();
-      // A lone viewer's small changes (typing) may refer back into what it inflated before: a glyph typed again
-      // costs a back-reference, as from Xvnc. Larger ones gain little for the priming's cost; with several
-      // viewers, one unprimed encoding serves them all.
-      constexpr long long kPrimeArea = 16384;  // pixels: a word or a short echo, not a new line of output
-      const bool prime = viewers_.size() == 1 && plan->pixels.area() <= kPrimeArea;
+      // A lone viewer's Tight data may refer back into what it inflated before (a glyph typed again costs a
+      // back-reference, as from Xvnc); with several, one unprimed encoding serves them all.
       const auto pixels = encodings_.get(
           *plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); }, v.conn->tight_windows(),
-          prime);
+          viewers_.size() == 1);
       if (encodings_.encoded() != encoded_before) source_.served();
       updates_encoded_ = encodings_.encoded();
       updates_shared_ = encodings_.shared();

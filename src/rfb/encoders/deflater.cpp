@@ -141,7 +141,7 @@ void Deflater::compress(std::span<const std::uint8_t> data, std::vector<std::uin
     // Only the first piece may use the primed window: after another engine's piece it would not end the
     // viewer's window any more.
     if (!last_ && prime_)
-      engine->restart(std::span<const std::uint8_t>(*prime_).last(std::min(prime_->size(), kPrimeSize)));
+      engine->restart(*prime_);
     else
       engine->restart();
   }

@@ -17,9 +17,6 @@ inline constexpr std::array<std::uint8_t, 2> kZlibHeader{0x78, 0x01};
 // into. Immutable once made, shared by every viewer that received the same data.
 using StreamWindow = std::vector<std::uint8_t>;
 inline constexpr std::size_t kWindowSize = 32768;
-// How much of a window primes a stream: its last 8 KiB (recent glyphs) costs zlib ~16 µs to take in, the
-// whole 32 KiB ~58 µs, more than a small update's compression itself.
-inline constexpr std::size_t kPrimeSize = 8192;
 
 // One raw deflate stream (no zlib header or trailer): each compress() ends with a sync flush, so the viewer can
 // inflate every rectangle as soon as it arrives. restart() begins again with no history: raw deflate blocks that
@@ -39,9 +36,9 @@ class Deflater {
   void restart(int level);
   // Forgets the history (cheap: keeps the memory).
   void restart();
-  // Like restart(level), but the first piece may refer back into the last kPrimeSize bytes of `window` (when
-  // zlib takes it: ISA-L's pieces start unprimed), the viewers' window on this stream; null: none. Afterwards
-  // window_after() tells the window a viewer has once it inflated the pieces since.
+  // Like restart(level), but the first piece may refer back into `window` (when zlib takes it: ISA-L's pieces
+  // start unprimed), the viewers' window on this stream; null: none. Afterwards window_after() tells the
+  // window a viewer has once it inflated the pieces since.
   void restart(int level, std::shared_ptr<const StreamWindow> window);
   // The window after the pieces since restart(level, window): that window, then the pieces' data, its last
   // kWindowSize bytes. Null after a plain restart().
