@@ -159,11 +159,8 @@ io::Output AsyncServer::next_output(Viewer& v) {
     const auto plan = width_ == 0 || !source_.can_serve() ? std::nullopt : v.conn->plan_update();
     if (plan) {
       const auto encoded_before = encodings_.encoded();
-      // A lone viewer's Tight data may refer back into what it inflated before (a glyph typed again costs a
-      // back-reference, as from Xvnc); with several, one unprimed encoding serves them all.
-      const auto pixels = encodings_.get(
-          *plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); }, v.conn->tight_windows(),
-          viewers_.size() == 1);
+      const auto pixels =
+          encodings_.get(*plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); });
       if (encodings_.encoded() != encoded_before) source_.served();
       updates_encoded_ = encodings_.encoded();
       updates_shared_ = encodings_.shared();
@@ -237,11 +234,7 @@ void AsyncServer::update_ready() {
   for (const auto& [id, v] : viewers) kick(v);
 }
 
-void AsyncServer::release() {
-  encodings_.release();
-  for (auto& [id, v] : viewers_)
-    if (v->conn) v->conn->forget_windows();
-}
+void AsyncServer::release() { encodings_.release(); }
 
 void AsyncServer::close() {
   closed_ = true;

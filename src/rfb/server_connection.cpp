@@ -402,7 +402,7 @@ bool ServerConnection::send_update(const framebuffer::PixelBuffer& fb) {
   if (plan->pixels.empty()) {
     queue_update(*plan, nullptr, nullptr);
   } else {
-    const auto pixels = encode_pixels(fb, plan->pixels.rects(), plan->params, &tight_windows_);
+    const auto pixels = encode_pixels(fb, plan->pixels.rects(), plan->params);
     queue_update(*plan, &pixels, nullptr);
   }
   return true;
@@ -421,9 +421,6 @@ void ServerConnection::queue_update(const UpdatePlan& plan, const EncodedPixels*
                                     std::shared_ptr<const EncodedPixels> shared) {
   if (!plan.pixels.empty() && (!pixels || pixels->rects < 1))
     throw std::logic_error("ServerConnection::send_update: planned pixels were not encoded");
-  // Data primed with another viewer's window would refer to bytes this viewer's inflater never produced.
-  if (pixels && plan.params.encoding == Encoding::tight && !pixels->fits(tight_windows_))
-    throw std::logic_error("ServerConnection::send_update: Tight data primed for another viewer");
   const int pixel_rects = plan.pixels.empty() ? 0 : pixels->rects;
   const std::size_t copies = plan.copy ? copy_.pieces().size() : 0;
   const std::size_t rects =
@@ -478,9 +475,6 @@ void ServerConnection::queue_update(const UpdatePlan& plan, const EncodedPixels*
       out_.insert(out_.end(), pixels->bytes.begin(), pixels->bytes.end());
     }
     started |= pixels->zlib_streams();
-    if (plan.params.encoding == Encoding::tight)
-      for (std::size_t s = 0; s < tight_windows_.size(); ++s)
-        if (pixels->zlib_starts[s] >= 0) tight_windows_[s] = pixels->window_after[s];
   }
   dirty_.subtract(resize_pending_ ? framebuffer::Rect{0, 0, width_, height_} : requested_);
   resize_pending_ = false;

@@ -115,10 +115,6 @@ class ServerConnection {
   // viewer of one encoding writes the same bytes (take_output_pieces()).
   void send_update(const UpdatePlan& plan, std::shared_ptr<const EncodedPixels> pixels);
   bool update_requested() const { return request_pending_; }
-  // The viewer's window on each Tight stream: what encode_pixels may prime with for it. Null once forgotten.
-  const StreamWindows& tight_windows() const { return tight_windows_; }
-  // Frees the windows (an idle session): the next Tight data is unprimed, so any viewer may get it.
-  void forget_windows() { tight_windows_ = {}; }
 
   void send_bell();
   void send_cut_text(const std::string& latin1);
@@ -169,7 +165,6 @@ class ServerConnection {
   std::vector<std::int32_t> encodings_;
   // Bit i: the viewer's inflater for Tight stream i / ZRLE has read its zlib header.
   unsigned tight_streams_started_ = 0, zrle_streams_started_ = 0;
-  StreamWindows tight_windows_;
   int compress_level_ = 1;  // Tight zlib level when the viewer names none (cheap, like ZRLE)
   int jpeg_quality_ = -1;   // Tight JPEG quality 0-9; -1: the viewer asked for none, stay lossless
   int width_, height_;

@@ -20,13 +20,10 @@ class SharedEncodings {
   using PictureFn = std::function<const framebuffer::PixelBuffer&()>;
 
   void picture_changed() { ++picture_version_; }
-  // The plan's pixels of the current picture for a viewer whose Tight windows are `windows`: encoded now from
-  // `picture()` (called only then, so a hibernating picture is woken only when something must be encoded) or
-  // shared with an earlier viewer's equal plan that fits its windows. Encoded primed with `windows` when
-  // `prime` (the owner's choice: a lone viewer), else unprimed so that any viewer may share it. Null when the
-  // plan has no pixels.
-  std::shared_ptr<const EncodedPixels> get(const UpdatePlan& plan, const PictureFn& picture,
-                                           const StreamWindows& windows = {}, bool prime = false);
+  // The plan's pixels of the current picture: encoded now from `picture()` (called only then, so a hibernating
+  // picture is woken only when something must be encoded) or shared with an earlier viewer's equal plan. Null
+  // when the plan has no pixels.
+  std::shared_ptr<const EncodedPixels> get(const UpdatePlan& plan, const PictureFn& picture);
   // Frees the kept encodings (an idle session).
   void release();
 

@@ -4,15 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "rfb/client_connection.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/encoders/pixel_writer.hpp"
-#include "rfb/shared_encodings.hpp"
 #include "support/image.hpp"
 #include "util/error.hpp"
 
@@ -540,84 +537,6 @@ INSTANTIATE_TEST_SUITE_P(Encodings, SharedEncoding,
                          [](const testing::TestParamInfo<Encoding>& info) {
                            return encoding_name(static_cast<std::int32_t>(info.param));
                          });
-
-// Typing through SharedEncodings, as the gateway serves it: glyph cells from a small set, one a round. A lone
-// viewer's Tight data is primed with its windows (a glyph seen before costs back-references); once a second
-// viewer joins, changes are encoded unprimed and shared by both; when it leaves, priming resumes. Every viewer
-// decodes exactly throughout. Returns the bytes the first viewer received; `prime` off is the unprimed baseline.
-std::size_t type_through_shared_encodings(bool prime) {
-  PixelBuffer fb(320, 64);
-  fb.fill(fb.bounds(), 0x000000u);
-  std::uint32_t seed = 99;
-  std::vector<std::array<std::uint8_t, 16>> glyphs(6);
-  for (auto& g : glyphs)
-    for (auto& row : g) row = static_cast<std::uint8_t>((seed = seed * 1103515245u + 12345u) >> 16);
-  SharedEncodings encodings;
-  const std::vector<Encoding> tight{Encoding::tight, compress_level(2), Encoding::desktop_size};
-  std::vector<std::unique_ptr<Viewer>> viewers;
-  viewers.push_back(std::make_unique<Viewer>(fb, tight));
-  std::size_t first_bytes = 0;
-  for (int round = 0; round < 90; ++round) {
-    if (round == 30) viewers.push_back(std::make_unique<Viewer>(fb, tight));
-    if (round == 60) viewers.pop_back();
-    const Rect cell{(round % 40) * 8, (round / 40) * 16, 8, 16};
-    const auto& glyph = glyphs[static_cast<std::size_t>(round * 7 % 6)];
-    for (int y = 0; y < 16; ++y)
-      for (int x = 0; x < 8; ++x)
-        fb.row(cell.y + y)[cell.x + x] = (glyph[static_cast<std::size_t>(y)] >> x & 1) ? 0xc0c0c0u : 0x000000u;
-    encodings.picture_changed();
-    for (std::size_t i = 0; i < viewers.size(); ++i) {
-      auto& v = *viewers[i];
-      v.server.framebuffer_changed(cell);
-      v.client.request_update(true);
-      v.server.feed(v.client.take_output());
-      const auto plan = v.server.plan_update();
-      EXPECT_TRUE(plan);
-      if (!plan) return 0;
-      const auto pixels = encodings.get(
-          *plan, [&fb]() -> const PixelBuffer& { return fb; }, v.server.tight_windows(), prime&& viewers.size() == 1);
-      v.server.send_update(*plan, pixels);
-      const auto bytes = v.server.take_output();
-      if (i == 0) first_bytes += bytes.size();
-      v.client.feed(bytes);
-      expect_same(v.client.framebuffer(), fb, "round " + std::to_string(round) + ", viewer " + std::to_string(i));
-      if (testing::Test::HasFatalFailure()) return 0;
-    }
-  }
-  EXPECT_EQ(encodings.encoded() + encodings.shared(), 120u);  // 90 rounds, 30 of them with two viewers
-  EXPECT_EQ(encodings.shared(), 30u) << "the second viewer shares each change while it is there";
-  return first_bytes;
-}
-
-TEST(SharedEncodings_Tight, ALoneViewersTypingIsPrimed_ViewersThatJoinShareUnprimedData) {
-  const auto primed = type_through_shared_encodings(true);
-  if (testing::Test::HasFatalFailure()) return;
-  const auto plain = type_through_shared_encodings(false);
-  std::printf("typing, 90 glyph cells: %zu bytes primed, %zu unprimed\n", primed, plain);
-  EXPECT_LT(primed * 10, plain * 9) << "glyphs typed again cost back-references";
-}
-
-// A viewer's windows are dropped when its session idles: the next change is unprimed, and decodes.
-TEST(SharedEncodings_Tight, ForgottenWindowsGiveUnprimedData) {
-  PixelBuffer fb = test_picture(64, 32, 0);
-  Viewer v(fb, {Encoding::tight, compress_level(2), Encoding::desktop_size});
-  ASSERT_TRUE(std::any_of(v.server.tight_windows().begin(), v.server.tight_windows().end(),
-                          [](const auto& w) { return w != nullptr; }));
-  v.server.forget_windows();
-  SharedEncodings encodings;
-  paint_change(fb, 4);
-  v.server.framebuffer_changed(fb.bounds());
-  v.client.request_update(true);
-  v.server.feed(v.client.take_output());
-  const auto plan = v.server.plan_update();
-  ASSERT_TRUE(plan);
-  const auto pixels = encodings.get(
-      *plan, [&fb]() -> const PixelBuffer& { return fb; }, v.server.tight_windows(), true);
-  for (const auto& w : pixels->primed_with) EXPECT_FALSE(w);
-  v.server.send_update(*plan, pixels);
-  v.client.feed(v.server.take_output());
-  expect_same(v.client.framebuffer(), fb, "after the windows were forgotten");
-}
 
 // Scrolls `fb` up by `lines` rows and paints new rows at the bottom, as a terminal does.
 void scroll(PixelBuffer& fb, int lines, unsigned seed) {

@@ -43,8 +43,6 @@ void compress_into(Z& z, std::span<const std::uint8_t> data, std::vector<std::ui
 struct Deflater::Stream {
   virtual ~Stream() = default;
   virtual void restart() = 0;
-  // Restarts with `window` as the history the first data may refer back into (zlib only).
-  virtual void restart(std::span<const std::uint8_t> window) = 0;
   virtual void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) = 0;
 };
 
@@ -60,11 +58,6 @@ struct ZlibStream final : Deflater::Stream {
   ~ZlibStream() override { deflateEnd(&z); }
   void restart() override {
     if (deflateReset(&z) != Z_OK) throw std::runtime_error("deflateReset failed");
-  }
-  void restart(std::span<const std::uint8_t> window) override {
-    restart();
-    if (!window.empty() && deflateSetDictionary(&z, window.data(), static_cast<uInt>(window.size())) != Z_OK)
-      throw std::runtime_error("deflateSetDictionary failed");
   }
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) override {
     compress_into(z, data, out, [this] {
@@ -88,7 +81,6 @@ struct IsalStream final : Deflater::Stream {
     z.flush = SYNC_FLUSH;
     z.end_of_stream = 0;
   }
-  void restart(std::span<const std::uint8_t>) override { restart(); }  // not primed: valid, only larger
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) override {
     compress_into(z, data, out, [this] {
       if (isal_deflate(&z) != COMP_OK) throw std::runtime_error("isal_deflate failed");
@@ -108,25 +100,7 @@ void Deflater::restart(int level) {
   restart();
 }
 
-void Deflater::restart() {
-  last_ = nullptr;
-  prime_.reset();
-  tracking_ = false;
-  tail_.clear();
-}
-
-void Deflater::restart(int level, std::shared_ptr<const StreamWindow> window) {
-  restart(level);
-  tracking_ = true;
-  if (window) tail_.assign(window->begin(), window->end());
-  prime_ = std::move(window);
-}
-
-std::shared_ptr<const StreamWindow> Deflater::window_after() const {
-  if (!tracking_) return nullptr;
-  const auto keep = std::min(tail_.size(), kWindowSize);
-  return std::make_shared<const StreamWindow>(tail_.end() - static_cast<std::ptrdiff_t>(keep), tail_.end());
-}
+void Deflater::restart() { last_ = nullptr; }
 
 // The two engines write one stream: each compress() ends on a sync flush (a byte-aligned block boundary), where
 // either may go on. An engine that did not write the previous piece is restarted first: its history would
@@ -137,21 +111,9 @@ void Deflater::compress(std::span<const std::uint8_t> data, std::vector<std::uin
     if (!isal_) isal_ = std::make_unique<IsalStream>();
     engine = isal_.get();
   }
-  if (engine != last_) {
-    // Only the first piece may use the primed window: after another engine's piece it would not end the
-    // viewer's window any more.
-    if (!last_ && prime_)
-      engine->restart(*prime_);
-    else
-      engine->restart();
-  }
+  if (engine != last_) engine->restart();
   last_ = engine;
   engine->compress(data, out);
-  if (tracking_) {
-    const auto take = std::min(data.size(), kWindowSize);
-    tail_.insert(tail_.end(), data.end() - static_cast<std::ptrdiff_t>(take), data.end());
-    if (tail_.size() > 2 * kWindowSize) tail_.erase(tail_.begin(), tail_.end() - kWindowSize);
-  }
 }
 
 }  // namespace vncgate::rfb

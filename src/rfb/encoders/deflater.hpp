@@ -13,11 +13,6 @@ namespace vncgate::rfb {
 // the first data of a stream. Deflater output never carries it: the server adds it per viewer.
 inline constexpr std::array<std::uint8_t, 2> kZlibHeader{0x78, 0x01};
 
-// The last bytes (at most kWindowSize) a viewer's inflater produced on one stream: what its data may refer back
-// into. Immutable once made, shared by every viewer that received the same data.
-using StreamWindow = std::vector<std::uint8_t>;
-inline constexpr std::size_t kWindowSize = 32768;
-
 // One raw deflate stream (no zlib header or trailer): each compress() ends with a sync flush, so the viewer can
 // inflate every rectangle as soon as it arrives. restart() begins again with no history: raw deflate blocks that
 // never refer back past their start continue any stream that ended on a sync flush, so the same bytes serve a
@@ -36,13 +31,6 @@ class Deflater {
   void restart(int level);
   // Forgets the history (cheap: keeps the memory).
   void restart();
-  // Like restart(level), but the first piece may refer back into `window` (when zlib takes it: ISA-L's pieces
-  // start unprimed), the viewers' window on this stream; null: none. Afterwards window_after() tells the
-  // window a viewer has once it inflated the pieces since.
-  void restart(int level, std::shared_ptr<const StreamWindow> window);
-  // The window after the pieces since restart(level, window): that window, then the pieces' data, its last
-  // kWindowSize bytes. Null after a plain restart().
-  std::shared_ptr<const StreamWindow> window_after() const;
   // Appends the compressed form of `data` to `out`.
   void compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out);
 
@@ -51,11 +39,8 @@ class Deflater {
  private:
   int level_;
   std::unique_ptr<Stream> zlib_;
-  std::unique_ptr<Stream> isal_;               // made on the first piece it takes
-  Stream* last_ = nullptr;                     // the engine that wrote the last piece since restart()
-  std::shared_ptr<const StreamWindow> prime_;  // for the first piece after restart(level, window)
-  bool tracking_ = false;                      // tail_ is kept (restart(level, window))
-  std::vector<std::uint8_t> tail_;             // the window so far, up to 2 * kWindowSize before trimming
+  std::unique_ptr<Stream> isal_;  // made on the first piece it takes
+  Stream* last_ = nullptr;        // the engine that wrote the last piece since restart()
 };
 
 }  // namespace vncgate::rfb

@@ -49,12 +49,6 @@ unsigned EncodedPixels::zlib_streams() const {
   return mask;
 }
 
-bool EncodedPixels::fits(const StreamWindows& windows) const {
-  for (std::size_t i = 0; i < zlib_starts.size(); ++i)
-    if (zlib_starts[i] >= 0 && primed_with[i] && primed_with[i] != windows[i]) return false;
-  return true;
-}
-
 void append_pixels(std::vector<std::uint8_t>& out, const EncodedPixels& pixels, Encoding encoding,
                    unsigned fresh_streams) {
   const std::span<const std::uint8_t> b = pixels.bytes;
@@ -83,7 +77,7 @@ void append_pixels(std::vector<std::uint8_t>& out, const EncodedPixels& pixels, 
 }
 
 EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
-                            const PixelParams& params, const StreamWindows* prime) {
+                            const PixelParams& params) {
   EncodedPixels out;
   const PixelWriter writer(params.format);
   auto& encoders = this_thread_encoders();
@@ -95,7 +89,7 @@ EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const 
   if (params.encoding == Encoding::tight) {
     if (!encoders.tight) encoders.tight = std::make_unique<TightEncoder>();
     encoders.tight->configure(params.compress_level, params.jpeg_quality);
-    encoders.tight->encode(fb, rects, writer, out, prime);
+    encoders.tight->encode(fb, rects, writer, out);
     return out;
   }
   for (const auto& r : rects) {

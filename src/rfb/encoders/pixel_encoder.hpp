@@ -3,12 +3,10 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
-#include "rfb/encoders/deflater.hpp"
 #include "rfb/encoding.hpp"
 #include "rfb/pixel_format.hpp"
 
@@ -23,9 +21,6 @@ struct PixelParams {
   bool operator==(const PixelParams&) const = default;
 };
 
-// A viewer's window on each Tight zlib stream (null: unknown or none).
-using StreamWindows = std::array<std::shared_ptr<const StreamWindow>, 4>;
-
 // Complete FramebufferUpdate rectangles (headers and payloads) for one area, as a viewer whose zlib streams have
 // all been started gets them: compressed data is raw deflate (see Deflater).
 struct EncodedPixels {
@@ -34,24 +29,16 @@ struct EncodedPixels {
   // Per zlib stream (Tight 0-3; ZRLE has only 0): the offset in `bytes` of the length field of the first
   // rectangle whose data goes through it, or -1. A viewer's first data on a stream needs kZlibHeader there.
   std::array<std::int32_t, 4> zlib_starts{-1, -1, -1, -1};
-  // Tight, per stream it uses: the window its data may refer back into (null: none, so it serves every
-  // viewer), and the window a viewer has after inflating it (null: not known).
-  StreamWindows primed_with, window_after;
 
   // Bit i set: stream i carries data in these rectangles.
   unsigned zlib_streams() const;
-  // Whether a viewer whose windows are `windows` may get these bytes: each stream they use is unprimed or
-  // primed with exactly that viewer's window.
-  bool fits(const StreamWindows& windows) const;
 };
 
 // Encodes the areas `rects` (inside `fb`) as `params` say. Nothing carries over from one call to the next (see
 // TightEncoder and ZrleEncoder), so the result can go to every viewer whose update is the same area in the same params
-// — the gateway encodes a change once for all its viewers. With `prime` (Tight), each stream's data may refer
-// back into that viewer's window: smaller for small changes (a typed glyph seen before), but only for viewers
-// with the same windows (EncodedPixels::fits). The encoders' scratch memory is per thread.
+// — the gateway encodes a change once for all its viewers. The encoders' scratch memory is per thread.
 EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
-                            const PixelParams& params, const StreamWindows* prime = nullptr);
+                            const PixelParams& params);
 
 // Appends `pixels` (made with `encoding`) for a viewer whose inflaters have not read a zlib header yet on the
 // streams in `fresh_streams`: kZlibHeader goes before the first data of each and its length grows by 2.

@@ -54,8 +54,7 @@ void TightEncoder::configure(int compress_level, int jpeg_quality) {
 }
 
 void TightEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
-                          const PixelWriter& writer, EncodedPixels& out, const StreamWindows* prime) {
-  prime_ = prime;
+                          const PixelWriter& writer, EncodedPixels& out) {
   for (const auto& r : rects)
     for (int x = r.x; x < r.right(); x += kMaxWidth) {
       const int w = std::min(kMaxWidth, r.right() - x);
@@ -63,9 +62,6 @@ void TightEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const fr
       for (int y = r.y; y < r.bottom(); y += band)
         encode_part(fb, {x, y, w, std::min(band, r.bottom() - y)}, writer, out);
     }
-  prime_ = nullptr;
-  for (std::size_t s = 0; s < streams_.size(); ++s)
-    if (out.zlib_starts[s] >= 0) out.window_after[s] = streams_[s].window_after();
 }
 
 void TightEncoder::encode_part(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r,
@@ -167,15 +163,12 @@ void TightEncoder::write_data(unsigned type, int stream, EncodedPixels& out, con
     bytes.insert(bytes.end(), data_.begin(), data_.end());
     return;
   }
-  // A stream's first use in this call starts it without history, or with the primed viewer's window (no reset
-  // bit: see the class comment).
-  const auto s = static_cast<std::size_t>(stream);
-  auto& deflater = streams_[s];
-  auto& start = out.zlib_starts[s];
+  // A stream's first use in this call starts it without history (no reset bit: see the class comment).
+  auto& deflater = streams_[static_cast<std::size_t>(stream)];
+  auto& start = out.zlib_starts[static_cast<std::size_t>(stream)];
   const std::size_t length_at = bytes.size();
   if (start < 0) {
-    out.primed_with[s] = prime_ ? (*prime_)[s] : nullptr;
-    deflater.restart(compress_level_, out.primed_with[s]);
+    deflater.restart(compress_level_);
     start = static_cast<std::int32_t>(length_at);
   }
   bytes.resize(length_at + 3);  // compact length, moved into place once known

@@ -20,11 +20,10 @@ namespace vncgate::rfb {
 // copy filter, with zlib streams 0 (full colour), 1 (two colours) and 2 (palette). Every encode() restarts the
 // streams it uses (raw deflate, see Deflater), so its output does not depend on earlier calls: one update's bytes
 // serve every viewer that asked for the same one, whenever it joined (append_pixels adds the zlib header a
-// viewer's first data on a stream needs). Primed with a viewer's windows, a stream's first piece may refer back
-// into what that viewer already inflated (Xvnc's streams do, living as long as the connection). Reset bits are never
-// sent: noVNC 1.3's inflater (pako) keeps no window after inflateReset, so any later rectangle referring back past its
-// own start failed to inflate there. With a JPEG quality set, areas of more than 256 colours are cut into 64x64 tiles
-// and the tiles that still have too many colours go as JPEG; the rest stays lossless, so text never blurs.
+// viewer's first data on a stream needs). Reset bits are never sent: noVNC 1.3's inflater (pako) keeps no window
+// after inflateReset, so any later rectangle referring back past its own start failed to inflate there.
+// With a JPEG quality set, areas of more than 256 colours are cut into 64x64 tiles and the tiles that still
+// have too many colours go as JPEG; the rest stays lossless, so text never blurs.
 class TightEncoder {
  public:
   TightEncoder();
@@ -36,10 +35,9 @@ class TightEncoder {
   void configure(int compress_level, int jpeg_quality);
 
   // Appends complete rectangles (header and payload) covering the areas `rects` of `fb` (each inside it) in
-  // `writer`'s format to `out` (empty), counting them and noting where each zlib stream starts, which window
-  // it was primed with (`prime`'s, when given) and the window after it.
+  // `writer`'s format to `out` (empty), counting them and noting where each zlib stream starts.
   void encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects, const PixelWriter& writer,
-              EncodedPixels& out, const StreamWindows* prime = nullptr);
+              EncodedPixels& out);
 
  private:
   void encode_part(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& r, const PixelWriter& writer,
@@ -57,7 +55,6 @@ class TightEncoder {
 
   struct Jpeg;
   std::array<Deflater, 4> streams_;
-  const StreamWindows* prime_ = nullptr;  // during encode()
   int compress_level_ = 1;
   int jpeg_quality_ = -1;
   std::unique_ptr<Jpeg> jpeg_;

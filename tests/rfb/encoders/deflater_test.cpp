@@ -96,46 +96,5 @@ TEST(Deflater, ALevelChangeContinuesTheStream) {
   }
 }
 
-// Primed with the window the viewer's inflater holds, the first piece after a restart may refer back into earlier
-// updates: a repeat costs a back-reference. Whichever engine takes the first piece, and whatever follows, the
-// viewer inflates exactly; the window after is the last 32 KiB of what it inflated.
-TEST(Deflater, APrimedRestartRefersBackIntoTheViewersWindow) {
-  std::mt19937 rng(11);
-  Deflater deflater(2);
-  ZlibInflater viewer;
-  std::vector<std::uint8_t> inflated;  // everything the viewer's inflater produced
-  std::shared_ptr<const StreamWindow> window;
-  std::size_t primed_bytes = 0, plain_bytes = 0;
-  for (int update = 0; update < 30; ++update) {
-    deflater.restart(2, window);
-    const std::size_t sizes[] = {update % 3 == 0 ? 5000u : 200u, 64u, update % 5 == 0 ? 40000u : 16u};
-    for (const std::size_t size : sizes) {
-      // A glyph typed again: a piece repeated from a few updates back.
-      const bool repeat = update >= 3 && size == 200 && inflated.size() >= 4000;
-      const auto data =
-          repeat ? std::vector<std::uint8_t>(inflated.end() - 4000, inflated.end() - 3800) : piece(rng, size);
-      std::vector<std::uint8_t> bytes;
-      deflater.compress(data, bytes);
-      ASSERT_EQ(viewer.inflate_piece(bytes, data.size()), data) << "update " << update << ", size " << size;
-      if (repeat) {
-        primed_bytes += bytes.size();
-        Deflater plain(2);
-        std::vector<std::uint8_t> unprimed;
-        plain.compress(data, unprimed);
-        plain_bytes += unprimed.size();
-      }
-      inflated.insert(inflated.end(), data.begin(), data.end());
-    }
-    window = deflater.window_after();
-    ASSERT_TRUE(window);
-    const auto keep = std::min(inflated.size(), kWindowSize);
-    ASSERT_EQ(*window, std::vector<std::uint8_t>(inflated.end() - static_cast<std::ptrdiff_t>(keep), inflated.end()));
-  }
-  EXPECT_GT(plain_bytes, 0u);
-  EXPECT_LT(primed_bytes * 4, plain_bytes) << "a repeat primed costs back-references, not literals";
-  deflater.restart(2);
-  EXPECT_FALSE(deflater.window_after()) << "a plain restart does not track the window";
-}
-
 }  // namespace
 }  // namespace vncgate::rfb
