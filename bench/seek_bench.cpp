@@ -4,13 +4,12 @@
 // measures: decoding the whole file; building the sidecar again (a replay from the start that adds them); the
 // time to the first frame of a replay from random instants with the checkpoints, and from a few instants
 // without them (decoding from the start, as before).
-// vncgate_seek_bench --mp4 FILE.mp4: the time a search hit's thumbnail takes (GET .../segments/{n}/frame?t=):
+// vncgate_seek_bench FILE.mp4 --mp4-length S: the time a search hit's thumbnail takes (GET .../segments/{n}/frame?t=):
 // the picture at a random instant of the MP4 (the keyframe before it, then forward), 320 wide, as a PNG.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -55,10 +54,9 @@ int thumbnails(const std::string& file, double length, int samples) {
   }
   auto thumbnail = [&](double at) {
     const auto start = Clock::now();
-    const auto png = framebuffer::encode_png(record::shrink_to_width(record::mp4_frame_at(*source, at), 320));
-    const double took = ms_since(start);
-    if (png.empty()) std::abort();
-    return took;
+    [[maybe_unused]] const auto png =
+        framebuffer::encode_png(record::shrink_to_width(record::mp4_frame_at(*source, at), 320));
+    return ms_since(start);
   };
   std::mt19937 random(42);
   std::uniform_real_distribution<double> instant(0, length);

@@ -18,7 +18,6 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/listen.hpp"
-#include "fbs/checkpoints.hpp"
 #include "fbs/replay.hpp"
 #include "io/byte_stream.hpp"
 #include "rfb/async_server.hpp"
@@ -112,11 +111,8 @@ class ReplayThread {
       const auto started = Clock::now();
       fbs::ReplayResult result;
       try {
-        fbs::ReplayOptions replay;
-        if (!options_.no_checkpoints) {
-          replay.checkpoints = fbs::checkpoints_path_for(options_.input);
-          replay.build_checkpoints = true;
-        }
+        const auto replay =
+            options_.no_checkpoints ? fbs::ReplayOptions{} : fbs::using_and_building_checkpoints(options_.input);
         result =
             fbs::Replay(fbs::Reader::open(options_.input), replay).run(from_ms, UINT32_MAX, [&](const fbs::Frame& f) {
               return deliver(f, started, from_ms);

@@ -8,7 +8,6 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/target_options.hpp"
-#include "fbs/checkpoints.hpp"
 #include "fbs/replay.hpp"
 #include "rfb/blocking_client.hpp"
 #include "text/transcript_writer.hpp"
@@ -110,12 +109,8 @@ std::function<int()> add_transcript_command(CLI::App& app) {
     text::TranscriptWriter writer(out, {.keyframe_interval_ms = static_cast<std::uint32_t>(opts->keyframe_s * 1000)},
                                   library_with(opts->fonts));
     // The whole file is decoded anyway: its seek checkpoints come almost for free (docs/fbs.md §7).
-    fbs::ReplayOptions replay_options;
-    if (!opts->no_checkpoints) {
-      replay_options.checkpoints = fbs::checkpoints_path_for(opts->input);
-      replay_options.build_checkpoints = true;
-    }
-    fbs::Replay replay(fbs::Reader::open(opts->input), std::move(replay_options));
+    fbs::Replay replay(fbs::Reader::open(opts->input),
+                       opts->no_checkpoints ? fbs::ReplayOptions{} : fbs::using_and_building_checkpoints(opts->input));
     const auto result = replay.run([&](const fbs::Frame& f) {
       if (!f.painted) return true;  // parts still black: the first painted frame is read whole anyway
       writer.frame(f.ms, f.pixels, framebuffer::Damage(f.damage));

@@ -177,11 +177,17 @@ framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayO
   return last;
 }
 
-ReplayResult build_checkpoints(const std::string& fbs_path) {
+ReplayOptions using_and_building_checkpoints(const std::string& fbs_path) {
   ReplayOptions options;
   options.checkpoints = checkpoints_path_for(fbs_path);
   options.build_checkpoints = true;
-  return Replay(Reader::open(fbs_path), std::move(options)).run([](const Frame&) { return true; });
+  return options;
+}
+
+ReplayResult build_checkpoints(const std::string& fbs_path) {
+  return Replay(Reader::open(fbs_path), using_and_building_checkpoints(fbs_path)).run([](const Frame&) {
+    return true;
+  });
 }
 
 }  // namespace vncgate::fbs

@@ -98,6 +98,9 @@ class Replay {
 framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms = std::numeric_limits<std::uint32_t>::max(),
                                      ReplayOptions options = {});
 
+// Options that restore from `fbs_path`'s checkpoint sidecar and add to it while decoding (play, transcript).
+ReplayOptions using_and_building_checkpoints(const std::string& fbs_path);
+
 // Decodes the whole recording at `fbs_path` to build (or extend) its checkpoint sidecar, e.g. once a recording
 // ends, so that its first seek is already instant. Throws like Reader::open when the file is not an FBS
 // recording; bad content later in it is not an exception: see ReplayResult.

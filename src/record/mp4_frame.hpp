@@ -24,7 +24,7 @@ struct RangeSource {
 std::optional<RangeSource> file_range_source(const std::string& path);
 
 struct FrameLimits {
-  int max_packets = 2000;  // decoded from the keyframe to the time at most (a keyframe is ≤ 10 s back)
+  int max_packets = 2000;  // decoded from the keyframe to the time at most (a keyframe is ≤ fps x 10 frames back)
   std::uint64_t max_pixels = 4096ull * 4096;
 };
 
