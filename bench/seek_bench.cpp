@@ -4,14 +4,18 @@
 // measures: decoding the whole file; building the sidecar again (a replay from the start that adds them); the
 // time to the first frame of a replay from random instants with the checkpoints, and from a few instants
 // without them (decoding from the start, as before).
-// vncgate_seek_bench FILE.mp4 --mp4-length S: the time a search hit's thumbnail takes (GET .../segments/{n}/frame?t=):
-// the picture at a random instant of the MP4 (the keyframe before it, then forward), 320 wide, as a PNG.
+// Last, the time a search hit's thumbnail takes there (GET .../segments/{n}/frame?t= of a job that recorded FBS:
+// the picture from the checkpoint before t, 320 wide, as a PNG).
+// vncgate_seek_bench FILE.mp4 --mp4-length S: the same thumbnails from an MP4 (a job without FBS, or storage
+// that is not a local directory: the keyframe before t, then forward).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -45,17 +49,13 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-// The frame endpoint's work at random instants of `file` (`length` seconds long).
-int thumbnails(const std::string& file, double length, int samples) {
-  const auto source = record::file_range_source(file);
-  if (!source) {
-    std::fprintf(stderr, "cannot open %s\n", file.c_str());
-    return 1;
-  }
+// The frame endpoint's work (the picture at t, 320 wide, as a PNG) at random instants of a recording `length`
+// seconds long.
+void time_thumbnails(const char* source, double length, int samples,
+                     const std::function<framebuffer::PixelBuffer(double)>& picture_at) {
   auto thumbnail = [&](double at) {
     const auto start = Clock::now();
-    [[maybe_unused]] const auto png =
-        framebuffer::encode_png(record::shrink_to_width(record::mp4_frame_at(*source, at), 320));
+    [[maybe_unused]] const auto png = framebuffer::encode_png(record::shrink_to_width(picture_at(at), 320));
     return ms_since(start);
   };
   std::mt19937 random(42);
@@ -63,10 +63,9 @@ int thumbnails(const std::string& file, double length, int samples) {
   std::vector<double> times;
   for (int i = 0; i < samples; ++i) times.push_back(thumbnail(instant(random)));
   std::printf(
-      "thumbnail (frame?t=, 320 wide PNG), %d random instants of %.0f s: median %.1f ms, p95 %.1f ms, "
+      "thumbnail from %s (frame?t=, 320 wide PNG), %d random instants of %.0f s: median %.1f ms, p95 %.1f ms, "
       "max %.1f ms\n",
-      samples, length, percentile(times, 0.5), percentile(times, 0.95), percentile(times, 1.0));
-  return 0;
+      source, samples, length, percentile(times, 0.5), percentile(times, 0.95), percentile(times, 1.0));
 }
 
 }  // namespace
@@ -80,7 +79,15 @@ int main(int argc, char** argv) {
   app.add_option("--samples", samples, "random instants to show");
   app.add_option("--mp4-length", mp4_length, "FILE is an MP4 this many seconds long: time its thumbnails instead");
   CLI11_PARSE(app, argc, argv);
-  if (mp4_length > 0) return thumbnails(file, mp4_length, samples);
+  if (mp4_length > 0) {
+    const auto source = record::file_range_source(file);
+    if (!source) {
+      std::fprintf(stderr, "cannot open %s\n", file.c_str());
+      return 1;
+    }
+    time_thumbnails("the MP4", mp4_length, samples, [&](double at) { return record::mp4_frame_at(*source, at); });
+    return 0;
+  }
 
   const auto sidecar = fbs::checkpoints_path_for(file);
   std::filesystem::remove(sidecar);
@@ -122,5 +129,10 @@ int main(int argc, char** argv) {
     std::printf("seek to %.0f%% (%.0f s): %.1f ms without checkpoints, %.1f ms with\n", fraction * 100, at / 1000.0,
                 seek(file, at, {}), seek(file, at, use));
   }
+  time_thumbnails("the FBS file and its checkpoints", length / 1000.0, samples, [&](double at) {
+    auto picture = fbs::picture_at(fbs::Reader::open(file), static_cast<std::uint32_t>(at * 1000), use);
+    if (!picture) throw std::runtime_error("no picture at " + std::to_string(at) + " s");
+    return std::move(*picture);
+  });
   return 0;
 }

@@ -165,7 +165,8 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
 framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayOptions options) {
   framebuffer::PixelBuffer last;
   bool any = false;
-  const auto result = Replay(std::move(reader), std::move(options)).run(0, at_ms, [&](const Frame& f) {
+  // Starting at at_ms: a checkpoint sidecar in the options is used (the one frame delivered is the screen then).
+  const auto result = Replay(std::move(reader), std::move(options)).run(at_ms, at_ms, [&](const Frame& f) {
     last = f.pixels;
     any = true;
     return true;
@@ -175,6 +176,17 @@ framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayO
                         (result.decode_error.empty() ? result.read.message : result.decode_error));
   }
   return last;
+}
+
+std::optional<framebuffer::PixelBuffer> picture_at(Reader reader, std::uint32_t at_ms, ReplayOptions options,
+                                                   std::uint32_t slack_ms) {
+  std::optional<framebuffer::PixelBuffer> picture;
+  const auto result = Replay(std::move(reader), std::move(options)).run(at_ms, at_ms, [&](const Frame& f) {
+    picture = f.pixels;
+    return true;
+  });
+  if (static_cast<std::uint64_t>(result.last_ms) + slack_ms < at_ms) return std::nullopt;
+  return picture;
 }
 
 ReplayOptions using_and_building_checkpoints(const std::string& fbs_path) {

@@ -93,10 +93,16 @@ class Replay {
   ReplayOptions options_;
 };
 
-// The screen at the end of the recording (or at `at_ms`); throws ProtocolError when the recording has no
-// decodable picture at all.
+// The screen at the end of the recording (or at `at_ms`), from the last checkpoint before it when `options`
+// name a sidecar; throws ProtocolError when the recording has no decodable picture at all.
 framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms = std::numeric_limits<std::uint32_t>::max(),
                                      ReplayOptions options = {});
+
+// The screen at `at_ms` (from the last checkpoint before it when `options` name a sidecar), or nullopt when
+// the recording does not reach that far — it ends more than `slack_ms` before (a still screen's last time mark
+// may be up to a mark interval old: §2) or has no picture. Damage after `at_ms` does not matter.
+std::optional<framebuffer::PixelBuffer> picture_at(Reader reader, std::uint32_t at_ms, ReplayOptions options = {},
+                                                   std::uint32_t slack_ms = 1000);
 
 // Options that restore from `fbs_path`'s checkpoint sidecar and add to it while decoding (play, transcript).
 ReplayOptions using_and_building_checkpoints(const std::string& fbs_path);

@@ -106,6 +106,7 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
     steady_clock::time_point opened;  // the file's time 0
   };
   std::vector<FbsFile> fbs_files;  // used by the capture thread until it stops
+  std::vector<std::pair<std::string, steady_clock::time_point>> fbs_opened;  // name, time 0; under events_mutex
   if (options_.fbs) {
     capture_events.prepare = [&](int n, rfb::ClientConnection& conn) {
       // A resumed job's run is named after its first segment: the crashed run's files (maybe uploaded already
@@ -117,6 +118,8 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
       const auto opened = steady_clock::now();
       fbs_files.push_back(
           {std::make_unique<fbs::LazyWriter>(conn, path, [opened] { return ms_since(opened); }), opened});
+      std::lock_guard lock(events_mutex);
+      fbs_opened.emplace_back(std::filesystem::path(path).filename().string(), opened);
     };
     // Time marks while the screen is still, so a killed recording keeps its length (docs/fbs.md §2).
     capture_events.tick = [&](int n) {
@@ -193,6 +196,13 @@ std::vector<SegmentResult> Recorder::run(const std::function<void(const Progress
       std::lock_guard lock(events_mutex);
       for (const auto& e : events)
         if (e.t_ms >= start_ms && (e.t_ms < end_ms || index + 1 == options_.count)) r.events.push_back(e);
+      // The file in use when the segment began and those opened during it (thumbnails at T: docs/recording.md).
+      for (std::size_t i = 0; i < fbs_opened.size(); ++i) {
+        const auto opened_ms = duration_cast<milliseconds>(fbs_opened[i].second - clock.at(0)).count();
+        const bool superseded = i + 1 < fbs_opened.size() &&
+                                duration_cast<milliseconds>(fbs_opened[i + 1].second - clock.at(0)).count() <= start_ms;
+        if (!superseded && opened_ms < end_ms) r.fbs.push_back({fbs_opened[i].first, start_ms - opened_ms});
+      }
     }
     write_file_atomic(result.sidecar_path, to_json(r));
     frames_total += stats.frames;

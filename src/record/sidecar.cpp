@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -68,7 +70,36 @@ std::string to_json(const SegmentRecord& r) {
       {"events", events},
   };
   if (!r.transcript.empty()) doc["transcript"] = r.transcript;
+  if (!r.fbs.empty()) {
+    auto& places = doc["fbs"] = nlohmann::json::array();
+    for (const auto& f : r.fbs) places.push_back({{"file", f.file}, {"offset_s", f.offset_ms / 1000.0}});
+  }
   return doc.dump(2) + "\n";
+}
+
+std::optional<FbsInstant> fbs_instant_at(const std::vector<FbsPlace>& places, std::int64_t segment_ms) {
+  std::optional<FbsInstant> found;
+  for (const auto& place : places) {
+    const auto ms = place.offset_ms + segment_ms;
+    if (ms < 0 || ms > UINT32_MAX) continue;
+    found = FbsInstant{place.file, static_cast<std::uint32_t>(ms)};
+  }
+  return found;
+}
+
+std::vector<FbsPlace> fbs_places_of(const std::string& sidecar_json) {
+  std::vector<FbsPlace> places;
+  const auto doc = nlohmann::json::parse(sidecar_json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("fbs") || !doc["fbs"].is_array()) return places;
+  for (const auto& f : doc["fbs"]) {
+    if (!f.is_object() || !f.contains("file") || !f["file"].is_string() || !f.contains("offset_s") ||
+        !f["offset_s"].is_number())
+      return {};
+    const double offset_s = f["offset_s"];
+    if (!(offset_s > -86400.0 * 366 && offset_s < 86400.0 * 366)) return {};
+    places.push_back({f["file"], static_cast<std::int64_t>(std::llround(offset_s * 1000))});
+  }
+  return places;
 }
 
 std::string sha256_file(const std::string& path) {

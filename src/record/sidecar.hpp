@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,13 @@ struct JobEvent {
   std::int64_t t_ms = 0;
   std::string kind;    // "resize", "disconnected", "reconnected"
   std::string detail;  // e.g. "800x600" or the error text
+};
+
+// Where a segment's instants are in a lossless FBS recording of the job: file time = offset_ms + segment time.
+// A file opened during the segment (a reconnect) has a negative offset: it begins -offset_ms into the segment.
+struct FbsPlace {
+  std::string file;  // e.g. "recording.fbs"
+  std::int64_t offset_ms = 0;
 };
 
 // What one segment's JSON sidecar says (written next to the MP4 as <name>.json).
@@ -31,9 +39,22 @@ struct SegmentRecord {
   std::string sha256;
   EncoderSettings encoder;
   std::vector<JobEvent> events;  // those inside [start, end)
+  std::vector<FbsPlace> fbs;     // the FBS files covering the segment, in order; empty without FBS
 };
 
 std::string to_json(const SegmentRecord& record);
+
+// A file and an instant on its clock.
+struct FbsInstant {
+  std::string file;
+  std::uint32_t ms = 0;
+};
+// The FBS file showing the segment at `segment_ms` (the last one begun by then) and its time there; nullopt
+// when none was.
+std::optional<FbsInstant> fbs_instant_at(const std::vector<FbsPlace>& places, std::int64_t segment_ms);
+// The "fbs" list of a sidecar's JSON text; empty when it has none or the text is not a sidecar (never throws:
+// the text comes from storage).
+std::vector<FbsPlace> fbs_places_of(const std::string& sidecar_json);
 // SHA-256 of a file as lower-case hex; throws IoError when unreadable.
 std::string sha256_file(const std::string& path);
 // ISO 8601 UTC with milliseconds, e.g. 2026-11-26T06:25:01.250Z.

@@ -6,15 +6,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
+#include "fbs/checkpoints.hpp"
+#include "fbs/replay.hpp"
 #include "framebuffer/png.hpp"
 #include "record/mp4_frame.hpp"
+#include "record/sidecar.hpp"
 #include "service/job_request.hpp"
 #include "util/log.hpp"
 
@@ -193,6 +199,54 @@ std::optional<record::RangeSource> segment_source(const RecordingsApi& api, cons
         std::memcpy(into.data(), cache->bytes.data() + from, n);
         return static_cast<std::size_t>(n);
       }};
+}
+
+// A segment's JSON sidecar (small: its events are capped): beside the local MP4, else from storage.
+std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs::Job& job,
+                                           const jobs::Segment& segment) {
+  static constexpr std::uintmax_t kMaxSidecarBytes = 4 << 20;
+  const auto local = fs::path(segment.local_path).replace_extension(".json");
+  std::error_code ec;
+  if (!segment.local_path.empty() && fs::is_regular_file(local, ec)) {
+    if (fs::file_size(local, ec) > kMaxSidecarBytes || ec) return std::nullopt;
+    std::ifstream in(local, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
+  const auto where = api.site.locate_job(job.bucket_id);
+  const auto key = where.prefix + fs::path(segment.object_key).replace_extension(".json").filename().string();
+  const auto info = api.site.storage().stat(where.bucket, key);
+  if (!info || info->size > kMaxSidecarBytes) return std::nullopt;
+  return api.site.storage().read(where.bucket, key);
+}
+
+// The lossless picture of a segment `seconds` into it, from the job's FBS recording: when the segment's sidecar
+// places the instant in one whose checkpoint sidecar is built (so it is a seek, not a decode from the start),
+// both can be read as files (the work directory, file:// storage) and the file reaches the instant (a cut
+// one may not). nullopt otherwise: the MP4 is decoded instead.
+std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, const jobs::Job& job,
+                                                    const jobs::Segment& segment, double seconds) {
+  const auto sidecar = segment_sidecar(api, job, segment);
+  if (!sidecar) return std::nullopt;
+  // A time past the end shows the last picture, as from the MP4.
+  const auto ms = std::min<std::int64_t>(std::llround(seconds * 1000), segment.duration_ms);
+  const auto instant = record::fbs_instant_at(record::fbs_places_of(*sidecar), ms);
+  if (!instant || !is_fbs_file_name(instant->file) || instant->file.ends_with(".idx") ||
+      instant->file.ends_with(".ckpt"))
+    return std::nullopt;
+  const auto where = api.site.locate_job(job.bucket_id);
+  auto as_file = [&](const std::string& name) -> std::optional<std::string> {
+    const auto local = fs::path(api.settings.jobs.work_dir) / job.id / name;
+    std::error_code ec;
+    if (fs::is_regular_file(local, ec)) return local.string();
+    return api.site.storage().local_file(where.bucket, where.prefix + name);
+  };
+  const auto recording = as_file(instant->file);
+  const auto checkpoints = as_file(fbs::checkpoints_path_for(instant->file));
+  if (!recording || !checkpoints) return std::nullopt;
+  fbs::ReplayOptions options;
+  options.checkpoints = *checkpoints;
+  return fbs::picture_at(fbs::Reader::open(*recording), instant->ms, std::move(options));
 }
 
 std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpRequest& request, jobs::Job& created) {
@@ -408,8 +462,9 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
   router.add("GET", "/api/v1/recordings/{id}/segments/{n}/sidecar", beside(".json", "application/json"));
   router.add("GET", "/api/v1/recordings/{id}/segments/{n}/transcript",
              beside(".transcript.jsonl", "application/jsonl; charset=utf-8"));
-  // The picture of a segment `t` seconds into it, as a PNG at most `width` wide (a search hit's thumbnail):
-  // decoded from the MP4 where it lies (FFmpeg: the keyframe before `t`, then forward), on this blocking thread.
+  // The picture of a segment `t` seconds into it, as a PNG at most `width` wide (a search hit's thumbnail), on
+  // this blocking thread: from the FBS recording and its checkpoints when the job has them as files (lossless,
+  // a seek), else decoded from the MP4 where it lies (FFmpeg: the keyframe before `t`, then forward).
   router.add("GET", "/api/v1/recordings/{id}/segments/{n}/frame", [api, segment_of](const HttpRequest& request) {
     jobs::Job job;
     auto segment = segment_of(request, job);
@@ -423,18 +478,28 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     const auto width = parse_int(w == request.query.end() ? "320" : w->second);
     if (!width || *width < 16 || *width > 4096)
       return json_error(400, "invalid_query", "width must be a number of pixels from 16 to 4096");
-    const auto source = segment_source(api, job, *segment);
-    if (!source) return json_error(404, "not_found", "the segment's video is not available");
-    std::string png;
+    std::optional<framebuffer::PixelBuffer> picture;
+    const char* from = "fbs";
     try {
-      png = framebuffer::encode_png(record::shrink_to_width(record::mp4_frame_at(*source, *seconds), *width));
-    } catch (const CodecError& e) {
-      return json_error(422, "unreadable", std::string("cannot decode the segment: ") + e.what());
+      picture = fbs_picture(api, job, *segment, *seconds);
+    } catch (const Error& e) {  // a damaged recording: the MP4 still has the picture
+      spdlog::warn("recordings: frame of {} segment {} from FBS: {}", job.id, segment->index, e.what());
+    }
+    if (!picture) {
+      from = "mp4";
+      const auto source = segment_source(api, job, *segment);
+      if (!source) return json_error(404, "not_found", "the segment's video is not available");
+      try {
+        picture = record::mp4_frame_at(*source, *seconds);
+      } catch (const CodecError& e) {
+        return json_error(422, "unreadable", std::string("cannot decode the segment: ") + e.what());
+      }
     }
     HttpResponse r;
     r.status = 200;
     r.content_type = "image/png";
-    r.body = std::move(png);
+    r.body = framebuffer::encode_png(record::shrink_to_width(*picture, *width));
+    r.headers.emplace_back("X-Frame-Source", from);
     r.headers.emplace_back("Cache-Control", "private, max-age=86400");  // a finished segment never changes
     return r;
   });

@@ -103,6 +103,13 @@ std::optional<ObjectInfo> LocalStorage::stat(const std::string& bucket, const st
   return ObjectInfo{key, size, ""};
 }
 
+std::optional<std::string> LocalStorage::local_file(const std::string& bucket, const std::string& key) {
+  const fs::path path = object_path(bucket, key);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  return path.string();
+}
+
 std::optional<std::string> LocalStorage::read(const std::string& bucket, const std::string& key,
                                               std::optional<ByteRange> range) {
   const fs::path path = object_path(bucket, key);

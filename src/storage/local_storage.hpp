@@ -22,6 +22,7 @@ class LocalStorage final : public Storage {
   std::optional<ObjectInfo> stat(const std::string& bucket, const std::string& key) override;
   std::optional<std::string> read(const std::string& bucket, const std::string& key,
                                   std::optional<ByteRange> range) override;
+  std::optional<std::string> local_file(const std::string& bucket, const std::string& key) override;
 
   // The file that holds bucket/key (it may not exist).
   std::filesystem::path object_path(const std::string& bucket, const std::string& key) const;

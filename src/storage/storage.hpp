@@ -84,6 +84,12 @@ class Storage {
   // The object's bytes (all, or `range`) in memory: for ranges and small objects. nullopt when missing.
   virtual std::optional<std::string> read(const std::string& bucket, const std::string& key,
                                           std::optional<ByteRange> range = std::nullopt) = 0;
+
+  // The file that holds bucket/key when this backend keeps objects as plain files (file://), for readers that
+  // seek around in it; nullopt for other backends or when the object does not exist.
+  virtual std::optional<std::string> local_file(const std::string& /*bucket*/, const std::string& /*key*/) {
+    return std::nullopt;
+  }
 };
 
 // How a job's files are laid out: bucket-per-job (the seed: the bucket is the job's bucket id) or one shared

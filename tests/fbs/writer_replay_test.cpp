@@ -97,6 +97,19 @@ TEST_F(FbsRoundTrip, FinalFrameStopsAtTime) {
   EXPECT_TRUE(std::equal(at.pixels().begin(), at.pixels().end(), after_second_.pixels().begin()));
 }
 
+// A thumbnail at t: the picture then, but only from a file that reaches t (it ends at 2600 ms; a still
+// screen's last mark may be a mark interval old).
+TEST_F(FbsRoundTrip, PictureAtIsTheScreenThenWhereTheRecordingReaches) {
+  const auto at = picture_at(Reader::open(path_), 1500);
+  ASSERT_TRUE(at);
+  EXPECT_TRUE(std::equal(at->pixels().begin(), at->pixels().end(), after_second_.pixels().begin()));
+  const auto near_end = picture_at(Reader::open(path_), 3600);
+  ASSERT_TRUE(near_end);
+  EXPECT_TRUE(std::equal(near_end->pixels().begin(), near_end->pixels().end(), conn_.framebuffer().pixels().begin()));
+  EXPECT_FALSE(picture_at(Reader::open(path_), 3601));
+  EXPECT_FALSE(picture_at(Reader::open(path_), 2700, {}, 0));
+}
+
 TEST_F(FbsRoundTrip, IndexPointsAtUpdateBoundariesOncePerSecondAndAtTheEnd) {
   const auto index = read_index(index_path_for(path_));
   ASSERT_EQ(index.size(), 4u);

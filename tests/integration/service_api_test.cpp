@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "service_fixture.hpp"
+#include "support/image.hpp"
 #include "support/media.hpp"
 #include "support/qemu.hpp"
 
@@ -105,6 +106,58 @@ TEST_F(ServiceApiTest, SeedCallRecordsGapFreeSegmentsIntoTheBucket) {
   EXPECT_NE(metrics.body.find("vncgate_frames_total"), std::string::npos);
   EXPECT_NE(metrics.body.find("vncgate_upload_bytes_total"), std::string::npos);
   EXPECT_NE(metrics.body.find("route=\"/record\""), std::string::npos);
+}
+
+// A job that records FBS too shows a segment's picture at a time losslessly from it (the sidecar places the
+// instant in the FBS file, the checkpoint sidecar built at the end makes it a seek): exactly the guest's own
+// framebuffer (the text guest's screen holds still). A job without FBS decodes the MP4.
+TEST_F(ServiceApiTest, FrameAtATimeComesLosslesslyFromTheFbsRecording) {
+  const auto before = guest_->screendump();
+  auto id = serve_->json("POST", "/record", R"({"server": "demo", "duration": 2, "count": 2, "fbs": true})", 202)
+                .at("job_id")
+                .get<std::string>();
+  auto plain = serve_->json("POST", "/record", R"({"server": "demo", "duration": 1, "count": 1})", 202)
+                   .at("job_id")
+                   .get<std::string>();
+  const auto job = serve_->wait_state(id, "done", std::chrono::seconds(40));
+  serve_->wait_state(plain, "done", std::chrono::seconds(40));
+  ASSERT_EQ(diff_summary(before, guest_->screendump()), "") << "the guest's screen was meant to hold still";
+
+  const auto sidecar = json::parse(serve_->request("GET", "/api/v1/recordings/" + id + "/segments/2/sidecar").body);
+  ASSERT_EQ(sidecar.at("fbs").size(), 1u) << sidecar.dump();
+  EXPECT_EQ(sidecar.at("fbs")[0].at("file"), "recording.fbs");
+  EXPECT_GT(sidecar.at("fbs")[0].at("offset_s").get<double>(), 1.9) << "segment 2 begins ~2 s into the file";
+  EXPECT_TRUE(fs::exists(bucket_dir(job.at("bucket_id")) + "/recording.fbs.ckpt"));
+
+  TempDir dir("vncgate-frame");
+  for (const char* t : {"0", "1", "1.5", "60"}) {
+    const auto frame = serve_->request("GET", "/api/v1/recordings/" + id + "/segments/2/frame?width=4096&t=" + t);
+    ASSERT_EQ(frame.status, 200) << frame.body;
+    EXPECT_EQ(frame.header("X-Frame-Source").value_or(""), "fbs") << "t=" << t;
+    write_file(dir.file("frame.png"), frame.body);
+    EXPECT_EQ(diff_summary(before, load_png(dir.file("frame.png"))), "") << "t=" << t << " vs QMP screendump";
+  }
+  const auto small = serve_->request("GET", "/api/v1/recordings/" + id + "/segments/1/frame?t=1");
+  EXPECT_EQ(small.header("X-Frame-Source").value_or(""), "fbs");
+  write_file(dir.file("small.png"), small.body);
+  const auto small_width = load_png(dir.file("small.png")).width();  // sampled every n-th pixel: 720 / 3
+  EXPECT_TRUE(small_width > 160 && small_width <= 320) << small_width;
+
+  // A damaged FBS recording (here truncated after its header): the MP4 still has the picture.
+  const std::string bucket = job.at("bucket_id");
+  for (const auto& entry : fs::recursive_directory_iterator(dir_->path()))
+    if (entry.path().filename() == "recording.fbs" && (entry.path().string().find(id) != std::string::npos ||
+                                                       entry.path().string().find(bucket) != std::string::npos))
+      write_file(entry.path().string(), read_file(entry.path().string()).substr(0, 100));
+  const auto fallback = serve_->request("GET", "/api/v1/recordings/" + id + "/segments/2/frame?t=1");
+  EXPECT_EQ(fallback.status, 200) << fallback.body;
+  EXPECT_EQ(fallback.header("X-Frame-Source").value_or(""), "mp4");
+
+  const auto mp4 = serve_->request("GET", "/api/v1/recordings/" + plain + "/segments/1/frame?t=0.5&width=4096");
+  ASSERT_EQ(mp4.status, 200) << mp4.body;
+  EXPECT_EQ(mp4.header("X-Frame-Source").value_or(""), "mp4");
+  write_file(dir.file("mp4.png"), mp4.body);
+  EXPECT_GT(psnr(before, load_png(dir.file("mp4.png"))), 40.0);
 }
 
 TEST_F(ServiceApiTest, ListsFiltersAndPages) {

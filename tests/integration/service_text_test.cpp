@@ -183,6 +183,7 @@ void expect_frame_at_hit(ServeProcess& serve, const std::string& id, const json&
 
   const auto full = serve.request("GET", frame_url + "&width=4096");
   ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_EQ(full.header("X-Frame-Source").value_or(""), "mp4") << "the job recorded no FBS";
   write_file(dir.file("full.png"), full.body);
   const auto picture = load_png(dir.file("full.png"));
   const auto frames = decode_frames(dir.file("segment.mp4"), picture.width(), picture.height());
