@@ -4,6 +4,7 @@
 //   vncgate_viewer_load [--viewers N] [--seconds T] [--warmup W] [--origin O] [--encodings novnc|LIST
 //                       [--quality Q] [--compress C]] URL...
 //   vncgate_viewer_load --urls-file FILE ...          one URL per line (each opened once)
+//   vncgate_viewer_load --rects FILE ...              also each rectangle the first viewer got, one a line
 //   vncgate_viewer_load --latency K [--region S] URL
 //
 // Load mode: N connections (to the one URL, or one per line of FILE), all on one io_context. Each asks for
@@ -26,6 +27,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -100,8 +102,22 @@ rfb::ClientOptions client_options(const std::string& encodings, int quality, int
   return options;
 }
 
+// Tight's kind of rectangle from its control byte: fill, jpeg, full colour, or palette with its colour count
+// (how two encoders' choices differ, rectangle by rectangle).
+std::string tight_kind(std::span<const std::uint8_t> payload) {
+  if (payload.empty()) return "-";
+  const unsigned type = payload[0] >> 4;
+  if (type == 0x8) return "fill";
+  if (type == 0x9) return "jpeg";
+  if ((type & 0x4) && payload.size() > 2 && payload[1] == 1) return "palette" + std::to_string(payload[2] + 1);
+  if ((type & 0x4) && payload.size() > 1) return "filter" + std::to_string(payload[1]);
+  return "full";
+}
+
 int run_load(const std::vector<std::string>& urls, int viewers, const std::string& origin, int warmup_s, int seconds,
-             const rfb::ClientOptions& options) {
+             const rfb::ClientOptions& options, const std::string& rects_file) {
+  std::ofstream rects_out;
+  if (!rects_file.empty()) rects_out.open(rects_file);
   asio::io_context io;
   std::vector<std::unique_ptr<Viewer>> all;
   std::string first_error;
@@ -109,6 +125,15 @@ int run_load(const std::vector<std::string>& urls, int viewers, const std::strin
   for (int i = 0; i < n; ++i) {
     auto v = std::make_unique<Viewer>();
     v->client = std::make_shared<rfb::AsyncClient>(io.get_executor(), options, v.get());
+    if (i == 0 && rects_out.is_open()) {
+      auto& conn = v->client->connection();
+      conn.set_rect_observer(
+          [&rects_out, &conn](rfb::Encoding encoding, const rfb::Rect& r, std::span<const std::uint8_t> payload) {
+            rects_out << conn.updates_completed() << ' ' << rfb::encoding_name(static_cast<std::int32_t>(encoding))
+                      << ' ' << r.x << ' ' << r.y << ' ' << r.w << ' ' << r.h << ' ' << payload.size() << ' '
+                      << (encoding == rfb::Encoding::tight ? tight_kind(payload) : "-") << '\n';
+          });
+    }
     all.push_back(std::move(v));
   }
   // Connections are opened 2 ms apart: a burst of hundreds would overflow the listeners' accept backlogs.
@@ -250,7 +275,7 @@ int run_latency(const std::string& url, const std::string& origin, int count, in
 int main(int argc, char** argv) {
   CLI::App app{"many VNC viewers in one thread, or one viewer's request latency (bench/gateway.sh)"};
   std::vector<std::string> urls;
-  std::string urls_file, origin;
+  std::string urls_file, origin, rects_file;
   std::string encodings;
   int viewers = 1, seconds = 10, warmup = 2, latency_count = 0, region = 64, quality = -1, compress = -1;
   app.add_option("url", urls, "vnc://HOST:PORT or ws://HOST:PORT/PATH");
@@ -264,6 +289,9 @@ int main(int argc, char** argv) {
   app.add_option("--encodings", encodings, "load mode: 'novnc' (noVNC 1.3's list) or e.g. tight,zrle,raw");
   app.add_option("--quality", quality, "with an --encodings list: JPEG quality level")->check(CLI::Range(0, 9));
   app.add_option("--compress", compress, "with an --encodings list: compression level")->check(CLI::Range(0, 9));
+  app.add_option("--rects", rects_file,
+                 "load mode: write the first viewer's rectangles to this file, one a line: update encoding x y w h "
+                 "payload-bytes tight-kind");
   CLI11_PARSE(app, argc, argv);
   if (!urls_file.empty()) {
     std::ifstream in(urls_file);
@@ -276,7 +304,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (latency_count > 0) return run_latency(urls.front(), origin, latency_count, region);
-    return run_load(urls, viewers, origin, warmup, seconds, client_options(encodings, quality, compress));
+    return run_load(urls, viewers, origin, warmup, seconds, client_options(encodings, quality, compress), rects_file);
   } catch (const std::exception& e) {
     std::cerr << "viewer_load: " << e.what() << "\n";
     return 1;

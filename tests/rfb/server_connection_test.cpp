@@ -275,6 +275,35 @@ TEST(ServerConnection_Tight, ZlibStreamsStayInStepAcrossManyUpdatesAndLevelChang
   for (const int stream : {0, 1, 2}) EXPECT_EQ(headers[stream], 1) << "stream " << stream;
 }
 
+// A palette costs 3 bytes a colour, uncompressed: anti-aliased text with many colours for its size goes as full
+// colour through zlib (at most area / (8 x compression level) colours make a palette, as in TigerVNC); the
+// same colours over a bigger area still make one.
+TEST(ServerConnection_Tight, ManyColoursForTheirSizeGoAsFullColour) {
+  auto shades = [](int w, int h) {  // 119 greys, like the edges of anti-aliased glyphs
+    PixelBuffer fb(w, h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) fb.row(y)[x] = 0x010101u * static_cast<unsigned>((x * 7 + y * 3) % 119);
+    return fb;
+  };
+  const PixelBuffer glyphs = shades(56, 16);  // 896 pixels: a palette of at most 56 colours at level 2
+  Viewer small(glyphs, {Encoding::tight, compress_level(2), Encoding::desktop_size});
+  expect_same(small.client.framebuffer(), glyphs, "56x16");
+  EXPECT_EQ(small.tight_types(), std::vector<unsigned>{0u}) << "full colour, stream 0, no filter";
+
+  const PixelBuffer wide = shades(320, 64);  // 20 480 pixels: 1280 colours would still be worth a palette
+  Viewer big(wide, {Encoding::tight, compress_level(2), Encoding::desktop_size});
+  expect_same(big.client.framebuffer(), wide, "320x64");
+  ASSERT_EQ(big.rects.size(), 1u);
+  EXPECT_EQ(big.rects[0].second.at(0), 0x60u) << "stream 2, explicit filter";
+  EXPECT_EQ(big.rects[0].second.at(1), 1u) << "the palette filter";
+  EXPECT_EQ(big.rects[0].second.at(2), 118u) << "119 colours";
+
+  // With JPEG allowed the small area stays lossless: JPEG is for more than 256 colours.
+  Viewer jpeg_ok(glyphs, {Encoding::tight, quality_level(6), compress_level(2), Encoding::desktop_size});
+  expect_same(jpeg_ok.client.framebuffer(), glyphs, "56x16 with a JPEG quality");
+  EXPECT_EQ(jpeg_ok.tight_types(), std::vector<unsigned>{0u});
+}
+
 TEST(ServerConnection_Tight, LargeRectanglesAreSplitToTheSpecLimits) {
   const PixelBuffer fb = test_picture(3000, 100, 5);
   for (const auto& [name, pf] : formats()) {

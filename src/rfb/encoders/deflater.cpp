@@ -11,12 +11,11 @@ namespace vncgate::rfb {
 namespace {
 
 // Levels 1-3 (the fast band; noVNC and TigerVNC's viewers ask for 2) deflate larger pieces with ISA-L's level 1:
-// 3-3.5x zlib level 2's speed on console pictures for -10 % to +8 % of its bytes. Below kIsalFrom bytes zlib is
+// 3-3.5x zlib level 2's speed on console pictures for -10 % to +8 % of its bytes. Below isal_from_ bytes zlib is
 // the faster (ISA-L builds a Huffman table at every sync flush: 40 glyph cells of an update cost it 1.5-2x
 // zlib's time). 0 (stored) and 4-9 (a viewer that wants bytes saved) are zlib's alone. docs/performance.md,
 // "Deflate with ISA-L".
 bool isal_level(int level) { return level >= 1 && level <= 3; }
-constexpr std::size_t kIsalFrom = 2048;
 
 // Output room for `n` more input bytes: deflate's worst case (stored blocks) plus a sync flush.
 std::size_t bound(std::size_t n) { return n + n / 1000 + (n / 16383 + 1) * 5 + 64; }
@@ -107,7 +106,7 @@ void Deflater::restart() { last_ = nullptr; }
 // not hold the other's data, and its distances back would point at the wrong bytes of the viewer's window.
 void Deflater::compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) {
   Stream* engine = zlib_.get();
-  if (isal_level(level_) && data.size() >= kIsalFrom) {
+  if (isal_level(level_) && data.size() >= isal_from_) {
     if (!isal_) isal_ = std::make_unique<IsalStream>();
     engine = isal_.get();
   }
