@@ -94,8 +94,16 @@ Deflater::~Deflater() = default;
 
 void Deflater::restart(int level) {
   level = std::clamp(level, 0, 9);
-  if (level != level_) zlib_ = std::make_unique<ZlibStream>(level);
+  if (zlib_level(level) != zlib_level(level_)) zlib_ = std::make_unique<ZlibStream>(zlib_level(level));
   level_ = level;
+  restart();
+}
+
+void Deflater::favour_size_below(std::size_t isal_from, int zlib_level) {
+  const int before = this->zlib_level(level_);
+  isal_from_ = isal_from;
+  zlib_min_ = std::clamp(zlib_level, 0, 9);
+  if (this->zlib_level(level_) != before) zlib_ = std::make_unique<ZlibStream>(this->zlib_level(level_));
   restart();
 }
 
