@@ -10,9 +10,9 @@
 #          once (the capacity of 2 cores follows).
 #   convert  `record --fbs` of an operator at a shell (bench/terminal_session.sh, CONVERT_S) and of the busy
 #          listing, then `convert` on one core (taskset) and on all cores: times real time; then the time to
-#          show random instants of the session with and without its checkpoints (vncgate_seek_bench), and
-#          in its MP4 files: a thumbnail at t (vncgate_seek_bench --mp4-length) and Chromium's seek
-#          (bench/video_seek.mjs).
+#          show random instants of the session with and without its checkpoints and a thumbnail at t from
+#          them (vncgate_seek_bench: the frame endpoint of a job with FBS), and in its MP4 files: a thumbnail
+#          at t (vncgate_seek_bench --mp4-length: a job without) and Chromium's seek (bench/video_seek.mjs).
 # Writes a table to stdout and BUILD/bench/record.txt. Only the PIDs started here are killed.
 # Usage: bench/record.sh BUILD    env: SECONDS_BUSY (20), SECONDS_IDLE (60), IDLE_N (50), CONVERT_S (180),
 #   PARTS ("busy transcript idle convert": which measurements to run)

@@ -55,7 +55,7 @@ void time_thumbnails(const char* source, double length, int samples,
                      const std::function<framebuffer::PixelBuffer(double)>& picture_at) {
   auto thumbnail = [&](double at) {
     const auto start = Clock::now();
-    [[maybe_unused]] const auto png = framebuffer::encode_png(record::shrink_to_width(picture_at(at), 320));
+    [[maybe_unused]] const auto png = framebuffer::encode_png(framebuffer::shrink_to_width(picture_at(at), 320));
     return ms_since(start);
   };
   std::mt19937 random(42);
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
                 seek(file, at, {}), seek(file, at, use));
   }
   time_thumbnails("the FBS file and its checkpoints", length / 1000.0, samples, [&](double at) {
-    auto picture = fbs::picture_at(fbs::Reader::open(file), static_cast<std::uint32_t>(at * 1000), use);
+    auto picture = fbs::picture_at(fbs::Reader::open(file), static_cast<std::uint32_t>(at * 1000), use, 320);
     if (!picture) throw std::runtime_error("no picture at " + std::to_string(at) + " s");
     return std::move(*picture);
   });

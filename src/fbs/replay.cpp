@@ -179,10 +179,10 @@ framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayO
 }
 
 std::optional<framebuffer::PixelBuffer> picture_at(Reader reader, std::uint32_t at_ms, ReplayOptions options,
-                                                   std::uint32_t slack_ms) {
+                                                   int max_width, std::uint32_t slack_ms) {
   std::optional<framebuffer::PixelBuffer> picture;
   const auto result = Replay(std::move(reader), std::move(options)).run(at_ms, at_ms, [&](const Frame& f) {
-    picture = f.pixels;
+    picture = f.pixels.width() > max_width ? framebuffer::shrink_to_width(f.pixels, max_width) : f.pixels;
     return true;
   });
   if (static_cast<std::uint64_t>(result.last_ms) + slack_ms < at_ms) return std::nullopt;

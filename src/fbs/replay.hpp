@@ -98,10 +98,13 @@ class Replay {
 framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms = std::numeric_limits<std::uint32_t>::max(),
                                      ReplayOptions options = {});
 
-// The screen at `at_ms` (from the last checkpoint before it when `options` name a sidecar), or nullopt when
-// the recording does not reach that far — it ends more than `slack_ms` before (a still screen's last time mark
-// may be up to a mark interval old: §2) or has no picture. Damage after `at_ms` does not matter.
+// The screen at `at_ms` (from the last checkpoint before it when `options` name a sidecar), at most `max_width`
+// wide (framebuffer::shrink_to_width: a thumbnail is taken straight from the decoder's picture, without a copy
+// of the whole screen first), or nullopt when the recording does not reach that far — it ends more than
+// `slack_ms` before (a still screen's last time mark may be up to a mark interval old: §2) or has no picture.
+// Damage after `at_ms` does not matter.
 std::optional<framebuffer::PixelBuffer> picture_at(Reader reader, std::uint32_t at_ms, ReplayOptions options = {},
+                                                   int max_width = std::numeric_limits<int>::max(),
                                                    std::uint32_t slack_ms = 1000);
 
 // Options that restore from `fbs_path`'s checkpoint sidecar and add to it while decoding (play, transcript).

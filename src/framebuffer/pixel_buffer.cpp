@@ -58,4 +58,15 @@ void PixelBuffer::put(const Rect& r, const Pixel* src, int src_stride) {
   for (int i = 0; i < r.h; ++i) std::memcpy(row(r.y + i) + r.x, src + static_cast<std::size_t>(i) * src_stride, bytes);
 }
 
+PixelBuffer shrink_to_width(const PixelBuffer& fb, int max_width) {
+  const int step = std::max(1, (fb.width() + max_width - 1) / std::max(1, max_width));
+  PixelBuffer small(std::max(1, fb.width() / step), std::max(1, fb.height() / step));
+  for (int y = 0; y < small.height(); ++y) {
+    const auto* src = fb.row(y * step);
+    auto* dst = small.row(y);
+    for (int x = 0; x < small.width(); ++x) dst[x] = src[x * step];
+  }
+  return small;
+}
+
 }  // namespace vncgate::framebuffer

@@ -113,4 +113,7 @@ class PixelBuffer {
   bool compacted_ = false;
 };
 
+// At most `max_width` pixels wide, by sampling every n-th pixel of every n-th row (thumbnails).
+PixelBuffer shrink_to_width(const PixelBuffer& fb, int max_width);
+
 }  // namespace vncgate::framebuffer

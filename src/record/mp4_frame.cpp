@@ -211,15 +211,4 @@ framebuffer::PixelBuffer mp4_frame_at(const RangeSource& source, double seconds,
   return to_pixels(*shown);
 }
 
-framebuffer::PixelBuffer shrink_to_width(const framebuffer::PixelBuffer& fb, int max_width) {
-  const int step = std::max(1, (fb.width() + max_width - 1) / std::max(1, max_width));
-  framebuffer::PixelBuffer small(std::max(1, fb.width() / step), std::max(1, fb.height() / step));
-  for (int y = 0; y < small.height(); ++y) {
-    const auto* src = fb.row(y * step);
-    auto* dst = small.row(y);
-    for (int x = 0; x < small.width(); ++x) dst[x] = src[x * step];
-  }
-  return small;
-}
-
 }  // namespace vncgate::record

@@ -33,7 +33,4 @@ struct FrameLimits {
 // the last picture. Throws CodecError when the file is not such a recording or cannot be decoded.
 framebuffer::PixelBuffer mp4_frame_at(const RangeSource& source, double seconds, const FrameLimits& limits = {});
 
-// At most `max_width` pixels wide, by sampling (thumbnails).
-framebuffer::PixelBuffer shrink_to_width(const framebuffer::PixelBuffer& fb, int max_width);
-
 }  // namespace vncgate::record

@@ -367,7 +367,7 @@ void JobRunner::run(Work work) {
   const auto thumbnail = thumbnail_path(job.id);
   options.frame_observer = [thumbnail](const framebuffer::PixelBuffer& fb) {
     try {
-      framebuffer::write_png(record::shrink_to_width(fb, 320), thumbnail + ".tmp");
+      framebuffer::write_png(framebuffer::shrink_to_width(fb, 320), thumbnail + ".tmp");
       fs::rename(thumbnail + ".tmp", thumbnail);
     } catch (const std::exception& e) {
       spdlog::warn("thumbnail: {}", e.what());

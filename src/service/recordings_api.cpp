@@ -225,7 +225,7 @@ std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs:
 // both can be read as files (the work directory, file:// storage) and the file reaches the instant (a cut
 // one may not). nullopt otherwise: the MP4 is decoded instead.
 std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, const jobs::Job& job,
-                                                    const jobs::Segment& segment, double seconds) {
+                                                    const jobs::Segment& segment, double seconds, int width) {
   const auto sidecar = segment_sidecar(api, job, segment);
   if (!sidecar) return std::nullopt;
   // A time past the end shows the last picture, as from the MP4.
@@ -246,7 +246,7 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
   if (!recording || !checkpoints) return std::nullopt;
   fbs::ReplayOptions options;
   options.checkpoints = *checkpoints;
-  return fbs::picture_at(fbs::Reader::open(*recording), instant->ms, std::move(options));
+  return fbs::picture_at(fbs::Reader::open(*recording), instant->ms, std::move(options), width);
 }
 
 std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpRequest& request, jobs::Job& created) {
@@ -481,7 +481,7 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     std::optional<framebuffer::PixelBuffer> picture;
     const char* from = "fbs";
     try {
-      picture = fbs_picture(api, job, *segment, *seconds);
+      picture = fbs_picture(api, job, *segment, *seconds, *width);
     } catch (const Error& e) {  // a damaged recording: the MP4 still has the picture
       spdlog::warn("recordings: frame of {} segment {} from FBS: {}", job.id, segment->index, e.what());
     }
@@ -498,7 +498,7 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     HttpResponse r;
     r.status = 200;
     r.content_type = "image/png";
-    r.body = framebuffer::encode_png(record::shrink_to_width(*picture, *width));
+    r.body = framebuffer::encode_png(framebuffer::shrink_to_width(*picture, *width));
     r.headers.emplace_back("X-Frame-Source", from);
     r.headers.emplace_back("Cache-Control", "private, max-age=86400");  // a finished segment never changes
     return r;

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
+
 #include "fbs/fbs_test_util.hpp"
 #include "fbs/index.hpp"
 #include "fbs/reader.hpp"
@@ -107,7 +109,11 @@ TEST_F(FbsRoundTrip, PictureAtIsTheScreenThenWhereTheRecordingReaches) {
   ASSERT_TRUE(near_end);
   EXPECT_TRUE(std::equal(near_end->pixels().begin(), near_end->pixels().end(), conn_.framebuffer().pixels().begin()));
   EXPECT_FALSE(picture_at(Reader::open(path_), 3601));
-  EXPECT_FALSE(picture_at(Reader::open(path_), 2700, {}, 0));
+  EXPECT_FALSE(picture_at(Reader::open(path_), 2700, {}, INT_MAX, 0));
+  const auto narrow = picture_at(Reader::open(path_), 1500, {}, 4);  // 8 wide: every other pixel
+  ASSERT_TRUE(narrow);
+  EXPECT_EQ(narrow->width(), 4);
+  EXPECT_EQ(narrow->at(1, 1), after_second_.at(2, 2));
 }
 
 TEST_F(FbsRoundTrip, IndexPointsAtUpdateBoundariesOncePerSecondAndAtTheEnd) {

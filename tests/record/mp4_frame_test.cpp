@@ -99,7 +99,7 @@ TEST_F(Mp4Frame, PastTheEndShowsTheLastPicture_AndReadsByParts) {
 }
 
 TEST_F(Mp4Frame, ShrinkKeepsTheAspect) {
-  const auto small = shrink_to_width(mp4_frame_at(memory_source(*bytes_), 0), 100);
+  const auto small = framebuffer::shrink_to_width(mp4_frame_at(memory_source(*bytes_), 0), 100);
   EXPECT_LE(small.width(), 100);
   EXPECT_EQ(small.width() * kH / kW, small.height());
 }
