@@ -226,6 +226,7 @@ std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs:
 // one may not). nullopt otherwise: the MP4 is decoded instead.
 std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, const jobs::Job& job,
                                                     const jobs::Segment& segment, double seconds, int width) {
+  if (!job_encoding(job, api.settings.recording).fbs) return std::nullopt;  // no sidecar to read first
   const auto sidecar = segment_sidecar(api, job, segment);
   if (!sidecar) return std::nullopt;
   // A time past the end shows the last picture, as from the MP4.
