@@ -19,7 +19,7 @@ inline constexpr std::array<std::uint8_t, 2> kZlibHeader{0x78, 0x01};
 // never refer back past their start continue any stream that ended on a sync flush, so the same bytes serve a
 // viewer whose inflater has seen earlier data and, after kZlibHeader, one whose inflater is fresh. Viewers'
 // inflaters are never told to reset (noVNC 1.3's pako loses its window on inflateReset, see TightEncoder).
-// At levels 1-3 pieces of 2 KiB (set_isal_from) and more are deflated by ISA-L (faster on them), the rest by zlib.
+// At levels 1-3 pieces of 2 KiB (favour_size_below) and more are deflated by ISA-L (faster on them), the rest by zlib.
 class Deflater {
  public:
   explicit Deflater(int level = 1);
