@@ -162,31 +162,41 @@ ReplayResult Replay::run(std::uint32_t from_ms, std::uint32_t to_ms, const Frame
   return result;
 }
 
-framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayOptions options) {
-  framebuffer::PixelBuffer last;
-  bool any = false;
-  // Starting at at_ms: a checkpoint sidecar in the options is used (the one frame delivered is the screen then).
-  const auto result = Replay(std::move(reader), std::move(options)).run(at_ms, at_ms, [&](const Frame& f) {
-    last = f.pixels;
-    any = true;
+namespace {
+
+// The one frame a replay from `at_ms` to `at_ms` delivers (the screen then, or the last one when the recording
+// ends earlier), at most `max_width` wide, and how the replay went. Starting at at_ms, a checkpoint sidecar in
+// the options is used.
+struct Shown {
+  std::optional<framebuffer::PixelBuffer> picture;
+  ReplayResult result;
+};
+Shown show(Reader reader, std::uint32_t at_ms, ReplayOptions options, int max_width) {
+  Shown shown;
+  shown.result = Replay(std::move(reader), std::move(options)).run(at_ms, at_ms, [&](const Frame& f) {
+    shown.picture = f.pixels.width() > max_width ? framebuffer::shrink_to_width(f.pixels, max_width) : f.pixels;
     return true;
   });
-  if (!any) {
+  return shown;
+}
+
+}  // namespace
+
+framebuffer::PixelBuffer final_frame(Reader reader, std::uint32_t at_ms, ReplayOptions options) {
+  auto shown = show(std::move(reader), at_ms, std::move(options), std::numeric_limits<int>::max());
+  if (!shown.picture) {
+    const auto& result = shown.result;
     throw ProtocolError("no picture in the recording: " +
                         (result.decode_error.empty() ? result.read.message : result.decode_error));
   }
-  return last;
+  return std::move(*shown.picture);
 }
 
 std::optional<framebuffer::PixelBuffer> picture_at(Reader reader, std::uint32_t at_ms, ReplayOptions options,
                                                    int max_width, std::uint32_t slack_ms) {
-  std::optional<framebuffer::PixelBuffer> picture;
-  const auto result = Replay(std::move(reader), std::move(options)).run(at_ms, at_ms, [&](const Frame& f) {
-    picture = f.pixels.width() > max_width ? framebuffer::shrink_to_width(f.pixels, max_width) : f.pixels;
-    return true;
-  });
-  if (static_cast<std::uint64_t>(result.last_ms) + slack_ms < at_ms) return std::nullopt;
-  return picture;
+  auto shown = show(std::move(reader), at_ms, std::move(options), max_width);
+  if (static_cast<std::uint64_t>(shown.result.last_ms) + slack_ms < at_ms) return std::nullopt;
+  return std::move(shown.picture);
 }
 
 ReplayOptions using_and_building_checkpoints(const std::string& fbs_path) {

@@ -232,9 +232,7 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
   // A time past the end shows the last picture, as from the MP4.
   const auto ms = std::min<std::int64_t>(std::llround(seconds * 1000), segment.duration_ms);
   const auto instant = record::fbs_instant_at(record::fbs_places_of(*sidecar), ms);
-  if (!instant || !is_fbs_file_name(instant->file) || instant->file.ends_with(".idx") ||
-      instant->file.ends_with(".ckpt"))
-    return std::nullopt;
+  if (!instant || !is_fbs_file_name(instant->file) || !instant->file.ends_with(".fbs")) return std::nullopt;
   const auto where = api.site.locate_job(job.bucket_id);
   auto as_file = [&](const std::string& name) -> std::optional<std::string> {
     const auto local = fs::path(api.settings.jobs.work_dir) / job.id / name;
@@ -491,7 +489,7 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
       const auto source = segment_source(api, job, *segment);
       if (!source) return json_error(404, "not_found", "the segment's video is not available");
       try {
-        picture = record::mp4_frame_at(*source, *seconds);
+        picture = framebuffer::shrink_to_width(record::mp4_frame_at(*source, *seconds), *width);
       } catch (const CodecError& e) {
         return json_error(422, "unreadable", std::string("cannot decode the segment: ") + e.what());
       }
@@ -499,7 +497,7 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     HttpResponse r;
     r.status = 200;
     r.content_type = "image/png";
-    r.body = framebuffer::encode_png(framebuffer::shrink_to_width(*picture, *width));
+    r.body = framebuffer::encode_png(*picture);
     r.headers.emplace_back("X-Frame-Source", from);
     r.headers.emplace_back("Cache-Control", "private, max-age=86400");  // a finished segment never changes
     return r;
