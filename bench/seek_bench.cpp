@@ -6,6 +6,9 @@
 // without them (decoding from the start, as before).
 // Last, the time a search hit's thumbnail takes there (GET .../segments/{n}/frame?t= of a job that recorded FBS:
 // the picture from the checkpoint before t, 320 wide, as a PNG).
+// With --storage URL (s3://…, credentials in VNCGATE_S3_*) the FBS file and its sidecar are uploaded there and
+// the thumbnails timed again as `serve` makes them for a job kept only in S3: the sidecar copied once, the
+// recording read by ranges from the checkpoint on (service::stored_range_source).
 // vncgate_seek_bench FILE.mp4 --mp4-length S: the same thumbnails from an MP4 (a job without FBS, or storage
 // that is not a local directory: the keyframe before t, then forward).
 #include <CLI/CLI.hpp>
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <stdexcept>
@@ -24,6 +28,8 @@
 #include "fbs/replay.hpp"
 #include "framebuffer/png.hpp"
 #include "record/mp4_frame.hpp"
+#include "service/segment_frames.hpp"
+#include "storage/storage.hpp"
 
 namespace {
 
@@ -75,9 +81,11 @@ int main(int argc, char** argv) {
   std::string file;
   int samples = 200;
   double mp4_length = 0;
+  std::string storage_url;
   app.add_option("file", file, "FBS recording (or MP4 with --mp4-length)")->required()->check(CLI::ExistingFile);
   app.add_option("--samples", samples, "random instants to show");
   app.add_option("--mp4-length", mp4_length, "FILE is an MP4 this many seconds long: time its thumbnails instead");
+  app.add_option("--storage", storage_url, "also time thumbnails of the recording kept in this storage (s3://…)");
   CLI11_PARSE(app, argc, argv);
   if (mp4_length > 0) {
     const auto source = record::file_range_source(file);
@@ -134,5 +142,43 @@ int main(int argc, char** argv) {
     if (!picture) throw std::runtime_error("no picture at " + std::to_string(at) + " s");
     return std::move(*picture);
   });
+  if (!storage_url.empty()) {
+    const auto site = storage::StorageSite::open(storage_url);
+    const auto where = site.locate_job("seek-bench");
+    auto stored = site.shared_storage();
+    stored->ensure_bucket(where.bucket);
+    const auto key = where.prefix + std::filesystem::path(file).filename().string();
+    stored->put_file(where.bucket, key, file);
+    stored->put_file(where.bucket, fbs::checkpoints_path_for(key), sidecar);
+    start = Clock::now();
+    const auto copy = stored->read(where.bucket, fbs::checkpoints_path_for(key));
+    const auto local_copy = sidecar + ".copy";
+    {
+      std::ofstream out(local_copy, std::ios::binary);
+      out.write(copy->data(), static_cast<std::streamsize>(copy->size()));
+    }
+    std::printf("the sidecar copied from %s once: %.1f ms\n", stored->describe().c_str(), ms_since(start));
+    fbs::ReplayOptions copied;
+    copied.checkpoints = local_copy;
+    // What the endpoint reads besides the recording: the segment's sidecar (stat + GET, a few KiB here) and the
+    // checkpoint sidecar's stat (is the copy current?).
+    const auto segment_sidecar = std::filesystem::path(sidecar).parent_path() / "segment-001.json";
+    {
+      std::ofstream out(segment_sidecar);
+      out << R"({"segment": 1, "fbs": [{"file": "recording.fbs", "offset_s": 0}], "events": [)"
+          << std::string(2000, ' ') << "]}";
+    }
+    stored->put_file(where.bucket, where.prefix + "segment-001.json", segment_sidecar.string());
+    time_thumbnails("the FBS file in storage, by ranges", length / 1000.0, samples, [&](double at) {
+      stored->stat(where.bucket, where.prefix + "segment-001.json");
+      stored->read(where.bucket, where.prefix + "segment-001.json");
+      stored->stat(where.bucket, fbs::checkpoints_path_for(key));
+      auto source = service::stored_range_source(stored, where.bucket, key, 64 << 10);
+      auto reader = fbs::Reader::from_stream(service::range_stream(std::move(*source)), key);
+      auto picture = fbs::picture_at(std::move(reader), static_cast<std::uint32_t>(at * 1000), copied, 320);
+      if (!picture) throw std::runtime_error("no picture at " + std::to_string(at) + " s");
+      return std::move(*picture);
+    });
+  }
   return 0;
 }

@@ -31,6 +31,10 @@ Reader Reader::from_bytes(std::vector<std::uint8_t> bytes) {
   return Reader(std::move(in), "FBS data");
 }
 
+Reader Reader::from_stream(std::unique_ptr<std::istream> in, std::string name) {
+  return Reader(std::move(in), std::move(name));
+}
+
 Reader::Reader(std::unique_ptr<std::istream> in, std::string name) : in_(std::move(in)), name_(std::move(name)) {
   std::uint8_t magic[kMagicSize];
   const std::size_t got = read_up_to(*in_, magic, kMagicSize);

@@ -48,6 +48,8 @@ class Reader {
  public:
   static Reader open(const std::string& path);
   static Reader from_bytes(std::vector<std::uint8_t> bytes);
+  // Any seekable stream (an object in storage read by ranges); `name` is for messages.
+  static Reader from_stream(std::unique_ptr<std::istream> in, std::string name);
   Reader(Reader&&) noexcept;
   Reader& operator=(Reader&&) noexcept;
   ~Reader();

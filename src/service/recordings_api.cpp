@@ -22,6 +22,7 @@
 #include "record/mp4_frame.hpp"
 #include "record/sidecar.hpp"
 #include "service/job_request.hpp"
+#include "service/segment_frames.hpp"
 #include "util/log.hpp"
 
 namespace vncgate::service {
@@ -165,87 +166,6 @@ HttpResponse serve_object(const RecordingsApi& api, const jobs::Job& job, const 
     r.headers.emplace_back("Content-Range", "bytes " + std::to_string(offset) + "-" +
                                                 std::to_string(offset + length - 1) + "/" + std::to_string(size));
   return r;
-}
-
-// A segment's MP4 read by ranges where it is: the local file until it is uploaded, then the object (read a
-// MiB at a time, so that FFmpeg's small reads do not each become a request).
-std::optional<record::RangeSource> segment_source(const RecordingsApi& api, const jobs::Job& job,
-                                                  const jobs::Segment& segment) {
-  if (auto local = record::file_range_source(segment.local_path)) return local;
-  if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
-  const auto where = api.site.locate_job(job.bucket_id);
-  const auto key = where.prefix + fs::path(segment.object_key).filename().string();
-  auto storage = api.site.shared_storage();
-  const auto info = storage->stat(where.bucket, key);
-  if (!info) return std::nullopt;
-  static constexpr std::uint64_t kChunk = 1 << 20;
-  struct Cache {
-    std::uint64_t offset = 0;
-    std::string bytes;
-  };
-  auto cache = std::make_shared<Cache>();
-  const std::uint64_t size = info->size;
-  return record::RangeSource{
-      size, [storage, bucket = where.bucket, key, cache, size](std::uint64_t offset, std::span<std::uint8_t> into) {
-        if (offset < cache->offset || offset >= cache->offset + cache->bytes.size()) {
-          const auto start = offset / kChunk * kChunk;
-          auto bytes = storage->read(bucket, key, storage::ByteRange{start, std::min(kChunk, size - start)});
-          if (!bytes) throw StorageError("the recording went from storage while it was read");
-          cache->offset = start;
-          cache->bytes = std::move(*bytes);
-        }
-        const auto from = offset - cache->offset;
-        const auto n = std::min<std::uint64_t>(into.size(), cache->bytes.size() - from);
-        std::memcpy(into.data(), cache->bytes.data() + from, n);
-        return static_cast<std::size_t>(n);
-      }};
-}
-
-// A segment's JSON sidecar (small: its events are capped): beside the local MP4, else from storage.
-std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs::Job& job,
-                                           const jobs::Segment& segment) {
-  static constexpr std::uintmax_t kMaxSidecarBytes = 4 << 20;
-  const auto local = fs::path(segment.local_path).replace_extension(".json");
-  std::error_code ec;
-  if (!segment.local_path.empty() && fs::is_regular_file(local, ec)) {
-    if (fs::file_size(local, ec) > kMaxSidecarBytes || ec) return std::nullopt;
-    std::ifstream in(local, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
-  const auto where = api.site.locate_job(job.bucket_id);
-  const auto key = where.prefix + fs::path(segment.object_key).replace_extension(".json").filename().string();
-  const auto info = api.site.storage().stat(where.bucket, key);
-  if (!info || info->size > kMaxSidecarBytes) return std::nullopt;
-  return api.site.storage().read(where.bucket, key);
-}
-
-// The lossless picture of a segment `seconds` into it, from the job's FBS recording: when the segment's sidecar
-// places the instant in one whose checkpoint sidecar is built (so it is a seek, not a decode from the start),
-// both can be read as files (the work directory, file:// storage) and the file reaches the instant (a cut
-// one may not). nullopt otherwise: the MP4 is decoded instead.
-std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, const jobs::Job& job,
-                                                    const jobs::Segment& segment, double seconds, int width) {
-  if (!job_encoding(job, api.settings.recording).fbs) return std::nullopt;  // no sidecar to read first
-  const auto sidecar = segment_sidecar(api, job, segment);
-  if (!sidecar) return std::nullopt;
-  // A time past the end shows the last picture, as from the MP4.
-  const auto ms = std::min<std::int64_t>(std::llround(seconds * 1000), segment.duration_ms);
-  const auto instant = record::fbs_instant_at(record::fbs_places_of(*sidecar), ms);
-  if (!instant || !is_fbs_file_name(instant->file) || !instant->file.ends_with(".fbs")) return std::nullopt;
-  const auto where = api.site.locate_job(job.bucket_id);
-  auto as_file = [&](const std::string& name) -> std::optional<std::string> {
-    const auto local = fs::path(api.settings.jobs.work_dir) / job.id / name;
-    std::error_code ec;
-    if (fs::is_regular_file(local, ec)) return local.string();
-    return api.site.storage().local_file(where.bucket, where.prefix + name);
-  };
-  const auto recording = as_file(instant->file);
-  const auto checkpoints = as_file(fbs::checkpoints_path_for(instant->file));
-  if (!recording || !checkpoints) return std::nullopt;
-  fbs::ReplayOptions options;
-  options.checkpoints = *checkpoints;
-  return fbs::picture_at(fbs::Reader::open(*recording), instant->ms, std::move(options), width);
 }
 
 std::optional<HttpResponse> create_job(const RecordingsApi& api, const HttpRequest& request, jobs::Job& created) {

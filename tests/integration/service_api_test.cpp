@@ -12,6 +12,7 @@
 #include "support/image.hpp"
 #include "support/media.hpp"
 #include "support/qemu.hpp"
+#include "support/s3rver.hpp"
 
 namespace vncgate::test {
 namespace {
@@ -157,6 +158,49 @@ TEST_F(ServiceApiTest, FrameAtATimeComesLosslesslyFromTheFbsRecording) {
   ASSERT_EQ(mp4.status, 200) << mp4.body;
   EXPECT_EQ(mp4.header("X-Frame-Source").value_or(""), "mp4");
   write_file(dir.file("mp4.png"), mp4.body);
+  EXPECT_GT(psnr(before, load_png(dir.file("mp4.png"))), 40.0);
+}
+
+// Kept only in S3 (s3rver), a job's FBS recording still gives the picture at a time losslessly: its checkpoint
+// sidecar is copied once to work_dir/seek-cache and the recording is read by ranges from the checkpoint on.
+// Without the checkpoint sidecar in storage, the MP4 is decoded.
+TEST_F(ServiceApiTest, FrameAtATimeComesFromAnFbsRecordingKeptOnlyInS3) {
+  TempDir dir("vncgate-serve-s3frame");
+  S3rver s3(dir.file("s3"), dir.file("s3rver.log"));
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(),
+                                  .storage_url = "s3://127.0.0.1:" + std::to_string(s3.port()) + "?tls=off",
+                                  .targets = {"demo=" + guest_->vnc_url()},
+                                  .env = {{"VNCGATE_S3_ACCESS_KEY", "S3RVER"}, {"VNCGATE_S3_SECRET_KEY", "S3RVER"}}});
+  serve.start();
+  const auto before = guest_->screendump();
+  const auto id = serve.json("POST", "/record", R"({"server": "demo", "duration": 2, "count": 2, "fbs": true})", 202)
+                      .at("job_id")
+                      .get<std::string>();
+  serve.wait_state(id, "done", std::chrono::seconds(40));
+  ASSERT_EQ(diff_summary(before, guest_->screendump()), "") << "the guest's screen was meant to hold still";
+  ASSERT_FALSE(fs::exists(dir.file("work/" + id + "/recording.fbs"))) << "uploaded: only S3 has the recording";
+
+  for (const char* t : {"0.5", "1.5", "1.5"}) {  // the second 1.5 uses the copy the first one made
+    const auto frame = serve.request("GET", "/api/v1/recordings/" + id + "/segments/2/frame?width=4096&t=" + t);
+    ASSERT_EQ(frame.status, 200) << frame.body << serve.log_tail();
+    EXPECT_EQ(frame.header("X-Frame-Source").value_or(""), "fbs") << "t=" << t << serve.log_tail();
+    write_file(dir.file("frame.png"), frame.body);
+    EXPECT_EQ(diff_summary(before, load_png(dir.file("frame.png"))), "") << "t=" << t << " vs QMP screendump";
+  }
+  std::vector<fs::path> copies;
+  for (const auto& entry : fs::recursive_directory_iterator(dir.file("work/seek-cache")))
+    if (entry.is_regular_file()) copies.push_back(entry.path());
+  ASSERT_EQ(copies.size(), 1u) << "one copy of the checkpoint sidecar, no partial files";
+  EXPECT_EQ(copies[0].extension(), ".ckpt");
+  EXPECT_EQ(copies[0].parent_path().filename(), id);
+
+  // The checkpoint sidecar gone from storage (s3rver keeps each object as files named after its key).
+  for (const auto& entry : fs::recursive_directory_iterator(dir.file("s3")))
+    if (entry.path().filename().string().starts_with("recording.fbs.ckpt")) fs::remove(entry.path());
+  const auto fallback = serve.request("GET", "/api/v1/recordings/" + id + "/segments/2/frame?width=4096&t=1");
+  ASSERT_EQ(fallback.status, 200) << fallback.body;
+  EXPECT_EQ(fallback.header("X-Frame-Source").value_or(""), "mp4");
+  write_file(dir.file("mp4.png"), fallback.body);
   EXPECT_GT(psnr(before, load_png(dir.file("mp4.png"))), 40.0);
 }
 

@@ -110,6 +110,12 @@ TEST_F(S3rverTest, UploadListReadDownload_RoundTripsAndMinioReadsTheSameBytes) {
             large.substr(5 * 1024 * 1024 - 10, 100));
   EXPECT_EQ(storage.read("job-0001", "segments/0001.json", ByteRange{1000, std::nullopt}), small.substr(1000));
   EXPECT_EQ(storage.read("job-0001", "missing"), std::nullopt);
+  // Bounded ranges are one GET each: past the end, across the end, of a missing object.
+  EXPECT_EQ(storage.read("job-0001", "segments/0001.json", ByteRange{small.size() - 5, 100}),
+            small.substr(small.size() - 5));
+  EXPECT_EQ(storage.read("job-0001", "segments/0001.json", ByteRange{small.size(), 10}), "");
+  EXPECT_EQ(storage.read("job-0001", "segments/0001.json", ByteRange{small.size() + 1000, 10}), "");
+  EXPECT_EQ(storage.read("job-0001", "missing", ByteRange{0, 10}), std::nullopt);
 
   EXPECT_EQ(storage.read("job-0001", "segments/0001 final.mp4"), large);
 

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "framebuffer/pixel_buffer.hpp"
+#include "jobs/job.hpp"
+#include "record/mp4_frame.hpp"
+#include "service/recordings_api.hpp"
+#include "storage/storage.hpp"
+
+namespace vncgate::service {
+
+// A stored object read by ranges, for readers that jump into a big object and read on from there. Reads start
+// at `first_chunk` bytes after a jump and double while the reader goes on, up to 1 MiB, so that a jump costs
+// one small GET and reading on a few. nullopt when the object does not exist. A read fault throws StorageError.
+std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::Storage> storage,
+                                                       const std::string& bucket, const std::string& key,
+                                                       std::uint64_t first_chunk = 1 << 20);
+
+// A RangeSource as a seekable std::istream (what fbs::Reader reads). A read fault comes out of the stream's
+// reads as the source's own exception (its exception mask holds badbit), not as an end of file.
+std::unique_ptr<std::istream> range_stream(record::RangeSource source);
+
+// A segment's MP4 where it lies: the local file until it is uploaded, then the object.
+std::optional<record::RangeSource> segment_source(const RecordingsApi& api, const jobs::Job& job,
+                                                  const jobs::Segment& segment);
+
+// The lossless picture of a segment `seconds` into it, at most `width` wide, from the job's FBS recording:
+// when the segment's sidecar places the instant in an FBS file whose checkpoint sidecar is built (so that it
+// is a seek, not a decode from the start) and the file reaches the instant (a cut one may not). The files are
+// read where they are: the work directory, file:// storage, or by ranges from S3 (the checkpoint sidecar is
+// copied once to work_dir/seek-cache, which keeps at most kSeekCacheBytes). nullopt: decode the MP4 instead.
+// Throws vncgate::Error for a damaged recording or a storage fault.
+std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, const jobs::Job& job,
+                                                    const jobs::Segment& segment, double seconds, int width);
+
+inline constexpr std::uint64_t kSeekCacheBytes = 256ull << 20;
+
+}  // namespace vncgate::service
