@@ -228,7 +228,18 @@ say "$(printf 'operator session on all %d cores: %.2f s -> %.0fx real time\n' "$
 # checkpoint sidecar rebuilt, then random instants shown with it and a few without.
 say ""
 say "== seek in the operator session (vncgate_seek_bench; target <= 50 ms at any instant of a 1-hour recording)"
-"$build/bench/vncgate_seek_bench" "$tmp/session/recording.fbs" | while read -r line; do say "$line"; done
+# With s3rver (tests/storage) the thumbnails are timed again from the recording kept only in S3.
+s3rver=$(dirname "$0")/../tests/storage/node_modules/.bin/s3rver
+seek_storage=()
+if [ -x "$s3rver" ]; then
+  s3_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  start "$tmp/s3rver.log" "$s3rver" -d "$tmp/s3" -a 127.0.0.1 -p "$s3_port" --no-vhost-buckets
+  wait_port "$s3_port"
+  seek_storage=(--storage "s3://127.0.0.1:$s3_port?tls=off")
+fi
+VNCGATE_S3_ACCESS_KEY=S3RVER VNCGATE_S3_SECRET_KEY=S3RVER \
+  "$build/bench/vncgate_seek_bench" "$tmp/session/recording.fbs" "${seek_storage[@]}" |
+  while read -r line; do say "$line"; done
 # The MP4 paths of the same session: a search hit's thumbnail (GET .../segments/{n}/frame?t=: the keyframe
 # before t, then forward) and the dashboard player's seek (Chromium: currentTime to 'seeked'), on the segment
 # the recorder wrote and on the conversion of the FBS file.
