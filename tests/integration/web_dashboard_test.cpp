@@ -6,6 +6,9 @@
 // console text plays in the page and the picture Chromium decodes is the console's.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+
 #include "service_fixture.hpp"
 #include "support/browser.hpp"
 #include "support/image.hpp"
@@ -57,6 +60,53 @@ TEST_F(WebDashboardTest, AsksForTheApiKeyWhenTheServerHasKeys) {
   serve.start();
   EXPECT_EQ(serve.request("GET", "/").status, 200) << "the page itself is public";
   check_dashboard(serve, dir, {{"Authorization", "Bearer " + key}}, key);
+}
+
+// A job that records FBS: while the dashboard's player seeks, the server's picture at the new instant (from
+// the FBS recording and its checkpoints, X-Frame-Source: fbs) lies over the video until the video has decoded
+// that instant itself; one request per seek, every one answered from the FBS file, none left over the video.
+TEST_F(WebDashboardTest, SeeksInAnFbsRecordingShowTheServersPictureUntilTheVideoGetsThere) {
+  TempDir dir("vncgate-dashboard-seek");
+  ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
+  serve.start();
+  auto response =
+      serve.request("POST", "/api/v1/recordings", R"({"server": "demo", "duration": 6, "count": 1, "fbs": true})");
+  ASSERT_EQ(response.status, 202) << response.body;
+  const std::string id = nlohmann::json::parse(response.body).at("job_id");
+  constexpr int kSeeks = 20;
+  const auto result = run_browser_check(
+      "dashboard_check.mjs",
+      {"--url", serve.url("/"), "--job", id, "--state", "done", "--seek-previews", std::to_string(kSeeks)}, dir.path(),
+      std::chrono::seconds(90));
+  ASSERT_EQ(result.exit_code, kBrowserOk) << result.log << "\n" << serve.log_tail();
+  const auto report = nlohmann::json::parse(result.report);
+  ASSERT_EQ(report["seeks"].size(), static_cast<std::size_t>(kSeeks)) << result.report;
+  int shown = 0;
+  std::vector<double> to_picture, seeked;
+  for (const auto& seek : report["seeks"]) {
+    EXPECT_TRUE(seek.value("hidden_after", false)) << "a preview left over the video: " << seek.dump();
+    const double video_ms = seek.at("seeked_ms");
+    seeked.push_back(video_ms);
+    if (!seek.contains("preview_ms")) {
+      to_picture.push_back(video_ms);
+      continue;
+    }
+    ++shown;
+    to_picture.push_back(std::min(video_ms, seek["preview_ms"].get<double>()));
+    EXPECT_EQ(seek.value("preview_source", ""), "fbs") << seek.dump();
+    EXPECT_EQ(seek.value("preview_width", 0), report["video"].value("width", -1)) << "full size: " << seek.dump();
+  }
+  EXPECT_GE(report["frame_responses"].size(), static_cast<std::size_t>(kSeeks)) << "one picture asked per seek";
+  for (const auto& r : report["frame_responses"]) {
+    EXPECT_EQ(r.value("status", 0), 200) << r.dump();
+    EXPECT_EQ(r.value("source", ""), "fbs") << r.dump();
+  }
+  std::sort(to_picture.begin(), to_picture.end());
+  std::sort(seeked.begin(), seeked.end());
+  std::printf(
+      "seeks: %d of %d showed the server's picture first; to a picture median %.1f / max %.1f ms, "
+      "video seeked median %.1f / max %.1f ms\n",
+      shown, kSeeks, to_picture[kSeeks / 2], to_picture.back(), seeked[kSeeks / 2], seeked.back());
 }
 
 // The recording default is H.264 High 4:4:4 (sharp coloured text): the dashboard's player in Debian's Chromium

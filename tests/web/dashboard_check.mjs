@@ -5,9 +5,12 @@
 // as a PNG (drawn from the paused <video> into a canvas) for the caller to compare with the server's
 // framebuffer. With --search WORDS the page's search box is used: a hit of --job must be listed with a line
 // containing WORDS, and "Play from here" must load its segment into the player seeked to the hit's offset.
+// With --seek-previews N the paused player is seeked to N instants (fixed seed, 300 ms apart): for each, the
+// time to the seek preview (the server's picture over the video, shown while the video seeks) and to the
+// video's 'seeked', and every frame request the page made (status, X-Frame-Source).
 // With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
 //   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 1] (1-based, as in the API) [--api-key KEY]
-//        [--search WORDS] [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
+//        [--search WORDS] [--seek-previews N] [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
 //        [--report report.json] [--ready-file F] (written when all checks passed)
 import { writeFileSync } from 'node:fs';
 import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep, writeDataUrl } from './lib.mjs';
@@ -25,6 +28,7 @@ const spec = {
   'no-thumbnail': { flag: true },
   'no-video': { flag: true },
   search: {},
+  'seek-previews': { number: true },
   'timeout-ms': { number: true, default: 60000 },
 };
 
@@ -47,6 +51,11 @@ runCheck(spec, async (page, options, report) => {
     report.prompts += 1;
     if (dialog.type() === 'prompt' && options['api-key'] !== undefined) await dialog.accept(options['api-key']);
     else await dialog.dismiss();
+  });
+  report.frame_responses = [];
+  page.on('response', (response) => {
+    if (!/\/segments\/\d+\/frame\?/.test(response.url())) return;
+    report.frame_responses.push({ status: response.status(), source: response.headers()['x-frame-source'] ?? null });
   });
   await page.goto(options.url, { waitUntil: 'load', timeout: options['timeout-ms'] });
 
@@ -114,6 +123,39 @@ runCheck(spec, async (page, options, report) => {
       });
       writeDataUrl(url, options['frame-out']);
     }
+  }
+  if (options['seek-previews']) {
+    report.seeks = await page.evaluate(async ({ samples }) => {
+      const video = document.querySelector('#player video');
+      const img = document.querySelector('#player img.seek-preview');
+      video.pause();
+      let state = 42;
+      const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+      const seeks = [];
+      for (let i = 0; i < samples; i++) {
+        const t = Math.round(random() * video.duration * 1000) / 1000;
+        seeks.push(await new Promise((resolve) => {
+          const start = performance.now();
+          const seek = { t };
+          const observer = new MutationObserver(() => {
+            if (img.hidden || seek.preview_ms !== undefined || Math.abs(Number(img.dataset.t) - t) > 0.001) return;
+            seek.preview_ms = performance.now() - start;
+            seek.preview_source = img.dataset.source;
+            seek.preview_width = img.naturalWidth;
+          });
+          observer.observe(img, { attributes: true });
+          video.addEventListener('seeked', () => {
+            seek.seeked_ms = performance.now() - start;
+            observer.disconnect();
+            seek.hidden_after = img.hidden;
+            resolve(seek);
+          }, { once: true });
+          video.currentTime = t;
+        }));
+        await new Promise((ok) => setTimeout(ok, 300)); // a preview still on its way arrives meanwhile
+      }
+      return seeks;
+    }, { samples: options['seek-previews'] });
   }
   if (options.search !== undefined) {
     await page.fill('#search input[name="q"]', options.search);

@@ -218,11 +218,66 @@ function explainVideoError(video) {
     '). 4:4:4 recordings play in Chromium/Chrome, VLC and mpv; download it, or record with chroma 4:2:0.');
 }
 
+// While the player seeks in a job that recorded FBS, the server's picture at the new instant (a seek in the FBS
+// recording from its checkpoint before it: tens of ms, where the browser decodes from the MP4's keyframe)
+// lies over the video until the video shows that instant itself. One request at a time, the newest instant
+// next; a picture that arrives after the video got there is not shown.
+function seekPreviews(player, video, frameUrl) {
+  const img = player.querySelector('img.seek-preview');
+  let wanted = null;
+  let busy = false;
+  const hide = () => {
+    img.hidden = true;
+    if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
+    objectUrls.delete(img);
+    img.removeAttribute('src');
+  };
+  const stillSeeking = (t) => video.seeking && Math.abs(video.currentTime - t) < 0.001;
+  async function next() {
+    if (busy || wanted === null) return;
+    const t = wanted;
+    wanted = null;
+    busy = true;
+    try {
+      const width = Math.min(4096, Math.max(16, video.videoWidth || 1280));
+      const response = await request('GET', `${frameUrl}?t=${t.toFixed(3)}&width=${width}`, { raw: true });
+      const blob = await response.blob();
+      if (stillSeeking(t)) {
+        const url = URL.createObjectURL(blob);
+        const shown = new Image();
+        shown.src = url;
+        await shown.decode();
+        if (stillSeeking(t)) {
+          if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
+          objectUrls.set(img, url);
+          img.src = url;
+          img.dataset.t = String(t);
+          img.dataset.source = response.headers.get('X-Frame-Source') || '';
+          img.hidden = false;
+        } else {
+          URL.revokeObjectURL(url);
+        }
+      }
+    } catch {
+      // no picture for this instant: the video shows it when its own seek ends
+    } finally {
+      busy = false;
+      next();
+    }
+  }
+  hide();
+  video.onseeking = frameUrl ? () => { wanted = video.currentTime; next(); } : null;
+  video.onseeked = hide;
+  video.onemptied = hide;
+}
+
 // Plays a segment in the page's player, from `offset` seconds into it (a search hit) or from its start.
-function playSegment(title, jobId, index, url, offset = 0) {
+// `previews`: the job recorded FBS, so seeks show the server's picture while the video gets there.
+function playSegment(title, jobId, index, url, offset = 0, previews = false) {
   const player = $('player');
   const video = player.querySelector('video');
   video.onerror = () => explainVideoError(video);
+  seekPreviews(player, video, previews ? `/api/v1/recordings/${encodeURIComponent(jobId)}/segments/${Number(index)}/frame` : null);
   // Seek once the metadata is there (before that, currentTime does not stick); a replaced source cancels it.
   video.onloadedmetadata = offset > 0 ? () => {
     video.onloadedmetadata = null;
@@ -238,7 +293,7 @@ function playSegment(title, jobId, index, url, offset = 0) {
 
 function play(job, segment) {
   playSegment(`${job.server} — segment ${segment.index} (${formatSeconds(segment.duration)})`, job.job_id,
-    segment.index, segment.url);
+    segment.index, segment.url, 0, Array.isArray(job.files) && job.files.some((f) => /\.fbs$/.test(f.name)));
 }
 
 function segmentsCell(job) {
