@@ -231,6 +231,10 @@ int JobRunner::active() const {
   return static_cast<int>(live_.size());
 }
 
+std::string JobRunner::work_dir_of(const std::string& job_id) const {
+  return (fs::path(settings_.jobs.work_dir) / job_id).string();
+}
+
 std::string JobRunner::thumbnail_path(const std::string& job_id) const {
   return (fs::path(settings_.jobs.work_dir) / "thumbnails" / (job_id + ".png")).string();
 }
@@ -350,7 +354,7 @@ void JobRunner::run(Work work) {
   };
 
   record::RecordOptions options;
-  options.output_dir = (fs::path(settings_.jobs.work_dir) / job.id).string();
+  options.output_dir = work_dir_of(job.id);
   options.duration_ms = job.duration_s * 1000;
   options.count = work.remaining;
   options.first_number = work.first_number;

@@ -50,6 +50,8 @@ class JobRunner {
   int active() const;
   // The thumbnail file of a job (updated every few seconds while it records).
   std::string thumbnail_path(const std::string& job_id) const;
+  // The job's own directory under jobs.work_dir: its files while it records and until they are uploaded.
+  std::string work_dir_of(const std::string& job_id) const;
 
  private:
   struct Work {

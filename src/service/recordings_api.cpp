@@ -55,7 +55,7 @@ std::vector<std::string> fbs_files(const RecordingsApi& api, const jobs::Job& jo
   std::set<std::string> names;
   if (!job_encoding(job, api.settings.recording).fbs) return {};  // the job's own choice, else the default
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(fs::path(api.settings.jobs.work_dir) / job.id, ec))
+  for (const auto& entry : fs::directory_iterator(api.runner.work_dir_of(job.id), ec))
     if (is_fbs_file_name(entry.path().filename().string())) names.insert(entry.path().filename().string());
   try {
     const auto where = api.site.locate_job(job.bucket_id);
@@ -435,7 +435,7 @@ void add_recording_routes(Router& router, const RecordingsApi& api) {
     auto job = find_job(request);
     const auto& name = request.params.at("name");
     if (!job || !is_fbs_file_name(name)) return json_error(404, "not_found", "no such file");
-    const auto local = fs::path(api.settings.jobs.work_dir) / job->id / name;
+    const auto local = fs::path(api.runner.work_dir_of(job->id)) / name;
     return serve_object(api, *job, local.string(), name, "application/octet-stream", request);
   });
 }

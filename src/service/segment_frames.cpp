@@ -237,9 +237,8 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
   const auto instant = record::fbs_instant_at(record::fbs_places_of(*sidecar), ms);
   if (!instant || !is_fbs_file_name(instant->file) || !instant->file.ends_with(".fbs")) return std::nullopt;
   const auto where = api.site.locate_job(job.bucket_id);
-  const auto work_dir = fs::path(api.settings.jobs.work_dir);
   auto as_file = [&](const std::string& name) -> std::optional<std::string> {
-    const auto local = work_dir / job.id / name;
+    const auto local = fs::path(api.runner.work_dir_of(job.id)) / name;
     std::error_code ec;
     if (fs::is_regular_file(local, ec)) return local.string();
     return api.site.storage().local_file(where.bucket, where.prefix + name);
@@ -253,8 +252,8 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
   }
   // Only in storage (S3): the checkpoints from a local copy, the recording by ranges from the one before t.
   auto storage = api.site.shared_storage();
-  const auto checkpoints =
-      cached_checkpoints(*storage, where.bucket, where.prefix + checkpoints_name, work_dir / "seek-cache", job.id);
+  const auto checkpoints = cached_checkpoints(*storage, where.bucket, where.prefix + checkpoints_name,
+                                              fs::path(api.settings.jobs.work_dir) / "seek-cache", job.id);
   if (!checkpoints) return std::nullopt;
   auto source = stored_range_source(storage, where.bucket, where.prefix + instant->file, 64 << 10);
   if (!source) return std::nullopt;
