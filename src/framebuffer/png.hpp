@@ -7,7 +7,9 @@
 
 namespace vncgate::framebuffer {
 
-// Writes `fb` as an 8-bit RGB PNG; throws vncgate::Error (storage) when the file cannot be written.
+// Writes `fb` as a PNG, lossless: a palette of 1-8 bits a pixel when it has at most 256 colours, else 8-bit RGB,
+// filtered and deflated as suits the picture (png.cpp). Throws vncgate::Error (storage) when the file cannot be
+// written.
 void write_png(const PixelBuffer& fb, const std::string& path);
 // The same PNG in memory (an HTTP answer).
 std::string encode_png(const PixelBuffer& fb);
