@@ -100,9 +100,10 @@ std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs:
   if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
   const auto where = api.site.locate_job(job.bucket_id);
   const auto key = where.prefix + fs::path(segment.object_key).replace_extension(".json").filename().string();
-  const auto info = api.site.storage().stat(where.bucket, key);
-  if (!info || info->size > kMaxSidecarBytes) return std::nullopt;
-  return api.site.storage().read(where.bucket, key);
+  // One GET (a bounded range), not a stat first: every thumbnail reads it.
+  auto bytes = api.site.storage().read(where.bucket, key, storage::ByteRange{0, kMaxSidecarBytes + 1});
+  if (!bytes || bytes->size() > kMaxSidecarBytes) return std::nullopt;
+  return bytes;
 }
 
 // FNV-1a, 64 bits, as 16 hex digits: a stable file name for an object's version.
@@ -142,21 +143,22 @@ void trim_seek_cache(const fs::path& cache_dir) {
 }
 
 // A local copy of a checkpoint sidecar kept only in storage (a replay reads checkpoints by path), in
-// cache_dir/<job>/<hash of key, size and tag>.ckpt: a changed object is fetched anew. nullopt when the object
-// is missing, empty, implausibly large or cannot be copied (the caller decodes the MP4 instead).
+// cache_dir/<job>/<hash of bucket and key>.ckpt, fetched once: a finished job's objects do not change (and a
+// copy that does not belong to its recording is not used: the replay checks each checkpoint against the
+// recording's bytes). nullopt when the object is missing, empty, implausibly large or cannot be copied (the
+// caller decodes the MP4 instead).
 std::optional<std::string> cached_checkpoints(storage::Storage& storage, const std::string& bucket,
                                               const std::string& key, const fs::path& cache_dir,
                                               const std::string& job_id) {
   static constexpr std::uint64_t kMaxSidecarBytes = 64 << 20;  // an hour of a terminal session takes ~3 MiB
-  const auto info = storage.stat(bucket, key);
-  if (!info || info->size == 0 || info->size > kMaxSidecarBytes) return std::nullopt;
-  const auto path =
-      cache_dir / job_id / (name_hash(key + '\n' + std::to_string(info->size) + '\n' + info->etag) + ".ckpt");
+  const auto path = cache_dir / job_id / (name_hash(bucket + '\n' + key) + ".ckpt");
   std::error_code ec;
-  if (fs::file_size(path, ec) == info->size && !ec) {
+  if (fs::is_regular_file(path, ec)) {
     fs::last_write_time(path, fs::file_time_type::clock::now(), ec);  // recently used: trimmed last
     return path.string();
   }
+  const auto info = storage.stat(bucket, key);
+  if (!info || info->size == 0 || info->size > kMaxSidecarBytes) return std::nullopt;
   auto bytes = storage.read(bucket, key);
   if (!bytes || bytes->size() != info->size) return std::nullopt;  // changed while read: the next request retries
   fs::create_directories(path.parent_path(), ec);
@@ -181,8 +183,9 @@ std::optional<std::string> cached_checkpoints(storage::Storage& storage, const s
 
 std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::Storage> storage,
                                                        const std::string& bucket, const std::string& key,
-                                                       std::uint64_t first_chunk) {
-  const auto info = storage->stat(bucket, key);
+                                                       std::uint64_t first_chunk, bool stat_first) {
+  std::optional<storage::ObjectInfo> info = storage::ObjectInfo{key, kUnknownSize, ""};
+  if (stat_first) info = storage->stat(bucket, key);
   if (!info) return std::nullopt;
   first_chunk = std::clamp<std::uint64_t>(first_chunk, 4096, kMaxChunk);
   struct Cache {
@@ -201,7 +204,8 @@ std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::
           // Whole chunks stay aligned: FFmpeg's reads back and forth around one place hit the same chunk.
           const auto start = first_chunk == kMaxChunk ? offset / kMaxChunk * kMaxChunk : offset;
           auto bytes = storage->read(bucket, key, storage::ByteRange{start, std::min(cache->chunk, size - start)});
-          if (!bytes) throw StorageError("the recording went from storage while it was read");
+          if (!bytes) throw StorageError("the recording is not in storage (any more)");
+          if (bytes->empty() && size == kUnknownSize) return std::size_t{0};  // its end
           if (offset >= start + bytes->size()) throw StorageError("the recording in storage is shorter than it was");
           cache->offset = start;
           cache->bytes = std::move(*bytes);
@@ -255,7 +259,8 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
   const auto checkpoints = cached_checkpoints(*storage, where.bucket, where.prefix + checkpoints_name,
                                               fs::path(api.settings.jobs.work_dir) / "seek-cache", job.id);
   if (!checkpoints) return std::nullopt;
-  auto source = stored_range_source(storage, where.bucket, where.prefix + instant->file, 64 << 10);
+  // No stat first (a request saved): the recording's end is where the reads come back short.
+  auto source = stored_range_source(storage, where.bucket, where.prefix + instant->file, kRecordingFirstChunk, false);
   if (!source) return std::nullopt;
   options.checkpoints = *checkpoints;
   return fbs::picture_at(fbs::Reader::from_stream(range_stream(std::move(*source)), instant->file), instant->ms,

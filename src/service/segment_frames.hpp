@@ -17,10 +17,15 @@ namespace vncgate::service {
 
 // A stored object read by ranges, for readers that jump into a big object and read on from there. Reads start
 // at `first_chunk` bytes after a jump and double while the reader goes on, up to 1 MiB, so that a jump costs
-// one small GET and reading on a few. nullopt when the object does not exist. A read fault throws StorageError.
+// one small GET and reading on a few. With `stat_first` (one request more) the size is known and nullopt says
+// the object does not exist; without, the size is kUnknownSize, the end is where reads come back short and a
+// missing object is a StorageError at the first read. A read fault throws StorageError.
+inline constexpr std::uint64_t kUnknownSize = UINT64_MAX;
+// An FBS recording's first read after a jump: a checkpoint is followed by up to ~1 MiB to decode.
+inline constexpr std::uint64_t kRecordingFirstChunk = 256 << 10;
 std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::Storage> storage,
                                                        const std::string& bucket, const std::string& key,
-                                                       std::uint64_t first_chunk = 1 << 20);
+                                                       std::uint64_t first_chunk = 1 << 20, bool stat_first = true);
 
 // A RangeSource as a seekable std::istream (what fbs::Reader reads). A read fault comes out of the stream's
 // reads as the source's own exception (its exception mask holds badbit), not as an end of file.

@@ -115,6 +115,25 @@ TEST(RangeStream, AStorageFaultIsAnErrorNotAnEndOfFile) {
   EXPECT_FALSE(stored_range_source(object, "bucket", "missing"));
 }
 
+TEST(RangeStream, WithoutAStatTheEndIsWhereReadsComeBackShort) {
+  const auto bytes = random_text(300'000);
+  auto object = std::make_shared<OneObject>(bytes);
+  auto source = stored_range_source(object, "bucket", "object", 4096, false);
+  ASSERT_TRUE(source);
+  EXPECT_EQ(source->size, kUnknownSize);
+  auto stream = range_stream(std::move(*source));
+  stream->seekg(250'000);
+  std::string rest(100'000, '\0');
+  stream->read(rest.data(), static_cast<std::streamsize>(rest.size()));
+  EXPECT_EQ(stream->gcount(), 50'000);
+  EXPECT_TRUE(stream->eof());
+  EXPECT_EQ(rest.substr(0, 50'000), bytes.substr(250'000));
+  // A missing object shows at the first read, as a fault.
+  auto missing = range_stream(*stored_range_source(object, "bucket", "missing", 4096, false));
+  char c;
+  EXPECT_THROW(missing->read(&c, 1), StorageError);
+}
+
 TEST(RangeStream, AnObjectShorterThanItsSizeIsAFault) {
   auto object = std::make_shared<OneObject>(std::string(1000, 'x'), 1 << 20);  // replaced while read
   auto stream = range_stream(*stored_range_source(object, "b", "object", 4096));
