@@ -163,7 +163,7 @@ TEST_F(ServiceApiTest, FrameAtATimeComesLosslesslyFromTheFbsRecording) {
 
 // Kept only in S3 (s3rver), a job's FBS recording still gives the picture at a time losslessly: its checkpoint
 // sidecar is copied once to work_dir/seek-cache and the recording is read by ranges from the checkpoint on.
-// Without the checkpoint sidecar in storage, the MP4 is decoded.
+// Without the FBS files in storage, the MP4 is decoded.
 TEST_F(ServiceApiTest, FrameAtATimeComesFromAnFbsRecordingKeptOnlyInS3) {
   TempDir dir("vncgate-serve-s3frame");
   S3rver s3(dir.file("s3"), dir.file("s3rver.log"));
@@ -194,14 +194,18 @@ TEST_F(ServiceApiTest, FrameAtATimeComesFromAnFbsRecordingKeptOnlyInS3) {
   EXPECT_EQ(copies[0].extension(), ".ckpt");
   EXPECT_EQ(copies[0].parent_path().filename(), id);
 
-  // The checkpoint sidecar gone from storage (s3rver keeps each object as files named after its key).
+  // The FBS files gone from storage (s3rver keeps each object as files named after its key): the MP4 then,
+  // with the copy of the checkpoints (a storage fault on the way) and without it (nothing to seek with).
   for (const auto& entry : fs::recursive_directory_iterator(dir.file("s3")))
-    if (entry.path().filename().string().starts_with("recording.fbs.ckpt")) fs::remove(entry.path());
-  const auto fallback = serve.request("GET", "/api/v1/recordings/" + id + "/segments/2/frame?width=4096&t=1");
-  ASSERT_EQ(fallback.status, 200) << fallback.body;
-  EXPECT_EQ(fallback.header("X-Frame-Source").value_or(""), "mp4");
-  write_file(dir.file("mp4.png"), fallback.body);
-  EXPECT_GT(psnr(before, load_png(dir.file("mp4.png"))), 40.0);
+    if (entry.path().filename().string().starts_with("recording.fbs")) fs::remove(entry.path());
+  for (const bool copy_kept : {true, false}) {
+    if (!copy_kept) fs::remove_all(dir.file("work/seek-cache"));
+    const auto fallback = serve.request("GET", "/api/v1/recordings/" + id + "/segments/2/frame?width=4096&t=1");
+    ASSERT_EQ(fallback.status, 200) << fallback.body;
+    EXPECT_EQ(fallback.header("X-Frame-Source").value_or(""), "mp4") << copy_kept;
+    write_file(dir.file("mp4.png"), fallback.body);
+    EXPECT_GT(psnr(before, load_png(dir.file("mp4.png"))), 40.0);
+  }
 }
 
 TEST_F(ServiceApiTest, ListsFiltersAndPages) {
