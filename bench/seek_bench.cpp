@@ -160,18 +160,12 @@ int main(int argc, char** argv) {
     std::printf("the sidecar copied from %s once: %.1f ms\n", stored->describe().c_str(), ms_since(start));
     fbs::ReplayOptions copied;
     copied.checkpoints = local_copy;
-    // What the endpoint reads besides the recording: the segment's sidecar (one GET, a few KiB here).
-    const auto segment_sidecar = std::filesystem::path(sidecar).parent_path() / "segment-001.json";
-    {
-      std::ofstream out(segment_sidecar);
-      out << R"({"segment": 1, "fbs": [{"file": "recording.fbs", "offset_s": 0}], "events": [)"
-          << std::string(2000, ' ') << "]}";
-    }
-    stored->put_file(where.bucket, where.prefix + "segment-001.json", segment_sidecar.string());
+    // The endpoint keeps the recording's first bytes (its header) beside the sidecar copy too: each thumbnail
+    // then reads only the recording from the checkpoint before t on.
+    const auto head = stored->read(where.bucket, key, storage::ByteRange{0, service::kRecordingHeadBytes});
     time_thumbnails("the FBS file in storage, by ranges", length / 1000.0, samples, [&](double at) {
-      stored->read(where.bucket, where.prefix + "segment-001.json", storage::ByteRange{0, (4 << 20) + 1});
       auto source = service::stored_range_source(stored, where.bucket, key, service::kRecordingFirstChunk, false);
-      auto reader = fbs::Reader::from_stream(service::range_stream(std::move(*source)), key);
+      auto reader = fbs::Reader::from_stream(service::range_stream(std::move(*source), *head), key);
       auto picture = fbs::picture_at(std::move(reader), static_cast<std::uint32_t>(at * 1000), copied, 320);
       if (!picture) throw std::runtime_error("no picture at " + std::to_string(at) + " s");
       return std::move(*picture);

@@ -30,12 +30,19 @@ constexpr std::uint64_t kMaxChunk = 1 << 20;
 
 class RangeStreamBuf final : public std::streambuf {
  public:
-  explicit RangeStreamBuf(record::RangeSource source) : source_(std::move(source)) {}
+  RangeStreamBuf(record::RangeSource source, std::string head) : source_(std::move(source)), head_(std::move(head)) {}
 
  protected:
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
     const std::uint64_t at = position();
+    if (at < head_.size() && at < source_.size) {  // known bytes: no read
+      const auto end = static_cast<std::size_t>(std::min<std::uint64_t>(head_.size(), source_.size));
+      buffer_.assign(head_.begin() + static_cast<std::ptrdiff_t>(at), head_.begin() + static_cast<std::ptrdiff_t>(end));
+      start_ = at;
+      setg(buffer_.data(), buffer_.data(), buffer_.data() + buffer_.size());
+      return traits_type::to_int_type(*gptr());
+    }
     buffer_.resize(kBuffer);
     std::size_t n = 0;
     if (at < source_.size) {
@@ -71,13 +78,15 @@ class RangeStreamBuf final : public std::streambuf {
 
   static constexpr std::size_t kBuffer = 64 << 10;
   record::RangeSource source_;
+  std::string head_;  // the source's first bytes, when known
   std::vector<char> buffer_;
   std::uint64_t start_ = 0;  // source offset of eback()
 };
 
 class RangeStream final : public std::istream {
  public:
-  explicit RangeStream(record::RangeSource source) : std::istream(nullptr), buf_(std::move(source)) {
+  RangeStream(record::RangeSource source, std::string head)
+      : std::istream(nullptr), buf_(std::move(source), std::move(head)) {
     rdbuf(&buf_);
     exceptions(std::ios::badbit);  // a storage fault is one, not an end of file
   }
@@ -85,26 +94,6 @@ class RangeStream final : public std::istream {
  private:
   RangeStreamBuf buf_;
 };
-
-// A segment's JSON sidecar (small: its events are capped): beside the local MP4, else from storage.
-std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs::Job& job,
-                                           const jobs::Segment& segment) {
-  static constexpr std::uintmax_t kMaxSidecarBytes = 4 << 20;
-  const auto local = fs::path(segment.local_path).replace_extension(".json");
-  std::error_code ec;
-  if (!segment.local_path.empty() && fs::is_regular_file(local, ec)) {
-    if (fs::file_size(local, ec) > kMaxSidecarBytes || ec) return std::nullopt;
-    std::ifstream in(local, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
-  const auto where = api.site.locate_job(job.bucket_id);
-  const auto key = where.prefix + fs::path(segment.object_key).replace_extension(".json").filename().string();
-  // One GET (a bounded range), not a stat first: every thumbnail reads it.
-  auto bytes = api.site.storage().read(where.bucket, key, storage::ByteRange{0, kMaxSidecarBytes + 1});
-  if (!bytes || bytes->size() > kMaxSidecarBytes) return std::nullopt;
-  return bytes;
-}
 
 // FNV-1a, 64 bits, as 16 hex digits: a stable file name for an object's version.
 std::string name_hash(const std::string& text) {
@@ -115,6 +104,8 @@ std::string name_hash(const std::string& text) {
   for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = hex[h & 15];
   return out;
 }
+
+fs::path seek_cache_dir(const RecordingsApi& api) { return fs::path(api.settings.jobs.work_dir) / "seek-cache"; }
 
 // Drops the least recently used copies until all of them fit in kSeekCacheBytes.
 void trim_seek_cache(const fs::path& cache_dir) {
@@ -129,7 +120,7 @@ void trim_seek_cache(const fs::path& cache_dir) {
   std::uintmax_t total = 0;
   std::error_code ec;
   for (const auto& entry : fs::recursive_directory_iterator(cache_dir, ec)) {
-    if (!entry.is_regular_file(ec) || entry.path().extension() != ".ckpt") continue;
+    if (!entry.is_regular_file(ec)) continue;
     Copy c{entry.last_write_time(ec), entry.file_size(ec), entry.path()};
     if (ec) continue;
     total += c.size;
@@ -142,25 +133,32 @@ void trim_seek_cache(const fs::path& cache_dir) {
   }
 }
 
-// A local copy of a checkpoint sidecar kept only in storage (a replay reads checkpoints by path), in
-// cache_dir/<job>/<hash of bucket and key>.ckpt, fetched once: a finished job's objects do not change (and a
-// copy that does not belong to its recording is not used: the replay checks each checkpoint against the
-// recording's bytes). nullopt when the object is missing, empty, implausibly large or cannot be copied (the
-// caller decodes the MP4 instead).
-std::optional<std::string> cached_checkpoints(storage::Storage& storage, const std::string& bucket,
-                                              const std::string& key, const fs::path& cache_dir,
-                                              const std::string& job_id) {
-  static constexpr std::uint64_t kMaxSidecarBytes = 64 << 20;  // an hour of a terminal session takes ~3 MiB
-  const auto path = cache_dir / job_id / (name_hash(bucket + '\n' + key) + ".ckpt");
+// A local copy of an object a finished job keeps in storage, for seeks: the checkpoint sidecar (a replay reads
+// checkpoints by path), the segment's JSON sidecar and the first bytes of an FBS recording (its header), so that
+// a thumbnail costs only the GETs of the recording from the checkpoint on. In cache_dir/<job>/<hash of bucket
+// and key><suffix>, fetched once: a finished job's objects do not change (and a checkpoint copy that does not
+// belong to its recording is not used: the replay checks each one against the recording's bytes). The whole
+// object (at most `max_bytes`), or its first `head_bytes` only. nullopt when the object is missing, empty, too
+// large or cannot be copied (the caller decodes the MP4 instead).
+std::optional<std::string> cached_copy(storage::Storage& storage, const std::string& bucket, const std::string& key,
+                                       const fs::path& cache_dir, const std::string& job_id, const std::string& suffix,
+                                       std::uint64_t max_bytes, std::uint64_t head_bytes = 0) {
+  const auto path = cache_dir / job_id / (name_hash(bucket + '\n' + key) + suffix);
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
     fs::last_write_time(path, fs::file_time_type::clock::now(), ec);  // recently used: trimmed last
     return path.string();
   }
-  const auto info = storage.stat(bucket, key);
-  if (!info || info->size == 0 || info->size > kMaxSidecarBytes) return std::nullopt;
-  auto bytes = storage.read(bucket, key);
-  if (!bytes || bytes->size() != info->size) return std::nullopt;  // changed while read: the next request retries
+  std::optional<std::string> bytes;
+  if (head_bytes > 0) {
+    bytes = storage.read(bucket, key, storage::ByteRange{0, head_bytes});
+  } else {
+    const auto info = storage.stat(bucket, key);
+    if (!info || info->size > max_bytes) return std::nullopt;
+    bytes = storage.read(bucket, key);
+    if (bytes && bytes->size() != info->size) return std::nullopt;  // changed while read: the next request retries
+  }
+  if (!bytes || bytes->empty()) return std::nullopt;
   fs::create_directories(path.parent_path(), ec);
   static std::atomic<unsigned> copies{0};
   const auto partial = path.string() + ".part-" + std::to_string(::getpid()) + "-" + std::to_string(++copies);
@@ -177,6 +175,31 @@ std::optional<std::string> cached_checkpoints(storage::Storage& storage, const s
   }
   trim_seek_cache(cache_dir);
   return path.string();
+}
+
+std::optional<std::string> read_small_file(const fs::path& path, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec || size > max_bytes) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  if (bytes.size() != size) return std::nullopt;
+  return bytes;
+}
+
+// A segment's JSON sidecar (small: its events are capped): beside the local MP4, else a copy of the object.
+std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs::Job& job,
+                                           const jobs::Segment& segment) {
+  static constexpr std::uintmax_t kMaxSidecarBytes = 4 << 20;
+  const auto local = fs::path(segment.local_path).replace_extension(".json");
+  std::error_code ec;
+  if (!segment.local_path.empty() && fs::is_regular_file(local, ec)) return read_small_file(local, kMaxSidecarBytes);
+  if (segment.state != jobs::SegmentState::uploaded) return std::nullopt;
+  const auto where = api.site.locate_job(job.bucket_id);
+  const auto key = where.prefix + fs::path(segment.object_key).replace_extension(".json").filename().string();
+  const auto copy =
+      cached_copy(api.site.storage(), where.bucket, key, seek_cache_dir(api), job.id, ".json", kMaxSidecarBytes);
+  return copy ? read_small_file(*copy, kMaxSidecarBytes) : std::nullopt;
 }
 
 }  // namespace
@@ -217,8 +240,8 @@ std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::
       }};
 }
 
-std::unique_ptr<std::istream> range_stream(record::RangeSource source) {
-  return std::make_unique<RangeStream>(std::move(source));
+std::unique_ptr<std::istream> range_stream(record::RangeSource source, std::string head) {
+  return std::make_unique<RangeStream>(std::move(source), std::move(head));
 }
 
 std::optional<record::RangeSource> segment_source(const RecordingsApi& api, const jobs::Job& job,
@@ -254,17 +277,23 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
     options.checkpoints = *checkpoints;
     return fbs::picture_at(fbs::Reader::open(*recording), instant->ms, std::move(options), width);
   }
-  // Only in storage (S3): the checkpoints from a local copy, the recording by ranges from the one before t.
+  // Only in storage (S3): the checkpoints and the header from local copies, the recording by ranges from the
+  // checkpoint before t on.
   auto storage = api.site.shared_storage();
-  const auto checkpoints = cached_checkpoints(*storage, where.bucket, where.prefix + checkpoints_name,
-                                              fs::path(api.settings.jobs.work_dir) / "seek-cache", job.id);
+  static constexpr std::uint64_t kMaxCheckpointsBytes = 64 << 20;  // an hour of a terminal session takes ~3 MiB
+  const auto checkpoints = cached_copy(*storage, where.bucket, where.prefix + checkpoints_name, seek_cache_dir(api),
+                                       job.id, ".ckpt", kMaxCheckpointsBytes);
   if (!checkpoints) return std::nullopt;
+  const auto head = cached_copy(*storage, where.bucket, where.prefix + instant->file, seek_cache_dir(api), job.id,
+                                ".head", 0, kRecordingHeadBytes);
+  const auto head_bytes = head ? read_small_file(*head, kRecordingHeadBytes) : std::nullopt;
+  if (!head_bytes) return std::nullopt;
   // No stat first (a request saved): the recording's end is where the reads come back short.
   auto source = stored_range_source(storage, where.bucket, where.prefix + instant->file, kRecordingFirstChunk, false);
   if (!source) return std::nullopt;
   options.checkpoints = *checkpoints;
-  return fbs::picture_at(fbs::Reader::from_stream(range_stream(std::move(*source)), instant->file), instant->ms,
-                         std::move(options), width);
+  return fbs::picture_at(fbs::Reader::from_stream(range_stream(std::move(*source), *head_bytes), instant->file),
+                         instant->ms, std::move(options), width);
 }
 
 }  // namespace vncgate::service

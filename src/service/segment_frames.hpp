@@ -23,13 +23,16 @@ namespace vncgate::service {
 inline constexpr std::uint64_t kUnknownSize = UINT64_MAX;
 // An FBS recording's first read after a jump: a checkpoint is followed by up to ~1 MiB to decode.
 inline constexpr std::uint64_t kRecordingFirstChunk = 256 << 10;
+// What is kept of an FBS recording's start for seeks in it (the reader checks its header).
+inline constexpr std::uint64_t kRecordingHeadBytes = 4096;
 std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::Storage> storage,
                                                        const std::string& bucket, const std::string& key,
                                                        std::uint64_t first_chunk = 1 << 20, bool stat_first = true);
 
-// A RangeSource as a seekable std::istream (what fbs::Reader reads). A read fault comes out of the stream's
-// reads as the source's own exception (its exception mask holds badbit), not as an end of file.
-std::unique_ptr<std::istream> range_stream(record::RangeSource source);
+// A RangeSource as a seekable std::istream (what fbs::Reader reads); `head`, when given, holds the source's
+// first bytes, which are then not read from it. A read fault comes out of the stream's reads as the source's
+// own exception (its exception mask holds badbit), not as an end of file.
+std::unique_ptr<std::istream> range_stream(record::RangeSource source, std::string head = {});
 
 // A segment's MP4 where it lies: the local file until it is uploaded, then the object.
 std::optional<record::RangeSource> segment_source(const RecordingsApi& api, const jobs::Job& job,

@@ -162,7 +162,8 @@ TEST_F(ServiceApiTest, FrameAtATimeComesLosslesslyFromTheFbsRecording) {
 }
 
 // Kept only in S3 (s3rver), a job's FBS recording still gives the picture at a time losslessly: its checkpoint
-// sidecar is copied once to work_dir/seek-cache and the recording is read by ranges from the checkpoint on.
+// sidecar, the segment's sidecar and the recording's header are copied once to work_dir/seek-cache and the
+// recording is read by ranges from the checkpoint on.
 // Without the FBS files in storage, the MP4 is decoded.
 TEST_F(ServiceApiTest, FrameAtATimeComesFromAnFbsRecordingKeptOnlyInS3) {
   TempDir dir("vncgate-serve-s3frame");
@@ -187,12 +188,13 @@ TEST_F(ServiceApiTest, FrameAtATimeComesFromAnFbsRecordingKeptOnlyInS3) {
     write_file(dir.file("frame.png"), frame.body);
     EXPECT_EQ(diff_summary(before, load_png(dir.file("frame.png"))), "") << "t=" << t << " vs QMP screendump";
   }
-  std::vector<fs::path> copies;
+  std::set<std::string> copies;  // one copy each of the checkpoints, the segment's sidecar, the recording's head
   for (const auto& entry : fs::recursive_directory_iterator(dir.file("work/seek-cache")))
-    if (entry.is_regular_file()) copies.push_back(entry.path());
-  ASSERT_EQ(copies.size(), 1u) << "one copy of the checkpoint sidecar, no partial files";
-  EXPECT_EQ(copies[0].extension(), ".ckpt");
-  EXPECT_EQ(copies[0].parent_path().filename(), id);
+    if (entry.is_regular_file()) {
+      EXPECT_EQ(entry.path().parent_path().filename(), id);
+      copies.insert(entry.path().extension().string());
+    }
+  EXPECT_EQ(copies, (std::set<std::string>{".ckpt", ".head", ".json"})) << "and no partial files";
 
   // The FBS files gone from storage (s3rver keeps each object as files named after its key): the MP4 then,
   // with the copy of the checkpoints (a storage fault on the way) and without it (nothing to seek with).

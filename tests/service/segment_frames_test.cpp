@@ -87,6 +87,24 @@ TEST(RangeStream, SeeksAndReadsLikeAStringStream) {
   }
 }
 
+TEST(RangeStream, KnownFirstBytesAreNotReadAgain) {
+  const auto bytes = random_text(200'000);
+  auto object = std::make_shared<OneObject>(bytes);
+  auto stream = range_stream(*stored_range_source(object, "bucket", "object", 4096), bytes.substr(0, 4096));
+  std::string got(4096, '\0');
+  stream->read(got.data(), 4096);
+  EXPECT_EQ(got, bytes.substr(0, 4096));
+  EXPECT_TRUE(object->reads.empty()) << "the head came from memory";
+  std::string on(10'000, '\0');
+  stream->read(on.data(), 10'000);
+  EXPECT_EQ(on, bytes.substr(4096, 10'000)) << "and the stream reads on across its end";
+  stream->seekg(100);
+  stream->read(got.data(), 50);
+  EXPECT_EQ(got.substr(0, 50), bytes.substr(100, 50));
+  ASSERT_FALSE(object->reads.empty());
+  for (const auto& r : object->reads) EXPECT_GE(r.offset, 4096u);
+}
+
 TEST(RangeStream, AJumpIsOneSmallReadAndReadingOnDoublesItUpToAMebibyte) {
   auto object = std::make_shared<OneObject>(random_text(10 << 20));
   auto stream = range_stream(*stored_range_source(object, "bucket", "object", 64 << 10));
