@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// vncgate_libvncclient_snapshot HOST:PORT OUT.ppm [SECONDS [ENCODINGS]]: an independent viewer for integration
-// tests. ENCODINGS is libvncclient's space-separated preference list ("hextile raw"; default: its own, Tight
-// first, with JPEG quality 5).
+// vncgate_libvncclient_snapshot HOST:PORT OUT.ppm [SECONDS [ENCODINGS [lossless]]]: an independent viewer for
+// integration tests. ENCODINGS is libvncclient's space-separated preference list ("hextile raw"; default: its
+// own, Tight first, with JPEG quality 5); "lossless" turns JPEG off.
 // Connects with libvncclient (libvncserver-dev), asks for 32 bpp 0x00RRGGBB, handles server messages until
 // every pixel was painted at least once and no update came for 300 ms (or SECONDS passed), then writes the
 // framebuffer as binary PPM. Exit 0 on success, 1 when it could not connect or got no complete picture.
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   client->serverHost = strdup(target.substr(0, target.rfind(':')).c_str());
   client->serverPort = std::atoi(target.substr(target.rfind(':') + 1).c_str());
   if (argc > 4) client->appData.encodingsString = argv[4];
+  if (argc > 5 && std::strcmp(argv[5], "lossless") == 0) client->appData.enableJPEG = FALSE;
   client->canHandleNewFBSize = TRUE;
   client->MallocFrameBuffer = on_resize;
   client->GotFrameBufferUpdate = on_update;

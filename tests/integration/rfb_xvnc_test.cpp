@@ -151,6 +151,16 @@ TEST_F(XvncGateway, ScrollsGoAsCopies_FramebufferMatchesXwd) {
       stats_text(client).c_str());
   EXPECT_GT(copies->second.rects, static_cast<std::uint64_t>(r.updates)) << "one scroll arrives as several copies";
   EXPECT_LT(pixels_per_update, screen / 10) << stats_text(client);
+
+  // libvncclient decodes the gateway's lossless Tight of the same screen exactly: anti-aliased text goes as
+  // full-colour zlib pieces and small palettes (TightEncoder's palette rule).
+  const auto ppm = dir.file("libvnc.ppm");
+  ASSERT_EQ(run_command({VNCGATE_LIBVNCCLIENT_SNAPSHOT, "127.0.0.1:" + std::to_string(port), ppm, "20",
+                         "copyrect tight", "lossless"},
+                        dir.file("libvnc.log"), 30s),
+            0)
+      << read_file(dir.file("libvnc.log"));
+  EXPECT_EQ(diff_summary(x.xwd_root(), load_ppm(ppm)), "") << "libvncclient through the gateway vs xwd -root";
 }
 
 // --- depth 16, the server's native 16 bpp format decoded by us ---------------------------------------------
