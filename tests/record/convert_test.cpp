@@ -173,9 +173,10 @@ TEST_F(LongRecording, ConversionsFromCheckpointsAreTheSameAsFromTheStart) {
   for (const double t : {0.0, 21.65, 30.0, 43.3, 50.0, 64.9}) {
     SCOPED_TRACE(t);
     EXPECT_TRUE(same_pixels(picture_at(dir_->file("plain.mp4"), t), picture_at(dir_->file("resumed.mp4"), t)));
-    if (t < 27)
+    if (t < 27) {
       EXPECT_TRUE(
           same_pixels(picture_at(dir_->file("plain-from.mp4"), t), picture_at(dir_->file("resumed-from.mp4"), t)));
+    }
   }
   EXPECT_EQ(fbs::list_checkpoints(fbs::checkpoints_path_for(copy)).size(), built.checkpoints_added);
 }

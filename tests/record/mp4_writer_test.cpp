@@ -159,8 +159,9 @@ TEST_P(SkipWhileAwake, RepeatsAfterTheFirstTwoAreSkipFramesAndLaterFramesStillDe
   ASSERT_EQ(decoded.size(), source.size());
   for (std::size_t i = 0; i < decoded.size(); ++i) {
     EXPECT_GT(test::psnr(decoded[i], screens[source[i]]), GetParam().min_db) << "frame " << i;
-    if (i > 0 && source[i] == source[i - 1] && i >= 3 && source[i - 3] == source[i])
+    if (i > 0 && source[i] == source[i - 1] && i >= 3 && source[i - 3] == source[i]) {
       EXPECT_TRUE(std::ranges::equal(decoded[i].pixels(), decoded[i - 1].pixels())) << "skip frame " << i;
+    }
   }
 }
 
