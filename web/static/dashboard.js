@@ -92,13 +92,15 @@ function askForKey() {
 }
 
 // fetch() with the key; a 401 asks for a key once per page load (then the "Enter API key" button) and retries.
-async function request(method, path, { body, raw = false } = {}) {
+async function request(method, path, { body, raw = false, signal } = {}) {
   for (;;) {
     const usedKey = apiKey;
     const headers = {};
     if (usedKey) headers.Authorization = 'Bearer ' + usedKey;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(path, {
+      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (response.status === 401) {
       if (apiKey && apiKey !== usedKey) continue; // a parallel request got a new key meanwhile
       if (!askedForKey) {
@@ -227,6 +229,7 @@ function seekPreviews(player, video, frameUrl) {
   let wanted = null;
   let busy = false;
   const hide = () => {
+    img.onload = null;
     img.hidden = true;
     if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
     objectUrls.delete(img);
@@ -240,23 +243,21 @@ function seekPreviews(player, video, frameUrl) {
     busy = true;
     try {
       const width = Math.min(4096, Math.max(16, video.videoWidth || 1280));
-      const response = await request('GET', `${frameUrl}?t=${t.toFixed(3)}&width=${width}`, { raw: true });
+      // Only the request holds the queue (never the image: a decode that never ends must not stop previews).
+      const response = await request('GET', `${frameUrl}?t=${t.toFixed(3)}&width=${width}`,
+        { raw: true, signal: AbortSignal.timeout(5000) });
       const blob = await response.blob();
       if (stillSeeking(t)) {
         const url = URL.createObjectURL(blob);
-        const shown = new Image();
-        shown.src = url;
-        await shown.decode();
-        if (stillSeeking(t)) {
-          if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
-          objectUrls.set(img, url);
-          img.src = url;
+        if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
+        objectUrls.set(img, url);
+        img.onload = () => {
+          if (objectUrls.get(img) !== url || !stillSeeking(t)) return;
           img.dataset.t = String(t);
           img.dataset.source = response.headers.get('X-Frame-Source') || '';
           img.hidden = false;
-        } else {
-          URL.revokeObjectURL(url);
-        }
+        };
+        img.src = url;
       }
     } catch {
       // no picture for this instant: the video shows it when its own seek ends
