@@ -242,7 +242,9 @@ function seekPreviews(player, video, frameUrl) {
     wanted = null;
     busy = true;
     try {
-      const width = Math.min(4096, Math.max(16, video.videoWidth || 1280));
+      // As wide as the player shows it (the server samples the picture down to it): less to make, send and decode.
+      const shown = Math.ceil(video.clientWidth * (window.devicePixelRatio || 1));
+      const width = Math.min(4096, Math.max(16, Math.min(video.videoWidth || 1280, shown || 1280)));
       // Only the request holds the queue (never the image: a decode that never ends must not stop previews).
       const response = await request('GET', `${frameUrl}?t=${t.toFixed(3)}&width=${width}`,
         { raw: true, signal: AbortSignal.timeout(5000) });
