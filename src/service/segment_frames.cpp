@@ -95,7 +95,7 @@ class RangeStream final : public std::istream {
   RangeStreamBuf buf_;
 };
 
-// FNV-1a, 64 bits, as 16 hex digits: a stable file name for an object's version.
+// FNV-1a, 64 bits, as 16 hex digits: a stable file name for an object.
 std::string name_hash(const std::string& text) {
   std::uint64_t h = 1469598103934665603ull;
   for (const unsigned char c : text) h = (h ^ c) * 1099511628211ull;
@@ -106,32 +106,6 @@ std::string name_hash(const std::string& text) {
 }
 
 fs::path seek_cache_dir(const RecordingsApi& api) { return fs::path(api.settings.jobs.work_dir) / "seek-cache"; }
-
-// Drops the least recently used copies until all of them fit in kSeekCacheBytes.
-void trim_seek_cache(const fs::path& cache_dir) {
-  static std::mutex trimming;
-  std::lock_guard lock(trimming);
-  struct Copy {
-    fs::file_time_type used;
-    std::uintmax_t size;
-    fs::path path;
-  };
-  std::vector<Copy> copies;
-  std::uintmax_t total = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::recursive_directory_iterator(cache_dir, ec)) {
-    if (!entry.is_regular_file(ec)) continue;
-    Copy c{entry.last_write_time(ec), entry.file_size(ec), entry.path()};
-    if (ec) continue;
-    total += c.size;
-    copies.push_back(std::move(c));
-  }
-  std::sort(copies.begin(), copies.end(), [](const Copy& a, const Copy& b) { return a.used < b.used; });
-  for (const auto& c : copies) {
-    if (total <= kSeekCacheBytes) break;
-    if (fs::remove(c.path, ec)) total -= c.size;
-  }
-}
 
 // A local copy of an object a finished job keeps in storage, for seeks: the checkpoint sidecar (a replay reads
 // checkpoints by path), the segment's JSON sidecar and the first bytes of an FBS recording (its header), so that
@@ -173,7 +147,7 @@ std::optional<std::string> cached_copy(storage::Storage& storage, const std::str
     spdlog::warn("recordings: cannot keep a copy of {} in {}", key, cache_dir.string());
     return std::nullopt;
   }
-  trim_seek_cache(cache_dir);
+  trim_seek_cache(cache_dir, kSeekCacheBytes);
   return path.string();
 }
 
@@ -203,6 +177,33 @@ std::optional<std::string> segment_sidecar(const RecordingsApi& api, const jobs:
 }
 
 }  // namespace
+
+void trim_seek_cache(const std::filesystem::path& cache_dir, std::uintmax_t max_bytes) {
+  static std::mutex trimming;
+  std::lock_guard lock(trimming);
+  struct Copy {
+    fs::file_time_type used;
+    std::uintmax_t size;
+    fs::path path;
+  };
+  std::vector<Copy> copies;
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(cache_dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    Copy c{entry.last_write_time(ec), entry.file_size(ec), entry.path()};
+    if (ec) continue;
+    total += c.size;
+    copies.push_back(std::move(c));
+  }
+  std::sort(copies.begin(), copies.end(), [](const Copy& a, const Copy& b) { return a.used < b.used; });
+  for (const auto& c : copies) {
+    if (total <= max_bytes) break;
+    if (!fs::remove(c.path, ec)) continue;
+    total -= c.size;
+    fs::remove(c.path.parent_path(), ec);  // the job's directory, once empty
+  }
+}
 
 std::optional<record::RangeSource> stored_range_source(std::shared_ptr<storage::Storage> storage,
                                                        const std::string& bucket, const std::string& key,

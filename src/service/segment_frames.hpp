@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -48,5 +49,9 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
                                                     const jobs::Segment& segment, double seconds, int width);
 
 inline constexpr std::uint64_t kSeekCacheBytes = 256ull << 20;
+
+// Drops the least recently used (oldest modified) files under `cache_dir` until all of them take at most
+// `max_bytes`, and the directories that become empty.
+void trim_seek_cache(const std::filesystem::path& cache_dir, std::uintmax_t max_bytes);
 
 }  // namespace vncgate::service

@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 
+#include "support/process.hpp"
 #include "util/error.hpp"
 
 namespace vncgate::service {
@@ -158,6 +162,30 @@ TEST(RangeStream, AnObjectShorterThanItsSizeIsAFault) {
   stream->seekg(500'000);
   char buffer[10];
   EXPECT_THROW(stream->read(buffer, sizeof buffer), StorageError);
+}
+
+TEST(SeekCache, TrimmingDropsTheLeastRecentlyUsedCopiesAndEmptyDirectories) {
+  namespace fs = std::filesystem;
+  vncgate::test::TempDir dir("vncgate-seek-cache");
+  const fs::path root = dir.path();
+  const auto now = fs::file_time_type::clock::now();
+  auto put = [&](const std::string& name, std::size_t bytes, int minutes_ago) {
+    fs::create_directories((root / name).parent_path());
+    std::ofstream(root / name) << std::string(bytes, 'x');
+    fs::last_write_time(root / name, now - std::chrono::minutes(minutes_ago));
+  };
+  put("job-a/old.ckpt", 1000, 30);
+  put("job-b/older.json", 500, 40);
+  put("job-b/recent.head", 300, 1);
+  put("job-c/newest.ckpt", 1000, 0);
+  trim_seek_cache(root, 2500);
+  EXPECT_FALSE(fs::exists(root / "job-b/older.json")) << "the oldest goes first";
+  EXPECT_TRUE(fs::exists(root / "job-a/old.ckpt")) << "2300 bytes left: enough";
+  trim_seek_cache(root, 1500);
+  EXPECT_FALSE(fs::exists(root / "job-a")) << "its last file went: the directory too";
+  EXPECT_TRUE(fs::exists(root / "job-b/recent.head"));
+  EXPECT_TRUE(fs::exists(root / "job-c/newest.ckpt"));
+  trim_seek_cache(root / "no-such-dir", 0);  // nothing there: nothing happens
 }
 
 }  // namespace
