@@ -294,9 +294,14 @@ function playSegment(title, jobId, index, url, offset = 0, previews = false) {
   setMediaSource(video, url).then(() => video.load()).catch((e) => showNotice(e.message));
 }
 
+// The job recorded FBS files (the full job, as GET /api/v1/recordings/{id} gives it): seeks can show its pictures.
+function recordsFbs(job) {
+  return Array.isArray(job.files) && job.files.some((f) => /\.fbs$/.test(f.name));
+}
+
 function play(job, segment) {
   playSegment(`${job.server} — segment ${segment.index} (${formatSeconds(segment.duration)})`, job.job_id,
-    segment.index, segment.url, 0, Array.isArray(job.files) && job.files.some((f) => /\.fbs$/.test(f.name)));
+    segment.index, segment.url, 0, recordsFbs(job));
 }
 
 function segmentsCell(job) {
@@ -401,8 +406,14 @@ function searchHitRow(hit) {
     el('td', { class: 'actions' },
       segmentUrl ? el('button', {
         type: 'button', class: 'play-hit',
-        onclick: () => {
-          playSegment(title, hit.recording_id, hit.segment, segmentUrl, offset);
+        onclick: async () => {
+          let previews = false;
+          try {
+            previews = recordsFbs(await request('GET', '/api/v1/recordings/' + encodeURIComponent(hit.recording_id)));
+          } catch {
+            // plays without seek pictures
+          }
+          playSegment(title, hit.recording_id, hit.segment, segmentUrl, offset, previews);
           $('player').scrollIntoView({ block: 'nearest' });
         },
       }, 'Play from here') : null,
