@@ -52,30 +52,31 @@ bool mostly_runs(const PixelBuffer& fb) {
   return seen == 0 || same * 2 >= seen;
 }
 
-void choose(const PixelBuffer& fb, Layout& layout) {
+Layout choose(const PixelBuffer& fb) {
+  Layout layout;
   layout.palette.collect(fb, {0, 0, fb.width(), fb.height()}, ColourPalette::kMaxColours);
   layout.use_palette = !layout.palette.overflowed();
   layout.runs = layout.use_palette || mostly_runs(fb);
+  return layout;
 }
 
 int bits_for(int colours) { return colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8; }
 
 // One PNG through libpng's write callbacks; `what` names the destination in errors.
 void encode(const PixelBuffer& fb, void* io, png_rw_ptr write, png_flush_ptr flush, const std::string& what) {
-  auto layout = std::make_unique<Layout>();
-  choose(fb, *layout);
+  const Layout layout = choose(fb);  // not changed after setjmp below
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   if (!info) {
     png_destroy_write_struct(&png, nullptr);
     throw Error(ErrorCategory::storage, "libpng: out of memory");
   }
-  const int colours = layout->palette.size();
-  const int bits = layout->use_palette ? bits_for(colours) : 8;
+  const int colours = layout.palette.size();
+  const int bits = layout.use_palette ? bits_for(colours) : 8;
   std::vector<png_byte> row(static_cast<std::size_t>(fb.width()) * 3);
-  std::vector<png_color> plte(layout->use_palette ? static_cast<std::size_t>(colours) : 0);
+  std::vector<png_color> plte(layout.use_palette ? static_cast<std::size_t>(colours) : 0);
   for (std::size_t i = 0; i < plte.size(); ++i) {
-    const Pixel c = layout->palette.colour(static_cast<int>(i));
+    const Pixel c = layout.palette.colour(static_cast<int>(i));
     plte[i] = {static_cast<png_byte>(red(c)), static_cast<png_byte>(green(c)), static_cast<png_byte>(blue(c))};
   }
   // libpng reports errors by longjmp; nothing with a destructor is created between here and the end.
@@ -84,10 +85,10 @@ void encode(const PixelBuffer& fb, void* io, png_rw_ptr write, png_flush_ptr flu
     throw Error(ErrorCategory::storage, "libpng: failed writing " + what);
   }
   png_set_write_fn(png, io, write, flush);
-  if (layout->use_palette) {
+  if (layout.use_palette) {
     png_set_compression_level(png, 6);
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
-  } else if (layout->runs) {
+  } else if (layout.runs) {
     png_set_compression_level(png, 2);
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
   } else {
@@ -96,19 +97,19 @@ void encode(const PixelBuffer& fb, void* io, png_rw_ptr write, png_flush_ptr flu
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
   }
   png_set_IHDR(png, info, static_cast<png_uint_32>(fb.width()), static_cast<png_uint_32>(fb.height()), bits,
-               layout->use_palette ? PNG_COLOR_TYPE_PALETTE : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               layout.use_palette ? PNG_COLOR_TYPE_PALETTE : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  if (layout->use_palette) png_set_PLTE(png, info, plte.data(), colours);
+  if (layout.use_palette) png_set_PLTE(png, info, plte.data(), colours);
   png_write_info(png, info);
   for (int y = 0; y < fb.height(); ++y) {
     const Pixel* src = fb.row(y);
-    if (layout->use_palette) {
+    if (layout.use_palette) {
       // Indices packed from the most significant bits, as PNG wants them.
       const int per_byte = 8 / bits;
       std::fill(row.begin(), row.end(), 0);
       for (int x = 0; x < fb.width(); ++x)
         row[static_cast<std::size_t>(x / per_byte)] |=
-            static_cast<png_byte>(layout->palette.index(src[x]) << (8 - bits - (x % per_byte) * bits));
+            static_cast<png_byte>(layout.palette.index(src[x]) << (8 - bits - (x % per_byte) * bits));
     } else {
       for (int x = 0; x < fb.width(); ++x) {
         row[x * 3] = static_cast<png_byte>(red(src[x]));

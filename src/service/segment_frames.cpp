@@ -112,11 +112,12 @@ fs::path seek_cache_dir(const RecordingsApi& api) { return fs::path(api.settings
 // a thumbnail costs only the GETs of the recording from the checkpoint on. In cache_dir/<job>/<hash of bucket
 // and key><suffix>, fetched once: a finished job's objects do not change (and a checkpoint copy that does not
 // belong to its recording is not used: the replay checks each one against the recording's bytes). The whole
-// object (at most `max_bytes`), or its first `head_bytes` only. nullopt when the object is missing, empty, too
-// large or cannot be copied (the caller decodes the MP4 instead).
+// object when it has at most `max_bytes`, or (Part::head) its first `max_bytes`. nullopt when the object is
+// missing, empty, too large or cannot be copied (the caller decodes the MP4 instead).
+enum class Part { whole, head };
 std::optional<std::string> cached_copy(storage::Storage& storage, const std::string& bucket, const std::string& key,
                                        const fs::path& cache_dir, const std::string& job_id, const std::string& suffix,
-                                       std::uint64_t max_bytes, std::uint64_t head_bytes = 0) {
+                                       std::uint64_t max_bytes, Part part = Part::whole) {
   const auto path = cache_dir / job_id / (name_hash(bucket + '\n' + key) + suffix);
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
@@ -124,8 +125,8 @@ std::optional<std::string> cached_copy(storage::Storage& storage, const std::str
     return path.string();
   }
   std::optional<std::string> bytes;
-  if (head_bytes > 0) {
-    bytes = storage.read(bucket, key, storage::ByteRange{0, head_bytes});
+  if (part == Part::head) {
+    bytes = storage.read(bucket, key, storage::ByteRange{0, max_bytes});
   } else {
     const auto info = storage.stat(bucket, key);
     if (!info || info->size > max_bytes) return std::nullopt;
@@ -286,7 +287,7 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
                                        job.id, ".ckpt", kMaxCheckpointsBytes);
   if (!checkpoints) return std::nullopt;
   const auto head = cached_copy(*storage, where.bucket, where.prefix + instant->file, seek_cache_dir(api), job.id,
-                                ".head", 0, kRecordingHeadBytes);
+                                ".head", kRecordingHeadBytes, Part::head);
   const auto head_bytes = head ? read_small_file(*head, kRecordingHeadBytes) : std::nullopt;
   if (!head_bytes) return std::nullopt;
   // No stat first (a request saved): the recording's end is where the reads come back short.

@@ -397,14 +397,20 @@ std::optional<ObjectInfo> S3Storage::stat(const std::string& bucket, const std::
   return info;
 }
 
+http::Response S3Storage::get_range(const std::string& bucket, const std::string& key, std::uint64_t first,
+                                    std::uint64_t last, std::string& what) const {
+  const std::string range = "bytes=" + std::to_string(first) + "-" + std::to_string(last);
+  what = "GET " + object_name(bucket, key) + " " + range;
+  return send(Call{"GET", bucket, key, {}, {{"Range", range}}, ""}, what);
+}
+
 void S3Storage::fetch(const std::string& bucket, const std::string& key, std::uint64_t offset, std::uint64_t length,
                       const std::function<void(const std::string&)>& sink) {
   const std::uint64_t end = offset + length;
   for (std::uint64_t at = offset; at < end;) {
     const std::uint64_t last = std::min(end, at + options_.part_size) - 1;
-    const std::string range = "bytes=" + std::to_string(at) + "-" + std::to_string(last);
-    const std::string what = "GET " + object_name(bucket, key) + " " + range;
-    const auto response = send(Call{"GET", bucket, key, {}, {{"Range", range}}, ""}, what);
+    std::string what;
+    const auto response = get_range(bucket, key, at, last, what);
     if (response.status != 206 && response.status != 200) throw StorageError(what + ": " + describe_failure(response));
     if (response.body.size() != last - at + 1)
       throw StorageError(what + ": got " + std::to_string(response.body.size()) + " bytes (object changed?)");
@@ -418,10 +424,8 @@ std::optional<std::string> S3Storage::read(const std::string& bucket, const std:
   // A bounded range is one GET, without a HEAD first (seeks in a recording read many small ranges): S3 answers
   // what exists of it, 416 when it starts at or past the end.
   if (range && range->length && *range->length > 0 && *range->length <= options_.part_size) {
-    const std::uint64_t last = range->offset + *range->length - 1;
-    const std::string bytes = "bytes=" + std::to_string(range->offset) + "-" + std::to_string(last);
-    const std::string what = "GET " + object_name(bucket, key) + " " + bytes;
-    auto response = send(Call{"GET", bucket, key, {}, {{"Range", bytes}}, ""}, what);
+    std::string what;
+    auto response = get_range(bucket, key, range->offset, range->offset + *range->length - 1, what);
     if (response.status == 404) return std::nullopt;
     if (response.status == 416) return std::string();
     if (response.status == 200)  // a server that ignores Range sends the whole object

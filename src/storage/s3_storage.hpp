@@ -71,6 +71,9 @@ class S3Storage final : public Storage {
   http::Response send_once(const Call& call) const;
   // send_once with retries; `what` names the operation for messages ("PUT bucket/key").
   http::Response send(const Call& call, const std::string& what, int* attempts = nullptr) const;
+  // One GET of bytes [first, last]; `what` is set to name it in errors.
+  http::Response get_range(const std::string& bucket, const std::string& key, std::uint64_t first, std::uint64_t last,
+                           std::string& what) const;
   // The object's bytes in [offset, offset + length), fetched in part-sized ranged GETs, passed to `sink`.
   void fetch(const std::string& bucket, const std::string& key, std::uint64_t offset, std::uint64_t length,
              const std::function<void(const std::string&)>& sink);
