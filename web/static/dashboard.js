@@ -137,11 +137,21 @@ async function setMediaSource(element, path) {
     element.src = safe;
     return;
   }
-  const blob = await (await request('GET', safe, { raw: true })).blob();
+  showBlob(element, await (await request('GET', safe, { raw: true })).blob());
+}
+
+// `element` shows `blob` through an object URL, the one it showed before revoked; returns the URL.
+function showBlob(element, blob) {
   const url = URL.createObjectURL(blob);
-  if (objectUrls.has(element)) URL.revokeObjectURL(objectUrls.get(element));
+  dropObjectUrl(element);
   objectUrls.set(element, url);
   element.src = url;
+  return url;
+}
+
+function dropObjectUrl(element) {
+  if (objectUrls.has(element)) URL.revokeObjectURL(objectUrls.get(element));
+  objectUrls.delete(element);
 }
 
 // A download link that also works with a key (then through a blob).
@@ -182,8 +192,7 @@ function syncRows(tbody, items, key, create, update, emptyText, columns) {
   });
   for (const stale of existing.values()) {
     stale.querySelectorAll('img, video').forEach((m) => {
-      if (objectUrls.has(m)) URL.revokeObjectURL(objectUrls.get(m));
-      objectUrls.delete(m);
+      dropObjectUrl(m);
     });
   }
   if (rows.length === 0) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: columns }, emptyText)));
@@ -231,8 +240,7 @@ function seekPreviews(player, video, frameUrl) {
   const hide = () => {
     img.onload = null;
     img.hidden = true;
-    if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
-    objectUrls.delete(img);
+    dropObjectUrl(img);
     img.removeAttribute('src');
   };
   const stillSeeking = (t) => video.seeking && Math.abs(video.currentTime - t) < 0.001;
@@ -250,16 +258,13 @@ function seekPreviews(player, video, frameUrl) {
         { raw: true, signal: AbortSignal.timeout(5000) });
       const blob = await response.blob();
       if (stillSeeking(t)) {
-        const url = URL.createObjectURL(blob);
-        if (objectUrls.has(img)) URL.revokeObjectURL(objectUrls.get(img));
-        objectUrls.set(img, url);
+        const url = showBlob(img, blob);  // its load event comes after this task
         img.onload = () => {
           if (objectUrls.get(img) !== url || !stillSeeking(t)) return;
           img.dataset.t = String(t);
           img.dataset.source = response.headers.get('X-Frame-Source') || '';
           img.hidden = false;
         };
-        img.src = url;
       }
     } catch {
       // no picture for this instant: the video shows it when its own seek ends
