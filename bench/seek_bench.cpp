@@ -158,15 +158,12 @@ int main(int argc, char** argv) {
       out.write(copy->data(), static_cast<std::streamsize>(copy->size()));
     }
     std::printf("the sidecar copied from %s once: %.1f ms\n", stored->describe().c_str(), ms_since(start));
-    fbs::ReplayOptions copied;
-    copied.checkpoints = local_copy;
     // The endpoint keeps the recording's first bytes (its header) beside the sidecar copy too: each thumbnail
     // then reads only the recording from the checkpoint before t on.
     const auto head = stored->read(where.bucket, key, storage::ByteRange{0, service::kRecordingHeadBytes});
     time_thumbnails("the FBS file in storage, by ranges", length / 1000.0, samples, [&](double at) {
-      auto source = service::stored_range_source(stored, where.bucket, key, service::kRecordingFirstChunk, false);
-      auto reader = fbs::Reader::from_stream(service::range_stream(std::move(*source), *head), key);
-      auto picture = fbs::picture_at(std::move(reader), static_cast<std::uint32_t>(at * 1000), copied, 320);
+      auto picture = service::stored_fbs_picture(stored, where.bucket, key, local_copy, *head,
+                                                 static_cast<std::uint32_t>(at * 1000), 320);
       if (!picture) throw std::runtime_error("no picture at " + std::to_string(at) + " s");
       return std::move(*picture);
     });

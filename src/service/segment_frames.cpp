@@ -273,9 +273,9 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
     return api.site.storage().local_file(where.bucket, where.prefix + name);
   };
   const auto checkpoints_name = fbs::checkpoints_path_for(instant->file);
-  fbs::ReplayOptions options;
   if (const auto recording = as_file(instant->file), checkpoints = as_file(checkpoints_name);
       recording && checkpoints) {
+    fbs::ReplayOptions options;
     options.checkpoints = *checkpoints;
     return fbs::picture_at(fbs::Reader::open(*recording), instant->ms, std::move(options), width);
   }
@@ -290,12 +290,21 @@ std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, co
                                 ".head", kRecordingHeadBytes, Part::head);
   const auto head_bytes = head ? read_small_file(*head, kRecordingHeadBytes) : std::nullopt;
   if (!head_bytes) return std::nullopt;
+  return stored_fbs_picture(storage, where.bucket, where.prefix + instant->file, *checkpoints, *head_bytes, instant->ms,
+                            width);
+}
+
+std::optional<framebuffer::PixelBuffer> stored_fbs_picture(std::shared_ptr<storage::Storage> storage,
+                                                           const std::string& bucket, const std::string& key,
+                                                           const std::string& checkpoints, std::string head,
+                                                           std::uint32_t ms, int width) {
   // No stat first (a request saved): the recording's end is where the reads come back short.
-  auto source = stored_range_source(storage, where.bucket, where.prefix + instant->file, kRecordingFirstChunk, false);
+  auto source = stored_range_source(std::move(storage), bucket, key, kRecordingFirstChunk, false);
   if (!source) return std::nullopt;
-  options.checkpoints = *checkpoints;
-  return fbs::picture_at(fbs::Reader::from_stream(range_stream(std::move(*source), *head_bytes), instant->file),
-                         instant->ms, std::move(options), width);
+  fbs::ReplayOptions options;
+  options.checkpoints = checkpoints;
+  return fbs::picture_at(fbs::Reader::from_stream(range_stream(std::move(*source), std::move(head)), key), ms,
+                         std::move(options), width);
 }
 
 }  // namespace vncgate::service

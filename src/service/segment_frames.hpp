@@ -42,11 +42,20 @@ std::optional<record::RangeSource> segment_source(const RecordingsApi& api, cons
 // The lossless picture of a segment `seconds` into it, at most `width` wide, from the job's FBS recording:
 // when the segment's sidecar places the instant in an FBS file whose checkpoint sidecar is built (so that it
 // is a seek, not a decode from the start) and the file reaches the instant (a cut one may not). The files are
-// read where they are: the work directory, file:// storage, or by ranges from S3 (the checkpoint sidecar is
-// copied once to work_dir/seek-cache, which keeps at most kSeekCacheBytes). nullopt: decode the MP4 instead.
+// read where they are: the work directory, file:// storage, or by ranges from S3 (the checkpoint sidecar, the
+// segment's sidecar and the recording's header are copied once to work_dir/seek-cache, which keeps at most
+// kSeekCacheBytes). nullopt: decode the MP4 instead.
 // Throws vncgate::Error for a damaged recording or a storage fault.
 std::optional<framebuffer::PixelBuffer> fbs_picture(const RecordingsApi& api, const jobs::Job& job,
                                                     const jobs::Segment& segment, double seconds, int width);
+
+// The picture at `ms` of the FBS recording `key` in storage, at most `width` wide: read by ranges from the
+// checkpoint before `ms` on (`checkpoints`: a local copy of its sidecar; `head`: its first bytes, not read
+// again). nullopt when the recording does not reach `ms`; throws vncgate::Error like fbs_picture.
+std::optional<framebuffer::PixelBuffer> stored_fbs_picture(std::shared_ptr<storage::Storage> storage,
+                                                           const std::string& bucket, const std::string& key,
+                                                           const std::string& checkpoints, std::string head,
+                                                           std::uint32_t ms, int width);
 
 inline constexpr std::uint64_t kSeekCacheBytes = 256ull << 20;
 
