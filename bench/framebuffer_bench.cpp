@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // vncgate_framebuffer_bench: PixelBuffer::compact()/expand(), what an idle gateway session pays to hibernate
-// its picture and to wake it up again.
+// its picture and to wake it up again; PixelBuffer::copy() on a terminal's scroll, what every CopyRect of a
+// scrolling console costs the gateway, the recorder and `convert`.
 //
 //   vncgate_framebuffer_bench [--benchmark_* flags]
 //
@@ -8,7 +9,13 @@
 // length; `noise` — 640x480 random pixels, the incompressible worst case. Counters:
 //   bytes    heap bytes of the compacted picture (compressed data + palette)
 //   MB/s     canonical picture bytes (4 per pixel) processed per CPU second
+// scroll/rows: one line's scroll of a 1280x800 xterm as Xvnc sends it (7 CopyRects, 17 rows up, cut around the
+// cursor); scroll/memmove: the same pieces moved pixel row by pixel row (what copy() did before it moved rows);
+// scroll/rows_then_pixels: the scroll plus pixels() (rows put back in order), as often as a recorder at 10 fps
+// asks per two scrolls of a terminal at 20 lines a second.
 #include <benchmark/benchmark.h>
+
+#include <cstring>
 
 #include "framebuffer/pixel_buffer.hpp"
 #include "framebuffer/test_frames.hpp"
@@ -66,6 +73,32 @@ void bm_compact_expand(benchmark::State& state, bool noise) {
   report(state, fb, packed);
 }
 
+// One scroll by a 17-row line: the destination pieces Xvnc sent for it (a vncgate_viewer_load --rects dump).
+constexpr vncgate::framebuffer::Rect kScrollPieces[] = {{3, 3, 1277, 372},  {645, 375, 635, 16}, {3, 375, 633, 16},
+                                                        {3, 391, 1277, 1},  {645, 392, 635, 16}, {3, 392, 633, 16},
+                                                        {3, 408, 1277, 358}};
+constexpr int kLine = 17;
+
+void bm_scroll(benchmark::State& state, int mode) {
+  PixelBuffer fb = picture(false);
+  for (auto _ : state) {
+    for (const auto& d : kScrollPieces) {
+      const vncgate::framebuffer::Rect src{d.x, d.y + kLine, d.w, d.h};
+      if (mode == 1) {
+        for (int i = 0; i < d.h; ++i)
+          std::memmove(fb.row(d.y + i) + d.x, fb.row(src.y + i) + d.x, static_cast<std::size_t>(d.w) * 4);
+      } else {
+        fb.copy(src, d.x, d.y);
+      }
+    }
+    if (mode == 2 && state.iterations() % 2 == 0) benchmark::DoNotOptimize(fb.pixels().data());
+  }
+  report(state, fb, 0);
+}
+
+BENCHMARK_CAPTURE(bm_scroll, rows, 0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_scroll, memmove, 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_scroll, rows_then_pixels, 2)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bm_compact, text, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_expand, text, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_compact_expand, text, false)->Unit(benchmark::kMillisecond);

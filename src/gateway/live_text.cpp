@@ -43,9 +43,7 @@ void LiveText::frame(const framebuffer::PixelBuffer& picture) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
-    if (pending_.width() != picture.width() || pending_.height() != picture.height())
-      pending_.resize(picture.width(), picture.height());
-    std::copy(picture.pixels().begin(), picture.pixels().end(), pending_.pixels().begin());
+    picture.copy_to(pending_);
     has_pending_ = true;
     post = !reading_;
     reading_ = true;

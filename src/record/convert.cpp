@@ -85,7 +85,7 @@ ConvertResult convert_range(const std::string& input, const std::string& output,
           previous_damage = frame.damage;
           if (!frame.resized && !spare.compacted() && spare.width() == frame.pixels.width() &&
               spare.height() == frame.pixels.height() && changed.inside(spare.width(), spare.height())) {
-            if (!changed.empty()) spare.put(changed, frame.pixels.row(changed.y) + changed.x, frame.pixels.width());
+            if (!changed.empty()) spare.put(changed, frame.pixels);
           } else {
             spare = frame.pixels;
           }

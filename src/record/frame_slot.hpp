@@ -24,9 +24,7 @@ class FrameSlot {
     {
       std::lock_guard lock(mutex_);
       if (full_) ++dropped_;
-      if (slot_.pixels.width() != pixels.width() || slot_.pixels.height() != pixels.height())
-        slot_.pixels.resize(pixels.width(), pixels.height());
-      std::copy(pixels.pixels().begin(), pixels.pixels().end(), slot_.pixels.pixels().begin());
+      pixels.copy_to(slot_.pixels);
       slot_.t_ms = t_ms;
       full_ = true;
     }

@@ -67,9 +67,7 @@ void Transcriber::frame(const framebuffer::PixelBuffer& pixels, std::int64_t t_m
     }
     auto& item = queue_.back();
     item.t_ms = t_ms;
-    if (item.pixels.width() != pixels.width() || item.pixels.height() != pixels.height())
-      item.pixels.resize(pixels.width(), pixels.height());
-    std::copy(pixels.pixels().begin(), pixels.pixels().end(), item.pixels.pixels().begin());
+    pixels.copy_to(item.pixels);
   }
   wake_.notify_one();
 }

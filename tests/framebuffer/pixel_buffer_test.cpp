@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 
 #include "framebuffer/cursor.hpp"
 #include "framebuffer/test_frames.hpp"
@@ -45,6 +46,98 @@ TEST(PixelBuffer_Copy, OverlappingMoveRightAndUp) {
   EXPECT_EQ(fb.at(3, 0), 12u);
   EXPECT_EQ(fb.at(1, 1), 20u);
   EXPECT_EQ(fb.at(3, 1), 22u);
+}
+
+// The picture as a plain vector, for comparing against a reference that copies pixel by pixel.
+std::vector<Pixel> picture_of(const PixelBuffer& fb) {
+  std::vector<Pixel> out;
+  for (int y = 0; y < fb.height(); ++y) out.insert(out.end(), fb.row(y), fb.row(y) + fb.width());
+  return out;
+}
+
+void reference_copy(std::vector<Pixel>& px, int width, const Rect& src, int dst_x, int dst_y) {
+  std::vector<Pixel> area;
+  for (int y = 0; y < src.h; ++y)
+    for (int x = 0; x < src.w; ++x) area.push_back(px[std::size_t(src.y + y) * width + src.x + x]);
+  for (int y = 0; y < src.h; ++y)
+    for (int x = 0; x < src.w; ++x) px[std::size_t(dst_y + y) * width + dst_x + x] = area[std::size_t(y) * src.w + x];
+}
+
+// Scrolls (wide vertical copies, done by moving rows) mixed with narrow and diagonal copies and fills, as a
+// terminal's updates come: the picture always equals a pixel-by-pixel reference, and pixels(), packed(), a
+// copy and compact/expand see it the same way.
+TEST(PixelBuffer_Copy, ScrollsByRowsMatchAPixelByPixelCopy) {
+  constexpr int kW = 97, kH = 61;
+  std::mt19937 rng(7);
+  PixelBuffer fb(kW, kH);
+  std::vector<Pixel> want(std::size_t(kW) * kH);
+  for (int i = 0; i < kW * kH; ++i) want[std::size_t(i)] = fb.pixels()[std::size_t(i)] = rng() & 0xffffff;
+  bool rows_moved = false;
+  for (int step = 0; step < 400; ++step) {
+    const int kind = static_cast<int>(rng() % 4);
+    if (kind == 3) {
+      const Rect r{int(rng() % kW), int(rng() % kH), 1, 1};
+      const Pixel p = rng() & 0xffffff;
+      fb.fill(r, p);
+      want[std::size_t(r.y) * kW + r.x] = p;
+      continue;
+    }
+    Rect src;
+    int dst_x, dst_y;
+    if (kind == 0 || kind == 1) {  // a scroll piece: nearly full width, a few rows up or down
+      const int margin = static_cast<int>(rng() % 4);
+      const int shift = 1 + static_cast<int>(rng() % 6);
+      const int h = shift + 1 + static_cast<int>(rng() % (kH - 2 * shift - 1));
+      src = {margin, static_cast<int>(rng() % (kH - h - shift + 1)), kW - margin - static_cast<int>(rng() % 3), h};
+      dst_x = src.x;
+      dst_y = src.y;
+      (kind == 0 ? dst_y : src.y) += shift;
+    } else {
+      src = {int(rng() % 40), int(rng() % 30), 1 + int(rng() % 50), 1 + int(rng() % 30)};
+      dst_x = int(rng() % (kW - src.w + 1));
+      dst_y = int(rng() % (kH - src.h + 1));
+      if (src.right() > kW || src.bottom() > kH) continue;
+    }
+    fb.copy(src, dst_x, dst_y);
+    reference_copy(want, kW, src, dst_x, dst_y);
+    rows_moved = rows_moved || !fb.rows_in_order(0, kH);
+    ASSERT_EQ(picture_of(fb), want) << "step " << step;
+    if (step % 50 == 49) {
+      PixelBuffer copied = fb;
+      EXPECT_TRUE(copied.rows_in_order(0, kH));
+      EXPECT_EQ(picture_of(copied), want);
+      PixelBuffer unpacked(kW, kH);
+      ASSERT_TRUE(unpack_checked(fb.packed(), unpacked.pixels()));
+      EXPECT_EQ(picture_of(unpacked), want);
+    }
+  }
+  EXPECT_TRUE(rows_moved) << "the scrolls were done by moving rows";
+  fb.compact();
+  fb.expand();
+  EXPECT_EQ(std::vector<Pixel>(fb.pixels().begin(), fb.pixels().end()), want);
+}
+
+// A scroll of a 1280x800 terminal leaves the rows out of order; pixels() puts them back, copy_to() and put()
+// read them through the table.
+TEST(PixelBuffer_Copy, RowsOutOfOrderReadThroughEveryAccessor) {
+  PixelBuffer fb(1280, 800);
+  for (int y = 0; y < 800; ++y) std::fill_n(fb.row(y), 1280, static_cast<Pixel>(y));
+  fb.copy({3, 19, 1277, 760}, 3, 3);  // one line of 16 rows up, the 3-pixel border kept
+  EXPECT_FALSE(fb.rows_in_order(0, 800));
+  EXPECT_EQ(fb.at(0, 3), 3u) << "the border beside the copy stays";
+  EXPECT_EQ(fb.at(3, 3), 19u);
+  EXPECT_EQ(fb.at(1279, 762), 778u);
+  EXPECT_EQ(fb.at(5, 770), 770u) << "rows the copy leaves behind keep their pixels";
+  PixelBuffer other;
+  fb.copy_to(other);
+  EXPECT_EQ(picture_of(other), picture_of(fb));
+  PixelBuffer part(1280, 800);
+  part.put({100, 700, 50, 80}, fb);
+  EXPECT_EQ(part.at(120, 750), 766u);
+  EXPECT_EQ(part.at(120, 699), 0u);
+  const auto before = picture_of(fb);
+  EXPECT_EQ(std::vector<Pixel>(fb.pixels().begin(), fb.pixels().end()), before);
+  EXPECT_TRUE(fb.rows_in_order(0, 800));
 }
 
 TEST(Rect_Inside, EdgesAndOverflowingSizes) {

@@ -41,13 +41,17 @@ struct Reader {
   }
 };
 
-// Writes pixels into one tile of the framebuffer in raster order, straight into its rows.
+// Writes pixels into one tile of the framebuffer in raster order, straight into its rows (each reached through
+// row(): rows need not follow each other in memory, see PixelBuffer).
 class TileWriter {
  public:
   TileWriter(PixelBuffer& fb, const Rect& t)
-      : origin_(fb.row(t.y) + t.x),
-        stride_(static_cast<std::size_t>(fb.width())),
+      : fb_(fb),
+        x0_(static_cast<std::size_t>(t.x)),
+        y0_(t.y),
+        row_(fb.row(t.y) + t.x),
         w_(t.w),
+        h_(t.h),
         remaining_(static_cast<std::size_t>(t.w) * static_cast<std::size_t>(t.h)) {}
 
   std::size_t remaining() const { return remaining_; }
@@ -55,31 +59,40 @@ class TileWriter {
   // `n` <= remaining() pixels of one colour, possibly over several rows.
   void run(Pixel colour, std::size_t n) {
     remaining_ -= n;
-    Pixel* row = origin_ + y_ * stride_;
     if (x_ + n < w_) {  // the common short run inside one row
-      std::fill_n(row + x_, n, colour);
+      std::fill_n(row_ + x_, n, colour);
       x_ += n;
       return;
     }
     while (n > 0) {
       const std::size_t k = std::min(n, w_ - x_);
-      std::fill_n(origin_ + y_ * stride_ + x_, k, colour);
+      std::fill_n(row_ + x_, k, colour);
       n -= k;
       x_ += k;
-      if (x_ == w_) x_ = 0, ++y_;
+      if (x_ == w_) next_row();
     }
   }
   void pixel(Pixel colour) {
     --remaining_;
-    origin_[y_ * stride_ + x_] = colour;
-    if (++x_ == w_) x_ = 0, ++y_;
+    row_[x_] = colour;
+    if (++x_ == w_) next_row();
   }
 
  private:
-  Pixel* origin_;
-  std::size_t stride_;
+  void next_row() {
+    x_ = 0;
+    ++y_;
+    if (y_ < h_) row_ = fb_.row(y0_ + y_) + x0_;
+  }
+
+  PixelBuffer& fb_;
+  std::size_t x0_;
+  int y0_;
+  Pixel* row_;
   std::size_t w_;
-  std::size_t x_ = 0, y_ = 0;
+  int h_;
+  std::size_t x_ = 0;
+  int y_ = 0;
   std::size_t remaining_;
 };
 

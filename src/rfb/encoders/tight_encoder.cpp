@@ -46,6 +46,7 @@ bool worth_a_palette(int colours, int area, int compress_level) {
 struct TightEncoder::Jpeg {
   tjhandle handle = tjInitCompress();
   std::vector<unsigned char> buffer;
+  std::vector<framebuffer::Pixel> rows;  // a tile's rows side by side, when the picture's are not
   Jpeg() {
     if (!handle)
       throw CodecError(std::string("TurboJPEG: cannot create a compressor (") + tjGetErrorStr2(nullptr) + ")");
@@ -203,9 +204,17 @@ void TightEncoder::write_jpeg(const framebuffer::PixelBuffer& fb, const framebuf
   unsigned long size = jpeg_->buffer.size();
   // Canonical pixels read as bytes B,G,R,X on little-endian hosts and X,R,G,B on big-endian ones.
   constexpr int kFormat = std::endian::native == std::endian::little ? TJPF_BGRX : TJPF_XRGB;
-  const auto* src = reinterpret_cast<const unsigned char*>(fb.row(r.y) + r.x);
-  if (tjCompress2(jpeg_->handle, src, r.w, fb.width() * 4, r.h, kFormat, &dst, &size, subsampling,
-                  kJpegQuality[jpeg_quality_], TJFLAG_NOREALLOC) != 0)
+  // TurboJPEG walks the rows from one pointer: rows out of order in memory (a scrolled picture) go through a copy.
+  const framebuffer::Pixel* src = fb.row(r.y) + r.x;
+  int stride = fb.width();
+  if (!fb.rows_in_order(r.y, r.h)) {
+    jpeg_->rows.resize(static_cast<std::size_t>(r.area()));
+    for (int y = 0; y < r.h; ++y) std::copy_n(fb.row(r.y + y) + r.x, r.w, jpeg_->rows.data() + std::size_t(y) * r.w);
+    src = jpeg_->rows.data();
+    stride = r.w;
+  }
+  if (tjCompress2(jpeg_->handle, reinterpret_cast<const unsigned char*>(src), r.w, stride * 4, r.h, kFormat, &dst,
+                  &size, subsampling, kJpegQuality[jpeg_quality_], TJFLAG_NOREALLOC) != 0)
     throw CodecError(std::string("TurboJPEG: ") + tjGetErrorStr2(jpeg_->handle));
   put_u8(out, kJpegType);
   put_tight_length(out, size);
