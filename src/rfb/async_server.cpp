@@ -28,6 +28,8 @@ struct AsyncServer::Viewer : ServerListener, std::enable_shared_from_this<Viewer
   asio::steady_timer handshake_deadline;
   bool gone = false;
   std::uint8_t buttons = 0;
+  std::unique_ptr<ViewerEncoders> own_encoders;  // while it is the only viewer (AsyncServer::encode)
+  bool sent_pixels = false;                      // its first frame is behind it
 
   Viewer(std::shared_ptr<AsyncServer> s, std::shared_ptr<void> owner, int number, bool only_view,
          std::unique_ptr<io::ByteStream> bytes)
@@ -157,20 +159,39 @@ io::Output AsyncServer::next_output(Viewer& v) {
   if (!v.conn->has_output()) {
     // Not while a change is half applied: viewers get whole updates, and copies replay right.
     const auto plan = width_ == 0 || !source_.can_serve() ? std::nullopt : v.conn->plan_update();
-    if (plan) {
-      const auto encoded_before = encodings_.encoded();
-      const auto pixels =
-          encodings_.get(*plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); });
-      if (encodings_.encoded() != encoded_before) source_.served();
-      updates_encoded_ = encodings_.encoded();
-      updates_shared_ = encodings_.shared();
-      v.conn->send_update(*plan, pixels);
-    }
+    if (plan) v.conn->send_update(*plan, encode(v, *plan));
   }
   auto out = v.conn->take_output_pieces();
   bytes_sent_ += out.size();
   if (out.empty() && v.conn->closed()) drop(v.shared_from_this(), v.conn->close_reason());
   return out;
+}
+
+// A viewer alone gets its pixels from its own encoders after its first frame, whose zlib streams keep their
+// history (a scrolling terminal's new line refers back to the lines before it: half the bytes); viewers together,
+// and first frames (viewers joining at once share them; a console that stays still makes no streams), share
+// encodings made without history (SharedEncodings). Switching either way is safe: data made without
+// history is valid in any stream, and a viewer's own encoders are dropped as soon as it is sent anything else, so
+// their history is always what its inflaters read. Dropped on release() too (an idle session keeps no streams).
+std::shared_ptr<const EncodedPixels> AsyncServer::encode(Viewer& v, const UpdatePlan& plan) {
+  const bool alone = v.sent_pixels && viewers_.size() == 1 && ViewerEncoders::keep_history(plan.params.encoding);
+  if (!alone) v.own_encoders.reset();
+  if (!plan.pixels.empty()) v.sent_pixels = true;
+  if (alone && !plan.pixels.empty()) {
+    if (!v.own_encoders) v.own_encoders = std::make_unique<ViewerEncoders>();
+    auto pixels = std::make_shared<const EncodedPixels>(
+        v.own_encoders->encode(source_.picture(), plan.pixels.rects(), plan.params));
+    source_.served();
+    ++own_encoded_;
+    updates_encoded_ = encodings_.encoded() + own_encoded_;
+    return pixels;
+  }
+  const auto encoded_before = encodings_.encoded();
+  auto pixels = encodings_.get(plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); });
+  if (encodings_.encoded() != encoded_before) source_.served();
+  updates_encoded_ = encodings_.encoded() + own_encoded_;
+  updates_shared_ = encodings_.shared();
+  return pixels;
 }
 
 void AsyncServer::drop(const std::shared_ptr<Viewer>& v, const std::string& why) {
@@ -234,7 +255,10 @@ void AsyncServer::update_ready() {
   for (const auto& [id, v] : viewers) kick(v);
 }
 
-void AsyncServer::release() { encodings_.release(); }
+void AsyncServer::release() {
+  encodings_.release();
+  for (auto& [id, v] : viewers_) v->own_encoders.reset();
+}
 
 void AsyncServer::close() {
   closed_ = true;

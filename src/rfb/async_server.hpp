@@ -54,7 +54,8 @@ struct ViewerCounts {
 // ByteStream (the mirror of AsyncClient), on one strand. A change only marks damage in each viewer; a viewer is
 // sent an update when it asked and its previous one is written, so a slow viewer holds at most one update and
 // never slows the others (newest wins). Viewers owed the same area in the same format and encoding share one
-// encoding of it (SharedEncodings). Used by the gateway's sessions and `vncgate play`.
+// encoding of it (SharedEncodings); a viewer alone has its own encoders, whose zlib streams keep their history
+// (encode()). Used by the gateway's sessions and `vncgate play`.
 // Everything runs on `strand`; create it with std::make_shared (its coroutines hold it, and the owner passed to
 // attach(), until they end). counts() and the counters may be read from any thread.
 class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
@@ -81,7 +82,7 @@ class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
   void cut_text(const std::string& latin1);
   // Viewers that asked get their update now (after a change, or once can_serve() turned true).
   void update_ready();
-  // Idle: drops the kept encodings.
+  // Idle: drops the kept encodings and the viewers' own encoders.
   void release();
   // Closes every viewer and refuses new ones.
   void close();
@@ -97,6 +98,7 @@ class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
 
   boost::asio::awaitable<void> serve(std::shared_ptr<Viewer> v);
   io::Output next_output(Viewer& v);
+  std::shared_ptr<const EncodedPixels> encode(Viewer& v, const UpdatePlan& plan);
   void expect_handshake(const std::shared_ptr<Viewer>& v);
   void kick(const std::shared_ptr<Viewer>& v);
   void drop(const std::shared_ptr<Viewer>& v, const std::string& why);
@@ -112,6 +114,7 @@ class AsyncServer : public std::enable_shared_from_this<AsyncServer> {
   boost::asio::steady_timer opened_timer_;  // viewers wait on it until open()
   int width_ = 0, height_ = 0;
   int next_viewer_ = 1;
+  std::uint64_t own_encoded_ = 0;  // updates encoded by a lone viewer's own encoders
   bool opened_ = false;
   bool closed_ = false;
   mutable std::mutex counts_mutex_;

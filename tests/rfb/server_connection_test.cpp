@@ -567,6 +567,56 @@ INSTANTIATE_TEST_SUITE_P(Encodings, SharedEncoding,
                            return encoding_name(static_cast<std::int32_t>(info.param));
                          });
 
+// A viewer alone (AsyncServer::encode): its own encoders' zlib streams keep their history, so content it was sent
+// before (a terminal's repeated words) costs back-references. It decodes every update exactly, through a spell of
+// shared encodings (a second viewer came) and fresh own encoders after it (the other left), and gets well under
+// the bytes of the same updates encoded without history, which a second viewer receives alongside.
+class OwnEncoders : public testing::TestWithParam<Encoding> {};
+
+TEST_P(OwnEncoders, HistoryMakesRepeatsCheapAndSwitchingStaysExact) {
+  PixelBuffer fb = test_picture(240, 160, 0);
+  // Words stamped somewhere else every update, in turn, beside a change seen once (so a reference into the
+  // wrong history shows).
+  const PixelBuffer words[] = {test_picture(48, 12, 97), test_picture(48, 12, 98), test_picture(48, 12, 99)};
+  const std::vector<Encoding> encodings{GetParam(), compress_level(6), Encoding::desktop_size};
+  Viewer alone(fb, encodings), other(fb, encodings);
+  auto own = std::make_unique<ViewerEncoders>();
+  std::size_t own_bytes = 0, shared_bytes = 0;
+  for (int round = 0; round < 60; ++round) {
+    const Rect r{(round * 53) % (fb.width() - 48), (round * 29) % (fb.height() - 12), 48, 12};
+    fb.put(r, words[round % 3].row(0), 48);
+    const Rect once = paint_change(fb, round);
+    std::optional<UpdatePlan> plan;
+    for (Viewer* v : {&alone, &other}) {
+      v->server.framebuffer_changed(r);
+      v->server.framebuffer_changed(once);
+      v->client.request_update(true);
+      v->server.feed(v->client.take_output());
+      plan = v->server.plan_update();
+      ASSERT_TRUE(plan);
+    }
+    const bool together = round >= 20 && round < 30;
+    if (round == 30) own = std::make_unique<ViewerEncoders>();
+    const auto shared = encode_pixels(fb, plan->pixels.rects(), plan->params);
+    const auto mine = together ? shared : own->encode(fb, plan->pixels.rects(), plan->params);
+    alone.server.send_update(*plan, &mine);
+    other.server.send_update(*plan, &shared);
+    for (auto [v, bytes] : {std::pair{&alone, &own_bytes}, std::pair{&other, &shared_bytes}}) {
+      const auto out = v->server.take_output();
+      if (!together) *bytes += out.size();
+      v->client.feed(out);
+      expect_same(v->client.framebuffer(), fb, "round " + std::to_string(round));
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_LT(own_bytes * 2, shared_bytes) << "own " << own_bytes << " shared " << shared_bytes;
+}
+
+INSTANTIATE_TEST_SUITE_P(Encodings, OwnEncoders, testing::Values(Encoding::tight, Encoding::zrle),
+                         [](const testing::TestParamInfo<Encoding>& info) {
+                           return encoding_name(static_cast<std::int32_t>(info.param));
+                         });
+
 // Scrolls `fb` up by `lines` rows and paints new rows at the bottom, as a terminal does.
 void scroll(PixelBuffer& fb, int lines, unsigned seed) {
   fb.copy({0, lines, fb.width(), fb.height() - lines}, 0, 0);

@@ -89,12 +89,13 @@ struct IsalStream final : Deflater::Stream {
 
 }  // namespace
 
-Deflater::Deflater(int level) : level_(std::clamp(level, 0, 9)), zlib_(std::make_unique<ZlibStream>(level_)) {}
+// zlib's stream (~256 KiB) is made on the first piece it takes: an encoder per viewer holds only what it uses.
+Deflater::Deflater(int level) : level_(std::clamp(level, 0, 9)) {}
 Deflater::~Deflater() = default;
 
 void Deflater::restart(int level) {
   level = std::clamp(level, 0, 9);
-  if (zlib_level(level) != zlib_level(level_)) zlib_ = std::make_unique<ZlibStream>(zlib_level(level));
+  if (zlib_level(level) != zlib_level(level_)) zlib_.reset();
   level_ = level;
   restart();
 }
@@ -103,7 +104,7 @@ void Deflater::favour_size_below(std::size_t isal_from, int zlib_level) {
   const int before = this->zlib_level(level_);
   isal_from_ = isal_from;
   zlib_min_ = std::clamp(zlib_level, 0, 9);
-  if (this->zlib_level(level_) != before) zlib_ = std::make_unique<ZlibStream>(this->zlib_level(level_));
+  if (this->zlib_level(level_) != before) zlib_.reset();
   restart();
 }
 
@@ -113,10 +114,13 @@ void Deflater::restart() { last_ = nullptr; }
 // either may go on. An engine that did not write the previous piece is restarted first: its history would
 // not hold the other's data, and its distances back would point at the wrong bytes of the viewer's window.
 void Deflater::compress(std::span<const std::uint8_t> data, std::vector<std::uint8_t>& out) {
-  Stream* engine = zlib_.get();
+  Stream* engine = nullptr;
   if (isal_level(level_) && data.size() >= isal_from_) {
     if (!isal_) isal_ = std::make_unique<IsalStream>();
     engine = isal_.get();
+  } else {
+    if (!zlib_) zlib_ = std::make_unique<ZlibStream>(zlib_level(level_));
+    engine = zlib_.get();
   }
   if (engine != last_) engine->restart();
   last_ = engine;

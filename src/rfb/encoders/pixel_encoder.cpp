@@ -13,17 +13,22 @@
 #include "rfb/encoders/zrle_encoder.hpp"
 
 namespace vncgate::rfb {
-namespace {
 
 // Created on first use: a thread that never encodes Tight holds no zlib streams for it.
-struct Encoders {
+struct ViewerEncoders::Set {
+  bool keep_history = false;
   std::unique_ptr<TightEncoder> tight;
   std::unique_ptr<ZrleEncoder> zrle;
   std::unique_ptr<HextileEncoder> hextile;
+
+  EncodedPixels encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                       const PixelParams& params);
 };
 
-Encoders& this_thread_encoders() {
-  thread_local Encoders encoders;
+namespace {
+
+ViewerEncoders::Set& this_thread_encoders() {
+  thread_local ViewerEncoders::Set encoders;
   return encoders;
 }
 
@@ -78,26 +83,38 @@ void append_pixels(std::vector<std::uint8_t>& out, const EncodedPixels& pixels, 
 
 EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
                             const PixelParams& params) {
+  return this_thread_encoders().encode(fb, rects, params);
+}
+
+ViewerEncoders::ViewerEncoders() : encoders_(std::make_unique<Set>()) { encoders_->keep_history = true; }
+ViewerEncoders::~ViewerEncoders() = default;
+
+EncodedPixels ViewerEncoders::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                                     const PixelParams& params) {
+  return encoders_->encode(fb, rects, params);
+}
+
+EncodedPixels ViewerEncoders::Set::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                                          const PixelParams& params) {
   EncodedPixels out;
   const PixelWriter writer(params.format);
-  auto& encoders = this_thread_encoders();
   if (params.encoding == Encoding::zrle) {
-    if (!encoders.zrle) encoders.zrle = std::make_unique<ZrleEncoder>();
-    encoders.zrle->encode(fb, rects, writer, out);
+    if (!zrle) zrle = std::make_unique<ZrleEncoder>(keep_history);
+    zrle->encode(fb, rects, writer, out);
     return out;
   }
   if (params.encoding == Encoding::tight) {
-    if (!encoders.tight) encoders.tight = std::make_unique<TightEncoder>();
-    encoders.tight->configure(params.compress_level, params.jpeg_quality);
-    encoders.tight->encode(fb, rects, writer, out);
+    if (!tight) tight = std::make_unique<TightEncoder>(keep_history);
+    tight->configure(params.compress_level, params.jpeg_quality);
+    tight->encode(fb, rects, writer, out);
     return out;
   }
   for (const auto& r : rects) {
     switch (params.encoding) {
       case Encoding::hextile:
-        if (!encoders.hextile) encoders.hextile = std::make_unique<HextileEncoder>();
+        if (!hextile) hextile = std::make_unique<HextileEncoder>();
         put_rect_header(out.bytes, r, static_cast<std::int32_t>(Encoding::hextile));
-        encoders.hextile->encode(fb, r, writer, out.bytes);
+        hextile->encode(fb, r, writer, out.bytes);
         break;
       default:
         put_rect_header(out.bytes, r, static_cast<std::int32_t>(Encoding::raw));

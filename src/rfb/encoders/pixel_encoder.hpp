@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -39,6 +40,29 @@ struct EncodedPixels {
 // — the gateway encodes a change once for all its viewers. The encoders' scratch memory is per thread.
 EncodedPixels encode_pixels(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
                             const PixelParams& params);
+
+// One viewer's own encoders: their zlib streams (Tight's, ZRLE's) keep their history from one update to the next,
+// as a VNC server's own do, so text seen in earlier updates costs back-references (half the bytes of a scrolling
+// terminal). Their output is valid only for the one viewer that gets all of it, in order, with nothing else on
+// those streams in between (AsyncServer drops them the moment the viewer is sent anything else). ~256 KiB per
+// zlib stream used, made on first use.
+class ViewerEncoders {
+ public:
+  ViewerEncoders();
+  ~ViewerEncoders();
+  ViewerEncoders(const ViewerEncoders&) = delete;
+  ViewerEncoders& operator=(const ViewerEncoders&) = delete;
+
+  // Whether `encoding` has streams whose history is worth keeping.
+  static bool keep_history(Encoding encoding) { return encoding == Encoding::tight || encoding == Encoding::zrle; }
+  EncodedPixels encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
+                       const PixelParams& params);
+
+  struct Set;  // pixel_encoder.cpp
+
+ private:
+  std::unique_ptr<Set> encoders_;
+};
 
 // Appends `pixels` (made with `encoding`) for a viewer whose inflaters have not read a zlib header yet on the
 // streams in `fresh_streams`: kZlibHeader goes before the first data of each and its length grows by 2.

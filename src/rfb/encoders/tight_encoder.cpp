@@ -59,7 +59,9 @@ struct TightEncoder::Jpeg {
 // Full colour is what anti-aliased text with many colours for its size takes (worth_a_palette): zlib at level 6
 // makes half ISA-L's bytes of it, in ~0.1 ms for a line. Only big pieces (photo-like areas of 21K pixels and
 // more) take ISA-L's speed.
-TightEncoder::TightEncoder() { streams_[kStreamFullColour].favour_size_below(64 << 10, 6); }
+TightEncoder::TightEncoder(bool keep_history) : keep_history_(keep_history) {
+  streams_[kStreamFullColour].favour_size_below(64 << 10, 6);
+}
 TightEncoder::~TightEncoder() = default;
 
 void TightEncoder::configure(int compress_level, int jpeg_quality) {
@@ -177,12 +179,15 @@ void TightEncoder::write_data(unsigned type, int stream, EncodedPixels& out, con
     bytes.insert(bytes.end(), data_.begin(), data_.end());
     return;
   }
-  // A stream's first use in this call starts it without history (no reset bit: see the class comment).
-  auto& deflater = streams_[static_cast<std::size_t>(stream)];
-  auto& start = out.zlib_starts[static_cast<std::size_t>(stream)];
+  // A stream's first use in this call starts it without history (no reset bit: see the class comment), unless
+  // it keeps its history and goes on at the same level.
+  const auto i = static_cast<std::size_t>(stream);
+  auto& deflater = streams_[i];
+  auto& start = out.zlib_starts[i];
   const std::size_t length_at = bytes.size();
   if (start < 0) {
-    deflater.restart(compress_level_);
+    if (!keep_history_ || !started_[i] || deflater.level() != compress_level_) deflater.restart(compress_level_);
+    started_[i] = true;
     start = static_cast<std::int32_t>(length_at);
   }
   bytes.resize(length_at + 3);  // compact length, moved into place once known

@@ -24,9 +24,11 @@ namespace vncgate::rfb {
 // after inflateReset, so any later rectangle referring back past its own start failed to inflate there.
 // With a JPEG quality set, areas of more than 256 colours are cut into 64x64 tiles and the tiles that still
 // have too many colours go as JPEG; the rest stays lossless, so text never blurs.
+// With `keep_history` (one viewer's own encoder, ViewerEncoders) the streams are not restarted between calls:
+// later data refers back into earlier updates, as a VNC server's own Tight streams do.
 class TightEncoder {
  public:
-  TightEncoder();
+  explicit TightEncoder(bool keep_history = false);
   ~TightEncoder();
   TightEncoder(const TightEncoder&) = delete;
   TightEncoder& operator=(const TightEncoder&) = delete;
@@ -55,6 +57,8 @@ class TightEncoder {
 
   struct Jpeg;
   std::array<Deflater, 4> streams_;
+  std::array<bool, 4> started_{};  // with keep_history_: the stream has written data since the encoder was made
+  bool keep_history_;
   int compress_level_ = 1;
   int jpeg_quality_ = -1;
   std::unique_ptr<Jpeg> jpeg_;

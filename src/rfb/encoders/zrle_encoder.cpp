@@ -15,12 +15,12 @@ constexpr std::size_t kMaxPalette = 16;
 }  // namespace
 
 // Level 1: screens compress well even so, and a server feeding many viewers must stay cheap.
-ZrleEncoder::ZrleEncoder() : deflater_(1) {}
+ZrleEncoder::ZrleEncoder(bool keep_history) : deflater_(1), keep_history_(keep_history) {}
 ZrleEncoder::~ZrleEncoder() = default;
 
 void ZrleEncoder::encode(const framebuffer::PixelBuffer& fb, std::span<const framebuffer::Rect> rects,
                          const PixelWriter& writer, EncodedPixels& out) {
-  deflater_.restart();
+  if (!keep_history_) deflater_.restart();
   auto& bytes = out.bytes;
   for (const auto& r : rects) {
     put_rect_header(bytes, r, static_cast<std::int32_t>(Encoding::zrle));

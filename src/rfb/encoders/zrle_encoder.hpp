@@ -17,9 +17,10 @@ namespace vncgate::rfb {
 // The viewer keeps one inflater for the whole connection, but each encode() restarts the deflate stream without
 // history (see Deflater), so its bytes do not depend on earlier calls and can serve every viewer; a viewer's
 // first ZRLE rectangle gets the zlib header in front (append_pixels).
+// With `keep_history` (ViewerEncoders) the stream goes on from one call to the next instead.
 class ZrleEncoder {
  public:
-  ZrleEncoder();
+  explicit ZrleEncoder(bool keep_history = false);
   ~ZrleEncoder();
   ZrleEncoder(const ZrleEncoder&) = delete;
   ZrleEncoder& operator=(const ZrleEncoder&) = delete;
@@ -33,6 +34,7 @@ class ZrleEncoder {
   void encode_tile(const framebuffer::PixelBuffer& fb, const framebuffer::Rect& t, const PixelWriter& writer);
 
   Deflater deflater_;
+  bool keep_history_;
   std::vector<std::uint8_t> tiles_;  // uncompressed tile data of the current rectangle
 };
 
