@@ -3,8 +3,9 @@
 // root bundles), in Chromium: long seeded sequences of console-like changes — text cells, cursor blinks,
 // scrolling (CopyRect), colour changes, full-screen redraws, photo-like areas (JPEG when a viewer asks for a
 // quality), resizes — are fanned out as the gateway does (rfb::ServerConnection per viewer, one encoding per
-// distinct plan through rfb::SharedEncodings), to viewers that join at different moments, stall now and then
-// and ask for different encodings. Every viewer's bytes and the gateway's picture after each of its updates go
+// distinct plan through rfb::SharedEncodings; a viewer alone through its own rfb::ViewerEncoders, whose zlib
+// streams keep their history), to viewers that join at different moments, stall now and then and ask for
+// different encodings. Every viewer's bytes and the gateway's picture after each of its updates go
 // into a trace that tests/web/novnc_decode_check.mjs replays through noVNC's Websock, decoders and Display; the
 // canvas must equal the picture exactly after every update (JPEG areas: within a PSNR bound).
 #include <gtest/gtest.h>
@@ -70,6 +71,11 @@ struct ViewerSpec {
   std::vector<Encoding> encodings;
   int join_step = 0;
   double stall = 0;  // chance per update that the viewer asks again only some steps later (a slow link)
+  // Encoded as a viewer alone is (rfb::ViewerEncoders: zlib history kept between updates) after its first
+  // frame, except every `share_every`-th update (0: never), which goes shared and drops its encoders, as when a
+  // second viewer comes and goes (AsyncServer::encode).
+  bool alone = false;
+  int share_every = 0;
 };
 
 struct RunSpec {
@@ -131,7 +137,9 @@ struct SimViewer {
   ViewerSpec spec;
   std::unique_ptr<rfb::ServerConnection> server;
   std::unique_ptr<rfb::ClientConnection> client;
-  int stalled_until = -1;           // step at which it asks again
+  int stalled_until = -1;                    // step at which it asks again
+  std::unique_ptr<rfb::ViewerEncoders> own;  // ViewerSpec::alone
+  int updates = 0;
   std::vector<std::uint8_t> lossy;  // 1 per pixel: last painted by a JPEG rectangle
   int width = 0, height = 0;
 };
@@ -376,7 +384,13 @@ class Generator {
     }
     const auto plan = v.server->plan_update();
     if (!plan) return;
-    const auto pixels = encodings_.get(*plan, [this]() -> const PixelBuffer& { return fb_; });
+    const bool own = v.spec.alone && v.updates > 0 && (v.spec.share_every == 0 || v.updates % v.spec.share_every);
+    if (!own) v.own.reset();
+    if (own && !v.own) v.own = std::make_unique<rfb::ViewerEncoders>();
+    const auto pixels =
+        own ? std::make_shared<const rfb::EncodedPixels>(v.own->encode(fb_, plan->pixels.rects(), plan->params))
+            : encodings_.get(*plan, [this]() -> const PixelBuffer& { return fb_; });
+    if (!plan->pixels.empty()) ++v.updates;
     v.server->send_update(*plan, pixels.get());
     const auto bytes = v.server->take_output();
     trace_.record(TraceWriter::bytes, v.id, bytes);
@@ -521,6 +535,13 @@ TEST(NoVncDifferential, LosslessViewersOfEveryEncodingDecodeExactly) {
       {"hextile", {Encoding::copy_rect, Encoding::hextile, Encoding::raw, Encoding::desktop_size}, 300, 0},
       {"raw", {Encoding::raw, Encoding::extended_desktop_size}, 2150, 0},  // Raw is big: the last few hundred
       {"hextile, no CopyRect", {Encoding::hextile, Encoding::desktop_size}, 1700, 0},
+      {"tight lossless, compression 6, alone (zlib history), shared every 97th",
+       {Encoding::copy_rect, Encoding::tight, Encoding::raw, c(6), Encoding::desktop_size,
+        Encoding::extended_desktop_size},
+       10,
+       0,
+       true,
+       97},
       {"tight lossless, compression 6 (late)",
        {Encoding::copy_rect, Encoding::tight, Encoding::raw, c(6), Encoding::desktop_size,
         Encoding::extended_desktop_size},
@@ -539,6 +560,7 @@ TEST(NoVncDifferential, NoVncsOwnRequestsWithJpegQualitiesDecode) {
       {"noVNC defaults (quality 6, compression 2)", novnc_encodings(6, 2), 0, 0},
       {"noVNC defaults, joins at 400", novnc_encodings(6, 2), 400, 0},
       {"noVNC defaults, slow link", novnc_encodings(6, 2), 50, 0.2},
+      {"noVNC defaults, alone (zlib history)", novnc_encodings(6, 2), 20, 0.05, true, 0},
       {"noVNC quality 0, compression 9", novnc_encodings(0, 9), 700, 0},
       {"noVNC quality 9, compression 0", novnc_encodings(9, 0), 1300, 0.05},
   };
