@@ -44,17 +44,18 @@ asio::awaitable<void> RfbUpstream::accept() {
   }
 }
 
+struct RfbUpstream::KeyListener : rfb::ServerListener {
+  RfbUpstream& u;
+  explicit KeyListener(RfbUpstream& up) : u(up) {}
+  void on_key(std::uint32_t keysym, bool down) override {
+    std::lock_guard lock(u.mutex_);
+    if (down) u.keys_.push_back(keysym);
+  }
+};
+
 asio::awaitable<void> RfbUpstream::serve(tcp::socket socket) {
-  struct Keys : rfb::ServerListener {
-    RfbUpstream& u;
-    explicit Keys(RfbUpstream& up) : u(up) {}
-    void on_key(std::uint32_t keysym, bool down) override {
-      std::lock_guard lock(u.mutex_);
-      if (down) u.keys_.push_back(keysym);
-    }
-  };
   sockets_.insert(&socket);
-  Keys keys(*this);
+  KeyListener keys(*this);
   rfb::ServerConnection conn({.password = password_}, fb_.width(), fb_.height(), &keys);
   std::vector<std::uint8_t> buf(4096);
   try {

@@ -32,6 +32,8 @@ class RfbUpstream {
 
  private:
   boost::asio::awaitable<void> accept();
+  // Keys a viewer sends; a member type, as a local type in the coroutine's frame would have no linkage.
+  struct KeyListener;
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
   boost::asio::ip::tcp::acceptor acceptor_;
