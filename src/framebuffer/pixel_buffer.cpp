@@ -39,7 +39,6 @@ PixelBuffer& PixelBuffer::operator=(const PixelBuffer& other) {
 void PixelBuffer::compact() {
   if (compacted_) return;
   put_rows_in_order();
-  order_ = {};
   packed_ = pack(pixels_);
   PixelStorage().swap(pixels_);
   compacted_ = true;
