@@ -177,18 +177,17 @@ std::shared_ptr<const EncodedPixels> AsyncServer::encode(Viewer& v, const Update
   const bool alone = v.sent_pixels && viewers_.size() == 1 && ViewerEncoders::keep_history(plan.params.encoding);
   if (!alone) v.own_encoders.reset();
   if (!plan.pixels.empty()) v.sent_pixels = true;
+  const auto encoded_before = encodings_.encoded() + own_encoded_;
+  std::shared_ptr<const EncodedPixels> pixels;
   if (alone && !plan.pixels.empty()) {
     if (!v.own_encoders) v.own_encoders = std::make_unique<ViewerEncoders>();
-    auto pixels = std::make_shared<const EncodedPixels>(
+    pixels = std::make_shared<const EncodedPixels>(
         v.own_encoders->encode(source_.picture(), plan.pixels.rects(), plan.params));
-    source_.served();
     ++own_encoded_;
-    updates_encoded_ = encodings_.encoded() + own_encoded_;
-    return pixels;
+  } else {
+    pixels = encodings_.get(plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); });
   }
-  const auto encoded_before = encodings_.encoded();
-  auto pixels = encodings_.get(plan, [this]() -> const framebuffer::PixelBuffer& { return source_.picture(); });
-  if (encodings_.encoded() != encoded_before) source_.served();
+  if (encodings_.encoded() + own_encoded_ != encoded_before) source_.served();
   updates_encoded_ = encodings_.encoded() + own_encoded_;
   updates_shared_ = encodings_.shared();
   return pixels;

@@ -47,11 +47,9 @@ class TileWriter {
  public:
   TileWriter(PixelBuffer& fb, const Rect& t)
       : fb_(fb),
-        x0_(static_cast<std::size_t>(t.x)),
-        y0_(t.y),
+        tile_(t),
         row_(fb.row(t.y) + t.x),
         w_(t.w),
-        h_(t.h),
         remaining_(static_cast<std::size_t>(t.w) * static_cast<std::size_t>(t.h)) {}
 
   std::size_t remaining() const { return remaining_; }
@@ -82,15 +80,13 @@ class TileWriter {
   void next_row() {
     x_ = 0;
     ++y_;
-    if (y_ < h_) row_ = fb_.row(y0_ + y_) + x0_;
+    if (y_ < tile_.h) row_ = fb_.row(tile_.y + y_) + tile_.x;
   }
 
   PixelBuffer& fb_;
-  std::size_t x0_;
-  int y0_;
+  Rect tile_;
   Pixel* row_;
   std::size_t w_;
-  int h_;
   std::size_t x_ = 0;
   int y_ = 0;
   std::size_t remaining_;

@@ -180,14 +180,13 @@ void TightEncoder::write_data(unsigned type, int stream, EncodedPixels& out, con
     return;
   }
   // A stream's first use in this call starts it without history (no reset bit: see the class comment), unless
-  // it keeps its history and goes on at the same level.
+  // it keeps its history and goes on at the same level (a Deflater that never wrote has none to keep).
   const auto i = static_cast<std::size_t>(stream);
   auto& deflater = streams_[i];
   auto& start = out.zlib_starts[i];
   const std::size_t length_at = bytes.size();
   if (start < 0) {
-    if (!keep_history_ || !started_[i] || deflater.level() != compress_level_) deflater.restart(compress_level_);
-    started_[i] = true;
+    if (!keep_history_ || deflater.level() != compress_level_) deflater.restart(compress_level_);
     start = static_cast<std::int32_t>(length_at);
   }
   bytes.resize(length_at + 3);  // compact length, moved into place once known

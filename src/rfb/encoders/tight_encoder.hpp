@@ -57,7 +57,6 @@ class TightEncoder {
 
   struct Jpeg;
   std::array<Deflater, 4> streams_;
-  std::array<bool, 4> started_{};  // with keep_history_: the stream has written data since the encoder was made
   bool keep_history_;
   int compress_level_ = 1;
   int jpeg_quality_ = -1;
