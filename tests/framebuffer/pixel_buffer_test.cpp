@@ -250,5 +250,28 @@ TEST(PixelBuffer_Compact, EmptyBufferRoundTrips) {
   EXPECT_TRUE(fb.pixels().empty());
 }
 
+// A checkpoint's picture comes from a file: a flipped byte (in the deflate data or its Adler-32), a cut copy or
+// a copy of another size is refused, never half-unpacked into a picture that passes.
+TEST(PixelPacking_Unpack, RefusesCorruptTruncatedAndMisSizedCopies) {
+  for (const PixelBuffer& original : {test::text_console(320, 200), test::noise(97, 31)}) {
+    const auto packed = original.packed();
+    PixelBuffer out(original.width(), original.height());
+    ASSERT_TRUE(unpack_checked(packed, out.pixels()));
+    EXPECT_TRUE(same_pixels(out, original));
+    for (const std::size_t at : {packed.data.size() / 2, packed.data.size() - 1}) {  // the data, the checksum
+      auto corrupt = packed;
+      corrupt.data[at] ^= 0x5a;
+      EXPECT_FALSE(unpack_checked(corrupt, out.pixels())) << "byte " << at << " of " << packed.data.size();
+    }
+    auto cut = packed;
+    cut.data.resize(cut.data.size() - 5);
+    EXPECT_FALSE(unpack_checked(cut, out.pixels()));
+    PixelBuffer smaller(original.width(), original.height() - 1);
+    auto claims_fewer = packed;
+    claims_fewer.count = smaller.pixels().size();
+    EXPECT_FALSE(unpack_checked(claims_fewer, smaller.pixels())) << "the stream holds more than the picture";
+  }
+}
+
 }  // namespace
 }  // namespace vncgate::framebuffer
