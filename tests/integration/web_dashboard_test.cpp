@@ -65,6 +65,8 @@ TEST_F(WebDashboardTest, AsksForTheApiKeyWhenTheServerHasKeys) {
 // A job that records FBS: while the dashboard's player seeks, the server's picture at the new instant (from
 // the FBS recording and its checkpoints, X-Frame-Source: fbs) lies over the video until the video has decoded
 // that instant itself; one request per seek, every one answered from the FBS file, none left over the video.
+// The scrub bar under the player shows the picture of the instant it is released at first, then seeks the video
+// there (its 'seeking' comes after the picture).
 TEST_F(WebDashboardTest, SeeksInAnFbsRecordingShowTheServersPictureUntilTheVideoGetsThere) {
   TempDir dir("vncgate-dashboard-seek");
   ServeProcess serve(ServeOptions{.data_dir = dir.path(), .targets = {"demo=" + guest_->vnc_url()}});
@@ -74,10 +76,11 @@ TEST_F(WebDashboardTest, SeeksInAnFbsRecordingShowTheServersPictureUntilTheVideo
   ASSERT_EQ(response.status, 202) << response.body;
   const std::string id = nlohmann::json::parse(response.body).at("job_id");
   constexpr int kSeeks = 20;
-  const auto result = run_browser_check(
-      "dashboard_check.mjs",
-      {"--url", serve.url("/"), "--job", id, "--state", "done", "--seek-previews", std::to_string(kSeeks)}, dir.path(),
-      std::chrono::seconds(90));
+  constexpr int kScrubs = 10;
+  const auto result = run_browser_check("dashboard_check.mjs",
+                                        {"--url", serve.url("/"), "--job", id, "--state", "done", "--seek-previews",
+                                         std::to_string(kSeeks), "--scrub", std::to_string(kScrubs)},
+                                        dir.path(), std::chrono::seconds(90));
   ASSERT_EQ(result.exit_code, kBrowserOk) << result.log << "\n" << serve.log_tail();
   const auto report = nlohmann::json::parse(result.report);
   ASSERT_EQ(report["seeks"].size(), static_cast<std::size_t>(kSeeks)) << result.report;
@@ -103,6 +106,20 @@ TEST_F(WebDashboardTest, SeeksInAnFbsRecordingShowTheServersPictureUntilTheVideo
     EXPECT_EQ(r.value("status", 0), 200) << r.dump();
     EXPECT_EQ(r.value("source", ""), "fbs") << r.dump();
   }
+  ASSERT_EQ(report["scrubs"].size(), static_cast<std::size_t>(kScrubs)) << result.report;
+  std::vector<double> scrub_picture;
+  for (const auto& scrub : report["scrubs"]) {
+    ASSERT_TRUE(scrub.contains("preview_ms")) << "no picture for a scrub: " << scrub.dump();
+    EXPECT_EQ(scrub.value("preview_source", ""), "fbs") << scrub.dump();
+    EXPECT_GE(scrub.value("seeking_ms", -1.0), scrub.at("preview_ms").get<double>())
+        << "the video seeked before the picture was up: " << scrub.dump();
+    EXPECT_NEAR(scrub.value("current_time", -1.0), scrub.at("t").get<double>(), 0.05) << scrub.dump();
+    EXPECT_TRUE(scrub.value("hidden_after", false)) << "a picture left over the video: " << scrub.dump();
+    scrub_picture.push_back(scrub.at("preview_ms"));
+  }
+  EXPECT_GE(report["frame_responses"].size(), static_cast<std::size_t>(kSeeks + kScrubs));
+  std::sort(scrub_picture.begin(), scrub_picture.end());
+  std::printf("scrub bar: picture median %.1f / max %.1f ms\n", scrub_picture[kScrubs / 2], scrub_picture.back());
   std::sort(to_picture.begin(), to_picture.end());
   std::sort(seeked.begin(), seeked.end());
   std::printf(

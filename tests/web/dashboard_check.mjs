@@ -7,10 +7,12 @@
 // containing WORDS, and "Play from here" must load its segment into the player seeked to the hit's offset.
 // With --seek-previews N the paused player is seeked to N instants (fixed seed, 300 ms apart): for each, the
 // time to the seek preview (the server's picture over the video, shown while the video seeks) and to the
-// video's 'seeked', and every frame request the page made (status, X-Frame-Source).
+// video's 'seeked', and every frame request the page made (status, X-Frame-Source). With --scrub N the player's
+// scrub bar is moved to N instants (as a drag released there: input, then change): for each, the time to the
+// server's picture, to the video's 'seeking' (which must come after the picture) and to its 'seeked'.
 // With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
 //   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 1] (1-based, as in the API) [--api-key KEY]
-//        [--search WORDS] [--seek-previews N] [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
+//        [--search WORDS] [--seek-previews N] [--scrub N] [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
 //        [--report report.json] [--ready-file F] (written when all checks passed)
 import { writeFileSync } from 'node:fs';
 import { CheckError, EXIT_CHECK_FAILED, EXIT_TIMEOUT, runCheck, sleep, writeDataUrl } from './lib.mjs';
@@ -29,6 +31,7 @@ const spec = {
   'no-video': { flag: true },
   search: {},
   'seek-previews': { number: true },
+  scrub: { number: true },
   'timeout-ms': { number: true, default: 60000 },
 };
 
@@ -156,6 +159,45 @@ runCheck(spec, async (page, options, report) => {
       }
       return seeks;
     }, { samples: options['seek-previews'] });
+  }
+  if (options.scrub) {
+    report.scrubs = await page.evaluate(async ({ samples }) => {
+      const video = document.querySelector('#player video');
+      const img = document.querySelector('#player img.seek-preview');
+      const scrub = document.querySelector('#player input.scrub');
+      if (scrub.hidden) return [];
+      video.pause();
+      let state = 4242;
+      const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+      const scrubs = [];
+      for (let i = 0; i < samples; i++) {
+        const t = Math.round(random() * video.duration * 1000) / 1000;
+        scrubs.push(await new Promise((resolve) => {
+          const start = performance.now();
+          const seek = { t };
+          const observer = new MutationObserver(() => {
+            if (img.hidden || seek.preview_ms !== undefined || Math.abs(Number(img.dataset.t) - t) > 0.001) return;
+            seek.preview_ms = performance.now() - start;
+            seek.preview_source = img.dataset.source;
+            seek.preview_width = img.naturalWidth;
+          });
+          observer.observe(img, { attributes: true });
+          video.addEventListener('seeking', () => { seek.seeking_ms = performance.now() - start; }, { once: true });
+          video.addEventListener('seeked', () => {
+            seek.seeked_ms = performance.now() - start;
+            seek.current_time = video.currentTime;
+            observer.disconnect();
+            seek.hidden_after = img.hidden;
+            resolve(seek);
+          }, { once: true });
+          scrub.value = String(t);
+          scrub.dispatchEvent(new Event('input', { bubbles: true }));
+          scrub.dispatchEvent(new Event('change', { bubbles: true }));
+        }));
+        await new Promise((ok) => setTimeout(ok, 300));
+      }
+      return scrubs;
+    }, { samples: options.scrub });
   }
   if (options.search !== undefined) {
     await page.fill('#search input[name="q"]', options.search);

@@ -229,54 +229,105 @@ function explainVideoError(video) {
     '). 4:4:4 recordings play in Chromium/Chrome, VLC and mpv; download it, or record with chroma 4:2:0.');
 }
 
-// While the player seeks in a job that recorded FBS, the server's picture at the new instant (a seek in the FBS
-// recording from its checkpoint before it: tens of ms, where the browser decodes from the MP4's keyframe)
-// lies over the video until the video shows that instant itself. One request at a time, the newest instant
-// next; a picture that arrives after the video got there is not shown.
-function seekPreviews(player, video, frameUrl) {
+// The server's picture at an instant of a job that recorded FBS (a seek in the FBS recording from its checkpoint
+// before it: tens of ms, where the browser decodes from the MP4's keyframe) lies over the video until the video
+// shows that instant itself. Two ways in:
+// - the scrub bar under the video (shown for such jobs): dragging shows the picture of each instant; on release
+//   the video seeks there once the picture is up (or could not be had), so the video's own decoding never
+//   delays the picture on a busy machine;
+// - the video's own controls: the picture is asked for when the video starts seeking.
+// One request at a time, the newest instant next; a picture that arrives after it stopped mattering is not shown.
+let pictureGeneration = 0;  // a new segment in the player ends the pictures of the one before
+function seekPictures(player, video, frameUrl) {
   const img = player.querySelector('img.seek-preview');
-  let wanted = null;
-  let busy = false;
+  const scrub = player.querySelector('input.scrub');
+  const generation = ++pictureGeneration;
+  const live = () => generation === pictureGeneration;
+  let wanted = null;  // the newest instant asked for: {t, stillWanted}
+  let inFlight = null;  // the instant being fetched
+  let seekAfterPicture = null;  // the scrub bar's instant the video seeks to once its picture is shown
+  let dragging = false;
+  const same = (a, b) => a !== null && b !== null && Math.abs(a - b) < 0.001;
   const hide = () => {
     img.onload = null;
+    img.onerror = null;
     img.hidden = true;
+    delete img.dataset.t;
     dropObjectUrl(img);
     img.removeAttribute('src');
   };
-  const stillSeeking = (t) => video.seeking && Math.abs(video.currentTime - t) < 0.001;
+  const showing = (t) => !img.hidden && same(Number(img.dataset.t), t);
+  const seekVideo = (t) => {
+    if (!live() || !same(seekAfterPicture, t)) return;
+    seekAfterPicture = null;
+    video.currentTime = t;
+  };
   async function next() {
-    if (busy || wanted === null) return;
-    const t = wanted;
+    if (inFlight !== null || wanted === null || !live()) return;
+    const { t, stillWanted } = wanted;
     wanted = null;
-    busy = true;
+    inFlight = t;
     try {
       // As wide as the player shows it (the server samples the picture down to it): less to make, send and decode.
       const shown = Math.ceil(video.clientWidth * (window.devicePixelRatio || 1));
       const width = Math.min(4096, Math.max(16, Math.min(video.videoWidth || 1280, shown || 1280)));
-      // Only the request holds the queue (never the image: a decode that never ends must not stop previews).
+      // Only the request holds the queue (never the image: a decode that never ends must not stop pictures).
       const response = await request('GET', `${frameUrl}?t=${t.toFixed(3)}&width=${width}`,
         { raw: true, signal: AbortSignal.timeout(5000) });
       const blob = await response.blob();
-      if (stillSeeking(t)) {
+      if (live() && stillWanted()) {
         const url = showBlob(img, blob);  // its load event comes after this task
         img.onload = () => {
-          if (objectUrls.get(img) !== url || !stillSeeking(t)) return;
+          if (objectUrls.get(img) !== url || !stillWanted()) return;
           img.dataset.t = String(t);
           img.dataset.source = response.headers.get('X-Frame-Source') || '';
           img.hidden = false;
+          seekVideo(t);
         };
+        img.onerror = () => seekVideo(t);
+      } else {
+        seekVideo(t);
       }
     } catch {
-      // no picture for this instant: the video shows it when its own seek ends
+      seekVideo(t);  // no picture for this instant: the video shows it when its own seek ends
     } finally {
-      busy = false;
+      inFlight = null;
       next();
     }
   }
+  const ask = (t, stillWanted) => {
+    wanted = { t, stillWanted };
+    next();
+  };
   hide();
-  video.onseeking = frameUrl ? () => { wanted = video.currentTime; next(); } : null;
-  video.onseeked = hide;
+  scrub.hidden = !frameUrl;
+  scrub.value = '0';
+  // The video's own seek (its controls, a search hit's offset) asks for the picture when it starts, unless the
+  // scrub bar's picture of that instant is up already.
+  const videoSeeking = (t) => video.seeking && same(video.currentTime, t);
+  video.onseeking = frameUrl ? () => {
+    const t = video.currentTime;
+    if (!showing(t)) ask(t, () => videoSeeking(t));
+  } : null;
+  video.onseeked = () => { if (!video.seeking) hide(); };
   video.onemptied = hide;
+  video.ondurationchange = () => { scrub.max = String(Number.isFinite(video.duration) ? video.duration : 0); };
+  video.ontimeupdate = () => { if (!dragging && seekAfterPicture === null) scrub.value = String(video.currentTime); };
+  if (!frameUrl) return;
+  const scrubbed = (t) => () => same(Number(scrub.value), t) || same(seekAfterPicture, t);
+  scrub.oninput = () => {
+    dragging = true;
+    const t = Number(scrub.value);
+    ask(t, scrubbed(t));
+  };
+  scrub.onchange = () => {
+    dragging = false;
+    const t = Number(scrub.value);
+    seekAfterPicture = t;
+    if (showing(t)) return seekVideo(t);
+    if (!same(inFlight, t) && !(wanted && same(wanted.t, t))) ask(t, scrubbed(t));
+    setTimeout(() => seekVideo(t), 1000);  // a picture that never loads must not hold the video back
+  };
 }
 
 // Plays a segment in the page's player, from `offset` seconds into it (a search hit) or from its start.
@@ -285,7 +336,7 @@ function playSegment(title, jobId, index, url, offset = 0, previews = false) {
   const player = $('player');
   const video = player.querySelector('video');
   video.onerror = () => explainVideoError(video);
-  seekPreviews(player, video, previews ? `/api/v1/recordings/${encodeURIComponent(jobId)}/segments/${Number(index)}/frame` : null);
+  seekPictures(player, video, previews ? `/api/v1/recordings/${encodeURIComponent(jobId)}/segments/${Number(index)}/frame` : null);
   // Seek once the metadata is there (before that, currentTime does not stick); a replaced source cancels it.
   video.onloadedmetadata = offset > 0 ? () => {
     video.onloadedmetadata = null;
