@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <utility>
+#include <vector>
 
 namespace vncgate::framebuffer {
 
@@ -61,7 +63,8 @@ void PixelBuffer::fill(const Rect& r, Pixel p) {
 void PixelBuffer::copy(const Rect& src, int dst_x, int dst_y) {
   assert(src.inside(width_, height_));
   assert((Rect{dst_x, dst_y, src.w, src.h}.inside(width_, height_)));
-  if (dst_x == src.x && scroll_rows(src, dst_y)) return;
+  const Rect dst{dst_x, dst_y, src.w, src.h};
+  if (dst_x == src.x && scroll_rows({&dst, 1}, dst_y - src.y)) return;
   const auto bytes = static_cast<std::size_t>(src.w) * sizeof(Pixel);
   // Walk rows bottom-up when moving down so an overlapping source is read before it is overwritten;
   // memmove handles the horizontal overlap within a row.
@@ -72,44 +75,64 @@ void PixelBuffer::copy(const Rect& src, int dst_x, int dst_y) {
   }
 }
 
-// A terminal's scroll is a copy of most of the screen by a few rows (Xvnc cuts it in pieces around the cursor,
-// most of them as wide as the window). Rotating the row table over the rows the copy touches moves all of it;
-// only what must not move is saved first and written back: the `shift` rows the copy leaves behind (its source
-// minus its destination) and, in the destination rows, the columns beside the copy. Done when that is less than
-// a quarter of what memmove would move (a 1277x372 piece of a 1280-wide screen: 2 % of it).
-bool PixelBuffer::scroll_rows(const Rect& src, int dst_y) {
-  const int shift = std::abs(dst_y - src.y);
-  if (shift == 0 || shift >= src.h) return false;  // in place, or source and destination apart
-  const auto w = static_cast<std::size_t>(width_);
-  const std::size_t kept = static_cast<std::size_t>(shift) * w + static_cast<std::size_t>(src.h) * (w - src.w);
-  if (kept * 4 > static_cast<std::size_t>(src.area())) return false;
+void PixelBuffer::copy_all(std::span<const Rect> dsts, int dx, int dy) {
+  if (dsts.size() > 1 && dx == 0 && scroll_rows(dsts, dy)) return;
+  for (const auto& d : dsts) copy({d.x - dx, d.y - dy, d.w, d.h}, d.x, d.y);
+}
 
-  const int left_behind = dst_y > src.y ? src.y : dst_y + src.h;  // first of the `shift` rows
-  const auto right_x = static_cast<std::size_t>(src.right());
-  std::vector<Pixel> saved;
-  saved.reserve(kept);
-  for (int y = left_behind; y < left_behind + shift; ++y) saved.insert(saved.end(), row(y), row(y) + w);
-  for (int y = dst_y; y < dst_y + src.h; ++y) {
-    saved.insert(saved.end(), row(y), row(y) + src.x);
-    saved.insert(saved.end(), row(y) + right_x, row(y) + w);
+// A terminal's scroll is a copy of most of the screen by a few rows (Xvnc cuts it in pieces around the pointer,
+// most of them as wide as the window). Rotating the row table over the rows the copies touch (destinations and
+// sources) moves all of them; only what must not move is saved first and written back: in each of those rows,
+// the columns no destination covers (the rows the scroll leaves behind, a margin, the pointer's hole). Done when
+// that is less than a quarter of what memmove would move (a 1277x372 piece of a 1280-wide screen: 2 % of it).
+bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
+  if (dy == 0) return false;
+  int top = height_, bottom = 0;
+  long long moved = 0;
+  for (const auto& d : dsts) {
+    if (d.empty()) continue;
+    top = std::min({top, d.y, d.y - dy});
+    bottom = std::max({bottom, d.bottom(), d.bottom() - dy});
+    moved += d.area();
+  }
+  if (moved == 0) return false;
+  struct Span {
+    int y, x, right;
+  };
+  std::vector<Span> kept;
+  long long kept_pixels = 0;
+  std::vector<std::pair<int, int>> covered;
+  covered.reserve(dsts.size());
+  for (int y = top; y < bottom; ++y) {
+    covered.clear();
+    for (const auto& d : dsts)
+      if (!d.empty() && y >= d.y && y < d.bottom()) covered.emplace_back(d.x, d.right());
+    std::sort(covered.begin(), covered.end());
+    int x = 0;
+    for (const auto& [left, right] : covered) {
+      if (left > x) kept.push_back({y, x, left});
+      x = std::max(x, right);
+    }
+    if (x < width_) kept.push_back({y, x, width_});
+    for (auto i = kept.size(); i > 0 && kept[i - 1].y == y; --i) kept_pixels += kept[i - 1].right - kept[i - 1].x;
+    if (kept_pixels * 4 > moved) return false;
   }
 
+  std::vector<Pixel> saved;
+  saved.reserve(static_cast<std::size_t>(kept_pixels));
+  for (const auto& k : kept) saved.insert(saved.end(), row(k.y) + k.x, row(k.y) + k.right);
   if (order_.empty()) {
     order_.resize(static_cast<std::size_t>(height_));
     std::iota(order_.begin(), order_.end(), 0u);
   }
-  const auto first = order_.begin() + std::min(src.y, dst_y);
-  const auto last = order_.begin() + std::max(src.y, dst_y) + src.h;
-  // Down: the bottom `shift` entries come to the top (the rows left behind); up: the top ones go to the bottom.
-  std::rotate(first, dst_y > src.y ? last - shift : first + shift, last);
-
+  const auto first = order_.begin() + top;
+  const auto last = order_.begin() + bottom;
+  // Down: the bottom `dy` entries come to the top (rows left behind); up: the top ones go to the bottom.
+  std::rotate(first, dy > 0 ? last - dy : first - dy, last);
   const Pixel* from = saved.data();
-  for (int y = left_behind; y < left_behind + shift; ++y, from += w) std::copy_n(from, w, row(y));
-  for (int y = dst_y; y < dst_y + src.h; ++y) {
-    std::copy_n(from, src.x, row(y));
-    from += src.x;
-    std::copy_n(from, w - right_x, row(y) + right_x);
-    from += w - right_x;
+  for (const auto& k : kept) {
+    std::copy_n(from, k.right - k.x, row(k.y) + k.x);
+    from += k.right - k.x;
   }
   return true;
 }

@@ -115,6 +115,9 @@ class PixelBuffer {
   void fill(const Rect& r, Pixel p);
   // Copies rect `src` to the same-sized rect at (dst_x, dst_y); overlapping areas are handled (CopyRect).
   void copy(const Rect& src, int dst_x, int dst_y);
+  // Copies each rect of `dsts` from (x - dx, y - dy), where no rect reads what an earlier one writes (so one
+  // after the other is the same as all at once: CopyBatch checks it).
+  void copy_all(std::span<const Rect> dsts, int dx, int dy);
   // Copies `r.w * r.h` pixels from `src` (row stride `src_stride` pixels) into rect r.
   void put(const Rect& r, const Pixel* src, int src_stride);
   // Copies rect r of `from` (the same size as this) into the same place here.
@@ -125,8 +128,8 @@ class PixelBuffer {
     assert(!compacted_ && y >= 0 && y < height_);
     return order_.empty() ? static_cast<std::size_t>(y) : order_[static_cast<std::size_t>(y)];
   }
-  // A vertical copy done by rotating row pointers when that moves fewer pixels than memmove would.
-  bool scroll_rows(const Rect& src, int dst_y);
+  // Vertical copies (by `dy` rows) done by rotating row pointers when that moves fewer pixels than memmove would.
+  bool scroll_rows(std::span<const Rect> dsts, int dy);
   // Moves the rows into storage order and forgets the row table (logically const: the picture is unchanged).
   void put_rows_in_order() const;
 

@@ -154,6 +154,7 @@ void ClientConnection::restore_checkpoint(std::span<const std::uint8_t> bytes) {
   std::vector<std::uint8_t>().swap(painted_);
   unpainted_ = 0;
   impl_->decoders = std::move(decoders);
+  impl_->copies = {};
   state_ = State::normal;
   if (listener_) listener_->on_connected(init_);
 }

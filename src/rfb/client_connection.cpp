@@ -9,6 +9,7 @@
 
 #include "rfb/client_connection_impl.hpp"
 #include "rfb/cut_text.hpp"
+#include "rfb/decoders/copy_rect_decoder.hpp"
 #include "rfb/decoders/decoder.hpp"
 #include "rfb/security/vnc_auth.hpp"
 #include "util/error.hpp"
@@ -62,10 +63,12 @@ void ClientConnection::feed(std::span<const std::uint8_t> bytes) {
   try {
     parse(bytes);
   } catch (...) {
+    impl_->copies.apply_to(fb_);  // checked copies of the update that broke: the picture as far as it got
     feeding_ = false;
     hibernate_after_feed_ = false;
     throw;
   }
+  impl_->copies.apply_to(fb_);
   feeding_ = false;
   if (std::exchange(hibernate_after_feed_, false)) hibernate();
 }
@@ -268,6 +271,7 @@ bool ClientConnection::read_update() {
 }
 
 void ClientConnection::end_update() {
+  impl_->copies.apply_to(fb_);
   in_update_ = false;
   rects_left_ = 0;
   // Servers may merge outstanding requests into one update (QEMU does), so any update answers them all;
@@ -303,6 +307,8 @@ bool ClientConnection::read_rect() {
 }
 
 bool ClientConnection::read_pseudo(const Rect& r, std::int32_t encoding) {
+  const bool copy = encoding == static_cast<std::int32_t>(Encoding::copy_rect);
+  if (!copy) impl_->copies.apply_to(fb_);
   auto& stat = stats_[encoding];
   const std::size_t start = in_.available();
   auto counted = [&] {
@@ -415,7 +421,15 @@ bool ClientConnection::read_pseudo(const Rect& r, std::int32_t encoding) {
   if (rect_observer_) rect_observer_(static_cast<Encoding>(encoding), r, impl_->payload);
   if (!r.empty()) {
     wake();
-    decoder->decode(impl_->payload, r, conv_, fb_);
+    if (copy) {
+      const Rect src = CopyRectDecoder::source(impl_->payload, r, fb_.width(), fb_.height());
+      if (!impl_->copies.add(src, r.x, r.y)) {
+        impl_->copies.apply_to(fb_);
+        impl_->copies.add(src, r.x, r.y);
+      }
+    } else {
+      decoder->decode(impl_->payload, r, conv_, fb_);
+    }
     if (unpainted_ > 0) mark_painted(r);
   }
   damage_ = damage_.unite(r);

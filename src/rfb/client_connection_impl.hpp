@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "framebuffer/copy_batch.hpp"
 #include "rfb/client_connection.hpp"
 #include "rfb/decoders/decoder.hpp"
 
@@ -18,6 +19,9 @@ struct ClientConnection::Impl {
   std::map<std::int32_t, std::unique_ptr<Decoder>> decoders;
   std::vector<std::uint8_t> payload;
   std::uint8_t challenge[16];
+  // CopyRects not applied yet: applied before any other rectangle, at the end of the update and of each feed
+  // (outside feed() the picture never waits for them).
+  framebuffer::CopyBatch copies;
 
   Decoder* decoder(std::int32_t encoding) {
     auto& d = decoders[encoding];

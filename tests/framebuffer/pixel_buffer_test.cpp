@@ -48,21 +48,6 @@ TEST(PixelBuffer_Copy, OverlappingMoveRightAndUp) {
   EXPECT_EQ(fb.at(3, 1), 22u);
 }
 
-// The picture as a plain vector, for comparing against a reference that copies pixel by pixel.
-std::vector<Pixel> picture_of(const PixelBuffer& fb) {
-  std::vector<Pixel> out;
-  for (int y = 0; y < fb.height(); ++y) out.insert(out.end(), fb.row(y), fb.row(y) + fb.width());
-  return out;
-}
-
-void reference_copy(std::vector<Pixel>& px, int width, const Rect& src, int dst_x, int dst_y) {
-  std::vector<Pixel> area;
-  for (int y = 0; y < src.h; ++y)
-    for (int x = 0; x < src.w; ++x) area.push_back(px[std::size_t(src.y + y) * width + src.x + x]);
-  for (int y = 0; y < src.h; ++y)
-    for (int x = 0; x < src.w; ++x) px[std::size_t(dst_y + y) * width + dst_x + x] = area[std::size_t(y) * src.w + x];
-}
-
 // Scrolls (wide vertical copies, done by moving rows) mixed with narrow and diagonal copies and fills, as a
 // terminal's updates come: the picture always equals a pixel-by-pixel reference, and pixels(), packed(), a
 // copy and compact/expand see it the same way.
@@ -99,16 +84,16 @@ TEST(PixelBuffer_Copy, ScrollsByRowsMatchAPixelByPixelCopy) {
       if (src.right() > kW || src.bottom() > kH) continue;
     }
     fb.copy(src, dst_x, dst_y);
-    reference_copy(want, kW, src, dst_x, dst_y);
+    test::reference_copy(want, kW, src, dst_x, dst_y);
     rows_moved = rows_moved || !fb.rows_in_order(0, kH);
-    ASSERT_EQ(picture_of(fb), want) << "step " << step;
+    ASSERT_EQ(test::picture_of(fb), want) << "step " << step;
     if (step % 50 == 49) {
       PixelBuffer copied = fb;
       EXPECT_TRUE(copied.rows_in_order(0, kH));
-      EXPECT_EQ(picture_of(copied), want);
+      EXPECT_EQ(test::picture_of(copied), want);
       PixelBuffer unpacked(kW, kH);
       ASSERT_TRUE(unpack_checked(fb.packed(), unpacked.pixels()));
-      EXPECT_EQ(picture_of(unpacked), want);
+      EXPECT_EQ(test::picture_of(unpacked), want);
     }
   }
   EXPECT_TRUE(rows_moved) << "the scrolls were done by moving rows";
@@ -130,12 +115,12 @@ TEST(PixelBuffer_Copy, RowsOutOfOrderReadThroughEveryAccessor) {
   EXPECT_EQ(fb.at(5, 770), 770u) << "rows the copy leaves behind keep their pixels";
   PixelBuffer other;
   fb.copy_to(other);
-  EXPECT_EQ(picture_of(other), picture_of(fb));
+  EXPECT_EQ(test::picture_of(other), test::picture_of(fb));
   PixelBuffer part(1280, 800);
   part.put({100, 700, 50, 80}, fb);
   EXPECT_EQ(part.at(120, 750), 766u);
   EXPECT_EQ(part.at(120, 699), 0u);
-  const auto before = picture_of(fb);
+  const auto before = test::picture_of(fb);
   EXPECT_EQ(std::vector<Pixel>(fb.pixels().begin(), fb.pixels().end()), before);
   EXPECT_TRUE(fb.rows_in_order(0, 800));
 }

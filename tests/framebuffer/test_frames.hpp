@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "framebuffer/pixel_buffer.hpp"
 
@@ -35,6 +36,22 @@ inline PixelBuffer text_console(int width, int height, std::uint32_t seed = 1) {
   }
   if (height >= 16) fb.fill({0, height - 16, width, 16}, make_pixel(0, 0, 0xaa));
   return fb;
+}
+
+// The picture as a plain vector, rows in order, for comparing against a reference.
+inline std::vector<Pixel> picture_of(const PixelBuffer& fb) {
+  std::vector<Pixel> out;
+  for (int y = 0; y < fb.height(); ++y) out.insert(out.end(), fb.row(y), fb.row(y) + fb.width());
+  return out;
+}
+
+// A CopyRect done pixel by pixel on a plain picture `width` wide (all of `src` read before anything is written).
+inline void reference_copy(std::vector<Pixel>& px, int width, const Rect& src, int dst_x, int dst_y) {
+  std::vector<Pixel> area;
+  for (int y = 0; y < src.h; ++y)
+    for (int x = 0; x < src.w; ++x) area.push_back(px[std::size_t(src.y + y) * width + src.x + x]);
+  for (int y = 0; y < src.h; ++y)
+    for (int x = 0; x < src.w; ++x) px[std::size_t(dst_y + y) * width + dst_x + x] = area[std::size_t(y) * src.w + x];
 }
 
 // Every pixel random: incompressible, the worst case for compact().

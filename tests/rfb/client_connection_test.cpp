@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "framebuffer/test_frames.hpp"
 #include "rfb/client_test_util.hpp"
 #include "rfb/decoders/decoder_test_util.hpp"
 #include "rfb/security/vnc_auth.hpp"
@@ -95,6 +96,48 @@ TEST(ClientConnection_Update, ByteAtATimeEqualsAllAtOnce) {
   EXPECT_TRUE(std::equal(whole.framebuffer().pixels().begin(), whole.framebuffer().pixels().end(),
                          bytewise.framebuffer().pixels().begin()));
   EXPECT_EQ(bytewise.framebuffer().at(5, 5), 4u);
+}
+
+// A scroll in pieces (the way Xvnc cuts one around the pointer it draws) with a raw rectangle between them, over
+// the first pieces' source, whose pixels a later piece copies: the copies of one update go in one step, yet every pixel
+// is where applying the rectangles one after the other puts it, fed at once or byte by byte (copies still waiting at
+// the end of a feed are applied then, so the picture between feeds never lacks them).
+TEST(ClientConnection_Update, AScrollInPiecesAndARawRectBetweenMatchOneByOne) {
+  constexpr int kW = 64, kH = 48;
+  Wire all = greeting_38_none();
+  all.raw(server_init(kW, kH).bytes);
+  std::vector<framebuffer::Pixel> want(std::size_t(kW) * kH);
+  all.u8(0).u8(0).u16(1).u16(0).u16(0).u16(kW).u16(kH).u32(0);
+  for (int i = 0; i < kW * kH; ++i) all.px(want[std::size_t(i)] = static_cast<framebuffer::Pixel>(i * 7919 & 0xffffff));
+  struct Piece {
+    Rect src;
+    int x, y;
+  };
+  const std::vector<Piece> before{{{1, 4, 63, 20}, 1, 0}, {{1, 24, 30, 4}, 1, 20}, {{34, 24, 30, 4}, 34, 20}};
+  const std::vector<Piece> after{{{1, 28, 63, 16}, 1, 24}, {{5, 22, 20, 4}, 5, 18}};
+  const Rect raw{0, 22, 64, 4};  // over the first pieces' source, and the last piece's
+  all.u8(0).u8(0).u16(static_cast<unsigned>(before.size() + 1 + after.size()));
+  const auto copy = [&](const Piece& p) {
+    all.u16(p.x).u16(p.y).u16(p.src.w).u16(p.src.h).u32(1).u16(p.src.x).u16(p.src.y);
+    framebuffer::test::reference_copy(want, kW, p.src, p.x, p.y);
+  };
+  for (const auto& p : before) copy(p);
+  const std::size_t after_before = all.bytes.size();
+  const auto want_then = want;
+  all.u16(raw.x).u16(raw.y).u16(raw.w).u16(raw.h).u32(0);
+  for (int y = raw.y; y < raw.bottom(); ++y)
+    for (int x = raw.x; x < raw.right(); ++x) all.px(want[std::size_t(y) * kW + x] = 0x100000u + y * 256u + x);
+  for (const auto& p : after) copy(p);
+  ClientConnection whole(raw_only()), bytewise(raw_only());
+  whole.feed(all.bytes);
+  for (std::size_t i = 0; i < all.bytes.size(); ++i) {
+    bytewise.feed({&all.bytes[i], 1});
+    if (i + 1 == after_before)
+      EXPECT_EQ(framebuffer::test::picture_of(bytewise.framebuffer()), want_then) << "between feeds";
+  }
+  EXPECT_EQ(whole.updates_completed(), 2u);
+  EXPECT_EQ(framebuffer::test::picture_of(whole.framebuffer()), want);
+  EXPECT_EQ(framebuffer::test::picture_of(bytewise.framebuffer()), want);
 }
 
 TEST(ClientConnection_Update, LastRectEndsUpdateWithUnknownCount) {

@@ -12,14 +12,18 @@ bool CopyRectDecoder::gather(InBuffer& in, const Rect&, const PixelFormat&, std:
   return gather_bytes(in, 4, payload);
 }
 
-void CopyRectDecoder::decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter&,
-                             PixelBuffer& fb) {
+Rect CopyRectDecoder::source(std::span<const std::uint8_t> payload, const Rect& r, int width, int height) {
   if (payload.size() != 4) throw ProtocolError("copyrect: payload must be 4 bytes");
   const Rect src{(payload[0] << 8) | payload[1], (payload[2] << 8) | payload[3], r.w, r.h};
-  if (!src.inside(fb.width(), fb.height()))
+  if (!src.inside(width, height))
     throw ProtocolError("copyrect: source " + std::to_string(src.x) + "," + std::to_string(src.y) +
                         " lies outside the framebuffer");
-  fb.copy(src, r.x, r.y);
+  return src;
+}
+
+void CopyRectDecoder::decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter&,
+                             PixelBuffer& fb) {
+  fb.copy(source(payload, r, fb.width(), fb.height()), r.x, r.y);
 }
 
 }  // namespace vncgate::rfb

@@ -11,6 +11,8 @@ class CopyRectDecoder final : public Decoder {
   bool gather(InBuffer& in, const Rect& r, const PixelFormat& pf, std::vector<std::uint8_t>& payload) override;
   void decode(std::span<const std::uint8_t> payload, const Rect& r, const PixelConverter& conv,
               PixelBuffer& fb) override;
+  // The source rectangle of the copy to `r`, checked to lie inside a width x height framebuffer.
+  static Rect source(std::span<const std::uint8_t> payload, const Rect& r, int width, int height);
 };
 
 }  // namespace vncgate::rfb
