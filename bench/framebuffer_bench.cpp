@@ -10,13 +10,15 @@
 //   bytes    heap bytes of the compacted picture (compressed data + palette)
 //   MB/s     canonical picture bytes (4 per pixel) processed per CPU second
 // scroll/rows: one line's scroll of a 1280x800 xterm as Xvnc sends it (7 CopyRects, 17 rows up, cut around the
-// cursor); scroll/memmove: the same pieces moved pixel row by pixel row (what copy() did before it moved rows);
-// scroll/rows_then_pixels: the scroll plus pixels() (rows put back in order), as often as a recorder at 10 fps
-// asks per two scrolls of a terminal at 20 lines a second.
+// cursor), piece by piece; scroll/batch: the same pieces in one step (CopyBatch, what ClientConnection does with
+// the CopyRects of one update); scroll/memmove: the same pieces moved pixel row by pixel row (what copy() did before it
+// moved rows); scroll/rows_then_pixels: the scroll plus pixels() (rows put back in order), as often as a recorder at 10
+// fps asks per two scrolls of a terminal at 20 lines a second.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
 
+#include "framebuffer/copy_batch.hpp"
 #include "framebuffer/pixel_buffer.hpp"
 #include "framebuffer/test_frames.hpp"
 
@@ -81,7 +83,13 @@ constexpr int kLine = 17;
 
 void bm_scroll(benchmark::State& state, int mode) {
   PixelBuffer fb = picture(false);
+  vncgate::framebuffer::CopyBatch batch;
   for (auto _ : state) {
+    if (mode == 3) {
+      for (const auto& d : kScrollPieces) batch.add({d.x, d.y + kLine, d.w, d.h}, d.x, d.y);
+      batch.apply_to(fb);
+      continue;
+    }
     for (const auto& d : kScrollPieces) {
       const vncgate::framebuffer::Rect src{d.x, d.y + kLine, d.w, d.h};
       if (mode == 1) {
@@ -97,6 +105,7 @@ void bm_scroll(benchmark::State& state, int mode) {
 }
 
 BENCHMARK_CAPTURE(bm_scroll, rows, 0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_scroll, batch, 3)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bm_scroll, memmove, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bm_scroll, rows_then_pixels, 2)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bm_compact, text, false)->Unit(benchmark::kMillisecond);
