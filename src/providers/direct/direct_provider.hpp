@@ -15,7 +15,8 @@ class AllowList {
  public:
   // With `loopback`: 127.0.0.0/8, ::1/128, localhost (the CLI's default; `vncgate serve` opts in with
   // providers.allow_loopback, as the gateway host's own ports are not for its API clients).
-  explicit AllowList(bool loopback = true);
+  AllowList() : AllowList(true) {}  // not explicit: settings structs default-initialise it as `{}`
+  explicit AllowList(bool loopback);
   // Throws ConfigError naming the entry when it is neither a CIDR, an address nor a host name.
   void add(const std::string& entry);
   // A host name is allowed when listed by name, or when every address it resolves to is inside a listed
