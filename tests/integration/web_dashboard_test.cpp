@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "service_fixture.hpp"
@@ -117,7 +118,11 @@ TEST_F(WebDashboardTest, SeeksInAnFbsRecordingShowTheServersPictureUntilTheVideo
     EXPECT_TRUE(scrub.value("hidden_after", false)) << "a picture left over the video: " << scrub.dump();
     scrub_picture.push_back(scrub.at("preview_ms"));
   }
-  EXPECT_GE(report["frame_responses"].size(), static_cast<std::size_t>(kSeeks + kScrubs));
+  const auto& key = report.at("scrub_key");  // an arrow key: 5 s along (or to an end), the picture first as well
+  EXPECT_NEAR(key.at("current_time").get<double>(), key.at("expected").get<double>(), 0.05) << key.dump();
+  EXPECT_GT(std::abs(key.at("current_time").get<double>() - key.at("from").get<double>()), 0.5) << key.dump();
+  EXPECT_NEAR(key.value("picture_t", -1.0), key.at("current_time").get<double>(), 0.01) << key.dump();
+  EXPECT_GE(report["frame_responses"].size(), static_cast<std::size_t>(kSeeks + kScrubs + 1));
   std::sort(scrub_picture.begin(), scrub_picture.end());
   std::printf("scrub bar: picture median %.1f / max %.1f ms\n", scrub_picture[kScrubs / 2], scrub_picture.back());
   std::sort(to_picture.begin(), to_picture.end());

@@ -9,7 +9,8 @@
 // time to the seek preview (the server's picture over the video, shown while the video seeks) and to the
 // video's 'seeked', and every frame request the page made (status, X-Frame-Source). With --scrub N the player's
 // scrub bar is moved to N instants (as a drag released there: input, then change): for each, the time to the
-// server's picture, to the video's 'seeking' (which must come after the picture) and to its 'seeked'.
+// server's picture, to the video's 'seeking' (which must come after the picture) and to its 'seeked'; then one
+// arrow key on the bar (report.scrub_key: from, expected, the picture's instant, where the video ended).
 // With --api-key the page's key prompt (after a 401) is answered with it. Exit codes: see lib.mjs.
 //   node dashboard_check.mjs --url http://HOST:PORT/ --job ID [--state done] [--segment 1] (1-based, as in the API) [--api-key KEY]
 //        [--search WORDS] [--seek-previews N] [--scrub N] [--out page.png] [--frame-out frame.png] [--no-thumbnail] [--no-video] [--timeout-ms 60000]
@@ -165,7 +166,7 @@ runCheck(spec, async (page, options, report) => {
       const video = document.querySelector('#player video');
       const img = document.querySelector('#player img.seek-preview');
       const scrub = document.querySelector('#player input.scrub');
-      if (scrub.hidden) return [];
+      if (scrub.hidden) return { scrubs: [], key: null };
       video.pause();
       let state = 4242;
       const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
@@ -196,8 +197,25 @@ runCheck(spec, async (page, options, report) => {
         }));
         await new Promise((ok) => setTimeout(ok, 300));
       }
+      // A key moves the bar by 5 s, through the same picture-first seek.
+      const from = video.currentTime;
+      const step = from + 5 <= video.duration || from < video.duration / 2 ? 5 : -5;
+      const key = { from, expected: Math.min(video.duration, Math.max(0, from + step)) };
+      await new Promise((resolve) => {
+        const observer = new MutationObserver(() => { if (!img.hidden) key.picture_t = Number(img.dataset.t); });
+        observer.observe(img, { attributes: true });
+        video.addEventListener('seeked', () => {
+          key.current_time = video.currentTime;
+          observer.disconnect();
+          resolve();
+        }, { once: true });
+        scrub.dispatchEvent(new KeyboardEvent('keydown', { key: step > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true }));
+      });
+      return { scrubs, key };
+    }, { samples: options.scrub }).then(({ scrubs, key }) => {
+      report.scrub_key = key;
       return scrubs;
-    }, { samples: options.scrub });
+    });
   }
   if (options.search !== undefined) {
     await page.fill('#search input[name="q"]', options.search);

@@ -328,6 +328,15 @@ function seekPictures(player, video, frameUrl) {
     if (!same(inFlight, t) && !(wanted && same(wanted.t, t))) ask(t, scrubbed(t));
     setTimeout(() => seekVideo(t), 1000);  // a picture that never loads must not hold the video back
   };
+  // The bar's step is "any" (a drag lands anywhere): keys move by 5 s, a page by a minute.
+  const keySteps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -60, PageUp: 60 };
+  scrub.onkeydown = (event) => {
+    if (!(event.key in keySteps)) return;
+    event.preventDefault();
+    scrub.value = String(Math.min(Number(scrub.max), Math.max(0, Number(scrub.value) + keySteps[event.key])));
+    scrub.oninput();
+    scrub.onchange();
+  };
 }
 
 // Plays a segment in the page's player, from `offset` seconds into it (a search hit) or from its start.
