@@ -313,6 +313,7 @@ function seekPictures(player, video, frameUrl) {
   video.onemptied = hide;
   video.ondurationchange = () => { scrub.max = String(Number.isFinite(video.duration) ? video.duration : 0); };
   video.ontimeupdate = () => { if (!dragging && seekAfterPicture === null) scrub.value = String(video.currentTime); };
+  scrub.oninput = scrub.onchange = scrub.onkeydown = null;  // a segment before may have had a bar
   if (!frameUrl) return;
   const scrubbed = (t) => () => same(Number(scrub.value), t) || same(seekAfterPicture, t);
   scrub.oninput = () => {
