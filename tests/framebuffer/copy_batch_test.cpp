@@ -39,7 +39,7 @@ PixelBuffer numbered(int w, int h) {
 }
 
 // One scroll of an xterm as Xvnc sent it (a capture of bench/gateway.sh's busy console): seven pieces moved 16
-// rows up around the 9x33 hole of the pointer it draws, a 3-pixel margin on the left. In one step: the rows
+// rows up around the pointer it draws (two 9x16 holes), a 3-pixel margin on the left. In one step: the rows
 // turn (they are out of order after it) and every pixel is where piece-by-piece copying puts it, scroll after
 // scroll.
 TEST(CopyBatch_Apply, XvncScrollInSevenPiecesMatchesPieceByPiece) {
