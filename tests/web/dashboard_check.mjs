@@ -38,6 +38,65 @@ const spec = {
 
 const TERMINAL = ['done', 'failed', 'cancelled'];
 
+// Seeks the paused player to `samples` instants (fixed seed, 300 ms apart), `how` = 'video' (currentTime set, as
+// the video's controls do) or 'scrub' (the scrub bar released there: input, then change), and times each from
+// its start: to the server's picture of the instant over the video (preview_ms, with its X-Frame-Source and
+// width), to the video's 'seeking' and 'seeked'. With 'scrub', one arrow key on the bar after them (key: from,
+// expected, the instant of the picture shown, where the video ended).
+async function timeSeeks(page, samples, how) {
+  return page.evaluate(async ({ samples, how }) => {
+    const video = document.querySelector('#player video');
+    const img = document.querySelector('#player img.seek-preview');
+    const scrub = document.querySelector('#player input.scrub');
+    if (how === 'scrub' && scrub.hidden) return { seeks: [], key: null };
+    video.pause();
+    let state = how === 'scrub' ? 4242 : 42;
+    const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const timed = (t, go) => new Promise((resolve) => {
+      const start = performance.now();
+      const seek = { t };
+      const observer = new MutationObserver(() => {
+        if (img.hidden) return;
+        seek.picture_t = Number(img.dataset.t);
+        if (seek.preview_ms !== undefined || Math.abs(seek.picture_t - t) > 0.001) return;
+        seek.preview_ms = performance.now() - start;
+        seek.preview_source = img.dataset.source;
+        seek.preview_width = img.naturalWidth;
+      });
+      observer.observe(img, { attributes: true });
+      video.addEventListener('seeking', () => { seek.seeking_ms = performance.now() - start; }, { once: true });
+      video.addEventListener('seeked', () => {
+        seek.seeked_ms = performance.now() - start;
+        seek.current_time = video.currentTime;
+        observer.disconnect();
+        seek.hidden_after = img.hidden;
+        resolve(seek);
+      }, { once: true });
+      go();
+    });
+    const release = (t) => {
+      scrub.value = String(t);
+      scrub.dispatchEvent(new Event('input', { bubbles: true }));
+      scrub.dispatchEvent(new Event('change', { bubbles: true }));
+    };
+    const seeks = [];
+    for (let i = 0; i < samples; i++) {
+      const t = Math.round(random() * video.duration * 1000) / 1000;
+      seeks.push(await timed(t, () => (how === 'scrub' ? release(t) : (video.currentTime = t))));
+      await new Promise((ok) => setTimeout(ok, 300)); // a preview still on its way arrives meanwhile
+    }
+    if (how !== 'scrub') return { seeks, key: null };
+    // A key moves the bar by 5 s, through the same picture-first seek.
+    const from = video.currentTime;
+    const step = from + 5 <= video.duration || from < video.duration / 2 ? 5 : -5;
+    const expected = Math.min(video.duration, Math.max(0, from + step));
+    const keyed = await timed(expected, () =>
+      scrub.dispatchEvent(new KeyboardEvent('keydown', { key: step > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true })));
+    return { seeks, key: { from, expected, picture_t: keyed.picture_t, current_time: keyed.current_time } };
+  }, { samples, how });
+}
+
+
 // Polls `probe` in the page until it returns a truthy value.
 async function until(page, deadline, what, probe, arg) {
   for (;;) {
@@ -128,94 +187,11 @@ runCheck(spec, async (page, options, report) => {
       writeDataUrl(url, options['frame-out']);
     }
   }
-  if (options['seek-previews']) {
-    report.seeks = await page.evaluate(async ({ samples }) => {
-      const video = document.querySelector('#player video');
-      const img = document.querySelector('#player img.seek-preview');
-      video.pause();
-      let state = 42;
-      const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
-      const seeks = [];
-      for (let i = 0; i < samples; i++) {
-        const t = Math.round(random() * video.duration * 1000) / 1000;
-        seeks.push(await new Promise((resolve) => {
-          const start = performance.now();
-          const seek = { t };
-          const observer = new MutationObserver(() => {
-            if (img.hidden || seek.preview_ms !== undefined || Math.abs(Number(img.dataset.t) - t) > 0.001) return;
-            seek.preview_ms = performance.now() - start;
-            seek.preview_source = img.dataset.source;
-            seek.preview_width = img.naturalWidth;
-          });
-          observer.observe(img, { attributes: true });
-          video.addEventListener('seeked', () => {
-            seek.seeked_ms = performance.now() - start;
-            observer.disconnect();
-            seek.hidden_after = img.hidden;
-            resolve(seek);
-          }, { once: true });
-          video.currentTime = t;
-        }));
-        await new Promise((ok) => setTimeout(ok, 300)); // a preview still on its way arrives meanwhile
-      }
-      return seeks;
-    }, { samples: options['seek-previews'] });
-  }
+  if (options['seek-previews']) report.seeks = (await timeSeeks(page, options['seek-previews'], 'video')).seeks;
   if (options.scrub) {
-    report.scrubs = await page.evaluate(async ({ samples }) => {
-      const video = document.querySelector('#player video');
-      const img = document.querySelector('#player img.seek-preview');
-      const scrub = document.querySelector('#player input.scrub');
-      if (scrub.hidden) return { scrubs: [], key: null };
-      video.pause();
-      let state = 4242;
-      const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
-      const scrubs = [];
-      for (let i = 0; i < samples; i++) {
-        const t = Math.round(random() * video.duration * 1000) / 1000;
-        scrubs.push(await new Promise((resolve) => {
-          const start = performance.now();
-          const seek = { t };
-          const observer = new MutationObserver(() => {
-            if (img.hidden || seek.preview_ms !== undefined || Math.abs(Number(img.dataset.t) - t) > 0.001) return;
-            seek.preview_ms = performance.now() - start;
-            seek.preview_source = img.dataset.source;
-            seek.preview_width = img.naturalWidth;
-          });
-          observer.observe(img, { attributes: true });
-          video.addEventListener('seeking', () => { seek.seeking_ms = performance.now() - start; }, { once: true });
-          video.addEventListener('seeked', () => {
-            seek.seeked_ms = performance.now() - start;
-            seek.current_time = video.currentTime;
-            observer.disconnect();
-            seek.hidden_after = img.hidden;
-            resolve(seek);
-          }, { once: true });
-          scrub.value = String(t);
-          scrub.dispatchEvent(new Event('input', { bubbles: true }));
-          scrub.dispatchEvent(new Event('change', { bubbles: true }));
-        }));
-        await new Promise((ok) => setTimeout(ok, 300));
-      }
-      // A key moves the bar by 5 s, through the same picture-first seek.
-      const from = video.currentTime;
-      const step = from + 5 <= video.duration || from < video.duration / 2 ? 5 : -5;
-      const key = { from, expected: Math.min(video.duration, Math.max(0, from + step)) };
-      await new Promise((resolve) => {
-        const observer = new MutationObserver(() => { if (!img.hidden) key.picture_t = Number(img.dataset.t); });
-        observer.observe(img, { attributes: true });
-        video.addEventListener('seeked', () => {
-          key.current_time = video.currentTime;
-          observer.disconnect();
-          resolve();
-        }, { once: true });
-        scrub.dispatchEvent(new KeyboardEvent('keydown', { key: step > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true }));
-      });
-      return { scrubs, key };
-    }, { samples: options.scrub }).then(({ scrubs, key }) => {
-      report.scrub_key = key;
-      return scrubs;
-    });
+    const { seeks, key } = await timeSeeks(page, options.scrub, 'scrub');
+    report.scrubs = seeks;
+    report.scrub_key = key;
   }
   if (options.search !== undefined) {
     await page.fill('#search input[name="q"]', options.search);
