@@ -101,6 +101,10 @@ bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
   };
   std::vector<Span> kept;
   long long kept_pixels = 0;
+  const auto keep = [&](int y, int x, int right) {
+    kept.push_back({y, x, right});
+    kept_pixels += right - x;
+  };
   std::vector<std::pair<int, int>> covered;
   covered.reserve(dsts.size());
   for (int y = top; y < bottom; ++y) {
@@ -110,11 +114,10 @@ bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
     std::sort(covered.begin(), covered.end());
     int x = 0;
     for (const auto& [left, right] : covered) {
-      if (left > x) kept.push_back({y, x, left});
+      if (left > x) keep(y, x, left);
       x = std::max(x, right);
     }
-    if (x < width_) kept.push_back({y, x, width_});
-    for (auto i = kept.size(); i > 0 && kept[i - 1].y == y; --i) kept_pixels += kept[i - 1].right - kept[i - 1].x;
+    if (x < width_) keep(y, x, width_);
     if (kept_pixels * 4 > moved) return false;
   }
 
