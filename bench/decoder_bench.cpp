@@ -10,6 +10,9 @@
 //   MB/s   server bytes consumed per CPU second
 // plus a label with each encoding's share of the pixels. `memcpy_frame` copies one 1280x800 canonical frame
 // per iteration: the floor any decoder is measured against, in the same Mpx/s unit.
+// `lone_viewer/NAME` is the gateway's work for one viewer without the sockets: each update decoded, then what
+// it changed (copies aside: they go on as CopyRect) encoded for a Tight viewer at compression 6, lossless, whose
+// zlib streams keep their history (rfb::ViewerEncoders). Counter: bytes (to that viewer, per replay).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -23,6 +26,8 @@
 #include <vector>
 
 #include "capture_file.hpp"
+#include "framebuffer/damage.hpp"
+#include "rfb/encoders/pixel_encoder.hpp"
 #include "util/error.hpp"
 
 namespace {
@@ -79,6 +84,51 @@ void bm_replay(benchmark::State& state, std::shared_ptr<const bench::Capture> ca
     label += part;
   }
   state.SetLabel(label);
+}
+
+// Encodes each update's changed areas for one viewer as the gateway's AsyncServer does for a viewer alone.
+class LoneViewer : public rfb::ClientListener {
+ public:
+  explicit LoneViewer(const rfb::ClientOptions& options) : conn_(options, this) {
+    conn_.set_rect_observer([this](rfb::Encoding e, const framebuffer::Rect& r, std::span<const std::uint8_t>) {
+      if (static_cast<std::int32_t>(e) >= 0 && e != rfb::Encoding::copy_rect) changed_.add(r);
+    });
+  }
+  rfb::ClientConnection& connection() { return conn_; }
+  std::size_t bytes() const { return bytes_; }
+
+  void on_update(const framebuffer::Rect&) override {
+    if (changed_.empty() || !conn_.frame_complete()) return;
+    bytes_ += encoders_.encode(conn_.framebuffer(), changed_.rects(), params_).bytes.size();
+    changed_.clear();
+  }
+
+ private:
+  rfb::ClientConnection conn_;
+  rfb::ViewerEncoders encoders_;
+  rfb::PixelParams params_{.encoding = rfb::Encoding::tight, .compress_level = 6};
+  framebuffer::Damage changed_;
+  std::size_t bytes_ = 0;
+};
+
+void bm_lone_viewer(benchmark::State& state, std::shared_ptr<const bench::Capture> capture) {
+  const auto options = *bench::client_options(capture->header);
+  const std::span<const std::uint8_t> stream = capture->stream;
+  std::size_t bytes = 0;
+  try {
+    for (auto _ : state) {
+      LoneViewer viewer(options);
+      for (std::size_t pos = 0; pos < stream.size(); pos += kChunk) {
+        viewer.connection().feed(stream.subspan(pos, std::min(kChunk, stream.size() - pos)));
+        (void)viewer.connection().take_output();
+      }
+      bytes = viewer.bytes();
+    }
+  } catch (const vncgate::Error& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
 }
 
 void bm_memcpy_frame(benchmark::State& state) {
@@ -143,6 +193,8 @@ int main(int argc, char** argv) {
     try {
       auto capture = std::make_shared<const bench::Capture>(bench::read_capture(path.string()));
       benchmark::RegisterBenchmark(("replay/" + path.stem().string()).c_str(), bm_replay, capture)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("lone_viewer/" + path.stem().string()).c_str(), bm_lone_viewer, capture)
           ->Unit(benchmark::kMillisecond);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "vncgate_decoder_bench: %s\n", e.what());
