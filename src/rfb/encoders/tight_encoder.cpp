@@ -35,10 +35,9 @@ int jpeg_subsampling(int level) { return level <= 2 ? TJSAMP_420 : level <= 5 ? 
 // colours for its size (anti-aliased glyphs: 119 colours in 56x10 pixels) full colour through zlib is smaller.
 // TigerVNC's rule (EncodeManager): at most area / (8 x compression level) colours, the divisor at least 4;
 // measured on an operator's session it halves the bytes of such rectangles.
+int most_palette_colours(int area, int compress_level) { return std::max(2, area / std::max(4, 8 * compress_level)); }
 bool worth_a_palette(int colours, int area, int compress_level) {
-  if (colours <= 2) return true;
-  const int divisor = std::max(4, 8 * compress_level);
-  return colours <= area / divisor;
+  return colours <= most_palette_colours(area, compress_level);
 }
 
 }  // namespace
@@ -84,7 +83,11 @@ void TightEncoder::encode_part(const framebuffer::PixelBuffer& fb, const framebu
                                const PixelWriter& writer, EncodedPixels& out) {
   const PixelFormat& pf = writer.format();
   const bool jpeg_ok = jpeg_quality_ >= 0 && pf.true_colour && pf.bits_per_pixel >= 16;
-  palette_.collect(fb, r, framebuffer::ColourPalette::kMaxColours);
+  // Without JPEG, more colours than a palette may have all go as full colour: stop counting there.
+  palette_.collect(
+      fb, r,
+      jpeg_ok ? framebuffer::ColourPalette::kMaxColours
+              : std::min(framebuffer::ColourPalette::kMaxColours, most_palette_colours(r.area(), compress_level_)));
   if (palette_.overflowed() && jpeg_ok && (r.w > kJpegTile || r.h > kJpegTile)) {
     // Photo-like somewhere: decide per tile, so flat and text tiles next to a picture stay lossless.
     for (int y = r.y; y < r.bottom(); y += kJpegTile)
