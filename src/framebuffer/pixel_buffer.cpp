@@ -82,9 +82,9 @@ void PixelBuffer::copy_all(std::span<const Rect> dsts, int dx, int dy) {
 
 // A terminal's scroll is a copy of most of the screen by a few rows (Xvnc cuts it in pieces around the pointer,
 // most of them as wide as the window). Rotating the row table over the rows the copies touch (destinations and
-// sources) moves all of them; only what must not move is saved first and written back: in each of those rows,
-// the columns no destination covers (the rows the scroll leaves behind, a margin, the pointer's hole). Done when
-// that is less than a quarter of what memmove would move (a 1277x372 piece of a 1280-wide screen: 2 % of it).
+// sources) moves all of them; only what must not move is written back: in each of those rows, the columns no
+// destination covers (the rows the scroll leaves behind, a margin, the pointer's hole). Done when that is less
+// than a quarter of what memmove would move (a 1277x372 piece of a 1280-wide screen: 2 % of it).
 bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
   if (dy == 0) return false;
   int top = height_, bottom = 0;
@@ -100,6 +100,7 @@ bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
     int y, x, right;
   };
   std::vector<Span> kept;
+  kept.reserve(static_cast<std::size_t>(bottom - top) * 2);
   long long kept_pixels = 0;
   const auto keep = [&](int y, int x, int right) {
     kept.push_back({y, x, right});
@@ -121,9 +122,16 @@ bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
     if (kept_pixels * 4 > moved) return false;
   }
 
+  // After the rotation row y's old pixels are in the row buffer `dy` rows away (y + dy), or, for the `|dy|` rows
+  // at the end the scroll moves away from, in one that wrapped round to the other end. A kept span is copied
+  // straight from there, walking against the scroll (up: bottom first) so that each buffer is read before the
+  // spans of its own new row are written into it; only the wrapped rows' spans are saved first.
+  const bool up = dy < 0;
+  const int wrap_from = up ? top - dy : bottom - dy;  // up: [top, wrap_from) wrap; down: [wrap_from, bottom)
+  const auto wraps = [&](int y) { return up ? y < wrap_from : y >= wrap_from; };
   std::vector<Pixel> saved;
-  saved.reserve(static_cast<std::size_t>(kept_pixels));
-  for (const auto& k : kept) saved.insert(saved.end(), row(k.y) + k.x, row(k.y) + k.right);
+  for (const auto& k : kept)
+    if (wraps(k.y)) saved.insert(saved.end(), row(k.y) + k.x, row(k.y) + k.right);
   if (order_.empty()) {
     order_.resize(static_cast<std::size_t>(height_));
     std::iota(order_.begin(), order_.end(), 0u);
@@ -132,9 +140,16 @@ bool PixelBuffer::scroll_rows(std::span<const Rect> dsts, int dy) {
   const auto last = order_.begin() + bottom;
   // Down: the bottom `dy` entries come to the top (rows left behind); up: the top ones go to the bottom.
   std::rotate(first, dy > 0 ? last - dy : first - dy, last);
+  const auto restore = [&](const Span& k, const Pixel* from) { std::copy_n(from, k.right - k.x, row(k.y) + k.x); };
+  if (up) {
+    for (auto k = kept.rbegin(); k != kept.rend() && !wraps(k->y); ++k) restore(*k, row(k->y + dy) + k->x);
+  } else {
+    for (auto k = kept.begin(); k != kept.end() && !wraps(k->y); ++k) restore(*k, row(k->y + dy) + k->x);
+  }
   const Pixel* from = saved.data();
   for (const auto& k : kept) {
-    std::copy_n(from, k.right - k.x, row(k.y) + k.x);
+    if (!wraps(k.y)) continue;
+    restore(k, from);
     from += k.right - k.x;
   }
   return true;
