@@ -7,6 +7,9 @@
 #            upstream connection per viewer). CPU seconds over the same window of the gateway + Xvnc vs every
 #            websockify process (parent and forked children, /proc/PID/stat) + Xvnc.
 #   flood    the same with the xterm scrolling as fast as it can (the update rate is then the machine's).
+#   pair     the busy scene on two Xvnc at once, one viewer each: one through `vncgate proxy`, the other through
+#            websockify, at the same time; then the desktops swap for a second window. Whatever the machine does
+#            meanwhile falls on both sides (the busy part's rows are measured one after the other).
 #   latency  an idle Xvnc screen: LATENCY_N non-incremental 64x64 requests, one at a time, direct, through the
 #            gateway and through websockify; added latency = percentile minus the direct one.
 #   bandwidth  payload bytes to one viewer straight at Xvnc and to one through `vncgate proxy` at the same
@@ -19,7 +22,7 @@
 #   env: VIEWERS (20), SECONDS (20, the busy window), SESSIONS (1000), IDLE_S (30), LATENCY_N (2000),
 #        IDLE_GEOMETRY (640x480), BW_S (20, the bandwidth window), WS_SHARD (400 sessions per websockify
 #        instance), XVNC_SHARD (900 gateway sessions per Xvnc), HEARTBEAT_S (30: gateway.heartbeat_s of the idle
-#        part), VNCGATE (BUILD/src/cli/vncgate), PARTS ("busy flood latency bandwidth idle": which measurements to run),
+#        part), VNCGATE (BUILD/src/cli/vncgate), PARTS ("busy pair flood latency bandwidth idle": which measurements to run),
 #        IDLE_FRONTS ("gateway websockify": whom the idle part measures; websockify forks a process per viewer,
 #        ~3 MiB each, so 10 000 sessions are gateway only)
 set -euo pipefail
@@ -38,7 +41,7 @@ bw_s=${BW_S:-20}
 ws_shard=${WS_SHARD:-400}
 xvnc_shard=${XVNC_SHARD:-900}
 # shellcheck disable=SC2034  # read by part() (common.sh)
-parts=" ${PARTS:-busy flood latency bandwidth idle} "
+parts=" ${PARTS:-busy pair flood latency bandwidth idle} "
 idle_fronts=${IDLE_FRONTS:-gateway websockify}
 bench_need Xvnc xterm websockify curl python3 "$vncgate" "$load"
 # Two sockets per session in the gateway, one per connection in Xvnc and the load client.
@@ -106,7 +109,8 @@ start_front() {
   ws_url=ws://127.0.0.1:$ws/
   wait_port "$ws"
 }
-front_pids() { if [ "$1" = gateway ]; then echo "$front_pid"; else tree "$front_pid"; fi; }
+front_pids() { front_pids_of "$1" "$front_pid"; }
+front_pids_of() { if [ "$1" = gateway ]; then echo "$2"; else tree "$2"; fi; }
 
 # --- busy and flood ---------------------------------------------------------------------------------
 # One console, watched by 1 and by $viewers viewers through each proxy in turn; $1 labels the scene.
@@ -161,12 +165,74 @@ busy_row() {
 }
 own() { echo "${cpu[$1]} - ${xcpu[$1]}" | bc -l; }
 
-if part busy; then
 # A scroll by one line every 50 ms: the change rate is the scene's, so both proxies can deliver every change.
-ls -l /usr/bin >"$tmp/lines"
-start_desktop 1280x800 "n=\$(wc -l <'$tmp/lines'); i=0
+busy_scene="n=\$(wc -l <'$tmp/lines'); i=0
   while :; do i=\$((i % n + 1)); sed -n \"\${i}p\" '$tmp/lines'; sleep 0.05; done"
+ls -l /usr/bin >"$tmp/lines"
+
+if part busy; then
+start_desktop 1280x800 "$busy_scene"
 measure_busy "busy console: Xvnc 1280x800, xterm scrolling a line every 50 ms"
+peers_cleanup
+fi
+
+# --- pair: both proxies at once ----------------------------------------------------------------------
+# On this 2-core VM Xvnc's own share of the same scene moves by more between the busy part's windows than the 10 %
+# the 1-viewer target leaves. Here the gateway and websockify each serve one viewer of their own Xvnc at the same
+# time (same scene), and swap desktops for a second window: the sums over both windows are compared.
+if part pair; then
+start_desktop 1280x800 "$busy_scene"
+desk_port=("$port")
+desk_xvnc=("$xvnc_pid")
+start_desktop 1280x800 "$busy_scene"
+desk_port+=("$port")
+desk_xvnc+=("$xvnc_pid")
+declare -A pair_own=([gateway]=0 [websockify]=0) pair_x=([gateway]=0 [websockify]=0)
+say ""
+say "== pair: the busy scene on two Xvnc at once, one viewer each, ${busy_s} s per window, desktops swapped"
+say "$(printf '%-8s %-12s %10s %8s %12s %12s\n' window path 'Xvnc port' 'own s' 'Xvnc s' updates)"
+for window in 0 1; do
+  declare -A front_of=() url_of=() load_of=() desk_of=() pair_t0=() pair_x0=()
+  for front in gateway websockify; do
+    if [ "$front" = gateway ]; then desk=$window; else desk=$((1 - window)); fi
+    port=${desk_port[$desk]}
+    start_front "$front"
+    front_of[$front]=$front_pid
+    url_of[$front]=$ws_url
+    desk_of[$front]=$desk
+  done
+  for front in gateway websockify; do
+    "$load" --viewers 1 --warmup 4 --seconds "$((busy_s + 2))" "${url_of[$front]}" >"$tmp/pair-$front-$window.txt" &
+    load_of[$front]=$!
+  done
+  sleep 4
+  for front in gateway websockify; do
+    # shellcheck disable=SC2046
+    pair_t0[$front]=$(ticks $(front_pids_of "$front" "${front_of[$front]}"))
+    pair_x0[$front]=$(ticks "${desk_xvnc[${desk_of[$front]}]}")
+  done
+  sleep "$busy_s"
+  declare -A own_t=() x_t=()
+  for front in gateway websockify; do  # both before the viewers leave (websockify's child goes with its viewer)
+    # shellcheck disable=SC2046
+    own_t[$front]=$(($(ticks $(front_pids_of "$front" "${front_of[$front]}")) - pair_t0[$front]))
+    x_t[$front]=$(($(ticks "${desk_xvnc[${desk_of[$front]}]}") - pair_x0[$front]))
+  done
+  for front in gateway websockify; do
+    wait "${load_of[$front]}" || echo "bench: the $front viewer failed (see above)" >&2
+    pair_own[$front]=$((pair_own[$front] + own_t[$front]))
+    pair_x[$front]=$((pair_x[$front] + x_t[$front]))
+    say "$(printf '%-8s %-12s %10s %8.2f %12.2f %12s\n' "$window" "$front" "${desk_port[${desk_of[$front]}]}" \
+      "$(echo "${own_t[$front]} / $clk" | bc -l)" "$(echo "${x_t[$front]} / $clk" | bc -l)" \
+      "$(field "$tmp/pair-$front-$window.txt" updates_avg)")"
+  done
+  stop_last
+  stop_last
+done
+say "$(printf 'pair, 1 viewer: gateway %.2f + Xvnc %.2f s vs websockify %.2f + Xvnc %.2f s: ratio = %.2f  (target <= 0.9)\n' \
+  "$(echo "${pair_own[gateway]} / $clk" | bc -l)" "$(echo "${pair_x[gateway]} / $clk" | bc -l)" \
+  "$(echo "${pair_own[websockify]} / $clk" | bc -l)" "$(echo "${pair_x[websockify]} / $clk" | bc -l)" \
+  "$(echo "(${pair_own[gateway]} + ${pair_x[gateway]}) / (${pair_own[websockify]} + ${pair_x[websockify]})" | bc -l)")"
 peers_cleanup
 fi
 
