@@ -42,13 +42,17 @@ struct Replay {
   std::map<std::int32_t, std::uint64_t> pixels_by_encoding;
 };
 
-Replay replay_once(const bench::Capture& capture, const rfb::ClientOptions& options) {
-  rfb::ClientConnection conn(options);
-  const std::span<const std::uint8_t> stream = capture.stream;
+// The stream in kChunk pieces, as a socket read loop would feed it.
+void feed_in_chunks(rfb::ClientConnection& conn, std::span<const std::uint8_t> stream) {
   for (std::size_t pos = 0; pos < stream.size(); pos += kChunk) {
     conn.feed(stream.subspan(pos, std::min(kChunk, stream.size() - pos)));
     (void)conn.take_output();
   }
+}
+
+Replay replay_once(const bench::Capture& capture, const rfb::ClientOptions& options) {
+  rfb::ClientConnection conn(options);
+  feed_in_chunks(conn, capture.stream);
   Replay r;
   for (const auto& [encoding, stats] : conn.stats()) {
     r.pixels += stats.pixels;
@@ -113,15 +117,11 @@ class LoneViewer : public rfb::ClientListener {
 
 void bm_lone_viewer(benchmark::State& state, std::shared_ptr<const bench::Capture> capture) {
   const auto options = *bench::client_options(capture->header);
-  const std::span<const std::uint8_t> stream = capture->stream;
   std::size_t bytes = 0;
   try {
     for (auto _ : state) {
       LoneViewer viewer(options);
-      for (std::size_t pos = 0; pos < stream.size(); pos += kChunk) {
-        viewer.connection().feed(stream.subspan(pos, std::min(kChunk, stream.size() - pos)));
-        (void)viewer.connection().take_output();
-      }
+      feed_in_chunks(viewer.connection(), capture->stream);
       bytes = viewer.bytes();
     }
   } catch (const vncgate::Error& e) {
