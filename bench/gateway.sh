@@ -188,6 +188,10 @@ start_desktop 1280x800 "$busy_scene"
 desk_port+=("$port")
 desk_xvnc+=("$xvnc_pid")
 declare -A pair_own=([gateway]=0 [websockify]=0) pair_x=([gateway]=0 [websockify]=0)
+# CPU ticks so far of a front (its processes) and of the Xvnc it serves, in the current window.
+# shellcheck disable=SC2046
+proxy_ticks() { ticks $(front_pids_of "$1" "${front_of[$1]}"); }
+xvnc_ticks() { ticks "${desk_xvnc[${desk_of[$1]}]}"; }
 say ""
 say "== pair: the busy scene on two Xvnc at once, one viewer each, ${busy_s} s per window, desktops swapped"
 say "$(printf '%-8s %-12s %10s %8s %12s %12s\n' window path 'Xvnc port' 'own s' 'Xvnc s' updates)"
@@ -207,16 +211,14 @@ for window in 0 1; do
   done
   sleep 4
   for front in gateway websockify; do
-    # shellcheck disable=SC2046
-    pair_t0[$front]=$(ticks $(front_pids_of "$front" "${front_of[$front]}"))
-    pair_x0[$front]=$(ticks "${desk_xvnc[${desk_of[$front]}]}")
+    pair_t0[$front]=$(proxy_ticks "$front")
+    pair_x0[$front]=$(xvnc_ticks "$front")
   done
   sleep "$busy_s"
   declare -A own_t=() x_t=()
   for front in gateway websockify; do  # both before the viewers leave (websockify's child goes with its viewer)
-    # shellcheck disable=SC2046
-    own_t[$front]=$(($(ticks $(front_pids_of "$front" "${front_of[$front]}")) - pair_t0[$front]))
-    x_t[$front]=$(($(ticks "${desk_xvnc[${desk_of[$front]}]}") - pair_x0[$front]))
+    own_t[$front]=$(($(proxy_ticks "$front") - pair_t0[$front]))
+    x_t[$front]=$(($(xvnc_ticks "$front") - pair_x0[$front]))
   done
   for front in gateway websockify; do
     wait "${load_of[$front]}" || echo "bench: the $front viewer failed (see above)" >&2
