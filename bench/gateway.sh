@@ -9,7 +9,8 @@
 #   flood    the same with the xterm scrolling as fast as it can (the update rate is then the machine's).
 #   pair     the busy scene on two Xvnc at once, one viewer each: one through `vncgate proxy`, the other through
 #            websockify, at the same time; then the desktops swap for a second window. Whatever the machine does
-#            meanwhile falls on both sides (the busy part's rows are measured one after the other).
+#            meanwhile falls on both sides (the busy part's rows are measured one after the other). Twice: viewers
+#            with noVNC's encodings, then with vncgate_viewer_load's default (lossless Tight, compression 6).
 #   latency  an idle Xvnc screen: LATENCY_N non-incremental 64x64 requests, one at a time, direct, through the
 #            gateway and through websockify; added latency = percentile minus the direct one.
 #   bandwidth  payload bytes to one viewer straight at Xvnc and to one through `vncgate proxy` at the same
@@ -180,20 +181,16 @@ fi
 # On this 2-core VM Xvnc's own share of the same scene moves by more between the busy part's windows than the 10 %
 # the 1-viewer target leaves. Here the gateway and websockify each serve one viewer of their own Xvnc at the same
 # time (same scene), and swap desktops for a second window: the sums over both windows are compared.
-if part pair; then
-start_desktop 1280x800 "$busy_scene"
-desk_port=("$port")
-desk_xvnc=("$xvnc_pid")
-start_desktop 1280x800 "$busy_scene"
-desk_port+=("$port")
-desk_xvnc+=("$xvnc_pid")
-declare -A pair_own=([gateway]=0 [websockify]=0) pair_x=([gateway]=0 [websockify]=0)
 # CPU ticks so far of a front (its processes) and of the Xvnc it serves, in the current window.
 # shellcheck disable=SC2046
 proxy_ticks() { ticks $(front_pids_of "$1" "${front_of[$1]}"); }
 xvnc_ticks() { ticks "${desk_xvnc[${desk_of[$1]}]}"; }
+# Both windows for viewers asking $1 (vncgate_viewer_load --encodings: "novnc" or "" for its own default list).
+measure_pair() {
+local encodings=$1 label=$2 window front desk
+declare -gA pair_own=([gateway]=0 [websockify]=0) pair_x=([gateway]=0 [websockify]=0)
 say ""
-say "== pair: the busy scene on two Xvnc at once, one viewer each, ${busy_s} s per window, desktops swapped"
+say "== pair, $label: the busy scene on two Xvnc at once, one viewer each, ${busy_s} s per window, desktops swapped"
 say "$(printf '%-8s %-12s %10s %8s %12s %12s\n' window path 'Xvnc port' 'own s' 'Xvnc s' updates)"
 for window in 0 1; do
   declare -A front_of=() url_of=() load_of=() desk_of=() pair_t0=() pair_x0=()
@@ -206,7 +203,8 @@ for window in 0 1; do
     desk_of[$front]=$desk
   done
   for front in gateway websockify; do
-    "$load" --viewers 1 --warmup 4 --seconds "$((busy_s + 2))" "${url_of[$front]}" >"$tmp/pair-$front-$window.txt" &
+    "$load" --viewers 1 ${encodings:+--encodings "$encodings"} --warmup 4 --seconds "$((busy_s + 2))" \
+      "${url_of[$front]}" >"$tmp/pair-$front-$window.txt" &
     load_of[$front]=$!
   done
   sleep 4
@@ -231,10 +229,22 @@ for window in 0 1; do
   stop_last
   stop_last
 done
-say "$(printf 'pair, 1 viewer: gateway %.2f + Xvnc %.2f s vs websockify %.2f + Xvnc %.2f s: ratio = %.2f  (target <= 0.9)\n' \
-  "$(echo "${pair_own[gateway]} / $clk" | bc -l)" "$(echo "${pair_x[gateway]} / $clk" | bc -l)" \
+say "$(printf 'pair, 1 viewer, %s: gateway %.2f + Xvnc %.2f s vs websockify %.2f + Xvnc %.2f s: ratio = %.2f  (target <= 0.9)\n' \
+  "$label" "$(echo "${pair_own[gateway]} / $clk" | bc -l)" "$(echo "${pair_x[gateway]} / $clk" | bc -l)" \
   "$(echo "${pair_own[websockify]} / $clk" | bc -l)" "$(echo "${pair_x[websockify]} / $clk" | bc -l)" \
   "$(echo "(${pair_own[gateway]} + ${pair_x[gateway]}) / (${pair_own[websockify]} + ${pair_x[websockify]})" | bc -l)")"
+}
+if part pair; then
+start_desktop 1280x800 "$busy_scene"
+desk_port=("$port")
+desk_xvnc=("$xvnc_pid")
+start_desktop 1280x800 "$busy_scene"
+desk_port+=("$port")
+desk_xvnc+=("$xvnc_pid")
+# The viewer websockify serves in practice (noVNC: Tight, JPEG quality 6, compression 2), then vncgate's own
+# client's default (Tight, compression 6, lossless: Xvnc and the gateway both deflate every changed pixel).
+measure_pair novnc "noVNC's encodings"
+measure_pair "" "lossless Tight c6 (vncgate's client default)"
 peers_cleanup
 fi
 
