@@ -63,6 +63,8 @@ ticks() {
   done
   echo "$sum"
 }
+# Seconds of the CPU ticks that arithmetic expression $1 comes to.
+tick_s() { echo "($1) / $clk" | bc -l; }
 pss_kib() {
   local p sum=0 k
   for p in "$@"; do
@@ -133,8 +135,8 @@ for n in 1 "$viewers"; do
     t1=$(ticks $procs)
     x1=$(ticks "$xvnc_pid")
     wait "$load_pid" || echo "bench: some $front viewers failed (see above)" >&2
-    cpu[$front-$n]=$(echo "($t1 - $t0 + $x1 - $x0) / $clk" | bc -l)
-    xcpu[$front-$n]=$(echo "($x1 - $x0) / $clk" | bc -l)
+    cpu[$front-$n]=$(tick_s "$t1 - $t0 + $x1 - $x0")
+    xcpu[$front-$n]=$(tick_s "$x1 - $x0")
     # The viewers stay 2 s past the window (websockify's children exit with them): their count is scaled to it.
     upd[$front-$n]=$(echo "$(field "$tmp/load-$front-$n.txt" updates_avg) * $busy_s / ($busy_s + 2)" | bc)
     stop_last
@@ -223,15 +225,15 @@ for window in 0 1; do
     pair_own[$front]=$((pair_own[$front] + own_t[$front]))
     pair_x[$front]=$((pair_x[$front] + x_t[$front]))
     say "$(printf '%-8s %-12s %10s %8.2f %12.2f %12s\n' "$window" "$front" "${desk_port[${desk_of[$front]}]}" \
-      "$(echo "${own_t[$front]} / $clk" | bc -l)" "$(echo "${x_t[$front]} / $clk" | bc -l)" \
+      "$(tick_s "${own_t[$front]}")" "$(tick_s "${x_t[$front]}")" \
       "$(field "$tmp/pair-$front-$window.txt" updates_avg)")"
   done
   stop_last
   stop_last
 done
 say "$(printf 'pair, 1 viewer, %s: gateway %.2f + Xvnc %.2f s vs websockify %.2f + Xvnc %.2f s: ratio = %.2f  (target <= 0.9)\n' \
-  "$label" "$(echo "${pair_own[gateway]} / $clk" | bc -l)" "$(echo "${pair_x[gateway]} / $clk" | bc -l)" \
-  "$(echo "${pair_own[websockify]} / $clk" | bc -l)" "$(echo "${pair_x[websockify]} / $clk" | bc -l)" \
+  "$label" "$(tick_s "${pair_own[gateway]}")" "$(tick_s "${pair_x[gateway]}")" \
+  "$(tick_s "${pair_own[websockify]}")" "$(tick_s "${pair_x[websockify]}")" \
   "$(echo "(${pair_own[gateway]} + ${pair_x[gateway]}) / (${pair_own[websockify]} + ${pair_x[websockify]})" | bc -l)")"
 }
 if part pair; then

@@ -96,7 +96,6 @@ async function timeSeeks(page, samples, how) {
   }, { samples, how });
 }
 
-
 // Polls `probe` in the page until it returns a truthy value.
 async function until(page, deadline, what, probe, arg) {
   for (;;) {
